@@ -1,0 +1,49 @@
+# The two commands: `make run` (portal + sandbox + demo data) and `make test` (the whole suite).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RUN_DIR := var
+DEMO_ENV := $(RUN_DIR)/demo.env
+
+.PHONY: run test setup browser demo-env clean
+
+$(VENV)/.installed: requirements.txt
+	@python_bin="$$(scripts/find-python)" || exit 1; \
+	 echo "Using $$python_bin ($$($$python_bin --version))"; \
+	 [ -x $(PY) ] || "$$python_bin" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+setup: $(VENV)/.installed
+
+# The demo API client shared by the portal and the sandbox: made once, random, never a production secret.
+$(DEMO_ENV):
+	@mkdir -p $(RUN_DIR)
+	@$(PY) scripts/make-demo-env > $@.tmp && mv $@.tmp $@
+	@echo "Wrote demo credentials to $@"
+
+demo-env: setup $(DEMO_ENV)
+
+run: demo-env
+	@set -a; source $(DEMO_ENV); set +a; \
+	 $(PY) -m sandbox migrate && $(PY) -m sandbox demo && \
+	 $(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py collectstatic --no-input -v 0 && \
+	 $(PY) manage.py demo_setup && \
+	 scripts/banner && \
+	 exec $(VENV)/bin/honcho --no-prefix -f Procfile -e $(DEMO_ENV) start
+
+# Browser tests drive Debian's Chromium; Playwright's own browser download does not work here.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); \
+	  else echo "Chromium is missing: install Debian's 'chromium' package (apt-get install chromium)" >&2; exit 1; fi; \
+	fi
+
+test: setup browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(RUN_DIR)

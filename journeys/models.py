@@ -1,0 +1,62 @@
+"""The journey mirror: the portal's own copy of Mint's journey listing.
+
+Listing, filtering, counting and exporting read these rows so that they never wait on Mint; the sync
+service (journeys/services/sync.py) keeps them current and a journey's page refreshes its row live.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class JourneyStatus(models.TextChoices):
+    IDLE = "idle", "Idle"
+    RUNNING = "running", "Running"
+    ACTIVE = "active", "Active"
+    FINISHED = "finished", "Finished"
+    FAULTED = "faulted", "Faulted"
+    CANCELLED = "cancelled", "Cancelled"
+
+    @classmethod
+    def final(cls) -> frozenset[str]:
+        return frozenset({cls.FINISHED, cls.FAULTED, cls.CANCELLED})
+
+
+class Journey(models.Model):
+    """One journey as Mint's listing last described it, plus when the portal saw it."""
+
+    id = models.CharField(primary_key=True, max_length=100)
+    workflow_id = models.CharField(max_length=100)
+    workflow_name = models.CharField(max_length=255, blank=True, default="")
+    version = models.IntegerField()
+    status = models.CharField(max_length=16, choices=JourneyStatus.choices)
+    name = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(null=True, blank=True)
+    last_executed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    faulted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    pending_steps = models.BooleanField(default=False)
+    alerts = models.JSONField(default=list, blank=True)
+    alert_count = models.PositiveIntegerField(default=0)
+    # Highest alert severity as a number (0 none, 1 info, 2 warning, 3 critical) so it can be sorted on.
+    alert_level = models.PositiveSmallIntegerField(default=0)
+    # When the journey started waiting (status became active); null when it is not waiting.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "-last_executed_at", "id"], name="journey_status_lastexec"),
+            models.Index(fields=["workflow_id", "status", "-last_executed_at"], name="journey_wf_status_lastexec"),
+            models.Index(fields=["-last_executed_at", "id"], name="journey_lastexec"),
+            models.Index(fields=["-created_at", "id"], name="journey_created"),
+            models.Index(fields=["status", "waiting_since"], name="journey_status_waiting"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in JourneyStatus.final()

@@ -1,0 +1,97 @@
+"""Strict readers for settings taken from environment variables.
+
+Every reader raises ``ImproperlyConfigured`` naming the variable, so a bad value stops start-up
+with a message that says which variable to fix instead of failing later somewhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Env:
+    """Reads variables from a mapping (``os.environ`` by default) and validates each one."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+
+    def _raw(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+        value = self._raw(name)
+        if value is None:
+            if required or default is None:
+                raise ImproperlyConfigured(f"{name} must be set")
+            return default
+        return value
+
+    def optional_str(self, name: str) -> str | None:
+        return self._raw(name)
+
+    def int(self, name: str, default: int, *, min: int | None = None, max: int | None = None) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+        if (min is not None and value < min) or (max is not None and value > max):
+            raise ImproperlyConfigured(f"{name} must be between {min} and {max}, got {value}")
+        return value
+
+    def float(self, name: str, default: float, *, min: float | None = None, max: float | None = None) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+        if (min is not None and value < min) or (max is not None and value > max):
+            raise ImproperlyConfigured(f"{name} must be between {min} and {max}, got {value}")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        raw = self._raw(name)
+        if raw is None:
+            return list(default or [])
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+    def url(self, name: str, default: str | None = None, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
+        value = self.str(name, default)
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ImproperlyConfigured(
+                f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, got {value!r}"
+            )
+        return value.rstrip("/")
+
+    def optional_url(self, name: str, *, schemes: tuple[str, ...]) -> str | None:
+        if self._raw(name) is None:
+            return None
+        return self.url(name, schemes=schemes)
+
+
+env = Env()
