@@ -1,0 +1,84 @@
+"""Access scopes for teams, and the audit trail.
+
+A team is a Django ``Group``; each ``Scope`` gives a team a set of actions on some workflows (listed by id,
+or by tag, or all). A user's rights are the union of their teams' scopes; superusers may do everything.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Action(models.TextChoices):
+    VIEW = "view", "View journeys and workflows"
+    LAUNCH = "launch", "Launch journeys"
+    CONTINUE = "continue", "Continue manual steps"
+    APPROVE = "approve", "Approve or reject"
+    ANNOTATE = "annotate", "Add and edit notes"
+    SHARE = "share", "Create journey URLs"
+    MANAGE = "manage", "Manage workflows and secrets"
+    MANAGE_ACCESS = "manage_access", "Manage teams and scopes"
+    AUDIT = "audit", "Read the audit trail"
+
+
+class Scope(models.Model):
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="scopes")
+    name = models.CharField(max_length=100)
+    all_workflows = models.BooleanField(default=False, help_text="Covers every workflow, present and future.")
+    workflow_ids = models.JSONField(default=list, blank=True, help_text="Workflow ids this scope covers.")
+    workflow_tags = models.JSONField(default=list, blank=True, help_text="Workflows with any of these tags.")
+    actions = models.JSONField(default=list, help_text="What members may do on these workflows.")
+    sla_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Waiting longer than this shows an overdue badge in the inbox."
+    )
+    forbid_self_approval = models.BooleanField(
+        default=True, help_text="The person who launched a journey may not approve it."
+    )
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1, help_text="Distinct approvers needed before Mint is told the journey is approved."
+    )
+
+    class Meta:
+        ordering = ["team__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.team.name}: {self.name}"
+
+    def clean(self) -> None:
+        unknown = set(self.actions) - set(Action.values)
+        if unknown:
+            raise ValidationError({"actions": f"Unknown actions: {', '.join(sorted(unknown))}"})
+        if self.required_approvals < 1:
+            raise ValidationError({"required_approvals": "At least one approval is required."})
+
+    def covers(self, *, workflow_id: str, tags: frozenset[str] | set[str]) -> bool:
+        return self.all_workflows or workflow_id in self.workflow_ids or bool(set(self.workflow_tags) & set(tags))
+
+
+class AuditEvent(models.Model):
+    """One write through the portal. Rows are only ever inserted; the admin and pages never change them."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Succeeded"
+        FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    actor_username = models.CharField(max_length=150)
+    action = models.CharField(max_length=64, db_index=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
+    workflow_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    journey_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    summary = models.CharField(max_length=500, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+    trace_id = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.outcome}"

@@ -1,0 +1,124 @@
+"""Who may do what: the portal's access decisions, read from team scopes.
+
+Every view, export, download and task that touches a workflow or journey asks here. Journeys and
+workflows outside a user's *view* scope are reported as absent (404) so their existence is not revealed;
+an action the user lacks on something they may see is refused (403) with a plain message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from accounts.models import Action, Scope
+
+_SCOPES_ATTR = "_mintportal_scopes"
+
+REFUSALS = {
+    Action.VIEW: "You may not view this.",
+    Action.LAUNCH: "Your role does not allow launching journeys of this workflow.",
+    Action.CONTINUE: "Your role does not allow continuing manual steps of this workflow.",
+    Action.APPROVE: "Your role does not allow approving journeys of this workflow.",
+    Action.ANNOTATE: "Your role does not allow adding or editing notes on this journey.",
+    Action.SHARE: "Your role does not allow creating journey URLs for this workflow.",
+    Action.MANAGE: "Your role does not allow managing this workflow or its secrets.",
+    Action.MANAGE_ACCESS: "Your role does not allow managing teams and scopes.",
+    Action.AUDIT: "Your role does not allow reading the audit trail.",
+}
+
+
+@dataclass(frozen=True)
+class WorkflowAccess:
+    """The workflows on which a user may take one action: every one, or a fixed set of ids."""
+
+    everything: bool
+    workflow_ids: frozenset[str]
+
+    def allows(self, workflow_id: str) -> bool:
+        return self.everything or workflow_id in self.workflow_ids
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everything and not self.workflow_ids
+
+    def q(self, field: str = "workflow_id") -> Q:
+        """A filter for querysets whose rows carry a workflow id in ``field``."""
+        if self.everything:
+            return Q()
+        return Q(**{f"{field}__in": sorted(self.workflow_ids)})
+
+
+def user_scopes(user: AbstractBaseUser | AnonymousUser) -> list[Scope]:
+    """The scopes of all the user's teams, read once per user object (so once per request)."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, _SCOPES_ATTR, None)
+    if cached is None:
+        cached = list(Scope.objects.filter(team__user=user).select_related("team"))
+        setattr(user, _SCOPES_ATTR, cached)
+    return cached
+
+
+def _workflow_tags(workflow_id: str) -> frozenset[str]:
+    from workflows.models import Workflow
+
+    tags = Workflow.objects.filter(pk=workflow_id).values_list("tags", flat=True).first()
+    return frozenset(tags or [])
+
+
+def scopes_covering(*, user: AbstractBaseUser, action: str, workflow_id: str) -> list[Scope]:
+    """The user's scopes that grant ``action`` on this workflow (used for SLA and four-eyes rules)."""
+    scopes = [scope for scope in user_scopes(user) if action in scope.actions]
+    if not scopes:
+        return []
+    tags = _workflow_tags(workflow_id) if any(scope.workflow_tags for scope in scopes) else frozenset()
+    return [scope for scope in scopes if scope.covers(workflow_id=workflow_id, tags=tags)]
+
+
+def user_can(*, user: AbstractBaseUser | AnonymousUser, action: str, workflow_id: str | None = None) -> bool:
+    """Whether the user may take ``action`` on the workflow; without one, on at least one workflow."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if workflow_id is None:
+        return any(action in scope.actions for scope in user_scopes(user))
+    return bool(scopes_covering(user=user, action=action, workflow_id=workflow_id))
+
+
+def workflow_access(*, user: AbstractBaseUser | AnonymousUser, action: str) -> WorkflowAccess:
+    """Resolves the user's scopes for one action into workflow ids, tags included."""
+    if not user.is_authenticated or not user.is_active:
+        return WorkflowAccess(everything=False, workflow_ids=frozenset())
+    if user.is_superuser:
+        return WorkflowAccess(everything=True, workflow_ids=frozenset())
+    scopes = [scope for scope in user_scopes(user) if action in scope.actions]
+    if any(scope.all_workflows for scope in scopes):
+        return WorkflowAccess(everything=True, workflow_ids=frozenset())
+    ids = {workflow_id for scope in scopes for workflow_id in scope.workflow_ids}
+    tags = {tag for scope in scopes for tag in scope.workflow_tags}
+    if tags:
+        from workflows.models import Workflow
+
+        for workflow_id, workflow_tags in Workflow.objects.values_list("id", "tags"):
+            if tags & set(workflow_tags or []):
+                ids.add(workflow_id)
+    return WorkflowAccess(everything=False, workflow_ids=frozenset(ids))
+
+
+def ensure_can(*, user: AbstractBaseUser | AnonymousUser, action: str, workflow_id: str) -> None:
+    """Raises 404 when the user may not even see the workflow, 403 when they may see it but not act."""
+    if not user_can(user=user, action=Action.VIEW, workflow_id=workflow_id):
+        raise Http404("Not found")
+    if action != Action.VIEW and not user_can(user=user, action=action, workflow_id=workflow_id):
+        raise PermissionDenied(REFUSALS.get(action, "You may not do this."))
+
+
+def ensure_global(*, user: AbstractBaseUser | AnonymousUser, action: str) -> None:
+    """For actions not tied to one workflow (managing access, reading the audit trail)."""
+    if not user_can(user=user, action=action):
+        raise PermissionDenied(REFUSALS.get(action, "You may not do this."))
