@@ -43,6 +43,10 @@ class Journey(models.Model):
     alert_level = models.PositiveSmallIntegerField(default=0)
     # When the journey started waiting (status became active); null when it is not waiting.
     waiting_since = models.DateTimeField(null=True, blank=True)
+    # What the journey waits for ([{stepId, stepType}]), known only from a journey's detail; the listing
+    # carries just ``pending_steps``. Filled when the portal reads the detail (journey page, webhook refresh).
+    active_steps = models.JSONField(default=list, blank=True)
+    detail_seen_at = models.DateTimeField(null=True, blank=True)
     seen_at = models.DateTimeField()
 
     class Meta:

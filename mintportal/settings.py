@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "accounts",
     "workflows",
     "journeys",
+    "launches",
+    "approvals",
 ]
 
 MIDDLEWARE = [

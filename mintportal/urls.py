@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("workflows/", include("workflows.urls")),
     path("journeys/", include("journeys.urls")),
+    path("launches/", include("launches.urls")),
+    path("approvals/", include("approvals.urls")),
 ]
