@@ -1,0 +1,1 @@
+"""Signicat Events delivery for the sandbox: signed webhook envelopes, retried with backoff until they expire."""
