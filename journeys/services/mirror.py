@@ -1,0 +1,163 @@
+"""Writes to the journey mirror: bulk upserts from Mint's listing and single-row refreshes from a detail.
+
+The mapping from Mint's wire models to mirror rows lives here and nowhere else, so the sync, the webhook
+refresh and the journey page all derive ``alert_level``, ``waiting_since`` and ``pending_steps`` the same way.
+Both functions work on SQLite and PostgreSQL (``INSERT … ON CONFLICT (id) DO UPDATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Final
+
+from django.db import transaction
+from django.utils import timezone
+
+from journeys.models import Journey, JourneyStatus
+
+if TYPE_CHECKING:
+    from mintportal.mint import models as mint
+
+# Rows per INSERT statement: large enough to amortise round trips, small enough for SQLite's variable limit.
+BATCH_SIZE: Final = 500
+
+ALERT_LEVELS: Final[dict[str, int]] = {"info": 1, "warning": 2, "critical": 3}
+# A severity Mint adds later still counts as an alert, so it sorts above journeys with none.
+_UNKNOWN_SEVERITY_LEVEL: Final = 1
+
+# Fields that Mint's listing describes: a listing upsert overwrites exactly these.
+_LISTING_FIELDS: Final = (
+    "workflow_id", "workflow_name", "version", "status", "name", "created_at", "last_executed_at", "finished_at",
+    "faulted_at", "cancelled_at", "pending_steps", "alerts", "alert_count", "alert_level", "waiting_since", "seen_at",
+)
+
+
+def alert_level(alerts: Sequence[Any]) -> int:
+    """The highest severity among ``alerts`` as 0 (none), 1 (info), 2 (warning) or 3 (critical)."""
+    level = 0
+    for alert in alerts:
+        severity = str(getattr(alert, "severity", "") or "").lower()
+        level = max(level, ALERT_LEVELS.get(severity, _UNKNOWN_SEVERITY_LEVEL))
+    return level
+
+
+def _dump(items: Sequence[Any]) -> list[dict[str, Any]]:
+    # Stored in Mint's own camelCase shape ([{stepId, severity, message, timestamp}]) as JSON-safe values.
+    return [item.model_dump(mode="json", by_alias=True) for item in items]
+
+
+def _status(value: Any) -> str:
+    # The client may type statuses as an Enum; the mirror stores the wire value ("active", ...).
+    return str(getattr(value, "value", value))
+
+
+def _waiting_since(status: str, last_executed_at: datetime | None) -> datetime | None:
+    return last_executed_at if status == JourneyStatus.ACTIVE else None
+
+
+def _row_from_summary(summary: mint.JourneySummary, seen_at: datetime) -> Journey:
+    alerts = list(summary.alerts or [])
+    status = _status(summary.status)
+    return Journey(
+        id=summary.id,
+        workflow_id=summary.workflow_id,
+        workflow_name=summary.workflow_name or "",
+        version=summary.version,
+        status=status,
+        name=summary.name or "",
+        created_at=summary.created_at,
+        last_executed_at=summary.last_executed_at,
+        finished_at=summary.finished_at,
+        faulted_at=summary.faulted_at,
+        cancelled_at=summary.cancelled_at,
+        pending_steps=bool(summary.pending_steps),
+        alerts=_dump(alerts),
+        alert_count=len(alerts),
+        alert_level=alert_level(alerts),
+        waiting_since=_waiting_since(status, summary.last_executed_at),
+        active_steps=[],
+        seen_at=seen_at,
+    )
+
+
+def _chunks(items: Iterable[Journey], size: int) -> Iterator[list[Journey]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: datetime) -> int:
+    """Inserts or updates one mirror row per journey summary and returns how many rows were written.
+
+    ``summaries`` is consumed lazily in batches of ``BATCH_SIZE``, so a generator over Mint's pages keeps
+    memory flat however many journeys it yields. Every listing field is overwritten and ``seen_at`` set;
+    ``active_steps`` and ``detail_seen_at`` (known only from a journey's detail) are kept, except that
+    ``active_steps`` is cleared for journeys that no longer have pending steps. Each batch is its own
+    transaction, so a failure part-way keeps the batches already written (they are correct on their own).
+    """
+    written = 0
+    rows = (_row_from_summary(summary, seen_at) for summary in summaries)
+    for batch in _chunks(rows, BATCH_SIZE):
+        waiting = [row for row in batch if row.pending_steps]
+        settled = [row for row in batch if not row.pending_steps]
+        with transaction.atomic():
+            if waiting:
+                Journey.objects.bulk_create(
+                    waiting, update_conflicts=True, unique_fields=["id"], update_fields=list(_LISTING_FIELDS)
+                )
+            if settled:
+                Journey.objects.bulk_create(
+                    settled, update_conflicts=True, unique_fields=["id"],
+                    update_fields=[*_LISTING_FIELDS, "active_steps"],
+                )
+        written += len(batch)
+    return written
+
+
+def journey_mirror_refresh(*, journey: mint.Journey, workflow_name: str | None = None) -> Journey:
+    """Writes the mirror row for one journey from its detail (as read from Mint) and returns it.
+
+    Besides the listing fields it stores ``active_steps`` ([{stepId, stepType}]) and ``detail_seen_at``.
+    The detail carries no workflow name: pass ``workflow_name`` when known; otherwise the row keeps the
+    name it has, or takes it from the workflow mirror. ``pending_steps`` is true when steps are active.
+    """
+    from workflows.models import Workflow
+
+    now = timezone.now()
+    if workflow_name is None:
+        workflow_name = (
+            Journey.objects.filter(pk=journey.id).values_list("workflow_name", flat=True).first()
+            or Workflow.objects.filter(pk=journey.workflow_id).values_list("name", flat=True).first()
+            or ""
+        )
+    alerts = list(journey.alerts or [])
+    active_steps = list(journey.active_steps or [])
+    status = _status(journey.status)
+    row = Journey(
+        id=journey.id,
+        workflow_id=journey.workflow_id,
+        workflow_name=workflow_name,
+        version=journey.version,
+        status=status,
+        name=journey.name or "",
+        created_at=journey.created_at,
+        last_executed_at=journey.last_executed_at,
+        finished_at=journey.finished_at,
+        faulted_at=journey.faulted_at,
+        cancelled_at=journey.cancelled_at,
+        pending_steps=bool(active_steps),
+        alerts=_dump(alerts),
+        alert_count=len(alerts),
+        alert_level=alert_level(alerts),
+        waiting_since=_waiting_since(status, journey.last_executed_at),
+        active_steps=_dump(active_steps),
+        detail_seen_at=now,
+        seen_at=now,
+    )
+    Journey.objects.bulk_create(
+        [row], update_conflicts=True, unique_fields=["id"],
+        update_fields=[*_LISTING_FIELDS, "active_steps", "detail_seen_at"],
+    )
+    return row
