@@ -57,28 +57,45 @@ def _waiting_since(status: str, last_executed_at: datetime | None) -> datetime |
     return last_executed_at if status == JourneyStatus.ACTIVE else None
 
 
-def _row_from_summary(summary: mint.JourneySummary, seen_at: datetime) -> Journey:
-    alerts = list(summary.alerts or [])
-    status = _status(summary.status)
+def _row(
+    source: mint.JourneySummary | mint.Journey,
+    *,
+    workflow_name: str,
+    pending_steps: bool,
+    active_steps: list[dict[str, Any]],
+    seen_at: datetime,
+    detail_seen_at: datetime | None = None,
+) -> Journey:
+    """A mirror row from the fields that a journey's summary and its detail share."""
+    alerts = list(source.alerts or [])
+    status = _status(source.status)
     return Journey(
-        id=summary.id,
-        workflow_id=summary.workflow_id,
-        workflow_name=summary.workflow_name or "",
-        version=summary.version,
+        id=source.id,
+        workflow_id=source.workflow_id,
+        workflow_name=workflow_name,
+        version=source.version,
         status=status,
-        name=summary.name or "",
-        created_at=summary.created_at,
-        last_executed_at=summary.last_executed_at,
-        finished_at=summary.finished_at,
-        faulted_at=summary.faulted_at,
-        cancelled_at=summary.cancelled_at,
-        pending_steps=bool(summary.pending_steps),
+        name=source.name or "",
+        created_at=source.created_at,
+        last_executed_at=source.last_executed_at,
+        finished_at=source.finished_at,
+        faulted_at=source.faulted_at,
+        cancelled_at=source.cancelled_at,
+        pending_steps=pending_steps,
         alerts=_dump(alerts),
         alert_count=len(alerts),
         alert_level=alert_level(alerts),
-        waiting_since=_waiting_since(status, summary.last_executed_at),
-        active_steps=[],
+        waiting_since=_waiting_since(status, source.last_executed_at),
+        active_steps=active_steps,
+        detail_seen_at=detail_seen_at,
         seen_at=seen_at,
+    )
+
+
+def _row_from_summary(summary: mint.JourneySummary, seen_at: datetime) -> Journey:
+    return _row(
+        summary, workflow_name=summary.workflow_name or "", pending_steps=bool(summary.pending_steps),
+        active_steps=[], seen_at=seen_at,
     )
 
 
@@ -132,29 +149,10 @@ def journey_mirror_refresh(*, journey: mint.Journey, workflow_name: str | None =
             or Workflow.objects.filter(pk=journey.workflow_id).values_list("name", flat=True).first()
             or ""
         )
-    alerts = list(journey.alerts or [])
     active_steps = list(journey.active_steps or [])
-    status = _status(journey.status)
-    row = Journey(
-        id=journey.id,
-        workflow_id=journey.workflow_id,
-        workflow_name=workflow_name,
-        version=journey.version,
-        status=status,
-        name=journey.name or "",
-        created_at=journey.created_at,
-        last_executed_at=journey.last_executed_at,
-        finished_at=journey.finished_at,
-        faulted_at=journey.faulted_at,
-        cancelled_at=journey.cancelled_at,
-        pending_steps=bool(active_steps),
-        alerts=_dump(alerts),
-        alert_count=len(alerts),
-        alert_level=alert_level(alerts),
-        waiting_since=_waiting_since(status, journey.last_executed_at),
-        active_steps=_dump(active_steps),
-        detail_seen_at=now,
-        seen_at=now,
+    row = _row(
+        journey, workflow_name=workflow_name, pending_steps=bool(active_steps), active_steps=_dump(active_steps),
+        seen_at=now, detail_seen_at=now,
     )
     Journey.objects.bulk_create(
         [row], update_conflicts=True, unique_fields=["id"],
