@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from sandbox.core.clock import isoformat
 from sandbox.events.models import Delivery
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def delivery_list() -> list[dict]:
@@ -22,7 +17,7 @@ def delivery_list() -> list[dict]:
             "attempts": delivery.attempts,
             "delivered": delivery.delivered,
             "lastStatus": delivery.last_status,
-            "nextAttemptAt": _iso(delivery.next_attempt_at),
+            "nextAttemptAt": isoformat(delivery.next_attempt_at),
         }
         for delivery in Delivery.objects.select_related("event").order_by("created_at", "id")
     ]

@@ -62,10 +62,6 @@ def _targets() -> list[_Target]:
     return targets
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def publish_event(event_name: str, event_data: dict, *, tags: list[str] | None = None) -> None:
     """Queues a Signicat Events envelope for every configured receiver.
 
@@ -80,13 +76,13 @@ def publish_event(event_name: str, event_data: dict, *, tags: list[str] | None =
     event_id = str(uuid.uuid4())
     envelope = {
         "id": event_id,
-        "timestamp": _iso(now),
+        "timestamp": clock.isoformat(now),
         "sender": SENDER,
         "eventName": event_name,
         "eventData": event_data,
         "accountId": ACCOUNT_ID,
         "organizationId": ORGANIZATION_ID,
-        "expiresAt": _iso(expires_at),
+        "expiresAt": clock.isoformat(expires_at),
         "tags": list(tags or []),
     }
     with transaction.atomic():
