@@ -48,6 +48,8 @@ class Journey(models.Model):
     active_steps = models.JSONField(default=list, blank=True)
     detail_seen_at = models.DateTimeField(null=True, blank=True)
     seen_at = models.DateTimeField()
+    # Set by a full reconcile when Mint's listing no longer shows the journey; cleared if it reappears.
+    gone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -64,3 +66,36 @@ class Journey(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in JourneyStatus.final()
+
+
+class SyncState(models.Model):
+    """Progress and lease of one kind of sync ("journeys", "workflows"), one row each.
+
+    ``watermark`` is the newest ``lastExecutedAt`` the journey sync has fully stored; it only moves after a
+    run succeeds. The lease (``lease_owner`` until ``lease_until``) is taken with a conditional UPDATE so
+    that two beats, or a run overlapping the next, never sync at once, and a crashed worker's lease expires.
+    """
+
+    name = models.CharField(primary_key=True, max_length=32)
+    watermark = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_full_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookEvent(models.Model):
+    """An event id already received from Mint, so that a repeated delivery is acknowledged and ignored."""
+
+    id = models.CharField(primary_key=True, max_length=100)
+    event_name = models.CharField(max_length=100)
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.id

@@ -31,6 +31,7 @@ _UNKNOWN_SEVERITY_LEVEL: Final = 1
 _LISTING_FIELDS: Final = (
     "workflow_id", "workflow_name", "version", "status", "name", "created_at", "last_executed_at", "finished_at",
     "faulted_at", "cancelled_at", "pending_steps", "alerts", "alert_count", "alert_level", "waiting_since", "seen_at",
+    "gone_at",
 )
 
 
@@ -89,6 +90,7 @@ def _row(
         active_steps=active_steps,
         detail_seen_at=detail_seen_at,
         seen_at=seen_at,
+        gone_at=None,
     )
 
 
