@@ -1,0 +1,461 @@
+"""The Mint client: one typed method per operation, with tokens, timeouts, retries and error mapping.
+
+Every method sends through ``MintClient._call``, which
+- adds a bearer token (``TokenProvider``) and, on a 401, drops it and retries once with a new one;
+- retries connection failures, 429 and 502/503/504 within ``MINT_MAX_RETRIES`` with jittered
+  exponential backoff, honouring ``Retry-After`` up to ``MINT_MAX_RETRY_WAIT``;
+- repeats a call that is not idempotent (e.g. starting a journey) only when Mint certainly did not
+  act on it, and otherwise raises ``MintOutcomeUnknownError``;
+- logs one line per failed call (method, operation, status, code, trace id; never bodies or tokens).
+One client is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import email.message
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+from pydantic import TypeAdapter, ValidationError
+
+from mintportal.mint import errors, models, paths
+from mintportal.mint.auth import TOKEN_OPERATION, TokenProvider
+from mintportal.mint.config import MintConfig
+from mintportal.mint.paths import Operation
+from mintportal.mint.retry import RetryPolicy
+from mintportal.mint.transport import Transport, error_from_response
+
+logger = logging.getLogger("mintportal.mint")
+
+T = TypeVar("T")
+# The largest page Mint serves; iterators use it so that walking a listing takes the fewest calls.
+PAGE_LIMIT = 100
+
+
+@functools.cache
+def _adapter(model_type: Any) -> TypeAdapter:
+    return TypeAdapter(model_type)
+
+
+def _query(**values: Any) -> dict[str, Any]:
+    """Query parameters in Mint's names, without the unset ones; date-times as ISO 8601."""
+    query: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        query[key] = value
+    return query
+
+
+def _body(**values: Any) -> dict[str, Any]:
+    """A JSON body without the fields left unset (Mint then keeps or defaults them)."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _iterate(fetch: Callable[[int, int], models.Page[T]]) -> Iterator[T]:
+    """Walks a listing page by page until ``totalCount`` items (or an empty page) have been seen."""
+    offset = 0
+    while True:
+        page = fetch(offset, PAGE_LIMIT)
+        yield from page.data
+        offset += len(page.data)
+        if not page.data or offset >= page.total_count:
+            return
+
+
+@dataclass(frozen=True)
+class AccessCheck:
+    """What ``check_access`` found: whether the token, a read and a write were allowed, and why not."""
+
+    token_ok: bool
+    viewer_ok: bool
+    editor_ok: bool
+    token_expires_in: float | None = None
+    token_problem: str | None = None
+    viewer_problem: str | None = None
+    editor_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.token_ok and self.viewer_ok and self.editor_ok
+
+
+@dataclass
+class _CallState:
+    retries: int = 0
+    reauthenticated: bool = False
+
+
+class MintClient:
+    """A typed client for Signicat's Mint API (or the sandbox). Build one with ``get_client()``."""
+
+    def __init__(self, config: MintConfig, *, cache_alias: str = "default") -> None:
+        self.config = config
+        self.retry_policy = RetryPolicy(max_retries=config.max_retries, max_wait=config.max_retry_wait)
+        self.tokens = TokenProvider(config, cache_alias=cache_alias)
+        self._transport = Transport(config)
+
+    def __repr__(self) -> str:
+        return f"MintClient(base_url={self.config.base_url!r}, client_id={self.config.client_id!r})"
+
+    def close(self) -> None:
+        """Closes the pooled connections of every thread's session."""
+        self._transport.close()
+
+    # --- workflows ------------------------------------------------------------------------------
+
+    def list_workflows(
+        self,
+        *,
+        search: str | None = None,
+        sort: str | None = None,
+        version: str | None = None,
+        ids: list[str] | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> models.Page[models.WorkflowSummary]:
+        """One page of workflows; ``version`` is ``"latest"`` or ``"published"``, ``ids`` filters by id."""
+        params = _query(search=search, sort=sort, version=version, id=list(ids) if ids else None,
+                        offset=offset, limit=limit)
+        return self._json(paths.LIST_WORKFLOWS, models.Page[models.WorkflowSummary], params=params)
+
+    def iter_workflows(
+        self,
+        *,
+        search: str | None = None,
+        sort: str | None = None,
+        version: str | None = None,
+        ids: list[str] | None = None,
+    ) -> Iterator[models.WorkflowSummary]:
+        return _iterate(lambda offset, limit: self.list_workflows(
+            search=search, sort=sort, version=version, ids=ids, offset=offset, limit=limit))
+
+    def create_workflow(self, workflow: models.WorkflowInput) -> models.Workflow:
+        return self._json(paths.CREATE_WORKFLOW, models.Workflow, json=workflow.to_wire())
+
+    def get_workflow(self, workflow_id: str, *, version: int | None = None) -> models.Workflow:
+        """The workflow's latest version, or ``version`` when given."""
+        return self._json(paths.GET_WORKFLOW, models.Workflow, path_params={"workflow_id": workflow_id},
+                          params=_query(version=version))
+
+    def update_workflow(self, workflow_id: str, workflow: models.WorkflowInput) -> models.Workflow:
+        """Saves ``workflow`` as the workflow's new latest version."""
+        return self._json(paths.UPDATE_WORKFLOW, models.Workflow, path_params={"workflow_id": workflow_id},
+                          json=workflow.to_wire())
+
+    def list_workflow_versions(
+        self, workflow_id: str, *, offset: int = 0, limit: int = 10
+    ) -> models.Page[models.WorkflowVersion]:
+        return self._json(paths.LIST_WORKFLOW_VERSIONS, models.Page[models.WorkflowVersion],
+                          path_params={"workflow_id": workflow_id}, params=_query(offset=offset, limit=limit))
+
+    def iter_workflow_versions(self, workflow_id: str) -> Iterator[models.WorkflowVersion]:
+        return _iterate(lambda offset, limit: self.list_workflow_versions(workflow_id, offset=offset, limit=limit))
+
+    def publish_workflow_version(self, workflow_id: str, version: int) -> models.WorkflowVersion:
+        """Publishes a version, so new journeys start from it (a sandbox extension)."""
+        return self._json(paths.PUBLISH_WORKFLOW_VERSION, models.WorkflowVersion,
+                          path_params={"workflow_id": workflow_id, "version": version})
+
+    def download_workflow_file(self, workflow_id: str, file_id: str) -> models.FileDownload:
+        return self._download(paths.DOWNLOAD_WORKFLOW_FILE, file_id, workflow_id=workflow_id, file_id=file_id)
+
+    # --- journeys -------------------------------------------------------------------------------
+
+    def start_journey(
+        self, workflow_id: str, *, input: dict[str, Any] | None = None, journey_url_ttl: int | None = None
+    ) -> models.StartedJourney:
+        """Starts a journey. Never repeated blindly: an answer that may hide a created journey (a read
+        timeout, a 5xx) raises ``MintOutcomeUnknownError``."""
+        return self._json(paths.START_JOURNEY, models.StartedJourney, path_params={"workflow_id": workflow_id},
+                          json=_body(input=input, journeyUrlTtl=journey_url_ttl))
+
+    def list_journeys(
+        self,
+        *,
+        status: str | None = None,
+        workflow_id: str | None = None,
+        last_executed_after: datetime | None = None,
+        last_executed_before: datetime | None = None,
+        search: str | None = None,
+        sort: str | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> models.Page[models.JourneySummary]:
+        params = _query(status=status, workflowId=workflow_id, lastExecutedAfter=last_executed_after,
+                        lastExecutedBefore=last_executed_before, search=search, sort=sort,
+                        offset=offset, limit=limit)
+        return self._json(paths.LIST_JOURNEYS, models.Page[models.JourneySummary], params=params)
+
+    def iter_journeys(
+        self,
+        *,
+        status: str | None = None,
+        workflow_id: str | None = None,
+        last_executed_after: datetime | None = None,
+        last_executed_before: datetime | None = None,
+        search: str | None = None,
+        sort: str | None = None,
+    ) -> Iterator[models.JourneySummary]:
+        return _iterate(lambda offset, limit: self.list_journeys(
+            status=status, workflow_id=workflow_id, last_executed_after=last_executed_after,
+            last_executed_before=last_executed_before, search=search, sort=sort, offset=offset, limit=limit))
+
+    def get_journey(self, journey_id: str) -> models.Journey:
+        return self._json(paths.GET_JOURNEY, models.Journey, path_params={"journey_id": journey_id})
+
+    def resume_journey(self, journey_id: str, *, step_id: str, input: dict[str, Any] | None = None) -> None:
+        """Continues a journey suspended at ``step_id``; ``input`` becomes that step's output."""
+        self._call(paths.RESUME_JOURNEY, path_params={"journey_id": journey_id},
+                   json=_body(input=input, stepId=step_id))
+
+    def approve_journey(self, journey_id: str, *, step_id: str, approved: bool, message: str | None = None) -> None:
+        """Approves (``approved=True``) or rejects the approval step ``step_id``, with an optional message."""
+        self._call(paths.APPROVE_JOURNEY, path_params={"journey_id": journey_id},
+                   json={"input": {"approved": approved, "message": message}, "stepId": step_id})
+
+    def create_journey_url(self, journey_id: str, *, time_to_live: int | None = None) -> models.JourneyUrl:
+        """A new link to the journey's end-user page, valid ``time_to_live`` seconds (Mint's default 60)."""
+        return self._json(paths.CREATE_JOURNEY_URL, models.JourneyUrl, path_params={"journey_id": journey_id},
+                          json=_body(timeToLive=time_to_live))
+
+    def get_journey_log(self, journey_id: str) -> models.JourneyLog:
+        return self._json(paths.GET_JOURNEY_LOG, models.JourneyLog, path_params={"journey_id": journey_id})
+
+    def download_journey_file(self, journey_id: str, file_id: str) -> models.FileDownload:
+        return self._download(paths.DOWNLOAD_JOURNEY_FILE, file_id, journey_id=journey_id, file_id=file_id)
+
+    # --- journey notes --------------------------------------------------------------------------
+
+    def create_journey_note(self, journey_id: str, *, content: str, step_id: str | None = None) -> models.JourneyNote:
+        return self._json(paths.CREATE_JOURNEY_NOTE, models.JourneyNote, path_params={"journey_id": journey_id},
+                          json=_body(stepId=step_id, content=content))
+
+    def list_journey_notes(
+        self,
+        journey_id: str,
+        *,
+        search: str | None = None,
+        sort: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> models.Page[models.JourneyNote]:
+        params = _query(search=search, sort=sort, createdAfter=created_after, createdBefore=created_before,
+                        offset=offset, limit=limit)
+        return self._json(paths.LIST_JOURNEY_NOTES, models.Page[models.JourneyNote],
+                          path_params={"journey_id": journey_id}, params=params)
+
+    def iter_journey_notes(
+        self,
+        journey_id: str,
+        *,
+        search: str | None = None,
+        sort: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> Iterator[models.JourneyNote]:
+        return _iterate(lambda offset, limit: self.list_journey_notes(
+            journey_id, search=search, sort=sort, created_after=created_after, created_before=created_before,
+            offset=offset, limit=limit))
+
+    def update_journey_note(self, journey_id: str, note_id: str, *, content: str) -> models.JourneyNote:
+        return self._json(paths.UPDATE_JOURNEY_NOTE, models.JourneyNote,
+                          path_params={"journey_id": journey_id, "note_id": note_id}, json={"content": content})
+
+    # --- step types and secrets -----------------------------------------------------------------
+
+    def list_step_types(self) -> list[models.StepType]:
+        return self._json(paths.LIST_STEP_TYPES, list[models.StepType])
+
+    def create_secret(self, *, name: str, value: str, description: str | None = None) -> models.Secret:
+        """Creates a workflow secret. The value goes to Mint only; Mint never returns it."""
+        return self._json(paths.CREATE_SECRET, models.Secret,
+                          json=_body(name=name, description=description, value=value))
+
+    def update_secret(
+        self, secret_id: str, *, name: str | None = None, description: str | None = None, value: str | None = None
+    ) -> models.Secret:
+        """Changes the given fields of a secret; fields left None stay as they are."""
+        return self._json(paths.UPDATE_SECRET, models.Secret, path_params={"secret_id": secret_id},
+                          json=_body(name=name, description=description, value=value))
+
+    # --- health ---------------------------------------------------------------------------------
+
+    def check_access(self) -> AccessCheck:
+        """Checks the credentials and both roles without changing anything in Mint.
+
+        Fetches a new token, lists one workflow (needs Flow Viewer), and creates a workflow from an
+        empty body (needs Flow Editor): Mint rejects the body (400) when the role is there and refuses
+        the call (403) when it is not, so nothing is written either way.
+        """
+        try:
+            token = self._with_retries(TOKEN_OPERATION, True, self.tokens.renew)
+        except errors.MintError as exc:
+            return AccessCheck(token_ok=False, viewer_ok=False, editor_ok=False, token_problem=str(exc))
+        expires_in = max(0.0, token.expires_at - time.time())
+        viewer_problem = editor_problem = None
+        try:
+            self.list_workflows(limit=1)
+        except errors.MintError as exc:
+            viewer_problem = "missing" if isinstance(exc, errors.MintPermissionError) else str(exc)
+        try:
+            self._call(paths.CREATE_WORKFLOW, json={})
+            editor_problem = "the deliberately invalid write was accepted; check the API's validation"
+        except errors.MintValidationError:
+            editor_problem = None
+        except errors.MintError as exc:
+            editor_problem = "missing" if isinstance(exc, errors.MintPermissionError) else str(exc)
+        return AccessCheck(token_ok=True, viewer_ok=viewer_problem is None, editor_ok=editor_problem is None,
+                           token_expires_in=expires_in, viewer_problem=viewer_problem, editor_problem=editor_problem)
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _json(self, operation: Operation, model_type: Any, **kwargs: Any) -> Any:
+        """Calls ``operation`` and parses its JSON answer strictly into ``model_type``."""
+        response = self._call(operation, **kwargs)
+        try:
+            return _adapter(model_type).validate_json(response.content, strict=True)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or '(body)'}: {error['msg']}" for error in exc.errors()
+            )
+            error = errors.MintResponseError(
+                f"{operation.name}: Mint's answer does not match the expected shape: {problems}",
+                status=response.status_code, operation=operation.name,
+            )
+            self._log_failure(operation, error)
+            raise error from None
+
+    def _download(self, operation: Operation, file_id: str, **path_params: str) -> models.FileDownload:
+        response = self._call(operation, path_params=path_params, headers={"Accept": "*/*"})
+        disposition = email.message.Message()
+        disposition["Content-Disposition"] = response.headers.get("Content-Disposition", "")
+        return models.FileDownload(
+            filename=disposition.get_filename() or file_id,
+            content_type=response.headers.get("Content-Type", "application/octet-stream"),
+            content=response.content,
+        )
+
+    def _call(
+        self,
+        operation: Operation,
+        *,
+        path_params: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Sends ``operation`` with retries; returns the 2xx response or raises a ``MintError``."""
+        url = operation.url(self.config.base_url, **(path_params or {}))
+        state = _CallState()
+        return self._with_retries(
+            operation.name, operation.idempotent,
+            lambda: self._attempt(operation, url, state, params=params, json=json, headers=headers),
+            method=operation.method,
+        )
+
+    def _with_retries(self, name: str, idempotent: bool, attempt: Callable[[], T], *, method: str = "POST") -> T:
+        retries = 0
+        while True:
+            try:
+                return attempt()
+            except errors.MintError as error:
+                wait = self._retry_wait(idempotent, error, retries)
+                if wait is None:
+                    final = self._final_error(idempotent, error)
+                    self._log_failure(Operation(name, method, "", idempotent), final)
+                    raise final from None
+                logger.info("mint call retrying in %.2fs: %s %s status=%s trace_id=%s (retry %d of %d)",
+                            wait, method, name, error.status or "-", error.trace_id or "-",
+                            retries + 1, self.retry_policy.max_retries)
+                time.sleep(wait)
+                retries += 1
+
+    def _attempt(self, operation: Operation, url: str, state: _CallState, **kwargs: Any) -> requests.Response:
+        token = self._token()
+        response = self._send(operation, url, token, **kwargs)
+        if response.status_code == 401 and not state.reauthenticated:
+            # The token was revoked or expired early: drop it everywhere and try once with a new one.
+            state.reauthenticated = True
+            self.tokens.invalidate(token)
+            response = self._send(operation, url, self._token(), **kwargs)
+        if 200 <= response.status_code < 300:
+            return response
+        raise error_from_response(response, operation=operation.name)
+
+    def _send(self, operation: Operation, url: str, token: str, *, headers: dict[str, str] | None = None,
+              **kwargs: Any) -> requests.Response:
+        all_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})}
+        return self._transport.send(operation.name, operation.method, url, headers=all_headers, **kwargs)
+
+    def _token(self) -> str:
+        try:
+            return self.tokens.get()
+        except errors.MintError as error:
+            # Without a token the API request itself was never sent, so any call may be retried.
+            error.request_sent = False
+            raise
+
+    def _retry_wait(self, idempotent: bool, error: errors.MintError, retries: int) -> float | None:
+        # 429 and a 503 with Retry-After say that Mint turned the request away before acting on it.
+        turned_away = error.status == 429 or (error.status == 503 and error.retry_after is not None)
+        if not (idempotent or not error.request_sent or turned_away):
+            return None
+        return self.retry_policy.wait_before_retry(error, retries)
+
+    @staticmethod
+    def _final_error(idempotent: bool, error: errors.MintError) -> errors.MintError:
+        """For a call that is not safe to repeat, an answer that may hide its effect becomes "outcome unknown"."""
+        if idempotent or not error.request_sent:
+            return error
+        turned_away = error.status == 429 or (error.status == 503 and error.retry_after is not None)
+        may_have_acted = isinstance(error, errors.MintConnectionError) or (
+            isinstance(error, errors.MintServerError) and not turned_away
+        )
+        if not may_have_acted:
+            return error
+        return errors.MintOutcomeUnknownError(
+            f"{error.operation}: Mint may or may not have carried out the request ({error.message})",
+            status=error.status, code=error.code, trace_id=error.trace_id, operation=error.operation,
+            title=error.title, detail=error.detail,
+        )
+
+    @staticmethod
+    def _log_failure(operation: Operation, error: errors.MintError) -> None:
+        logger.warning("mint call failed: %s %s status=%s code=%s trace_id=%s error=%s", operation.method,
+                       operation.name, error.status or "-", error.code or "-", error.trace_id or "-",
+                       type(error).__name__)
+
+
+_client: MintClient | None = None
+_client_lock = threading.Lock()
+
+
+def get_client() -> MintClient:
+    """The process-wide client for the current MINT_* settings.
+
+    The settings are compared on every call, so a change (pytest-django's ``settings`` fixture, the
+    ``mint_settings`` fixture) yields a client that points at the new values.
+    """
+    global _client
+    config = MintConfig.from_settings()
+    client = _client
+    if client is not None and client.config == config:
+        return client
+    with _client_lock:
+        if _client is None or _client.config != config:
+            _client = MintClient(config)
+        return _client

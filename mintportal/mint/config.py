@@ -1,0 +1,43 @@
+"""The Mint client's configuration, read from the MINT_* settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class MintConfig:
+    """Where Mint is, who the portal is to Mint, and how long and how often to try.
+
+    The secret is left out of ``repr()`` so that the config can be logged or shown in a traceback.
+    """
+
+    base_url: str
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    connect_timeout: float = 3.05
+    read_timeout: float = 15.0
+    max_retries: int = 3
+    max_retry_wait: float = 30.0
+    scope: str = "signicat-api"
+
+    @classmethod
+    def from_settings(cls) -> MintConfig:
+        return cls(
+            base_url=settings.MINT_BASE_URL.rstrip("/"),
+            token_url=settings.MINT_TOKEN_URL,
+            client_id=settings.MINT_CLIENT_ID,
+            client_secret=settings.MINT_CLIENT_SECRET,
+            connect_timeout=float(settings.MINT_CONNECT_TIMEOUT),
+            read_timeout=float(settings.MINT_READ_TIMEOUT),
+            max_retries=int(settings.MINT_MAX_RETRIES),
+            max_retry_wait=float(settings.MINT_MAX_RETRY_WAIT),
+        )
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """The (connect, read) pair that every request carries."""
+        return (self.connect_timeout, self.read_timeout)
