@@ -1,11 +1,40 @@
-"""The Celery application; tasks live in each app's tasks.py and only wrap services."""
+"""The Celery application; tasks live in each app's tasks.py and only wrap services.
+
+Delivery guarantees come from settings (``CELERY_TASK_ACKS_LATE``, ``CELERY_TASK_REJECT_ON_WORKER_LOST``,
+prefetch 1): a task is acknowledged only after it ran, so a worker killed mid-task leaves it queued for
+another worker. Every task must therefore be safe to run twice; the services they wrap make sure of it.
+"""
+
+from __future__ import annotations
 
 import os
+import random
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mintportal.settings")
 
 app = Celery("mintportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Retry waits grow 2, 4, 8 ... seconds up to this cap, with jitter so that a burst does not retry in step.
+MAX_RETRY_COUNTDOWN = 300.0
+
+
+def retry_countdown(retries: int, *, retry_after: float | None = None) -> float:
+    """Seconds before retry number ``retries + 1``: exponential with jitter, never below ``retry_after``."""
+    backoff = min(MAX_RETRY_COUNTDOWN, 2.0 ** (retries + 1)) * random.uniform(0.5, 1.0)
+    return max(backoff, retry_after or 0.0)
+
+
+def retry_or_raise(task: Task, exc: Exception) -> None:
+    """The task policy for a ``MintError``: retry it later when it is retryable, else let it fail.
+
+    Raises ``celery.exceptions.Retry`` (which Celery treats as "scheduled again") while retries remain,
+    and the original error otherwise.
+    """
+    if getattr(exc, "retryable", False) and task.request.retries < task.max_retries:
+        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries,
+                                                            retry_after=getattr(exc, "retry_after", None)))
+    raise exc

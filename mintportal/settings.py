@@ -181,6 +181,33 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 
+# --- Sync, webhooks and launches (journeys/services/sync.py, journeys/webhooks.py, launches/) ------
+# Seconds between incremental journey syncs (Celery beat); 0 turns the schedule off.
+MINT_SYNC_INTERVAL = env.int("MINT_SYNC_INTERVAL", 60, min=0, max=86400)
+# Seconds between full reconciles (every journey walked, missing ones marked gone); 0 turns it off.
+MINT_FULL_RECONCILE_INTERVAL = env.int("MINT_FULL_RECONCILE_INTERVAL", 86400, min=0, max=30 * 86400)
+# Seconds between workflow mirror syncs (names and tags for scopes); 0 turns it off.
+MINT_WORKFLOW_SYNC_INTERVAL = env.int("MINT_WORKFLOW_SYNC_INTERVAL", 900, min=0, max=86400)
+# Incremental syncs re-read journeys executed this long before the watermark (clock skew, same-instant writes).
+MINT_SYNC_OVERLAP_SECONDS = env.int("MINT_SYNC_OVERLAP_SECONDS", 120, min=0, max=86400)
+# A sync's lease lasts this long without progress before another run may take over (a crashed worker).
+MINT_SYNC_LEASE_SECONDS = env.int("MINT_SYNC_LEASE_SECONDS", 300, min=10, max=86400)
+# Shared secret of Signicat Events deliveries to /webhooks/mint; unset refuses every delivery.
+MINT_WEBHOOK_SECRET = env.optional_str("MINT_WEBHOOK_SECRET")
+# Launches per bulk-launch task: small enough that a redelivered chunk redoes little work.
+BULK_LAUNCH_CHUNK_SIZE = env.int("BULK_LAUNCH_CHUNK_SIZE", 50, min=1, max=1000)
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+CELERY_BEAT_SCHEDULE = {
+    name: {"task": task, "schedule": float(interval), "options": {"expires": float(interval)}}
+    for name, task, interval in (
+        ("sync-journeys", "journeys.tasks.journeys_sync_incremental", MINT_SYNC_INTERVAL),
+        ("reconcile-journeys", "journeys.tasks.journeys_sync_full", MINT_FULL_RECONCILE_INTERVAL),
+        ("sync-workflows", "journeys.tasks.workflows_sync", MINT_WORKFLOW_SYNC_INTERVAL),
+        ("prune-webhook-events", "journeys.tasks.webhook_events_prune", 86400),
+    )
+    if interval > 0
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

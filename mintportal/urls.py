@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from journeys.webhooks import mint_webhook
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -15,4 +17,5 @@ urlpatterns = [
     path("journeys/", include("journeys.urls")),
     path("launches/", include("launches.urls")),
     path("approvals/", include("approvals.urls")),
+    path("webhooks/mint", mint_webhook, name="mint-webhook"),
 ]

@@ -1,0 +1,290 @@
+"""Keeping the mirrors current: journeys (incremental and full reconcile) and workflows.
+
+How the journey sync stays correct and cheap:
+
+- **Incremental** runs ask Mint only for journeys executed after the stored watermark minus an overlap
+  (clock skew, and writes that land on the same instant), sorted by ``lastExecutedAt`` ascending. Paging
+  is by key: each next page asks for journeys executed after the newest timestamp already stored (minus a
+  millisecond, so identical timestamps are never skipped), and offsets are used only while a whole page
+  shares one timestamp. A journey that executes again while the sync runs moves to the end of the order,
+  where the same walk meets it again, instead of shifting an offset and hiding a neighbour.
+- **Full reconcile** walks every journey sorted by ``createdAt`` (which never changes, so offsets are stable),
+  then marks rows it did not see as gone. Its watermark is Mint's newest ``lastExecutedAt`` read *before*
+  the walk, so anything that changed during the walk is picked up by the next incremental run.
+- Pages are upserted as they arrive (never all held in memory), and the watermark moves only after a run
+  succeeds. A lease row (``SyncState``) taken with a conditional UPDATE keeps two beats, or a slow run and
+  the next one, from syncing at once; a crashed worker's lease simply expires.
+
+Watermarks are Mint's own timestamps, never the portal's clock, so a skewed or test-advanced Mint clock
+cannot make the sync skip journeys.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from journeys.models import Journey, SyncState
+from journeys.services.mirror import journey_mirror_refresh, journey_mirror_upsert
+from mintportal.mint import get_client
+from mintportal.mint import models as mint
+from mintportal.mint.errors import MintNotFoundError
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE: Final = 100
+JOURNEYS: Final = "journeys"
+WORKFLOWS: Final = "workflows"
+# Keyset paging steps back this much so journeys sharing the boundary timestamp are read again, not skipped.
+_TIE_MARGIN: Final = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync run did. ``skipped`` means another run held the lease and this one did nothing."""
+
+    kind: str
+    skipped: bool = False
+    mint_calls: int = 0
+    upserted: int = 0
+    gone: int = 0
+    seconds: float = 0.0
+    watermark: datetime | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind, "skipped": self.skipped, "mint_calls": self.mint_calls, "upserted": self.upserted,
+            "gone": self.gone, "seconds": round(self.seconds, 3),
+            "watermark": self.watermark.isoformat() if self.watermark else None,
+        }
+
+
+class SyncLease:
+    """A lease on one ``SyncState`` row: held by at most one run, renewed as the run makes progress."""
+
+    def __init__(self, name: str, *, ttl: timedelta) -> None:
+        self.name = name
+        self.ttl = ttl
+        self.owner = uuid.uuid4().hex
+        self.held = False
+
+    def acquire(self) -> bool:
+        SyncState.objects.get_or_create(name=self.name)
+        now = timezone.now()
+        taken = SyncState.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=self.owner), name=self.name
+        ).update(lease_owner=self.owner, lease_until=now + self.ttl, last_started_at=now)
+        self.held = bool(taken)
+        return self.held
+
+    def renew(self) -> None:
+        """Extends the lease; raises if another run took it over (ours expired), so this run stops writing."""
+        renewed = SyncState.objects.filter(name=self.name, lease_owner=self.owner).update(
+            lease_until=timezone.now() + self.ttl
+        )
+        if not renewed:
+            self.held = False
+            raise SyncLeaseLost(f"the {self.name} sync lease expired and was taken by another run")
+
+    def release(self, **fields: object) -> None:
+        """Gives the lease back, writing ``fields`` (watermark, results) in the same conditional UPDATE."""
+        if not self.held:
+            return
+        SyncState.objects.filter(name=self.name, lease_owner=self.owner).update(
+            lease_owner="", lease_until=None, **fields
+        )
+        self.held = False
+
+
+class SyncLeaseLost(RuntimeError):
+    """This run's lease expired and another run took it; the run stops without moving the watermark."""
+
+
+def _lease_ttl() -> timedelta:
+    return timedelta(seconds=settings.MINT_SYNC_LEASE_SECONDS)
+
+
+def _newest_executed_at() -> tuple[datetime | None, int]:
+    """Mint's newest ``lastExecutedAt`` (one call), the safe watermark for a walk that starts now."""
+    page = get_client().list_journeys(sort="-lastExecutedAt", limit=1)
+    newest = page.data[0].last_executed_at if page.data else None
+    return newest, 1
+
+
+def _pages_by_created(lease: SyncLease, counter: list[int]) -> Iterator[mint.JourneySummary]:
+    client = get_client()
+    offset = 0
+    while True:
+        page = client.list_journeys(sort="createdAt", offset=offset, limit=PAGE_SIZE)
+        counter[0] += 1
+        yield from page.data
+        offset += len(page.data)
+        if not page.data or offset >= page.total_count:
+            return
+        lease.renew()
+
+
+def _pages_after(
+    after: datetime | None, lease: SyncLease, counter: list[int], newest: list[datetime | None]
+) -> Iterator[mint.JourneySummary]:
+    """Journeys executed after ``after`` in ``lastExecutedAt`` order, by keyset pages (see module doc)."""
+    client = get_client()
+    cursor: datetime | None = None
+    offset = 0
+    while True:
+        page = client.list_journeys(
+            last_executed_after=after, sort="lastExecutedAt", offset=offset, limit=PAGE_SIZE
+        )
+        counter[0] += 1
+        yield from page.data
+        stamps = [j.last_executed_at for j in page.data if j.last_executed_at is not None]
+        if stamps and (newest[0] is None or max(stamps) > newest[0]):
+            newest[0] = max(stamps)
+        if not page.data or offset + len(page.data) >= page.total_count:
+            return
+        page_newest = max(stamps) if stamps else None
+        if page_newest is not None and (cursor is None or page_newest > cursor):
+            cursor = page_newest
+            after = cursor - _TIE_MARGIN
+            offset = 0
+        else:
+            # The whole page shares the cursor's timestamp: step through that instant by offset.
+            offset += len(page.data)
+        lease.renew()
+
+
+def journey_sync(*, full: bool = False) -> SyncResult:
+    """Brings the journey mirror up to date with Mint and returns what it did.
+
+    Incremental by default; ``full=True`` (or no watermark yet) walks every journey and sets ``gone_at`` on
+    mirror rows that Mint no longer lists. Returns ``skipped=True`` without calling Mint when another run
+    holds the lease. The watermark and ``last_result`` are stored only when the run succeeds; a failure
+    (a ``MintError`` after the client's own retries) is recorded in ``last_error`` and re-raised.
+    """
+    started = time.monotonic()
+    lease = SyncLease(JOURNEYS, ttl=_lease_ttl())
+    if not lease.acquire():
+        logger.info("journey sync skipped: another run holds the lease")
+        return SyncResult(kind="full" if full else "incremental", skipped=True)
+    try:
+        state = SyncState.objects.get(name=JOURNEYS)
+        full = full or state.watermark is None
+        run_started = timezone.now()
+        counter = [0]
+        gone = 0
+        if full:
+            watermark, calls = _newest_executed_at()
+            counter[0] += calls
+            upserted = journey_mirror_upsert(summaries=_pages_by_created(lease, counter), seen_at=run_started)
+            # Rows refreshed during the walk carry a later seen_at, so only rows Mint no longer lists match.
+            gone = Journey.objects.filter(seen_at__lt=run_started, gone_at__isnull=True).update(
+                gone_at=timezone.now()
+            )
+            watermark = watermark or state.watermark
+        else:
+            overlap = timedelta(seconds=settings.MINT_SYNC_OVERLAP_SECONDS)
+            newest: list[datetime | None] = [state.watermark]
+            upserted = journey_mirror_upsert(
+                summaries=_pages_after(state.watermark - overlap, lease, counter, newest), seen_at=run_started
+            )
+            watermark = newest[0]
+        result = SyncResult(
+            kind="full" if full else "incremental", mint_calls=counter[0], upserted=upserted, gone=gone,
+            seconds=time.monotonic() - started, watermark=watermark,
+        )
+        fields: dict[str, object] = {
+            "watermark": watermark, "last_finished_at": timezone.now(), "last_result": result.as_dict(),
+            "last_error": "",
+        }
+        if full:
+            fields["last_full_at"] = timezone.now()
+        lease.release(**fields)
+        logger.info("journey sync done: %s", result.as_dict())
+        return result
+    except Exception as exc:
+        lease.release(last_error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+
+
+@dataclass(frozen=True)
+class WorkflowSyncResult:
+    skipped: bool = False
+    mint_calls: int = 0
+    upserted: int = 0
+    seconds: float = 0.0
+
+
+def _workflow_upsert(workflow: mint.Workflow, seen_at: datetime) -> None:
+    from workflows.models import Workflow
+
+    Workflow.objects.update_or_create(
+        pk=workflow.id,
+        defaults={
+            "name": workflow.name or "", "description": workflow.description or "", "tags": list(workflow.tags),
+            "version": workflow.version, "seen_at": seen_at,
+        },
+    )
+
+
+def workflow_sync(*, workflow_id: str | None = None) -> WorkflowSyncResult:
+    """Mirrors workflows (name, description, tags, latest version) into ``workflows.models.Workflow``.
+
+    Mint's listing carries no tags, so each workflow's definition is fetched as well; there are few
+    workflows, and tag scopes need the tags. With ``workflow_id`` only that workflow is fetched (a webhook
+    said it changed) and no lease is taken. Workflows are never deleted here: Mint has no deletion, and a
+    scope naming an id that disappeared simply matches nothing. Cache entries are not touched; callers that
+    react to a change invalidate the keys they own.
+    """
+    started = time.monotonic()
+    client = get_client()
+    now = timezone.now()
+    if workflow_id is not None:
+        _workflow_upsert(client.get_workflow(workflow_id), now)
+        return WorkflowSyncResult(mint_calls=1, upserted=1, seconds=time.monotonic() - started)
+    lease = SyncLease(WORKFLOWS, ttl=_lease_ttl())
+    if not lease.acquire():
+        return WorkflowSyncResult(skipped=True)
+    try:
+        calls = upserted = 0
+        offset = 0
+        while True:
+            page = client.list_workflows(offset=offset, limit=PAGE_SIZE)
+            calls += 1
+            for summary in page.data:
+                _workflow_upsert(client.get_workflow(summary.id), now)
+                calls += 1
+                upserted += 1
+            offset += len(page.data)
+            if not page.data or offset >= page.total_count:
+                break
+            lease.renew()
+        result = WorkflowSyncResult(mint_calls=calls, upserted=upserted, seconds=time.monotonic() - started)
+        lease.release(last_finished_at=timezone.now(), last_error="",
+                      last_result={"mint_calls": calls, "upserted": upserted, "seconds": round(result.seconds, 3)})
+        return result
+    except Exception as exc:
+        lease.release(last_error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+
+
+def journey_refresh(*, journey_id: str) -> Journey | None:
+    """Reads one journey's detail from Mint and writes its mirror row; returns the row.
+
+    When Mint answers 404 the row (if any) is marked gone and None is returned. Other Mint errors
+    propagate for the caller's retry policy.
+    """
+    try:
+        detail = get_client().get_journey(journey_id)
+    except MintNotFoundError:
+        Journey.objects.filter(pk=journey_id, gone_at__isnull=True).update(gone_at=timezone.now())
+        return None
+    return journey_mirror_refresh(journey=detail)
