@@ -1,0 +1,126 @@
+"""API clients, the OAuth 2.0 client-credentials token endpoint's logic, and bearer token checks.
+
+Secrets and tokens are stored as SHA-256 hashes and compared in constant time; neither is ever logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from sandbox.core import clock, control
+from sandbox.core.models import AccessToken, ApiClient
+from sandbox.core.problems import ApiError
+
+FLOW_VIEWER = "Flow Viewer"
+FLOW_EDITOR = "Flow Editor"
+ROLES = (FLOW_VIEWER, FLOW_EDITOR)
+SCOPE = "signicat-api"
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def client_upsert(*, client_id: str, client_secret: str, roles: list[str]) -> None:
+    """Adds or replaces an API client with ``roles``."""
+    ApiClient.objects.update_or_create(client_id=client_id,
+                                       defaults={"secret_hash": _hash(client_secret), "roles": list(roles)})
+
+
+def ensure_env_client() -> None:
+    """Makes the client of SANDBOX_CLIENT_ID / SANDBOX_CLIENT_SECRET exist with both roles."""
+    client_upsert(client_id=settings.SANDBOX_CLIENT_ID, client_secret=settings.SANDBOX_CLIENT_SECRET,
+                  roles=list(ROLES))
+
+
+class OAuthError(Exception):
+    """An RFC 6749 error answer: ``{error, error_description}`` with ``status``."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+def _client_credentials(request: HttpRequest) -> tuple[str | None, str | None]:
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+            client_id, _, client_secret = decoded.partition(":")
+        except (ValueError, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "The Basic credentials are malformed.", 401) from None
+        # RFC 6749 section 2.3.1: both parts are form-urlencoded before they are joined.
+        return unquote(client_id), unquote(client_secret)
+    return request.POST.get("client_id"), request.POST.get("client_secret")
+
+
+def issue_token(request: HttpRequest) -> IssuedToken:
+    """Checks a token request (client auth by form fields or HTTP Basic, grant and scope) and issues a token."""
+    client_id, client_secret = _client_credentials(request)
+    if not client_id or client_secret is None:
+        raise OAuthError("invalid_client", "Client authentication is required.", 401)
+    client = ApiClient.objects.filter(client_id=client_id).first()
+    if client is None or not hmac.compare_digest(client.secret_hash, _hash(client_secret)):
+        raise OAuthError("invalid_client", "The client id or secret is wrong.", 401)
+    grant_type = request.POST.get("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required.")
+    if grant_type != "client_credentials":
+        raise OAuthError("unsupported_grant_type", "Only the client_credentials grant is supported.")
+    scopes = (request.POST.get("scope") or "").split()
+    if SCOPE not in scopes:
+        raise OAuthError("invalid_scope", f"The scope must include {SCOPE}.")
+    ttl = control.token_ttl()
+    token = secrets.token_urlsafe(32)
+    AccessToken.objects.create(token_hash=_hash(token), client_id=client.client_id,
+                               expires_at=clock.now() + timedelta(seconds=ttl))
+    return IssuedToken(access_token=token, expires_in=ttl)
+
+
+def revoke_all_tokens() -> None:
+    AccessToken.objects.all().delete()
+
+
+@dataclass(frozen=True)
+class Caller:
+    client_id: str
+    roles: tuple[str, ...]
+
+
+def _unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="mint"'})
+
+
+def authenticate(request: HttpRequest, role: str) -> Caller:
+    """The API client behind the request's bearer token; 401 without a live token, 403 without ``role``."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer " or not header[7:].strip():
+        raise _unauthorized("A bearer access token is required.")
+    token = AccessToken.objects.filter(token_hash=_hash(header[7:].strip())).first()
+    if token is None:
+        raise _unauthorized("The access token is invalid or revoked.")
+    if token.expires_at <= clock.now():
+        raise _unauthorized("The access token has expired.")
+    client = ApiClient.objects.filter(client_id=token.client_id).first()
+    if client is None:
+        raise _unauthorized("The access token's client no longer exists.")
+    if role not in client.roles:
+        raise ApiError(403, "forbidden", f"The API client lacks the {role!r} role for this operation.")
+    return Caller(client_id=client.client_id, roles=tuple(client.roles))

@@ -1,0 +1,42 @@
+"""The sandbox's one source of time.
+
+Every time read in the sandbox goes through :func:`now`: real UTC time plus an offset that the control API
+moves forward (``POST /_sandbox/clock``). Tokens, journey URLs, timers, inactivity and event retries all use it,
+so tests jump ahead instead of sleeping. The offset lives in this process (the sandbox serves from one process)
+and is cleared by ``POST /_sandbox/reset``.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+_lock = threading.Lock()
+_offset = timedelta(0)
+
+
+def now() -> datetime:
+    """The sandbox's current time, timezone-aware UTC."""
+    return datetime.now(UTC) + _offset
+
+
+def advance(seconds: float) -> datetime:
+    """Moves the sandbox clock forward by ``seconds`` (>= 0) and returns the new time."""
+    global _offset
+    with _lock:
+        _offset += timedelta(seconds=seconds)
+    return now()
+
+
+def reset() -> None:
+    """Returns the sandbox clock to real time."""
+    global _offset
+    with _lock:
+        _offset = timedelta(0)
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """An API timestamp: ISO 8601 UTC with milliseconds and a ``Z`` suffix, or None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
