@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "mintportal.middleware.MintErrorMiddleware",
 ]
 
 ROOT_URLCONF = "mintportal.urls"
@@ -68,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "mintportal.context_processors.portal",
             ],
         },
     },
@@ -128,9 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("PORTAL_TIME_ZONE", "UTC")
@@ -204,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
         ("reconcile-journeys", "journeys.tasks.journeys_sync_full", MINT_FULL_RECONCILE_INTERVAL),
         ("sync-workflows", "journeys.tasks.workflows_sync", MINT_WORKFLOW_SYNC_INTERVAL),
         ("prune-webhook-events", "journeys.tasks.webhook_events_prune", 86400),
+        ("requeue-stale-launches", "launches.tasks.launches_requeue_stale", 60),
     )
     if interval > 0
 }

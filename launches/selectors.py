@@ -1,0 +1,154 @@
+"""Reads for launches: one launch, a bulk launch's progress, its invalid rows and its results.
+
+Every read that names a launch checks access through ``accounts.policy``: launches belong to a workflow,
+and only users who may launch journeys of that workflow see them (404 outside their view scope, 403
+when they may view but not launch).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count
+from django.http import Http404
+
+from accounts.models import Action
+from accounts.policy import ensure_can, workflow_access
+from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
+
+RECENT_LIMIT = 20
+
+
+def _parse_id(value: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("Not found") from None
+
+
+def launch_get(*, user: AbstractBaseUser | AnonymousUser, launch_id: uuid.UUID | str) -> Launch:
+    """The launch, if the user may launch journeys of its workflow (404 / 403 otherwise)."""
+    launch = Launch.objects.filter(pk=_parse_id(launch_id)).first()
+    if launch is None:
+        raise Http404("Not found")
+    ensure_can(user=user, action=Action.LAUNCH, workflow_id=launch.workflow_id)
+    return launch
+
+
+def bulk_launch_get(*, user: AbstractBaseUser | AnonymousUser, bulk_id: uuid.UUID | str) -> BulkLaunch:
+    """The bulk launch, if the user may launch journeys of its workflow (404 / 403 otherwise)."""
+    bulk = BulkLaunch.objects.filter(pk=_parse_id(bulk_id)).first()
+    if bulk is None:
+        raise Http404("Not found")
+    ensure_can(user=user, action=Action.LAUNCH, workflow_id=bulk.workflow_id)
+    return bulk
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """Counts of a bulk launch's rows; ``remaining`` counts queued and starting rows."""
+
+    total: int
+    started: int
+    failed: int
+    needs_review: int
+    remaining: int
+    invalid: int
+    finished: bool
+
+    @property
+    def done(self) -> int:
+        return self.started + self.failed + self.needs_review
+
+    @property
+    def percent(self) -> int:
+        launched = self.done + self.remaining
+        return 100 if launched == 0 else int(100 * self.done / launched)
+
+
+def bulk_launch_progress(*, bulk: BulkLaunch) -> BulkProgress:
+    """One grouped count over the bulk launch's rows (index on bulk, status)."""
+    counts = dict(
+        Launch.objects.filter(bulk=bulk).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    remaining = counts.get(LaunchStatus.PENDING, 0) + counts.get(LaunchStatus.STARTING, 0)
+    return BulkProgress(
+        total=sum(counts.values()),
+        started=counts.get(LaunchStatus.STARTED, 0),
+        failed=counts.get(LaunchStatus.FAILED, 0),
+        needs_review=counts.get(LaunchStatus.NEEDS_REVIEW, 0),
+        remaining=remaining,
+        invalid=counts.get(LaunchStatus.INVALID, 0),
+        finished=bulk.status in (BulkLaunchStatus.FINISHED, BulkLaunchStatus.DISCARDED)
+        or (bulk.status == BulkLaunchStatus.LAUNCHING and remaining == 0),
+    )
+
+
+def bulk_launch_invalid_rows(*, bulk: BulkLaunch, offset: int = 0, limit: int = 100) -> list[Launch]:
+    """A page of the rows that failed validation, in file order, with their errors by column."""
+    return list(
+        Launch.objects.filter(bulk=bulk, status=LaunchStatus.INVALID)
+        .order_by("row_number").only("row_number", "errors", "input")[offset : offset + limit]
+    )
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    row: int
+    status: str
+    journey_id: str
+    journey_url: str
+    error: str
+
+
+def bulk_launch_results(*, bulk: BulkLaunch) -> Iterator[ResultRow]:
+    """Every row's outcome in file order, streamed from the database in chunks (flat memory)."""
+    rows = (
+        Launch.objects.filter(bulk=bulk).order_by("row_number")
+        .values_list("row_number", "status", "journey_id", "journey_url", "error", "errors")
+        .iterator(chunk_size=2000)
+    )
+    for row_number, status, journey_id, journey_url, error, row_errors in rows:
+        if row_errors:
+            error = "; ".join(f"{item['column']}: {item['message']}" for item in row_errors)
+        yield ResultRow(row=row_number, status=status, journey_id=journey_id, journey_url=journey_url, error=error)
+
+
+@dataclass(frozen=True)
+class RecentLaunches:
+    launches: list[Launch]
+    bulks: list[BulkLaunch]
+
+
+def launch_recent(*, user: AbstractBaseUser | AnonymousUser) -> RecentLaunches:
+    """The user's latest single launches and bulk uploads on workflows they may still launch."""
+    access = workflow_access(user=user, action=Action.LAUNCH)
+    if access.nothing:
+        return RecentLaunches(launches=[], bulks=[])
+    launches = Launch.objects.filter(access.q(), created_by=user, bulk__isnull=True).order_by("-created_at")
+    bulks = BulkLaunch.objects.filter(access.q(), created_by=user).order_by("-created_at")
+    return RecentLaunches(launches=list(launches[:RECENT_LIMIT]), bulks=list(bulks[:RECENT_LIMIT]))
+
+
+@dataclass(frozen=True)
+class LaunchTarget:
+    """What a launch page needs about the workflow: its name and input parameters (latest version)."""
+
+    workflow_id: str
+    name: str
+    parameters: list[str]
+
+
+def launch_target(*, user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> LaunchTarget:
+    """The workflow to launch, if the user may launch it (404 / 403 otherwise); read through the cache."""
+    from workflows.selectors import workflow_get
+
+    ensure_can(user=user, action=Action.LAUNCH, workflow_id=workflow_id)
+    workflow = workflow_get(workflow_id=workflow_id)
+    return LaunchTarget(
+        workflow_id=workflow.id, name=workflow.name or workflow.id,
+        parameters=[parameter.name for parameter in workflow.input_parameters],
+    )

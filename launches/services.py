@@ -1,0 +1,412 @@
+"""Writes for launches: record first, start in the background, never twice.
+
+``launch_create`` writes the launch (pending) and queues ``launches.tasks.launch_start``; the task calls
+``launch_start`` here, which *claims* the record with a conditional UPDATE (pending → starting) before
+calling Mint. A second delivery of the same task finds the record already claimed or finished and does
+nothing, so a journey is started at most once per launch. What can be lost is only certainty: if the
+worker dies between claiming and recording Mint's answer, or Mint's answer is ambiguous
+(``MintOutcomeUnknownError``), the launch is marked *needs review* instead of being retried blindly.
+
+Bulk launches stream the uploaded CSV into ``Launch`` rows (draft or invalid) without holding the file in
+memory; nothing is started until the user confirms, and then chunk tasks walk the rows by row number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from itertools import islice
+from typing import IO, Final
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from accounts.services import audit_record
+from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
+from launches.validation import clean_input, header_errors, input_errors
+from mintportal.mint import errors, get_client
+
+logger = logging.getLogger(__name__)
+
+# A launch claimed longer ago than this whose worker never reported back is presumed abandoned (the worker
+# died mid-call); it is flagged for review. Longer than a start_journey call with all its client retries.
+CLAIM_LEASE: Final = timedelta(minutes=5)
+# A pending launch with no claim after this long had its task lost (e.g. the broker was down): queue again.
+REQUEUE_AFTER: Final = timedelta(minutes=2)
+# Rows written per INSERT while streaming a CSV.
+UPLOAD_BATCH: Final = 500
+# Larger uploads are refused at the header check rather than half-stored.
+MAX_BULK_ROWS: Final = 50_000
+MAX_CELL_LENGTH: Final = 100_000
+
+
+class LaunchError(Exception):
+    """A business rule the user can fix (e.g. a bulk launch already confirmed); the message is for them."""
+
+
+class LaunchRetryLater(Exception):
+    """Mint refused for a reason that passes (429, connection refused): the launch is pending again."""
+
+    def __init__(self, cause: errors.MintError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.retry_after = cause.retry_after
+
+
+def _workflow_name(workflow_id: str) -> str:
+    from workflows.models import Workflow
+
+    return Workflow.objects.filter(pk=workflow_id).values_list("name", flat=True).first() or ""
+
+
+def _queue_start(launch_id: uuid.UUID) -> None:
+    from launches import tasks
+
+    transaction.on_commit(lambda: tasks.launch_start.delay(str(launch_id)))
+
+
+def launch_create(
+    *,
+    workflow_id: str,
+    input: dict[str, str],
+    journey_url_ttl: int,
+    actor: AbstractBaseUser,
+    key: str | None = None,
+) -> Launch:
+    """Records a launch (pending), audits it and queues the task that starts the journey.
+
+    ``key`` makes a resubmitted form idempotent: a second call with the same key returns the first launch
+    (for the same actor) instead of recording another. Access is the caller's to check (LAUNCH on the
+    workflow). The task is queued when the transaction commits; should queueing fail, the periodic
+    ``launch_requeue_stale`` picks the launch up again.
+    """
+    key = key or uuid.uuid4().hex
+    existing = Launch.objects.filter(key=key).first()
+    if existing is not None:
+        if existing.created_by_id != actor.pk:
+            raise LaunchError("This launch form was already used by someone else; open a new one.")
+        return existing
+    with transaction.atomic():
+        launch = Launch.objects.create(
+            key=key, workflow_id=workflow_id, workflow_name=_workflow_name(workflow_id), input=input,
+            journey_url_ttl=journey_url_ttl, created_by=actor, created_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor, action="journey.launch", workflow_id=workflow_id,
+            summary=f"Launch of {launch.workflow_name or workflow_id} requested",
+            detail={"launch_id": str(launch.id), "input_fields": sorted(input), "journey_url_ttl": journey_url_ttl},
+        )
+        _queue_start(launch.id)
+    return launch
+
+
+def _finish(launch: Launch, status: str, **fields: object) -> None:
+    """Records the outcome in the database and on ``launch`` (saving a re-read per launch in bulk runs)."""
+    fields.update(status=status, finished_at=timezone.now())
+    Launch.objects.filter(pk=launch.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(launch, name, value)
+
+
+def _abandoned(launch: Launch) -> bool:
+    return (
+        launch.status == LaunchStatus.STARTING
+        and launch.claimed_at is not None
+        and launch.claimed_at < timezone.now() - CLAIM_LEASE
+    )
+
+
+_REVIEW_ABANDONED: Final = (
+    "The worker starting this journey stopped before recording Mint's answer. Check the workflow's recent "
+    "journeys in Mint before launching again."
+)
+
+
+def launch_start(*, launch_id: uuid.UUID | str, final_attempt: bool = True, refresh_mirror: bool = True) -> Launch:
+    """Starts the launch's journey in Mint unless it was already started or claimed; returns the launch.
+
+    Claims the record (pending → starting) with a conditional UPDATE, so concurrent or repeated calls start
+    at most one journey. Outcomes: started (journey id, URL and URL expiry stored; with ``refresh_mirror``
+    the journey's mirror row is written), failed (Mint refused: message and trace id stored), needs review
+    (``MintOutcomeUnknownError``, or a claim abandoned by a dead worker). A retryable refusal sets the launch
+    back to pending and raises ``LaunchRetryLater`` unless ``final_attempt``, which records it as failed.
+    """
+    now = timezone.now()
+    claimed = Launch.objects.filter(pk=launch_id, status=LaunchStatus.PENDING).update(
+        status=LaunchStatus.STARTING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    launch = Launch.objects.get(pk=launch_id)
+    if not claimed:
+        if _abandoned(launch):
+            _finish(launch, LaunchStatus.NEEDS_REVIEW, error=_REVIEW_ABANDONED)
+        return launch
+    try:
+        started = get_client().start_journey(
+            launch.workflow_id, input=launch.input or None, journey_url_ttl=launch.journey_url_ttl
+        )
+    except errors.MintOutcomeUnknownError as exc:
+        logger.warning("launch %s: outcome unknown (%s), marked for review", launch.id, exc.trace_id or "-")
+        _finish(launch, LaunchStatus.NEEDS_REVIEW, error=str(exc)[:500], trace_id=exc.trace_id or "")
+    except errors.MintError as exc:
+        if exc.retryable and not final_attempt:
+            Launch.objects.filter(pk=launch.id, status=LaunchStatus.STARTING).update(
+                status=LaunchStatus.PENDING, claimed_at=None
+            )
+            raise LaunchRetryLater(exc) from exc
+        logger.info("launch %s: Mint refused (%s, trace %s)", launch.id, type(exc).__name__, exc.trace_id or "-")
+        _finish(launch, LaunchStatus.FAILED, error=str(exc)[:500], trace_id=exc.trace_id or "")
+    else:
+        _finish(
+            launch, LaunchStatus.STARTED, journey_id=started.journey_id, journey_url=started.journey_url,
+            journey_url_expires_at=now + timedelta(seconds=launch.journey_url_ttl), error="", trace_id="",
+        )
+        if refresh_mirror:
+            _refresh_mirror(started.journey_id)
+    return launch
+
+
+def _refresh_mirror(journey_id: str) -> None:
+    from journeys.services.sync import journey_refresh
+
+    try:
+        journey_refresh(journey_id=journey_id)
+    except errors.MintError as exc:
+        # The journey did start; the next sync mirrors it. Failing the launch here would be a lie.
+        logger.info("launch: mirror refresh of %s failed (%s); the sync will catch up", journey_id, exc)
+
+
+def launch_requeue_stale() -> int:
+    """Queues again launches whose task was lost, flags abandoned claims, finishes done bulk launches.
+
+    Run by beat every minute; returns how many launches or bulk launches it acted on. Safe alongside
+    running tasks, because queueing a launch twice starts it once:
+
+    - a single launch still pending, never attempted, ``REQUEUE_AFTER`` after it was recorded;
+    - a launching bulk launch with pending rows and no row claimed for ``REQUEUE_AFTER``;
+    - a claim older than ``CLAIM_LEASE`` whose worker never reported back: needs review.
+    """
+    from launches import tasks
+
+    now = timezone.now()
+    acted = Launch.objects.filter(status=LaunchStatus.STARTING, claimed_at__lt=now - CLAIM_LEASE).update(
+        status=LaunchStatus.NEEDS_REVIEW, finished_at=now, error=_REVIEW_ABANDONED
+    )
+    singles = Launch.objects.filter(
+        bulk__isnull=True, status=LaunchStatus.PENDING, attempts=0, created_at__lt=now - REQUEUE_AFTER
+    ).values_list("id", flat=True)[:1000]
+    for launch_id in singles:
+        tasks.launch_start.delay(str(launch_id))
+        acted += 1
+    launching = BulkLaunch.objects.filter(status=BulkLaunchStatus.LAUNCHING, confirmed_at__lt=now - REQUEUE_AFTER)
+    for bulk_id in launching.values_list("id", flat=True):
+        if bulk_launch_finish_if_done(bulk_id=bulk_id):
+            acted += 1
+            continue
+        last_claim = Launch.objects.filter(bulk_id=bulk_id).aggregate(last=Max("claimed_at"))["last"]
+        if last_claim is None or last_claim < now - REQUEUE_AFTER:
+            acted += 1
+            _queue_chunks(bulk_id)
+    return acted
+
+
+# --- bulk launches ----------------------------------------------------------------------------
+
+
+def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
+    """Decodes and parses the upload lazily, a line at a time (UTF-8, an optional BOM, any newline)."""
+    reader = codecs.getreader("utf-8-sig")(file, errors="strict")
+    csv.field_size_limit(MAX_CELL_LENGTH)
+    yield from csv.reader(reader)
+
+
+def _row_launch(
+    bulk: BulkLaunch, parameters: Sequence[str], header: Sequence[str], row_number: int, cells: list[str]
+) -> Launch:
+    values = dict(zip(header, cells, strict=False))
+    problems = input_errors(parameters=parameters, values=values)
+    if len(cells) > len(header):
+        problems.append(("(row)", f"Has {len(cells)} cells; the header has {len(header)}."))
+    return Launch(
+        key=f"bulk:{bulk.id}:{row_number}", workflow_id=bulk.workflow_id, workflow_name=bulk.workflow_name,
+        input=clean_input(parameters=parameters, values=values), journey_url_ttl=bulk.journey_url_ttl,
+        status=LaunchStatus.INVALID if problems else LaunchStatus.DRAFT, bulk=bulk, row_number=row_number,
+        errors=[{"column": column, "message": message} for column, message in problems],
+        created_by_id=bulk.created_by_id, created_at=bulk.created_at,
+    )
+
+
+def bulk_launch_upload(
+    *,
+    workflow_id: str,
+    parameters: Sequence[str],
+    file: IO[bytes],
+    filename: str,
+    journey_url_ttl: int,
+    actor: AbstractBaseUser,
+) -> BulkLaunch:
+    """Validates an uploaded CSV row by row into a bulk launch waiting for confirmation; starts nothing.
+
+    The first row is the header and must name exactly the workflow's input ``parameters``. Every other
+    non-blank line becomes one ``Launch`` (draft, or invalid with its errors by column), numbered from 2 as
+    in a spreadsheet. The file is read as a stream and stored in batches, so memory does not grow with it.
+    A file-level problem (bad header, not UTF-8, too many rows) is recorded in ``file_errors``.
+    """
+    now = timezone.now()
+    bulk = BulkLaunch.objects.create(
+        workflow_id=workflow_id, workflow_name=_workflow_name(workflow_id), filename=filename[:255],
+        columns=list(parameters), journey_url_ttl=journey_url_ttl, created_by=actor, created_at=now,
+    )
+    rows = invalid = 0
+    file_errors: list[str] = []
+    try:
+        lines = enumerate(_csv_rows(file), start=1)
+        header: list[str] = []
+        for _, cells in lines:
+            if any(cell.strip() for cell in cells):
+                header = [cell.strip() for cell in cells]
+                break
+        file_errors = header_errors(parameters=parameters, header=header) if header else ["The file is empty."]
+        if not file_errors:
+            body = (
+                (number, cells) for number, cells in lines if any(cell.strip() for cell in cells)
+            )
+            while batch := list(islice(body, UPLOAD_BATCH)):
+                if rows + len(batch) > MAX_BULK_ROWS:
+                    file_errors.append(f"The file has more than {MAX_BULK_ROWS} rows; split it.")
+                    break
+                launches = [_row_launch(bulk, parameters, header, number, cells) for number, cells in batch]
+                Launch.objects.bulk_create(launches)
+                rows += len(launches)
+                invalid += sum(1 for launch in launches if launch.status == LaunchStatus.INVALID)
+    except UnicodeDecodeError:
+        file_errors.append("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
+    except csv.Error as exc:
+        file_errors.append(f"The file is not valid CSV: {exc}.")
+    if file_errors:
+        Launch.objects.filter(bulk=bulk).delete()
+        rows = invalid = 0
+    BulkLaunch.objects.filter(pk=bulk.pk).update(row_count=rows, invalid_count=invalid, file_errors=file_errors)
+    bulk.refresh_from_db()
+    audit_record(
+        actor=actor, action="journey.bulk_upload", workflow_id=workflow_id,
+        outcome=AuditEvent.Outcome.FAILED if file_errors else AuditEvent.Outcome.OK,
+        summary=f"Uploaded {bulk.filename or 'a CSV'}: {rows} rows, {invalid} invalid",
+        detail={"bulk_id": str(bulk.id), "rows": rows, "invalid": invalid, "file_errors": file_errors[:5]},
+    )
+    return bulk
+
+
+def _queue_chunks(bulk_id: uuid.UUID) -> int:
+    """Queues one task per block of row numbers that still has pending rows; returns how many."""
+    from launches import tasks
+
+    size = settings.BULK_LAUNCH_CHUNK_SIZE
+    numbers = (
+        Launch.objects.filter(bulk_id=bulk_id, status=LaunchStatus.PENDING)
+        .order_by("row_number").values_list("row_number", flat=True).iterator(chunk_size=2000)
+    )
+    queued = 0
+    last_block = None
+    for number in numbers:
+        block = (number - 2) // size
+        if block == last_block:
+            continue
+        last_block = block
+        first = 2 + block * size
+        tasks.bulk_launch_chunk.delay(str(bulk_id), first, first + size - 1)
+        queued += 1
+    return queued
+
+
+def bulk_launch_confirm(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) -> BulkLaunch:
+    """Starts launching the valid rows of a validated bulk launch (once, however often it is confirmed).
+
+    Invalid rows are skipped. The chunk tasks are queued after the transaction commits.
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        switched = BulkLaunch.objects.filter(
+            pk=bulk_id, status=BulkLaunchStatus.VALIDATED, file_errors=[], row_count__gt=F("invalid_count")
+        ).update(status=BulkLaunchStatus.LAUNCHING, confirmed_at=now)
+        bulk = BulkLaunch.objects.get(pk=bulk_id)
+        if not switched:
+            if bulk.status in (BulkLaunchStatus.LAUNCHING, BulkLaunchStatus.FINISHED):
+                return bulk
+            raise LaunchError("This upload cannot be launched: it has no valid rows or was discarded.")
+        pending = Launch.objects.filter(bulk=bulk, status=LaunchStatus.DRAFT).update(
+            status=LaunchStatus.PENDING, created_at=now
+        )
+        audit_record(
+            actor=actor, action="journey.bulk_launch", workflow_id=bulk.workflow_id,
+            summary=f"Bulk launch of {pending} journeys of {bulk.workflow_name or bulk.workflow_id} confirmed",
+            detail={"bulk_id": str(bulk.id), "rows": pending, "skipped_invalid": bulk.invalid_count},
+        )
+        transaction.on_commit(lambda: _queue_chunks(bulk.id))
+    return bulk
+
+
+def bulk_launch_discard(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) -> BulkLaunch:
+    """Drops a validated upload that the user decided not to launch."""
+    with transaction.atomic():
+        discarded = BulkLaunch.objects.filter(pk=bulk_id, status=BulkLaunchStatus.VALIDATED).update(
+            status=BulkLaunchStatus.DISCARDED, finished_at=timezone.now()
+        )
+        bulk = BulkLaunch.objects.get(pk=bulk_id)
+        if not discarded:
+            raise LaunchError("Only an upload that has not been launched can be discarded.")
+        Launch.objects.filter(bulk=bulk, status=LaunchStatus.DRAFT).delete()
+        audit_record(
+            actor=actor, action="journey.bulk_discard", workflow_id=bulk.workflow_id,
+            summary=f"Discarded upload {bulk.filename or bulk.id}", detail={"bulk_id": str(bulk.id)},
+        )
+    return bulk
+
+
+def bulk_launch_run_chunk(
+    *, bulk_id: uuid.UUID | str, first_row: int, last_row: int, final_attempt: bool = False
+) -> int:
+    """Starts the pending launches of rows ``first_row..last_row`` in order; returns how many it started.
+
+    Rows already started, failed or claimed are skipped (the chunk may be delivered twice). A retryable
+    refusal stops the chunk with ``LaunchRetryLater`` so the task retries it later; unless ``final_attempt``,
+    which records that row as failed and goes on.
+    """
+    ids = list(
+        Launch.objects.filter(
+            bulk_id=bulk_id, status=LaunchStatus.PENDING, row_number__gte=first_row, row_number__lte=last_row
+        ).order_by("row_number").values_list("id", flat=True)
+    )
+    started = 0
+    for launch_id in ids:
+        launch = launch_start(launch_id=launch_id, final_attempt=final_attempt, refresh_mirror=False)
+        started += launch.status == LaunchStatus.STARTED
+    bulk_launch_finish_if_done(bulk_id=bulk_id)
+    return started
+
+
+def bulk_launch_finish_if_done(*, bulk_id: uuid.UUID | str) -> bool:
+    """Marks a launching bulk launch finished when no row is pending or starting; returns whether it did.
+
+    On finishing, an incremental journey sync is queued so that the new journeys reach the mirror.
+    """
+    busy = Launch.objects.filter(bulk_id=bulk_id).filter(
+        Q(status=LaunchStatus.PENDING) | Q(status=LaunchStatus.STARTING)
+    ).exists()
+    if busy:
+        return False
+    finished = BulkLaunch.objects.filter(pk=bulk_id, status=BulkLaunchStatus.LAUNCHING).update(
+        status=BulkLaunchStatus.FINISHED, finished_at=timezone.now()
+    )
+    if finished:
+        from journeys import tasks as journey_tasks
+
+        transaction.on_commit(journey_tasks.journeys_sync_incremental.delay)
+    return bool(finished)
