@@ -17,6 +17,8 @@ from django.http import Http404
 from accounts.models import Action, Scope
 
 _SCOPES_ATTR = "_mintportal_scopes"
+# Per-user-object memo of resolved access ({action: WorkflowAccess}); a user object lives for one request.
+_ACCESS_ATTR = "_mintportal_access"
 
 REFUSALS = {
     Action.VIEW: "You may not view this.",
@@ -50,6 +52,19 @@ class WorkflowAccess:
         if self.everything:
             return Q()
         return Q(**{f"{field}__in": sorted(self.workflow_ids)})
+
+
+@dataclass(frozen=True)
+class ApprovalRules:
+    """The four-eyes rules and SLA that apply when one user decides approvals of one workflow."""
+
+    forbid_self_approval: bool
+    required_approvals: int
+    sla_hours: int | None
+
+
+# When no scope states a rule (a superuser on a workflow no team covers), the safe rules apply.
+DEFAULT_APPROVAL_RULES = ApprovalRules(forbid_self_approval=True, required_approvals=1, sla_hours=None)
 
 
 def user_scopes(user: AbstractBaseUser | AnonymousUser) -> list[Scope]:
@@ -87,7 +102,8 @@ def user_can(*, user: AbstractBaseUser | AnonymousUser, action: str, workflow_id
         return True
     if workflow_id is None:
         return any(action in scope.actions for scope in user_scopes(user))
-    return bool(scopes_covering(user=user, action=action, workflow_id=workflow_id))
+    # Resolved once per user object and action, so a page checking many rows costs one query.
+    return workflow_access(user=user, action=action).allows(workflow_id)
 
 
 def workflow_access(*, user: AbstractBaseUser | AnonymousUser, action: str) -> WorkflowAccess:
@@ -96,7 +112,16 @@ def workflow_access(*, user: AbstractBaseUser | AnonymousUser, action: str) -> W
         return WorkflowAccess(everything=False, workflow_ids=frozenset())
     if user.is_superuser:
         return WorkflowAccess(everything=True, workflow_ids=frozenset())
-    scopes = [scope for scope in user_scopes(user) if action in scope.actions]
+    memo: dict[str, WorkflowAccess] | None = getattr(user, _ACCESS_ATTR, None)
+    if memo is None:
+        memo = {}
+        setattr(user, _ACCESS_ATTR, memo)
+    if action not in memo:
+        memo[action] = _resolve_access(scopes=[scope for scope in user_scopes(user) if action in scope.actions])
+    return memo[action]
+
+
+def _resolve_access(*, scopes: list[Scope]) -> WorkflowAccess:
     if any(scope.all_workflows for scope in scopes):
         return WorkflowAccess(everything=True, workflow_ids=frozenset())
     ids = {workflow_id for scope in scopes for workflow_id in scope.workflow_ids}
@@ -104,10 +129,38 @@ def workflow_access(*, user: AbstractBaseUser | AnonymousUser, action: str) -> W
     if tags:
         from workflows.models import Workflow
 
-        for workflow_id, workflow_tags in Workflow.objects.values_list("id", "tags"):
+        for workflow_id, workflow_tags in Workflow.objects.values_list("id", "tags").iterator(chunk_size=2000):
             if tags & set(workflow_tags or []):
                 ids.add(workflow_id)
     return WorkflowAccess(everything=False, workflow_ids=frozenset(ids))
+
+
+def approval_rules(*, user: AbstractBaseUser, workflow_id: str) -> ApprovalRules:
+    """The four-eyes rules for this user deciding approvals of this workflow.
+
+    The user's scopes that grant APPROVE on the workflow decide; when several do, the strictest applies
+    (self-approval forbidden if any forbids it, the largest number of approvers, the shortest SLA). A
+    superuser whose teams grant nothing there gets the strictest rules of any team's APPROVE scope on the
+    workflow, so that being a superuser never bypasses a four-eyes rule; with none, the safe defaults.
+    """
+    scopes = scopes_covering(user=user, action=Action.APPROVE, workflow_id=workflow_id)
+    if not scopes and user.is_superuser:
+        candidates = [scope for scope in Scope.objects.select_related("team") if Action.APPROVE in scope.actions]
+        tags = _workflow_tags(workflow_id)
+        scopes = [scope for scope in candidates if scope.covers(workflow_id=workflow_id, tags=tags)]
+    if not scopes:
+        return DEFAULT_APPROVAL_RULES
+    return ApprovalRules(
+        forbid_self_approval=any(scope.forbid_self_approval for scope in scopes),
+        required_approvals=max(scope.required_approvals for scope in scopes),
+        sla_hours=sla_hours(scopes),
+    )
+
+
+def sla_hours(scopes: list[Scope]) -> int | None:
+    """The shortest SLA among ``scopes``, or None when none sets one."""
+    hours = [scope.sla_hours for scope in scopes if scope.sla_hours]
+    return min(hours) if hours else None
 
 
 def ensure_can(*, user: AbstractBaseUser | AnonymousUser, action: str, workflow_id: str) -> None:

@@ -1,0 +1,230 @@
+"""The access admin: teams (groups) with their scopes, users, and a read-only view of the audit trail.
+
+Who may use it follows the portal's own policy, not Django's model permissions: managing teams, scopes and
+users needs ``Action.MANAGE_ACCESS`` (superusers always may), reading the audit trail here needs
+``Action.AUDIT`` over every workflow. Every save or delete records one audit event through
+``accounts.services.access_change_record``, with the signed-in admin user as the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, User
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from accounts.forms import ScopeForm
+from accounts.models import Action, AuditEvent, Scope
+from accounts.policy import user_can, workflow_access
+from accounts.services import access_change_record
+
+
+def _may_manage_access(request: HttpRequest) -> bool:
+    return user_can(user=request.user, action=Action.MANAGE_ACCESS)
+
+
+class AccessAdminMixin:
+    """Gives the whole admin to users who may manage access, and nothing to anyone else."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_access(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return _may_manage_access(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+
+class ScopeInline(admin.StackedInline):
+    model = Scope
+    form = ScopeForm
+    extra = 0
+
+    # Inline permissions follow the team's: whoever may manage access may edit a team's scopes.
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class TeamAdmin(AccessAdminMixin, DjangoGroupAdmin):
+    """A team and its scopes on one page; Django's model permissions only for superusers."""
+
+    inlines = [ScopeInline]
+    list_display = ["name", "scope_count", "member_count"]
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        # The portal decides access from scopes; Django permissions only matter to superusers' own admin use.
+        return ["name", "permissions"] if request.user.is_superuser else ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        return super().get_queryset(request).prefetch_related("scopes", "user_set")
+
+    @admin.display(description="Scopes")
+    def scope_count(self, team: Group) -> int:
+        return len(team.scopes.all())
+
+    @admin.display(description="Members")
+    def member_count(self, team: Group) -> int:
+        return len(team.user_set.all())
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
+        # The team and its inline scopes are saved by now; one event covers the whole form submission.
+        super().save_related(request, form, formsets, change)
+        access_change_record(
+            actor=request.user, target=form.instance, verb="update" if change else "create",
+            changes=self.construct_change_message(request, form, formsets, add=not change),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Group) -> None:
+        access_change_record(actor=request.user, target=obj, verb="delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
+        for team in queryset:
+            access_change_record(actor=request.user, target=team, verb="delete")
+        super().delete_queryset(request, queryset)
+
+
+@admin.register(Scope)
+class ScopeAdmin(AccessAdminMixin, admin.ModelAdmin):
+    form = ScopeForm
+    list_display = ["team", "name", "all_workflows", "workflow_ids", "workflow_tags", "actions", "sla_hours",
+                    "forbid_self_approval", "required_approvals"]
+    list_filter = ["team", "all_workflows", "forbid_self_approval"]
+    search_fields = ["name", "team__name"]
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        access_change_record(
+            actor=request.user, target=form.instance, verb="update" if change else "create",
+            changes=self.construct_change_message(request, form, formsets, add=not change),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Scope) -> None:
+        access_change_record(actor=request.user, target=obj, verb="delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Scope]) -> None:
+        for scope in queryset.select_related("team"):
+            access_change_record(actor=request.user, target=scope, verb="delete")
+        super().delete_queryset(request, queryset)
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(AccessAdminMixin, DjangoUserAdmin):
+    """Users and their teams. Only a superuser may grant superuser status or touch another superuser."""
+
+    list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "team_names"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Teams")
+    def team_names(self, user: User) -> str:
+        return ", ".join(sorted(team.name for team in user.groups.all()))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Without this, managing access would be a path to becoming a superuser.
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        if obj is not None and getattr(obj, "is_superuser", False) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        if obj is not None and getattr(obj, "is_superuser", False) and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        access_change_record(
+            actor=request.user, target=form.instance, verb="update" if change else "create",
+            changes=self.construct_change_message(request, form, formsets, add=not change),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        access_change_record(actor=request.user, target=obj, verb="delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        if not request.user.is_superuser:
+            queryset = queryset.exclude(is_superuser=True)
+        for user in queryset:
+            access_change_record(actor=request.user, target=user, verb="delete")
+        super().delete_queryset(request, queryset)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        # Success redirects to the user's change page; a refused or conflicting submission does not.
+        succeeded = (
+            request.method == "POST"
+            and isinstance(response, HttpResponseRedirect)
+            and response.url != request.get_full_path()
+        )
+        if succeeded:
+            target = self.get_object(request, id)
+            if target is not None:
+                access_change_record(actor=request.user, target=target, verb="password")
+        return response
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only for everyone (superusers included): events are only ever inserted."""
+
+    list_display = ["at", "actor_username", "action", "outcome", "workflow_id", "journey_id", "summary", "trace_id"]
+    list_filter = ["outcome", "action"]
+    search_fields = ["actor_username", "action", "workflow_id", "journey_id", "summary", "trace_id"]
+    date_hierarchy = "at"
+    actions = None
+
+    def _may_read(self, request: HttpRequest) -> bool:
+        # The admin lists events of every workflow, so it needs the audit right over all of them.
+        return workflow_access(user=request.user, action=Action.AUDIT).everything
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may_read(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_read(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

@@ -1,0 +1,97 @@
+"""Forms of the accounts app: editing a scope in the admin, and filtering the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Action, AuditEvent, Scope
+
+
+def _split_list(value: str) -> list[str]:
+    """``"a, b,,c"`` → ``["a", "b", "c"]``, keeping the first occurrence of each item."""
+    items = [item.strip() for item in value.replace("\n", ",").split(",")]
+    return list(dict.fromkeys(item for item in items if item))
+
+
+class CommaListField(forms.CharField):
+    """A list of short strings typed as comma-separated text (workflow ids, tags)."""
+
+    def __init__(self, *, item_max_length: int = 100, **kwargs: Any) -> None:
+        self.item_max_length = item_max_length
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 80}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list | tuple):
+            return [str(item) for item in value]
+        return _split_list(super().to_python(value) or "")
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        too_long = [item for item in value if len(item) > self.item_max_length]
+        if too_long:
+            raise forms.ValidationError(
+                "Each item may have at most %(limit)d characters: %(items)s",
+                params={"limit": self.item_max_length, "items": ", ".join(too_long)},
+                code="item_too_long",
+            )
+
+
+class ScopeForm(forms.ModelForm):
+    """A scope with its actions as checkboxes and its workflow ids and tags as comma-separated text."""
+
+    actions = forms.MultipleChoiceField(choices=Action.choices, widget=forms.CheckboxSelectMultiple)
+    workflow_ids = CommaListField(help_text="Workflow ids, separated by commas.")
+    workflow_tags = CommaListField(help_text="Workflow tags, separated by commas; a workflow with any of them.")
+
+    class Meta:
+        model = Scope
+        fields = [
+            "team", "name", "all_workflows", "workflow_ids", "workflow_tags", "actions", "sla_hours",
+            "forbid_self_approval", "required_approvals",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not (cleaned.get("all_workflows") or cleaned.get("workflow_ids") or cleaned.get("workflow_tags")):
+            raise forms.ValidationError("A scope must cover all workflows, some workflow ids, or some tags.")
+        return cleaned
+
+
+class AuditFilterForm(forms.Form):
+    """Filters of the audit page; every field is optional and an invalid one is reported in place."""
+
+    actor = forms.CharField(required=False, max_length=150, label="Who")
+    action = forms.CharField(required=False, max_length=64)
+    workflow = forms.CharField(required=False, max_length=100)
+    journey = forms.CharField(required=False, max_length=100)
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *AuditEvent.Outcome.choices])
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The date range as aware datetimes: from the start of ``since`` to the end of ``until``."""
+        since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(since, time.min, tzinfo=zone) if since else None
+        end = datetime.combine(until, time.max, tzinfo=zone) if until else None
+        return start, end

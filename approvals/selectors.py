@@ -1,0 +1,253 @@
+"""Reads for the "My work" inbox: journeys waiting on a person that the user may act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Action
+from accounts.policy import approval_rules, scopes_covering, sla_hours, user_can, workflow_access
+from approvals.models import ApprovalVote, Decision
+from journeys.models import Journey, JourneyStatus
+from launches.models import Launch
+
+APPROVAL_STEP: Final = "require-approval"
+SUSPEND_STEP: Final = "suspend"
+PAGE_SIZE: Final = 25
+
+
+class Kind:
+    """What a waiting step needs from a person, and the right it takes."""
+
+    APPROVAL: Final = "approval"
+    CONTINUE: Final = "continue"
+    CHOICES: Final = ((APPROVAL, "Approvals"), (CONTINUE, "Manual steps"))
+    STEP_TYPES: Final = {APPROVAL: APPROVAL_STEP, CONTINUE: SUSPEND_STEP}
+    ACTIONS: Final = {APPROVAL: Action.APPROVE, CONTINUE: Action.CONTINUE}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    workflow_id: str = ""
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class InboxStep:
+    """One step a journey waits on that the user may act on."""
+
+    step_id: str
+    kind: str
+    # For approvals: the occurrence open for decision, and the approvals recorded for it so far.
+    occurrence: int = 1
+    approvers: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return "Approval" if self.kind == Kind.APPROVAL else "Manual continuation"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    journey: Journey
+    steps: tuple[InboxStep, ...]
+    sla_hours: int | None
+    overdue: bool
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        return self.journey.waiting_since
+
+
+def _step_pattern(step_type: str) -> Q:
+    # The mirror stores active steps as Mint's JSON ([{"stepId": …, "stepType": …}]). Matching the serialised
+    # pair works on SQLite and PostgreSQL alike (jsonb prints the same separators); rows are then checked
+    # exactly in Python, so a step id that merely contains the text never shows a wrong row.
+    return Q(active_steps__icontains=f'"stepType": "{step_type}"')
+
+
+def journey_launcher_id(*, journey_id: str) -> int | None:
+    """The id of the user who launched the journey through the portal; None for journeys started elsewhere."""
+    return Launch.objects.filter(journey_id=journey_id).values_list("created_by_id", flat=True).first()
+
+
+def approval_occurrence(*, journey_id: str, step_id: str) -> int:
+    """The occurrence of the step that is open for decision now: one more than those already decided."""
+    return Decision.objects.filter(journey_id=journey_id, step_id=step_id, status=Decision.Status.SENT).count() + 1
+
+
+def waiting_journeys(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Journey]:
+    """Active journeys in the user's view scope with a waiting step the user may act on, longest waiting first."""
+    view = workflow_access(user=user, action=Action.VIEW)
+    kinds = [filters.kind] if filters.kind in Kind.STEP_TYPES else list(Kind.STEP_TYPES)
+    actionable = Q(pk__in=[])
+    for kind in kinds:
+        access = workflow_access(user=user, action=Kind.ACTIONS[kind])
+        if not access.nothing:
+            actionable |= _step_pattern(Kind.STEP_TYPES[kind]) & access.q()
+    journeys = Journey.objects.filter(status=JourneyStatus.ACTIVE, gone_at__isnull=True).filter(view.q(), actionable)
+    if filters.workflow_id:
+        journeys = journeys.filter(workflow_id=filters.workflow_id)
+    return journeys.order_by(F("waiting_since").asc(nulls_last=True), "id")
+
+
+def journeys_needing_detail(*, user: AbstractBaseUser, filters: InboxFilters, limit: int) -> list[str]:
+    """Ids of active journeys the user could act on whose mirrored ``active_steps`` may be out of date.
+
+    The listing Mint syncs from does not say which steps wait; only a journey's detail does. A row whose
+    detail was never read, or was read before the journey last executed, may belong in the inbox (or no
+    longer), so the inbox reads those details first, at most ``limit`` per view, longest waiting first.
+    """
+    view = workflow_access(user=user, action=Action.VIEW)
+    acting = Q(pk__in=[])
+    for action in Kind.ACTIONS.values():
+        access = workflow_access(user=user, action=action)
+        if not access.nothing:
+            acting |= access.q()
+    journeys = Journey.objects.filter(status=JourneyStatus.ACTIVE, gone_at__isnull=True).filter(view.q(), acting)
+    if filters.workflow_id:
+        journeys = journeys.filter(workflow_id=filters.workflow_id)
+    stale = Q(detail_seen_at__isnull=True) | Q(detail_seen_at__lt=F("last_executed_at"))
+    return list(
+        journeys.filter(stale).order_by(F("waiting_since").asc(nulls_last=True), "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def _sent_counts(journey_ids: Iterable[str]) -> dict[tuple[str, str], int]:
+    """(journey, step) → how many decisions of that step were sent to Mint (the open occurrence is one more)."""
+    sent: dict[tuple[str, str], int] = {}
+    decided = Decision.objects.filter(journey_id__in=list(journey_ids), status=Decision.Status.SENT)
+    for journey_id, step_id in decided.values_list("journey_id", "step_id"):
+        sent[(journey_id, step_id)] = sent.get((journey_id, step_id), 0) + 1
+    return sent
+
+
+def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str = "") -> list[InboxRow]:
+    """Describes each journey's actionable waiting steps, approvals so far, SLA and overdue state."""
+    journeys = list(journeys)
+    ids = [journey.id for journey in journeys]
+    sent = _sent_counts(ids)
+    votes: dict[tuple[str, str, int], list[str]] = {}
+    for vote in ApprovalVote.objects.filter(journey_id__in=ids).order_by("at", "id"):
+        votes.setdefault((vote.journey_id, vote.step_id, vote.occurrence), []).append(vote.username)
+    allowed = {k: workflow_access(user=user, action=action) for k, action in Kind.ACTIONS.items()}
+    sla_cache: dict[tuple[str, str], int | None] = {}
+    now = timezone.now()
+    rows = []
+    for journey in journeys:
+        steps = []
+        for active in journey.active_steps or []:
+            step_type, step_id = active.get("stepType"), active.get("stepId", "")
+            for step_kind, wanted in Kind.STEP_TYPES.items():
+                if step_type != wanted or (kind and kind != step_kind):
+                    continue
+                if not allowed[step_kind].allows(journey.workflow_id):
+                    continue
+                occurrence = sent.get((journey.id, step_id), 0) + 1
+                steps.append(InboxStep(
+                    step_id=step_id, kind=step_kind, occurrence=occurrence,
+                    approvers=tuple(votes.get((journey.id, step_id, occurrence), ())),
+                ))
+        if not steps:
+            continue
+        hours = _row_sla(user=user, journey=journey, kinds={step.kind for step in steps}, cache=sla_cache)
+        overdue = bool(hours and journey.waiting_since and now - journey.waiting_since > timedelta(hours=hours))
+        rows.append(InboxRow(journey=journey, steps=tuple(steps), sla_hours=hours, overdue=overdue))
+    return rows
+
+
+def _row_sla(
+    *, user: AbstractBaseUser, journey: Journey, kinds: set[str], cache: dict[tuple[str, str], int | None]
+) -> int | None:
+    """The shortest SLA among the scopes that let the user act on this journey's waiting steps."""
+    hours: list[int] = []
+    for kind in kinds:
+        key = (journey.workflow_id, kind)
+        if key not in cache:
+            covering = scopes_covering(user=user, action=Kind.ACTIONS[kind], workflow_id=journey.workflow_id)
+            cache[key] = sla_hours(covering)
+        if cache[key]:
+            hours.append(cache[key])
+    return min(hours) if hours else None
+
+
+def inbox_page(
+    *, user: AbstractBaseUser, filters: InboxFilters, page_number: int | str | None
+) -> tuple[Page, list[InboxRow]]:
+    """One page of the inbox: the paginator page over mirror rows, and the rows described for display."""
+    page = Paginator(waiting_journeys(user=user, filters=filters), PAGE_SIZE).get_page(page_number)
+    return page, inbox_rows(user=user, journeys=page.object_list, kind=filters.kind)
+
+
+def inbox_count(*, user: AbstractBaseUser) -> int:
+    """How many journeys wait on the user (for the navigation badge)."""
+    return waiting_journeys(user=user, filters=InboxFilters()).count()
+
+
+@dataclass(frozen=True)
+class ApprovalPanel:
+    """One approval step a journey waits on, as the decision form shows it to one user."""
+
+    journey_id: str
+    step_id: str
+    occurrence: int
+    approvers: tuple[str, ...]
+    required: int
+    user_approved: bool
+    launched_by_user: bool
+    forbid_self_approval: bool
+
+    @property
+    def may_approve(self) -> bool:
+        return not self.user_approved and not (self.forbid_self_approval and self.launched_by_user)
+
+
+def approval_step_ids(active_steps: Iterable[object]) -> list[str]:
+    """The ids of waiting ``require-approval`` steps, from a live journey's or a mirror row's active steps."""
+    ids = []
+    for step in active_steps:
+        if isinstance(step, dict):
+            step_type, step_id = step.get("stepType"), step.get("stepId")
+        else:
+            step_type, step_id = getattr(step, "step_type", None), getattr(step, "step_id", None)
+        if step_type == APPROVAL_STEP and step_id:
+            ids.append(str(step_id))
+    return ids
+
+
+def approval_panels(
+    *, user: AbstractBaseUser, journey_id: str, workflow_id: str, active_steps: Iterable[object]
+) -> list[ApprovalPanel]:
+    """The decision forms a user may see for a journey: one per waiting approval step, if they may approve.
+
+    Empty when the user lacks APPROVE on the workflow, so a page can include it unconditionally.
+    """
+    step_ids = approval_step_ids(active_steps)
+    if not step_ids or not user_can(user=user, action=Action.APPROVE, workflow_id=workflow_id):
+        return []
+    rules = approval_rules(user=user, workflow_id=workflow_id)
+    launcher = journey_launcher_id(journey_id=journey_id)
+    sent = _sent_counts([journey_id])
+    panels = []
+    for step_id in step_ids:
+        occurrence = sent.get((journey_id, step_id), 0) + 1
+        voters = list(
+            ApprovalVote.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=occurrence)
+            .order_by("at", "id").values_list("user_id", "username")
+        )
+        panels.append(ApprovalPanel(
+            journey_id=journey_id, step_id=step_id, occurrence=occurrence,
+            approvers=tuple(name for _, name in voters), required=rules.required_approvals,
+            user_approved=any(user_id == user.pk for user_id, _ in voters),
+            launched_by_user=launcher is not None and launcher == user.pk,
+            forbid_self_approval=rules.forbid_self_approval,
+        ))
+    return panels

@@ -1,0 +1,277 @@
+"""Deciding approvals: four-eyes rules, one decision per approval step, and the audit record of each.
+
+``approval_decide`` is the only way the portal approves or rejects a journey. Its guarantees:
+
+- **Scope.** The user needs APPROVE on the journey's workflow (404 when they may not even view it).
+- **Four-eyes.** The scopes that give the user APPROVE there set the rules (the strictest when several
+  do): a launcher may not approve their own journey, and N distinct approvers may be required. Each
+  approval is recorded as an ``ApprovalVote``; Mint hears the decision only when the N-th distinct
+  approver approves. A rejection by anyone allowed to decide rejects at once.
+- **Once.** A ``Decision`` row, unique per journey, step and occurrence, is committed *before* Mint is
+  called, so of two people deciding at once (or one double-clicking) exactly one calls Mint; the other
+  gets ``AlreadyDecided`` ("already decided by … at …"). If Mint refuses, the row is deleted and the
+  approval can be decided again.
+- **Audit.** Every approval or rejection the user makes records exactly one audit event: ``ok`` when
+  Mint was told (or the approval was recorded while more approvers are needed), ``refused`` when a
+  four-eyes rule stopped it, ``failed`` with Mint's trace id when Mint refused. A request that decides
+  nothing (the loser of a race, a repeated click) records none.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Action, AuditEvent
+from accounts.policy import approval_rules, ensure_can
+from accounts.services import audit_record
+from approvals.models import ApprovalVote, Decision
+from approvals.selectors import (
+    APPROVAL_STEP,
+    PAGE_SIZE,
+    InboxFilters,
+    approval_occurrence,
+    journey_launcher_id,
+    journeys_needing_detail,
+)
+from journeys.models import Journey
+from journeys.services.mirror import journey_mirror_refresh
+from journeys.services.sync import journey_refresh
+from mintportal.mint import errors, get_client
+from mintportal.mint import models as mint
+
+logger = logging.getLogger(__name__)
+
+REASON_MAX_LENGTH = 1000
+
+
+class ApprovalRefused(Exception):
+    """A decision the portal will not make; ``message`` says why in words the user can act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadyDecided(ApprovalRefused):
+    """Someone (possibly the same user, a moment ago) has already decided this approval."""
+
+    def __init__(self, *, decided_by: str, decided_at: datetime, approved: bool) -> None:
+        when = timezone.localtime(decided_at).strftime("%Y-%m-%d %H:%M:%S %Z")
+        super().__init__(f"Already decided by {decided_by} at {when}.")
+        self.decided_by = decided_by
+        self.decided_at = decided_at
+        self.approved = approved
+
+
+class DecisionFailed(ApprovalRefused):
+    """Mint did not accept the decision; nothing was decided and the user may try again."""
+
+    def __init__(self, message: str, *, trace_id: str) -> None:
+        super().__init__(message)
+        self.trace_id = trace_id
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """What a decision did: ``sent`` when Mint was told, else the approval was recorded and more are needed."""
+
+    sent: bool
+    approved: bool
+    approvals: int
+    required: int
+    message: str
+
+
+def _audit_action(approved: bool) -> str:
+    return "journey.approve" if approved else "journey.reject"
+
+
+def _already_decided(decision: Decision) -> AlreadyDecided:
+    return AlreadyDecided(
+        decided_by=decision.decided_by_username, decided_at=decision.decided_at, approved=decision.approved
+    )
+
+
+def _read_journey(journey_id: str) -> mint.Journey:
+    try:
+        return get_client().get_journey(journey_id)
+    except errors.MintNotFoundError:
+        raise Http404("Not found") from None
+
+
+def _mint_message(*, approved: bool, approvers: list[str], reason: str) -> str:
+    verdict = f"Approved by {', '.join(approvers)}" if approved else f"Rejected by {approvers[0]}"
+    return f"{verdict}: {reason}" if reason else verdict
+
+
+def _refresh_mirror(journey_id: str) -> None:
+    """Reads the decided journey back so the inbox and lists stop showing it as waiting for approval."""
+    try:
+        journey_refresh(journey_id=journey_id)
+    except errors.MintError as exc:
+        # The decision stands; mark the row stale so the next inbox view reads the detail again.
+        logger.warning("journey %s: mirror refresh after decision failed: %s", journey_id, exc)
+        Journey.objects.filter(pk=journey_id).update(detail_seen_at=None)
+
+
+def approval_decide(
+    *,
+    user: AbstractBaseUser,
+    journey_id: str,
+    step_id: str,
+    approved: bool,
+    reason: str = "",
+    occurrence: int | None = None,
+) -> DecisionResult:
+    """Approves or rejects the journey's waiting ``require-approval`` step ``step_id`` as ``user``.
+
+    ``reason`` is required to reject. ``occurrence`` is the occurrence the user saw when they chose (from
+    ``approval_occurrence``); a stale one means someone has decided since, and raises ``AlreadyDecided``.
+    Raises Http404 / PermissionDenied (scope), ``ApprovalRefused`` (a rule or the journey's state forbids
+    it), ``AlreadyDecided``, ``DecisionFailed`` (Mint refused; the approval stays open). Reads the journey
+    from Mint, writes the mirror row, votes, the decision and one audit event as described in the module.
+    """
+    reason = reason.strip()
+    if not approved and not reason:
+        raise ApprovalRefused("A reason is required to reject.")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ApprovalRefused(f"The reason may have at most {REASON_MAX_LENGTH} characters.")
+
+    # The scope check comes first, from the mirror when it knows the journey, so that nothing below
+    # (not even "already decided") is revealed to someone outside the journey's scope.
+    workflow_id = Journey.objects.filter(pk=journey_id).values_list("workflow_id", flat=True).first()
+    journey: mint.Journey | None = None
+    if workflow_id is None:
+        journey = _read_journey(journey_id)
+        workflow_id = journey.workflow_id
+    ensure_can(user=user, action=Action.APPROVE, workflow_id=workflow_id)
+
+    current = approval_occurrence(journey_id=journey_id, step_id=step_id)
+    if occurrence is not None and occurrence < current:
+        decided = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=occurrence).first()
+        if decided is not None:
+            raise _already_decided(decided)
+    if occurrence is not None and occurrence > current:
+        raise ApprovalRefused("This approval is not open for decision; reload the page.")
+    in_flight = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current).first()
+    if in_flight is not None:
+        raise _already_decided(in_flight)
+
+    journey = journey or _read_journey(journey_id)
+    journey_mirror_refresh(journey=journey)
+    waiting = any(step.step_id == step_id and step.step_type == APPROVAL_STEP for step in journey.active_steps)
+    if not waiting:
+        raise ApprovalRefused("This journey is not waiting for this approval any more.")
+
+    rules = approval_rules(user=user, workflow_id=workflow_id)
+    audit_common = {"actor": user, "workflow_id": workflow_id, "journey_id": journey_id}
+    if approved and rules.forbid_self_approval and journey_launcher_id(journey_id=journey_id) == user.pk:
+        audit_record(
+            **audit_common, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,
+            summary=f"Refused: {user.get_username()} launched this journey and may not approve it",
+            detail={"step_id": step_id, "occurrence": current, "rule": "forbid_self_approval"},
+        )
+        raise ApprovalRefused("You launched this journey, so another approver must approve it.")
+
+    now = timezone.now()
+    approvers = [user.get_username()]
+    if approved:
+        _, created = ApprovalVote.objects.get_or_create(
+            journey_id=journey_id, step_id=step_id, occurrence=current, user=user,
+            defaults={"workflow_id": workflow_id, "username": user.get_username(), "reason": reason, "at": now},
+        )
+        # Counted after the vote's own commit, so of two approvers voting at once the later one to commit
+        # always sees both votes: the decision can be sent twice (the Decision row stops that), never zero times.
+        approvers = list(
+            ApprovalVote.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current)
+            .order_by("at", "id").values_list("username", flat=True)
+        )
+        if len(approvers) < rules.required_approvals:
+            remaining = rules.required_approvals - len(approvers)
+            message = (
+                f"Your approval is recorded ({len(approvers)} of {rules.required_approvals}); "
+                f"waiting for {remaining} more approver{'s' if remaining > 1 else ''}."
+            )
+            if created:
+                audit_record(
+                    **audit_common, action=_audit_action(approved),
+                    summary=f"Approval {len(approvers)} of {rules.required_approvals} recorded",
+                    detail={"step_id": step_id, "occurrence": current, "approvers": approvers,
+                            "required": rules.required_approvals, "reason": reason},
+                )
+            return DecisionResult(sent=False, approved=True, approvals=len(approvers),
+                                  required=rules.required_approvals, message=message)
+
+    mint_message = _mint_message(approved=approved, approvers=approvers, reason=reason)
+    try:
+        with transaction.atomic():
+            decision = Decision.objects.create(
+                journey_id=journey_id, step_id=step_id, occurrence=current, workflow_id=workflow_id,
+                approved=approved, reason=reason, message=mint_message, decided_by=user,
+                decided_by_username=user.get_username(), decided_at=now,
+            )
+    except IntegrityError:
+        winner = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current).first()
+        if winner is None:
+            raise ApprovalRefused("Someone else was deciding this approval at the same moment; try again.") from None
+        raise _already_decided(winner) from None
+
+    detail = {"step_id": step_id, "occurrence": current, "approved": approved, "reason": reason,
+              "approvers": approvers, "required": rules.required_approvals}
+    try:
+        get_client().approve_journey(journey_id, step_id=step_id, approved=approved, message=mint_message)
+    except errors.MintError as exc:
+        # The row goes, so the approval can be decided again. After "outcome unknown" that is still safe:
+        # a retry first reads the journey, and one that moved on is no longer open for decision.
+        decision.delete()
+        unknown = isinstance(exc, errors.MintOutcomeUnknownError)
+        noun = "approval" if approved else "rejection"
+        audit_record(
+            **audit_common, action=_audit_action(approved),
+            outcome=AuditEvent.Outcome.UNKNOWN if unknown else AuditEvent.Outcome.FAILED,
+            summary=(f"Mint did not confirm the {noun}" if unknown
+                     else f"Mint refused the {noun}: {exc.message}")[:500],
+            detail={**detail, "status": exc.status, "code": exc.code}, trace_id=exc.trace_id,
+        )
+        if unknown:
+            message = ("Mint did not confirm the decision; open the journey to see whether it moved on "
+                       "before trying again.")
+        else:
+            message = f"Mint did not accept the decision ({exc.message}); nothing was decided, you may try again."
+        raise DecisionFailed(message, trace_id=exc.trace_id or "") from exc
+
+    Decision.objects.filter(pk=decision.pk).update(status=Decision.Status.SENT)
+    verdict = "Approved" if approved else "Rejected"
+    audit_record(
+        **audit_common, action=_audit_action(approved),
+        summary=f"{verdict} step {step_id}" + (f" by {', '.join(approvers)}" if approved else ""),
+        detail=detail,
+    )
+    _refresh_mirror(journey_id)
+    return DecisionResult(sent=True, approved=approved, approvals=len(approvers) if approved else 0,
+                          required=rules.required_approvals, message=f"{verdict}. Mint has been told.")
+
+
+def inbox_refresh(*, user: AbstractBaseUser, filters: InboxFilters, limit: int = PAGE_SIZE) -> int:
+    """Reads from Mint the detail of up to ``limit`` inbox candidates whose waiting steps may be stale.
+
+    Writes their mirror rows (``active_steps``, ``detail_seen_at``) so the inbox shows what each journey
+    waits for now. Stops at the first Mint failure other than "not found" (the inbox then shows the last
+    known rows) and returns how many journeys were refreshed.
+    """
+    refreshed = 0
+    for journey_id in journeys_needing_detail(user=user, filters=filters, limit=limit):
+        try:
+            journey_refresh(journey_id=journey_id)
+        except errors.MintError as exc:
+            logger.warning("inbox refresh stopped at journey %s: %s", journey_id, exc)
+            break
+        refreshed += 1
+    return refreshed

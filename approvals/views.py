@@ -1,0 +1,100 @@
+"""The "My work" inbox and the approve/reject decision."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from accounts.models import Action
+from accounts.policy import ensure_can
+from approvals.forms import DecisionForm, InboxFilterForm
+from approvals.selectors import InboxFilters, approval_panels, inbox_page
+from approvals.services import AlreadyDecided, ApprovalRefused, approval_decide, inbox_refresh
+from journeys.models import Journey
+
+# Pages listen for this event (the inbox table, a journey page) to refresh once a decision is made.
+APPROVAL_DECIDED = "approval-decided"
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@login_required
+@require_GET
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET, user=request.user)
+    valid = form.is_valid()
+    filters = InboxFilters(
+        workflow_id=form.cleaned_data.get("workflow", "") if valid else "",
+        kind=form.cleaned_data.get("kind", "") if valid else "",
+    )
+    inbox_refresh(user=request.user, filters=filters)
+    page_number = form.cleaned_data.get("page") if valid else 1
+    page, rows = inbox_page(user=request.user, filters=filters, page_number=page_number)
+    context = {"form": form, "page": page, "rows": rows}
+    template = "approvals/inbox.html#inbox-table" if request.htmx else "approvals/inbox.html"
+    return render(request, template, context)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("approvals:inbox")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
+    """GET: the decision form for the journey's waiting approval steps. POST: approve or reject one of them.
+
+    A decision through htmx answers with the form region (result or errors in place); without htmx a
+    success redirects to ``next`` (default: the inbox) with a flash message, and an error re-renders the
+    page with everything the user typed.
+    """
+    journey = Journey.objects.filter(pk=journey_id).first()
+    if journey is None:
+        raise Http404("Not found")
+    ensure_can(user=request.user, action=Action.APPROVE, workflow_id=journey.workflow_id)
+    form = DecisionForm(request.POST) if request.method == "POST" else None
+    outcome: str | None = None
+    error: str | None = None
+    if form is not None and form.is_valid():
+        try:
+            result = approval_decide(
+                user=request.user, journey_id=journey_id, step_id=form.cleaned_data["step_id"],
+                approved=form.approved, reason=form.cleaned_data["reason"],
+                occurrence=form.cleaned_data["occurrence"],
+            )
+        except AlreadyDecided as exc:
+            outcome = exc.message
+        except ApprovalRefused as exc:
+            error = exc.message
+        else:
+            outcome = result.message
+            if not request.htmx:
+                messages.success(request, result.message)
+                return HttpResponseRedirect(_safe_next(request))
+        if outcome and not request.htmx:
+            messages.info(request, outcome)
+            return HttpResponseRedirect(_safe_next(request))
+    journey.refresh_from_db()
+    panels = approval_panels(
+        user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id, active_steps=journey.active_steps
+    )
+    context = {
+        "journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
+        "next": _safe_next(request),
+    }
+    if request.htmx:
+        response = render(request, "approvals/decide.html#decision-panel", context)
+        return trigger_client_event(response, APPROVAL_DECIDED) if outcome else response
+    return render(request, "approvals/decide.html", context)
