@@ -8,6 +8,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.sandbox_process import SandboxProcess
+# Personas (operator, approver, approver2, case_handler, admin, outsider) and their workflows: tests/personas.py.
+from tests.personas import (  # noqa: F401
+    admin,
+    approver,
+    approver2,
+    case_handler,
+    operator,
+    outsider,
+    scoped_workflows,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
