@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from sandbox.core import control
 from sandbox.core.problems import ApiError, problem_response
@@ -38,6 +38,9 @@ class TraceMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404):
+            # Not a failure: Django answers it through handler404 (a 404 problem), e.g. the control API when off.
+            return None
         logger.exception("unhandled error in %s %s trace=%s", request.method, request.path,
                          getattr(request, "trace_id", None))
         return problem_response(request, ApiError(500, "internal_error", "The sandbox failed; see its log."))

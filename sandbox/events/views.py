@@ -5,56 +5,52 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from sandbox.core.control import require_control
+from sandbox.core.problems import ApiError, problem_response
+from sandbox.core.validation import Checker, parse_json_object
 from sandbox.events import selectors, services
 
-
-def _require_control() -> None:
-    if not settings.SANDBOX_CONTROL:
-        raise Http404
+MAX_SECRET_LENGTH = 500
 
 
-def _invalid(detail: str, invalid_params: list[dict[str, str]]) -> JsonResponse:
-    return JsonResponse(
-        {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": detail,
-         "code": "validation_error", "invalidParams": invalid_params},
-        status=400,
-        content_type="application/problem+json",
-    )
+def _json(data: object, status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
+
+
+def _is_http_url(value: str | None) -> bool:
+    parts = urlsplit(value or "")
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 @csrf_exempt
+@require_control
 @require_http_methods(["POST", "DELETE"])
 def webhooks(request: HttpRequest) -> HttpResponse:
     """POST {url, secret} adds a receiver (201 {id}); DELETE removes every added receiver (204)."""
-    _require_control()
     if request.method == "DELETE":
         services.receivers_remove()
         return HttpResponse(status=204)
     try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
-        return _invalid("The request body is not valid JSON.", [])
-    if not isinstance(body, dict):
-        return _invalid("The request body must be a JSON object.", [])
-    url, secret = body.get("url"), body.get("secret")
-    problems = []
-    if not isinstance(url, str) or urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc:
-        problems.append({"name": "url", "reason": "must be an absolute http or https URL"})
-    if not isinstance(secret, str) or not secret or len(secret) > 500:
-        problems.append({"name": "secret", "reason": "must be a string of 1 to 500 characters"})
-    if problems:
-        return _invalid("The webhook is not valid.", problems)
+        body = parse_json_object(request)
+        checker = Checker()
+        url = checker.string(body, "url", required=True, nullable=False, max_length=2000)
+        secret = checker.string(body, "secret", required=True, nullable=False, min_length=1,
+                                max_length=MAX_SECRET_LENGTH)
+        if url is not None and not _is_http_url(url):
+            checker.add("url", "Must be an absolute http or https URL.")
+        checker.raise_if_invalid()
+    except ApiError as error:
+        return problem_response(request, error)
     receiver = services.receiver_add(url=url, secret=secret)
-    return JsonResponse({"id": receiver.id}, status=201)
+    return _json({"id": receiver.id}, status=201)
 
 
+@require_control
 @require_GET
-def deliveries(request: HttpRequest) -> JsonResponse:
-    """Every event delivery with its attempts, last status and next attempt."""
-    _require_control()
-    return JsonResponse(selectors.delivery_list(), safe=False)
+def deliveries(request: HttpRequest) -> HttpResponse:
+    """Every event delivery with its attempts, last status and next attempt (never the receiver's secret)."""
+    return _json(selectors.delivery_list())
