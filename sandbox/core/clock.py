@@ -16,8 +16,13 @@ _offset = timedelta(0)
 
 
 def now() -> datetime:
-    """The sandbox's current time, timezone-aware UTC."""
-    return datetime.now(UTC) + _offset
+    """The sandbox's current time, timezone-aware UTC, in whole milliseconds.
+
+    Timestamps are answered with millisecond precision, so they are stored with it too: a client that asks
+    for ``lastExecutedAfter=<a timestamp it was given>`` must not get that same journey back.
+    """
+    value = datetime.now(UTC) + _offset
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def advance(seconds: float) -> datetime:

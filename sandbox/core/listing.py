@@ -58,8 +58,10 @@ class Paging:
 
 
 def check_paging(query: QueryDict, checker: Checker, *, sort_fields: dict[str, str], default_sort: str,
-                 sortable: bool = True, searchable: bool = True) -> Paging:
-    """Reads offset, limit and (when the listing has them) sort and search; records what is invalid."""
+                 sortable: bool = True, searchable: bool = True, tie_field: str = "id") -> Paging:
+    """Reads offset, limit and (when the listing has them) sort and search; records what is invalid.
+
+    ``tie_field`` is the model field holding the listed resource's API id (ties are ordered by it)."""
     values = {key: query.get(key) for key in ("offset", "limit", "sort", "search")}
     offset = checker.integer(values, "offset", low=0, high=INT32_MAX)
     limit = checker.integer(values, "limit", low=1, high=MAX_LIMIT)
@@ -80,7 +82,7 @@ def check_paging(query: QueryDict, checker: Checker, *, sort_fields: dict[str, s
     return Paging(
         offset=offset if offset is not None else 0,
         limit=limit if limit is not None else DEFAULT_LIMIT,
-        order_by=(prefix + field, prefix + "id"),
+        order_by=(prefix + field, prefix + tie_field),
         search=search,
     )
 

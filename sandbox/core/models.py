@@ -65,9 +65,9 @@ class WorkflowVersion(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workflow", "version"], name="workflow_version_unique")]
         indexes = [
-            models.Index(fields=["is_latest", "created_at", "id"], name="wfv_latest_created_idx"),
-            models.Index(fields=["is_current_published", "created_at", "id"], name="wfv_published_created_idx"),
-            models.Index(fields=["is_latest", "name", "id"], name="wfv_latest_name_idx"),
+            models.Index(fields=["is_latest", "created_at", "workflow"], name="wfv_latest_created_idx"),
+            models.Index(fields=["is_current_published", "created_at", "workflow"], name="wfv_published_created_idx"),
+            models.Index(fields=["is_latest", "name", "workflow"], name="wfv_latest_name_idx"),
         ]
 
 

@@ -99,7 +99,8 @@ def workflow_get(*, workflow_id: str, query: QueryDict) -> dict[str, Any]:
 
 def workflow_list(*, query: QueryDict) -> dict[str, Any]:
     checker = Checker()
-    paging = check_paging(query, checker, sort_fields=WORKFLOW_SORT_FIELDS, default_sort=WORKFLOW_DEFAULT_SORT)
+    paging = check_paging(query, checker, sort_fields=WORKFLOW_SORT_FIELDS, default_sort=WORKFLOW_DEFAULT_SORT,
+                          tie_field="workflow_id")
     version_filter = checker.choice({"version": query.get("version") or None}, "version", WORKFLOW_VERSION_FILTERS)
     ids = query.getlist("id")
     if len(ids) > MAX_ID_FILTER_ITEMS:

@@ -66,6 +66,18 @@ class Checker:
         return any(p.name == name or p.name.startswith(name + ".") or p.name.startswith(name + "[")
                    for p in self.invalid)
 
+    def _present(self, data: dict[str, Any], key: str, name: str, *, required: bool,
+                 nullable: bool = True) -> Any:
+        """The field's value, or None after recording a missing required (or null non-nullable) field."""
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                self.add(name, "Is required.")
+            elif value is None and not nullable:
+                self.add(name, "Must not be null.")
+            return None
+        return value
+
     def raise_if_invalid(self) -> None:
         if self.invalid:
             raise validation_error(self.invalid)
@@ -74,12 +86,8 @@ class Checker:
                nullable: bool = True, min_length: int = 0, max_length: int | None = None) -> str | None:
         """A string field with the reference's length bounds (in characters)."""
         name = name or key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.add(name, "Is required.")
-            elif value is None and not nullable:
-                self.add(name, "Must not be null.")
+        value = self._present(data, key, name, required=required, nullable=nullable)
+        if value is None:
             return None
         if not isinstance(value, str):
             self.add(name, "Must be a string.")
@@ -96,12 +104,8 @@ class Checker:
                 required: bool = False, nullable: bool = True) -> int | None:
         """An integer given as a JSON integer or a digit string matching ``^-?(?:0|[1-9]\\d*)$``, in low..high."""
         name = name or key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.add(name, "Is required.")
-            elif value is None and not nullable:
-                self.add(name, "Must not be null.")
+        value = self._present(data, key, name, required=required, nullable=nullable)
+        if value is None:
             return None
         return self.integer_value(value, name, low=low, high=high)
 
@@ -123,10 +127,8 @@ class Checker:
 
     def boolean(self, data: dict[str, Any], key: str, name: str | None = None, *, required: bool = False) -> bool | None:
         name = name or key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.add(name, "Is required.")
+        value = self._present(data, key, name, required=required)
+        if value is None:
             return None
         if not isinstance(value, bool):
             self.add(name, "Must be a boolean.")
@@ -137,10 +139,8 @@ class Checker:
             required: bool = False) -> dict[str, Any] | None:
         """A JSON object field (null allowed unless required)."""
         name = name or key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.add(name, "Is required.")
+        value = self._present(data, key, name, required=required)
+        if value is None:
             return None
         if not isinstance(value, dict):
             self.add(name, "Must be an object.")
@@ -151,10 +151,8 @@ class Checker:
               max_items: int | None = None) -> list[Any] | None:
         """A JSON array field (null allowed unless required) with an optional item limit."""
         name = name or key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.add(name, "Is required.")
+        value = self._present(data, key, name, required=required)
+        if value is None:
             return None
         if not isinstance(value, list):
             self.add(name, "Must be an array.")
@@ -168,10 +166,8 @@ class Checker:
                required: bool = False) -> str | None:
         """A string that must be one of ``choices``."""
         name = name or key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.add(name, "Is required.")
+        value = self._present(data, key, name, required=required)
+        if value is None:
             return None
         if value not in choices:
             self.add(name, "Must be one of: " + ", ".join(choices) + ".")
