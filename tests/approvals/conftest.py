@@ -1,0 +1,95 @@
+"""Sandbox workflows that wait for approvals and manual steps, mirrored inside or outside the personas' scopes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from journeys.models import Journey
+from journeys.services.sync import journey_refresh
+from launches.models import Launch, LaunchStatus
+from mintportal.mint import MintClient, get_client, models
+from tests.personas import place_workflow
+
+
+@pytest.fixture
+def mint(mint_settings) -> MintClient:
+    """The portal's Mint client, pointed at the sandbox process."""
+    return get_client()
+
+
+def _step(step_id: str, step_type: str, **properties: object) -> models.WorkflowStep:
+    return models.WorkflowStep(id=step_id, type=step_type, properties=properties or None)
+
+
+def _link(source: str, target: str, outcome: str | None = None) -> models.WorkflowStepConnection:
+    return models.WorkflowStepConnection(source_step_id=source, target_step_id=target, outcome=outcome)
+
+
+@pytest.fixture
+def approval_workflow(mint: MintClient) -> Callable[..., str]:
+    """Creates a workflow that names the journey, waits for approval ``check``, then waits at suspend step
+    ``after`` when approved (so an approved journey visibly moves on) or faults when rejected; mirrors it with
+    ``tags`` and returns its id."""
+
+    def create(*, tags: list[str], name: str = "Approval") -> str:
+        workflow = mint.create_workflow(models.WorkflowInput(
+            name=f"{name} {uuid.uuid4().hex[:8]}",
+            steps=[
+                _step("name", "set-name", template="Case {{ input.case }}"),
+                _step("check", "require-approval"),
+                _step("after", "suspend"),
+                _step("end", "finish"),
+                _step("stop", "fault", message="Rejected"),
+            ],
+            connections=[
+                _link("name", "check"), _link("check", "after", "Approved"), _link("check", "stop", "Rejected"),
+                _link("after", "end"),
+            ],
+            input_parameters=[models.WorkflowInputParameter(name="case")],
+        ))
+        place_workflow(workflow.id, tags=tags, name=workflow.name or "")
+        return workflow.id
+
+    return create
+
+
+@pytest.fixture
+def suspend_workflow(mint: MintClient) -> Callable[..., str]:
+    """Creates a workflow that waits at suspend step ``hold``; mirrors it with ``tags`` and returns its id."""
+
+    def create(*, tags: list[str], name: str = "Manual") -> str:
+        workflow = mint.create_workflow(models.WorkflowInput(
+            name=f"{name} {uuid.uuid4().hex[:8]}",
+            steps=[_step("name", "set-name", template="Manual {{ input.case }}"), _step("hold", "suspend"),
+                   _step("end", "finish")],
+            connections=[_link("name", "hold"), _link("hold", "end")],
+            input_parameters=[models.WorkflowInputParameter(name="case")],
+        ))
+        place_workflow(workflow.id, tags=tags, name=workflow.name or "")
+        return workflow.id
+
+    return create
+
+
+@pytest.fixture
+def start(mint: MintClient) -> Callable[..., Journey]:
+    """Starts a journey and mirrors it from its detail (as the journey page would); returns the mirror row."""
+
+    def run(workflow_id: str, case: str, *, launched_by: User | None = None) -> Journey:
+        started = mint.start_journey(workflow_id, input={"case": case})
+        if launched_by is not None:
+            Launch.objects.create(
+                key=f"test-{started.journey_id}", workflow_id=workflow_id, journey_url_ttl=60,
+                status=LaunchStatus.STARTED, created_by=launched_by, created_at=timezone.now(),
+                journey_id=started.journey_id,
+            )
+        row = journey_refresh(journey_id=started.journey_id)
+        assert row is not None
+        return Journey.objects.get(pk=row.id)
+
+    return run
