@@ -35,13 +35,18 @@ def unique(prefix: str = "wf") -> str:
 
 @dataclass
 class Api:
-    """Plain HTTP calls to the sandbox's /mint API with one bearer token."""
+    """Plain HTTP calls to the sandbox's /mint API with a bearer token, renewed when it has expired (tests move
+    the sandbox clock by hours); the auth tests call ``sandbox.api`` directly instead."""
 
     sandbox: SandboxProcess
     token: str
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.sandbox.api(method, path, token=self.token, **kwargs)
+        response = self.sandbox.api(method, path, token=self.token, **kwargs)
+        if response.status_code == 401 and "expired" in response.json().get("detail", ""):
+            self.token = self.sandbox.token()
+            response = self.sandbox.api(method, path, token=self.token, **kwargs)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.call("GET", path, **kwargs)
