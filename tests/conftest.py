@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.sandbox_process import SandboxProcess
+# A real Celery worker process (Redis broker, the test database): tests/celery_worker.py.
+from tests.celery_worker import celery_worker, celery_worker_process  # noqa: F401
 # Personas (operator, approver, approver2, case_handler, admin, outsider) and their workflows: tests/personas.py.
 from tests.personas import (  # noqa: F401
     admin,

@@ -118,7 +118,10 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
     """
     written = 0
     rows = (_row_from_summary(summary, seen_at) for summary in summaries)
-    for batch in _chunks(rows, BATCH_SIZE):
+    for chunk in _chunks(rows, BATCH_SIZE):
+        # One INSERT may not touch a row twice (PostgreSQL refuses); a page overlap can repeat a journey,
+        # and its later copy is the newer one.
+        batch = list({row.id: row for row in chunk}.values())
         waiting = [row for row in batch if row.pending_steps]
         settled = [row for row in batch if not row.pending_steps]
         with transaction.atomic():

@@ -1,0 +1,172 @@
+"""The journey and workflow sync against the sandbox over HTTP, with the database (no worker needed)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from journeys.models import Journey, JourneyStatus, SyncState
+from journeys.services.sync import JOURNEYS, SyncLease, journey_sync, workflow_sync
+from tests.sandbox.helpers import Api, chain, step
+from workflows.models import Workflow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(sandbox) -> Api:
+    return Api(sandbox=sandbox, token=sandbox.token())
+
+
+def suspended_journeys(api: Api, count: int) -> tuple[str, list[str]]:
+    """A workflow whose journeys wait at a suspend step, and ``count`` journeys of it."""
+    workflow = api.create_workflow(chain(step("hold", "suspend"), step("done", "finish")), tags=["scale"])
+    return workflow["id"], [api.start(workflow["id"])["journeyId"] for _ in range(count)]
+
+
+def resume(api: Api, journey_id: str) -> None:
+    response = api.post(f"journeys/{journey_id}/resume", json={"stepId": "hold", "input": {"ok": True}})
+    assert response.status_code in (200, 202, 204), response.text
+
+
+def test_the_first_sync_mirrors_every_journey_in_the_sandbox(mint_settings, api, sandbox):
+    workflow_id, journey_ids = suspended_journeys(api, 3)
+
+    result = journey_sync()
+
+    assert result.kind == "full" and not result.skipped
+    rows = {row.id: row for row in Journey.objects.filter(workflow_id=workflow_id)}
+    assert set(rows) == set(journey_ids)
+    assert {row.status for row in rows.values()} == {JourneyStatus.ACTIVE}
+    assert all(row.waiting_since == row.last_executed_at for row in rows.values())
+    assert result.upserted == Journey.objects.count()
+    assert SyncState.objects.get(name=JOURNEYS).watermark is not None
+
+
+def test_sync_picks_up_changes_made_in_the_sandbox(mint_settings, api):
+    workflow_id, journey_ids = suspended_journeys(api, 2)
+    journey_sync()
+    resume(api, journey_ids[0])
+
+    journey_sync()
+
+    assert Journey.objects.get(pk=journey_ids[0]).status == JourneyStatus.FINISHED
+    assert Journey.objects.get(pk=journey_ids[0]).waiting_since is None
+    assert Journey.objects.get(pk=journey_ids[1]).status == JourneyStatus.ACTIVE
+
+
+def test_an_incremental_sync_asks_mint_only_for_the_journeys_that_changed(mint_settings, api, sandbox):
+    mint_settings.MINT_SYNC_OVERLAP_SECONDS = 0
+    workflow_id, journey_ids = suspended_journeys(api, 5)
+    journey_sync()
+    for journey_id in journey_ids[:3]:
+        resume(api, journey_id)
+    sandbox.reset_counters()
+
+    result = journey_sync()
+
+    assert result.kind == "incremental"
+    # Mint's timestamps have millisecond precision, so the journey executed in the watermark's millisecond
+    # (the last one started) is read again; nothing else is.
+    assert 3 <= result.upserted <= 4
+    assert sandbox.count("listJourneys") == 1
+    assert Journey.objects.filter(pk__in=journey_ids, status=JourneyStatus.FINISHED).count() == 3
+
+
+def test_an_incremental_sync_pages_through_more_than_one_page_without_losing_any(mint_settings, api, sandbox):
+    mint_settings.MINT_SYNC_OVERLAP_SECONDS = 0
+    journey_sync()
+    workflow_id, journey_ids = suspended_journeys(api, 150)
+    sandbox.reset_counters()
+
+    result = journey_sync()
+
+    assert Journey.objects.filter(pk__in=journey_ids).count() == 150
+    assert sandbox.count("listJourneys") == 2
+    assert result.upserted >= 150
+
+
+def test_a_sync_does_nothing_while_another_run_holds_the_lease(mint_settings, sandbox):
+    journey_sync()
+    other = SyncLease(JOURNEYS, ttl=timedelta(minutes=5))
+    assert other.acquire()
+    sandbox.reset_counters()
+
+    result = journey_sync()
+
+    assert result.skipped
+    assert sandbox.count("listJourneys") == 0
+    other.release()
+    assert not journey_sync().skipped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_syncs_do_not_run_at_once(mint_settings, api, sandbox):
+    suspended_journeys(api, 2)
+    # Slow listings keep the first run busy while the second one starts.
+    sandbox.add_fault(path=r"^/mint/journeys$", method="GET", latency_ms=400)
+    results = []
+
+    def run() -> None:
+        try:
+            results.append(journey_sync(full=True))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(result.skipped for result in results) == [False, True]
+
+
+def test_an_expired_lease_of_a_crashed_run_is_taken_over(mint_settings):
+    crashed = SyncLease(JOURNEYS, ttl=timedelta(minutes=5))
+    assert crashed.acquire()
+    SyncState.objects.filter(name=JOURNEYS).update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    assert not journey_sync().skipped
+
+
+def test_a_full_reconcile_marks_journeys_mint_no_longer_lists_as_gone(mint_settings, api):
+    journey_sync()
+    Journey.objects.create(id="j-deleted-in-mint", workflow_id="wf", version=1, status="active",
+                           seen_at=timezone.now() - timedelta(days=1))
+
+    result = journey_sync(full=True)
+
+    assert result.gone == 1
+    assert Journey.objects.get(pk="j-deleted-in-mint").gone_at is not None
+    assert Journey.objects.filter(gone_at__isnull=False).count() == 1
+
+
+def test_a_failed_sync_keeps_the_watermark(mint_settings, api, sandbox):
+    journey_sync()
+    before = SyncState.objects.get(name=JOURNEYS).watermark
+    suspended_journeys(api, 1)
+    sandbox.add_fault(path=r"^/mint/journeys$", method="GET", status=400)
+
+    with pytest.raises(Exception):
+        journey_sync()
+
+    state = SyncState.objects.get(name=JOURNEYS)
+    assert state.watermark == before
+    assert state.last_error
+    assert state.lease_owner == ""
+
+
+def test_the_workflow_sync_mirrors_names_and_tags(mint_settings, api):
+    workflow = api.create_workflow(chain(step("done", "finish")), tags=["onboarding", "scale"])
+
+    result = workflow_sync()
+
+    mirrored = Workflow.objects.get(pk=workflow["id"])
+    assert mirrored.tags == ["onboarding", "scale"]
+    assert mirrored.name == workflow["name"]
+    assert result.upserted == Workflow.objects.count()
