@@ -1,0 +1,151 @@
+"""Forms for the journeys list and a journey's actions, mirroring the limits in Mint's API reference."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Final
+
+from django import forms
+
+from journeys.models import JourneyStatus
+from journeys.selectors import DEFAULT_SORT, SORT_FIELDS, JourneyFilters
+
+PER_PAGE_CHOICES: Final = (25, 50, 100)
+MAX_URL_TTL: Final = 2_592_000
+NOTE_MAX: Final = 1000
+
+RESUME_MINT_FIELDS: Final = {"input": "input", "stepId": "step_id"}
+URL_MINT_FIELDS: Final = {"timeToLive": "time_to_live"}
+NOTE_MINT_FIELDS: Final = {"content": "content", "stepId": "step_id"}
+
+_SORT_CHOICES: Final = [(key, key) for key in SORT_FIELDS] + [(f"-{key}", f"-{key}") for key in SORT_FIELDS]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class JourneyFilterForm(forms.Form):
+    """The journeys list's filters, sort and paging, all read from the URL's query string."""
+
+    q = forms.CharField(label="Search", max_length=100, required=False,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Journey name or id"}))
+    status = forms.ChoiceField(label="Status", required=False,
+                               choices=[("", "Any status"), *JourneyStatus.choices])
+    workflow = forms.ChoiceField(label="Workflow", required=False)
+    after = forms.DateTimeField(label="Last activity after", required=False, widget=DateTimeLocalInput())
+    before = forms.DateTimeField(label="Last activity before", required=False, widget=DateTimeLocalInput())
+    sort = forms.ChoiceField(required=False, choices=_SORT_CHOICES, widget=forms.HiddenInput)
+    per_page = forms.TypedChoiceField(label="Rows", required=False, coerce=int, empty_value=PER_PAGE_CHOICES[0],
+                                      choices=[(n, str(n)) for n in PER_PAGE_CHOICES])
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000_000, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, workflow_choices: list[tuple[str, str]], workflow_known: Callable[[str], bool], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Any workflow"), *workflow_choices]
+        chosen = self.data.get("workflow") if self.is_bound else None
+        # The offered workflows are cached for a few minutes; a workflow whose journeys arrived since
+        # is still accepted when the user may see journeys of it.
+        if chosen and chosen not in dict(workflow_choices) and len(chosen) <= 100 and workflow_known(chosen):
+            choices.append((chosen, chosen))
+        self.fields["workflow"].choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        after, before = cleaned.get("after"), cleaned.get("before")
+        if after and before and after >= before:
+            self.add_error("before", "Must be later than “last activity after”.")
+        return cleaned
+
+    def _valid(self, name: str, default: Any = None) -> Any:
+        # Fields that failed validation are left out, so one bad value never hides the whole list.
+        data = getattr(self, "cleaned_data", {})
+        return default if name in self.errors else data.get(name) or default
+
+    def filters(self) -> JourneyFilters:
+        """The valid filters (call after ``is_valid()``); invalid fields do not restrict the list."""
+        return JourneyFilters(
+            status=self._valid("status", ""),
+            workflow_id=self._valid("workflow", ""),
+            after=self._valid("after"),
+            before=self._valid("before"),
+            search=(self._valid("q", "") or "").strip(),
+            sort=self._valid("sort", DEFAULT_SORT),
+        )
+
+    @property
+    def page_number(self) -> int:
+        return self._valid("page", 1)
+
+    @property
+    def rows_per_page(self) -> int:
+        return self._valid("per_page", PER_PAGE_CHOICES[0])
+
+
+class ResumeForm(forms.Form):
+    """Continues a suspended step. The input is a JSON object, or ``key=value`` lines (values as text)."""
+
+    step_id = forms.ChoiceField(label="Step", widget=forms.HiddenInput)
+    input = forms.CharField(
+        label="Input", required=False, max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false",
+                                     "placeholder": 'decision=accepted\nchecked_by=Ann\n\nor {"decision": "accepted"}'}),
+        help_text="One key=value per line, or a JSON object. It becomes the step's output.",
+    )
+
+    def __init__(self, *args: Any, step_ids: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["step_id"].choices = [(step_id, step_id) for step_id in step_ids]
+
+    def clean_input(self) -> dict[str, Any]:
+        text = (self.cleaned_data.get("input") or "").strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise forms.ValidationError(f"This is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+            if not isinstance(value, dict):
+                raise forms.ValidationError("Enter a JSON object ({…}).")
+            return value
+        pairs: dict[str, Any] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, separator, value = line.partition("=")
+            if not separator or not key.strip():
+                raise forms.ValidationError(f"Line {number} is not key=value: “{line[:60]}”.")
+            pairs[key.strip()] = value.strip()
+        return pairs
+
+
+class JourneyUrlForm(forms.Form):
+    time_to_live = forms.IntegerField(
+        label="Lifetime (seconds)", min_value=0, max_value=MAX_URL_TTL, initial=86_400,
+        help_text="0 to 2,592,000 (30 days). 3600 is an hour, 86400 a day.",
+    )
+
+
+class NoteForm(forms.Form):
+    content = forms.CharField(
+        label="Note", max_length=NOTE_MAX, strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "data-counter": str(NOTE_MAX)}),
+    )
+
+    def clean_content(self) -> str:
+        content = self.cleaned_data["content"]
+        if not content.strip():
+            raise forms.ValidationError("Write something first.")
+        return content
+
+
+class NoteSearchForm(forms.Form):
+    note_q = forms.CharField(label="Search notes", max_length=100, required=False,
+                             widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search notes"}))

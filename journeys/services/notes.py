@@ -1,0 +1,51 @@
+"""Writes for journey notes: add and edit, each with exactly one audit event.
+
+Mint records the portal's API client as every note's author; the audit event (with the note's id) is how
+the portal knows which person wrote or edited it (see ``journeys.selectors.journey_notes``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from accounts.services import audit_record
+from journeys.services.actions import outcome_of
+from mintportal.mint import errors, get_client, models
+
+
+def _excerpt(content: str) -> str:
+    flat = " ".join(content.split())
+    return flat if len(flat) <= 80 else flat[:79] + "…"
+
+
+def journey_note_create(
+    *, actor: AbstractBaseUser, journey_id: str, workflow_id: str, content: str, step_id: str | None = None
+) -> models.JourneyNote:
+    """Adds a note (at most 1000 characters) to the journey. Raises ``MintError`` when Mint refuses."""
+    try:
+        note = get_client().create_journey_note(journey_id, content=content, step_id=step_id or None)
+    except errors.MintError as exc:
+        audit_record(actor=actor, action="note.create", outcome=outcome_of(exc), workflow_id=workflow_id,
+                     journey_id=journey_id, summary="Add note refused by Mint",
+                     detail={"length": len(content)}, trace_id=exc.trace_id)
+        raise
+    audit_record(actor=actor, action="note.create", workflow_id=workflow_id, journey_id=journey_id,
+                 summary=f"Added a note: {_excerpt(content)}",
+                 detail={"note_id": note.id, "length": len(content)})
+    return note
+
+
+def journey_note_update(
+    *, actor: AbstractBaseUser, journey_id: str, workflow_id: str, note_id: str, content: str
+) -> models.JourneyNote:
+    """Replaces a note's content. Raises ``MintError`` when Mint refuses (``MintNotFoundError``: no such note)."""
+    try:
+        note = get_client().update_journey_note(journey_id, note_id, content=content)
+    except errors.MintError as exc:
+        audit_record(actor=actor, action="note.update", outcome=outcome_of(exc), workflow_id=workflow_id,
+                     journey_id=journey_id, summary="Edit note refused by Mint",
+                     detail={"note_id": note_id, "length": len(content)}, trace_id=exc.trace_id)
+        raise
+    audit_record(actor=actor, action="note.update", workflow_id=workflow_id, journey_id=journey_id,
+                 summary=f"Edited a note: {_excerpt(content)}", detail={"note_id": note_id, "length": len(content)})
+    return note

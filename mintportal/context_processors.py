@@ -1,0 +1,74 @@
+"""Template context for the layout: the navigation a user may use, and the Mint outage banner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import Action
+from accounts.policy import user_can
+from mintportal.middleware import current_outage
+from workflows.selectors import may_manage_secrets
+
+# A pseudo-action: secrets belong to the whole Mint account (see workflows.selectors.may_manage_secrets).
+SECRETS = "secrets"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+# (label, URL name, actions of which the user needs at least one (None: every signed-in user), the view-name
+# prefixes that make the tab current). Each link appears only when its URL name exists, because some pages
+# are built by other apps over time.
+_NAV: tuple[tuple[str, str, tuple[str, ...] | None, tuple[str, ...]], ...] = (
+    ("Dashboard", "accounts:dashboard", None, ("accounts:dashboard",)),
+    ("Journeys", "journeys:list", (Action.VIEW,), ("journeys:",)),
+    ("My work", "approvals:inbox", (Action.APPROVE, Action.CONTINUE), ("approvals:",)),
+    ("Launches", "launches:index", (Action.LAUNCH,), ("launches:",)),
+    ("Workflows", "workflows:list", (Action.VIEW,),
+     ("workflows:list", "workflows:detail", "workflows:create", "workflows:edit", "workflows:diff",
+      "workflows:file")),
+    ("Step types", "workflows:step_types", (Action.VIEW,), ("workflows:step_types",)),
+    ("Secrets", "workflows:secrets", (SECRETS,), ("workflows:secret",)),
+    ("Audit", "audit:list", (Action.AUDIT,), ("audit:",)),
+)
+
+
+def _allowed(request: HttpRequest, actions: tuple[str, ...] | None) -> bool:
+    if actions is None:
+        return True
+    if actions == (SECRETS,):
+        return may_manage_secrets(request.user)
+    return any(user_can(user=request.user, action=action) for action in actions)
+
+
+def navigation(request: HttpRequest) -> list[NavItem]:
+    """The layout's links for this user: only pages that exist and that the user may open."""
+    if not request.user.is_authenticated:
+        return []
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    items = []
+    for label, name, actions, prefixes in _NAV:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        if _allowed(request, actions):
+            items.append(NavItem(label=label, url=url, active=current.startswith(prefixes)))
+    return items
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    """``nav_items`` for the header and ``mint_outage`` (set by a view, or noted recently) for the banner."""
+    outage = getattr(request, "mint_outage", None)
+    if outage is None and request.user.is_authenticated:
+        outage = current_outage()
+    return {"nav_items": navigation(request), "mint_outage": outage}

@@ -1,0 +1,84 @@
+"""Responses shared by the portal's views: htmx regions and file downloads.
+
+One template per screen, each region htmx refreshes a named partial. A plain request gets the whole page;
+an htmx request for a region gets only that ``{% partialdef %}``, plus any pending flash messages swapped
+out of band into the layout's ``#flash`` area, so a confirmation shows whichever way the page was reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.contrib.messages import get_messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+from django_htmx.middleware import HtmxDetails
+
+from mintportal.mint import errors
+from mintportal.mint.models import FileDownload
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that has passed through django-htmx's middleware (for type checkers)."""
+
+    htmx: HtmxDetails
+
+
+def wants_region(request: HttpRequest) -> bool:
+    """True for htmx requests that swap a region; history restores and boosted links need the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def flash_oob(request: HttpRequest) -> str:
+    """The pending flash messages as an out-of-band swap into ``#flash`` (empty when there are none)."""
+    pending = list(get_messages(request))
+    if not pending:
+        return ""
+    return render_to_string("components/_messages.html", {"messages": pending, "oob": True}, request=request)
+
+
+def render_region(
+    request: HttpRequest,
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    region: str,
+    status: int = 200,
+) -> HttpResponse:
+    """Renders the whole page, or only ``template_name#region`` when htmx asks for a region.
+
+    ``Vary: HX-Request`` keeps browsers and proxies from serving a cached fragment as a page.
+    """
+    if wants_region(request):
+        response = render(request, f"{template_name}#{region}", context, status=status)
+        oob = flash_oob(request)
+        if oob:
+            response.content += oob.encode()
+    else:
+        response = render(request, template_name, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def mint_download(fetch: Callable[[], FileDownload]) -> HttpResponse:
+    """A file from Mint as an attachment (a 404 when Mint has no such file).
+
+    Never displayed inline, so a crafted HTML file cannot run in the portal's origin.
+    """
+    try:
+        download = fetch()
+    except errors.MintNotFoundError:
+        raise Http404("No such file") from None
+    response = HttpResponse(download.content, content_type=download.content_type or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True,
+                                                                 filename=download.filename or "file")
+    response["Content-Length"] = str(len(download.content))
+    response["X-Content-Type-Options"] = "nosniff"
+    # A sandboxing policy for the rare browser that renders an attachment anyway.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

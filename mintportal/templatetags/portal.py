@@ -1,0 +1,65 @@
+"""Template filters for the portal's pages: relative times, durations, alert levels and JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+_ALERT_NAMES = {0: "none", 1: "info", 2: "warning", 3: "critical"}
+
+
+def _span(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """``3 h 5 min ago`` (or ``in 2 min`` for a time ahead); empty for None."""
+    if not value:
+        return ""
+    delta = (timezone.now() - value).total_seconds()
+    return f"{_span(delta)} ago" if delta >= 0 else f"in {_span(-delta)}"
+
+
+@register.filter
+def duration(seconds: float | int | timedelta | None) -> str:
+    """A number of seconds (or a timedelta) as ``2 h 5 min``."""
+    if seconds is None:
+        return ""
+    if isinstance(seconds, timedelta):
+        seconds = seconds.total_seconds()
+    return _span(float(seconds))
+
+
+@register.filter
+def between(start: datetime | None, end: datetime | None) -> str:
+    """How long from ``start`` to ``end`` (to now while ``end`` is None)."""
+    if not start:
+        return ""
+    return _span(((end or timezone.now()) - start).total_seconds())
+
+
+@register.filter
+def alert_name(level: int) -> str:
+    return _ALERT_NAMES.get(level, "info")
+
+
+@register.filter
+def pretty_json(value: object) -> str:
+    """Any JSON-like value indented for a <pre> block (autoescaped by the template as usual)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)

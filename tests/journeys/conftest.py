@@ -1,0 +1,57 @@
+"""Helpers for the journey page tests: mirror rows made directly in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from journeys.models import Journey
+
+BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(0))
+
+
+def make_journey(id: str, **fields: Any) -> Journey:
+    """A mirror row with sensible defaults; ``fields`` override any column."""
+    defaults: dict[str, Any] = {
+        "workflow_id": "wf-onboarding",
+        "workflow_name": "Onboarding",
+        "version": 1,
+        "status": "finished",
+        "name": f"Journey {id}",
+        "created_at": BASE_TIME,
+        "last_executed_at": BASE_TIME,
+        "seen_at": BASE_TIME,
+    }
+    defaults.update(fields)
+    return Journey.objects.create(id=id, **defaults)
+
+
+def make_journeys(count: int, *, prefix: str = "j", start: datetime = BASE_TIME, **fields: Any) -> list[Journey]:
+    """``count`` rows whose last activity is one minute apart, oldest first."""
+    return [
+        make_journey(f"{prefix}{index:04d}", last_executed_at=start + timedelta(minutes=index), **fields)
+        for index in range(count)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Each test starts with an empty cache (the file cache outlives a test otherwise)."""
+    cache.clear()
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return User.objects.create_superuser("root", "root@example.com", "mintdemo")
+
+
+@pytest.fixture
+def root_client(client: Client, superuser: User) -> Client:
+    client.force_login(superuser)
+    return client

@@ -1,0 +1,191 @@
+"""The journeys list: read from the mirror, filtered and sorted by the URL, refreshed by htmx, exported as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from tests.journeys.conftest import BASE_TIME, make_journey, make_journeys
+from tests.personas import WF_INSIDE, WF_OUTSIDE
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("journeys:list")
+EXPORT = reverse("journeys:export")
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'class="name-cell"><a href="/journeys/([^"/]+)"', html)
+
+
+def csv_rows(response) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_it_sends_strangers_to_the_sign_in_page(client: Client) -> None:
+    response = client.get(LIST)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_it_renders_the_whole_page_without_htmx(root_client: Client) -> None:
+    make_journey("j1")
+    response = root_client.get(LIST)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html and 'id="journey-filters"' in html and 'id="journey-table"' in html
+    assert row_ids(html) == ["j1"]
+
+
+def test_it_renders_only_the_table_region_for_htmx(root_client: Client) -> None:
+    make_journey("j1")
+    response = root_client.get(LIST, **HTMX)
+    html = response.content.decode().strip()
+    assert response.status_code == 200
+    assert html.startswith('<section id="journey-table"')
+    assert "<html" not in html and 'id="journey-filters"' not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_it_filters_by_status_workflow_and_search_from_the_url(root_client: Client) -> None:
+    make_journey("a1", status="active", name="Anna Andersen")
+    make_journey("a2", status="active", name="Bo Berg", workflow_id="wf-contracts", workflow_name="Contracts")
+    make_journey("f1", status="finished", name="Anna Olsen")
+    assert row_ids(root_client.get(LIST, {"status": "active"}).content.decode()) == ["a1", "a2"] or \
+        sorted(row_ids(root_client.get(LIST, {"status": "active"}).content.decode())) == ["a1", "a2"]
+    assert row_ids(root_client.get(LIST, {"status": "active", "workflow": "wf-contracts"}).content.decode()) == ["a2"]
+    assert sorted(row_ids(root_client.get(LIST, {"q": "anna"}).content.decode())) == ["a1", "f1"]
+    assert row_ids(root_client.get(LIST, {"q": "f1"}).content.decode()) == ["f1"]
+
+
+def test_it_filters_by_last_activity_window(root_client: Client) -> None:
+    make_journeys(5)
+    after = (BASE_TIME + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    before = (BASE_TIME + timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M")
+    html = root_client.get(LIST, {"after": after, "before": before, "sort": "last"}).content.decode()
+    assert row_ids(html) == ["j0002", "j0003"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"status": "sleeping"}, "Select a valid choice"),
+    ({"workflow": "no-such-workflow"}, "Select a valid choice"),
+    ({"after": "yesterday-ish"}, "Enter a valid date/time"),
+    ({"after": "2026-03-02T08:30", "before": "2026-03-02T08:00"}, "Must be later than"),
+    ({"page": "-3"}, "greater than or equal to 1"),
+    ({"sort": "password"}, "Select a valid choice"),
+    ({"q": "x" * 101}, "at most 100 characters"),
+])
+def test_it_shows_a_bad_filter_as_an_error_and_lists_anyway(root_client: Client, params: dict, message: str) -> None:
+    make_journey("j1")
+    response = root_client.get(LIST, params)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Some filters were not applied" in html and message in html
+    assert "j1" in row_ids(html)
+
+
+@pytest.mark.parametrize("sort, column", [
+    ("name", "name"), ("workflow", "workflow_name"), ("status", "status"), ("waiting", "waiting_since"),
+    ("last", "last_executed_at"), ("alerts", "alert_level"), ("created", "created_at"),
+])
+def test_it_sorts_by_every_column_both_ways(root_client: Client, sort: str, column: str) -> None:
+    make_journey("x1", name="Cecilie", workflow_name="B", status="finished", alert_level=2, alert_count=1,
+                 waiting_since=BASE_TIME + timedelta(hours=2), last_executed_at=BASE_TIME + timedelta(hours=1),
+                 created_at=BASE_TIME + timedelta(hours=3))
+    make_journey("x2", name="Arne", workflow_name="C", status="active", alert_level=3, alert_count=1,
+                 waiting_since=BASE_TIME + timedelta(hours=1), last_executed_at=BASE_TIME + timedelta(hours=3),
+                 created_at=BASE_TIME + timedelta(hours=1))
+    make_journey("x3", name="Bente", workflow_name="A", status="cancelled", alert_level=0,
+                 waiting_since=BASE_TIME + timedelta(hours=3), last_executed_at=BASE_TIME + timedelta(hours=2),
+                 created_at=BASE_TIME + timedelta(hours=2))
+    from journeys.models import Journey
+
+    expected = list(Journey.objects.order_by(column, "id").values_list("id", flat=True))
+    assert row_ids(root_client.get(LIST, {"sort": sort}).content.decode()) == expected
+    assert row_ids(root_client.get(LIST, {"sort": f"-{sort}"}).content.decode()) == expected[::-1]
+
+
+def test_it_pages_through_the_list_keeping_the_filters(root_client: Client) -> None:
+    make_journeys(30, status="active", waiting_since=BASE_TIME)
+    make_journey("other", status="finished")
+    first = root_client.get(LIST, {"status": "active", "sort": "last"}).content.decode()
+    assert len(row_ids(first)) == 25
+    assert "Page 1 of 2" in first
+    assert 'href="?status=active&amp;sort=last&amp;page=2"' in first
+    second = root_client.get(LIST, {"status": "active", "sort": "last", "page": 2}).content.decode()
+    assert row_ids(second) == [f"j{index:04d}" for index in range(25, 30)]
+
+
+def test_it_hides_journeys_outside_the_users_scope(client: Client, case_handler: User) -> None:
+    make_journey("mine", workflow_id=WF_INSIDE)
+    make_journey("theirs", workflow_id=WF_OUTSIDE, name="Secret batch")
+    client.force_login(case_handler)
+    html = client.get(LIST).content.decode()
+    assert row_ids(html) == ["mine"]
+    assert "Secret batch" not in html
+    # The workflow filter offers only workflows in scope, so an outside id is refused, not honoured.
+    assert "Select a valid choice" in client.get(LIST, {"workflow": WF_OUTSIDE}).content.decode()
+
+
+def test_it_escapes_a_journey_name_that_looks_like_html(root_client: Client) -> None:
+    make_journey("x", name="<script>alert(1)</script>")
+    html = root_client.get(LIST).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_it_sends_a_content_security_policy_with_a_nonce(root_client: Client) -> None:
+    response = root_client.get(LIST)
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "script-src 'self' 'nonce-" in policy
+    assert f'nonce="{nonce}"' in response.content.decode()
+
+
+def test_the_table_polls_only_while_a_visible_row_can_change(root_client: Client) -> None:
+    make_journey("done", status="finished")
+    assert 'hx-trigger="every 10s"' not in root_client.get(LIST, **HTMX).content.decode()
+    make_journey("busy", status="running")
+    assert 'hx-trigger="every 10s"' in root_client.get(LIST, **HTMX).content.decode()
+    assert 'hx-trigger="every 10s"' not in root_client.get(LIST, {"status": "finished"}, **HTMX).content.decode()
+
+
+def test_the_csv_export_holds_exactly_the_filtered_rows_in_order(root_client: Client) -> None:
+    make_journeys(40, status="active", waiting_since=BASE_TIME)
+    make_journeys(3, prefix="f", status="finished")
+    params = {"status": "active", "sort": "-last", "per_page": 25, "page": 2}
+    response = root_client.get(EXPORT, params)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.streaming
+    rows = csv_rows(response)
+    # Every matching row, not just the page on screen, in the list's order.
+    assert [row["id"] for row in rows] == [f"j{index:04d}" for index in range(39, -1, -1)]
+    assert set(rows[0]) >= {"name", "workflow_name", "status", "waiting_since", "last_executed_at", "alert_count"}
+
+
+def test_the_csv_export_neutralises_spreadsheet_formulas(root_client: Client) -> None:
+    make_journey("evil", name="=HYPERLINK(\"http://x\")")
+    assert csv_rows(root_client.get(EXPORT))[0]["name"] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_the_csv_export_refuses_invalid_filters(root_client: Client) -> None:
+    response = root_client.get(EXPORT, {"status": "sleeping"})
+    assert response.status_code == 400
+    assert b"Invalid filters" in response.content
+
+
+def test_the_csv_export_leaves_out_journeys_outside_the_scope(client: Client, case_handler: User) -> None:
+    make_journey("mine", workflow_id=WF_INSIDE)
+    make_journey("theirs", workflow_id=WF_OUTSIDE)
+    client.force_login(case_handler)
+    assert [row["id"] for row in csv_rows(client.get(EXPORT))] == ["mine"]

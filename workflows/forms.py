@@ -1,0 +1,187 @@
+"""Forms for workflows, versions, step types and secrets; each mirrors the limits in Mint's API reference,
+so most mistakes are caught before a call, and Mint's remaining refusals land on the same fields."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from django import forms
+from pydantic import ValidationError as PydanticValidationError
+
+from accounts.forms import CommaListField
+from mintportal.forms import PrettyJSONField
+from mintportal.mint import models
+from workflows.selectors import VERSION_FILTERS, WORKFLOW_SORTS
+
+MAX_STEPS: Final = 250
+PAGE_SIZE: Final = 20
+
+# Mint's field names (roots of invalidParams such as "steps[2].type") → this form's fields.
+WORKFLOW_MINT_FIELDS: Final = {
+    "name": "name",
+    "description": "description",
+    "steps": "steps",
+    "connections": "connections",
+    "variables": "variables",
+    "tags": "tags",
+    "inputParameters": "input_parameters",
+}
+SECRET_MINT_FIELDS: Final = {"name": "name", "description": "description", "value": "value"}
+
+
+class WorkflowFilterForm(forms.Form):
+    q = forms.CharField(label="Search", max_length=100, required=False,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or description"}))
+    version = forms.ChoiceField(label="Version", choices=list(VERSION_FILTERS.items()), required=False)
+    sort = forms.ChoiceField(label="Sort", choices=list(WORKFLOW_SORTS.items()), required=False)
+    page = forms.IntegerField(min_value=1, max_value=100_000, required=False, widget=forms.HiddenInput)
+
+    def values(self) -> dict[str, Any]:
+        """The valid filters with defaults for the rest (an invalid field falls back to its default)."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        page = data.get("page") or 1
+        return {
+            "search": data.get("q") or "",
+            "version": data.get("version") or "latest",
+            "sort": data.get("sort") or "name",
+            "offset": (page - 1) * PAGE_SIZE,
+            "limit": PAGE_SIZE,
+        }
+
+
+class WorkflowForm(forms.Form):
+    """A workflow's definition; ``to_input()`` gives the body Mint expects."""
+
+    name = forms.CharField(max_length=255)
+    description = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    tags = CommaListField(widget=forms.TextInput, help_text="Separated by commas.")
+    input_parameters = CommaListField(
+        label="Input parameters", widget=forms.TextInput,
+        help_text="Names of the inputs a journey accepts, separated by commas.",
+    )
+    steps = PrettyJSONField(
+        expect=list,
+        widget=forms.Textarea(attrs={"rows": 18, "class": "code", "spellcheck": "false"}),
+        help_text=f'A list of steps, at most {MAX_STEPS}: {{"id": …, "type": …, "displayName": …, "properties": {{…}}}}.',
+    )
+    connections = PrettyJSONField(
+        expect=list, required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "class": "code", "spellcheck": "false"}),
+        help_text='A list of {"sourceStepId": …, "targetStepId": …, "outcome": …}.',
+    )
+    variables = PrettyJSONField(
+        expect=dict, required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
+        help_text="An object of custom variables, or empty.",
+    )
+
+    @classmethod
+    def initial_from(cls, workflow: models.Workflow) -> dict[str, Any]:
+        body = models.WorkflowInput.from_workflow(workflow).to_wire()
+        return {
+            "name": body["name"],
+            "description": body.get("description") or "",
+            "tags": body.get("tags") or [],
+            "input_parameters": [param["name"] for param in body.get("inputParameters") or []],
+            "steps": body["steps"],
+            "connections": body.get("connections") or [],
+            "variables": body.get("variables"),
+        }
+
+    def clean_steps(self) -> list[dict[str, Any]]:
+        steps = self.cleaned_data["steps"]
+        if not steps:
+            raise forms.ValidationError("A workflow needs at least one step.")
+        if len(steps) > MAX_STEPS:
+            raise forms.ValidationError(f"At most {MAX_STEPS} steps; this has {len(steps)}.")
+        seen: set[str] = set()
+        for index, step in enumerate(steps):
+            if not isinstance(step, dict):
+                raise forms.ValidationError(f"steps[{index}] must be an object.")
+            for key in ("id", "type"):
+                if not isinstance(step.get(key), str) or not step[key].strip():
+                    raise forms.ValidationError(f"steps[{index}].{key} is required (text).")
+            if step["id"] in seen:
+                raise forms.ValidationError(f"steps[{index}].id “{step['id']}” is used twice.")
+            seen.add(step["id"])
+        return steps
+
+    def clean_connections(self) -> list[dict[str, Any]]:
+        connections = self.cleaned_data["connections"] or []
+        for index, connection in enumerate(connections):
+            if not isinstance(connection, dict):
+                raise forms.ValidationError(f"connections[{index}] must be an object.")
+        return connections
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        steps, connections = cleaned.get("steps"), cleaned.get("connections")
+        if steps and connections is not None:
+            ids = {step["id"] for step in steps}
+            for index, connection in enumerate(connections):
+                for key in ("sourceStepId", "targetStepId"):
+                    if connection.get(key) not in ids:
+                        self.add_error("connections", f"connections[{index}].{key} names no step: "
+                                                      f"{str(connection.get(key))[:50]!r}.")
+                        return cleaned
+        if not self.errors:
+            try:
+                self._input = self._build_input(cleaned)
+            except PydanticValidationError as exc:
+                for error in exc.errors()[:5]:
+                    location = ".".join(str(part) for part in error["loc"])
+                    root = str(error["loc"][0]) if error["loc"] else ""
+                    field = WORKFLOW_MINT_FIELDS.get(root)
+                    self.add_error(field, f"{location}: {error['msg']}")
+        return cleaned
+
+    @staticmethod
+    def _build_input(cleaned: dict[str, Any]) -> models.WorkflowInput:
+        return models.WorkflowInput.model_validate({
+            "name": cleaned["name"],
+            "description": cleaned.get("description") or None,
+            "steps": cleaned["steps"],
+            "connections": cleaned.get("connections") or None,
+            "variables": cleaned.get("variables") or None,
+            "tags": cleaned.get("tags") or None,
+            "inputParameters": [{"name": name} for name in cleaned.get("input_parameters") or []] or None,
+        })
+
+    def to_input(self) -> models.WorkflowInput:
+        """The validated definition as Mint's request body (call after ``is_valid()``)."""
+        return self._input
+
+
+class VersionDiffForm(forms.Form):
+    left = forms.IntegerField(label="From version", min_value=1, max_value=2_147_483_647)
+    right = forms.IntegerField(label="To version", min_value=1, max_value=2_147_483_647)
+
+
+class StepTypeSearchForm(forms.Form):
+    q = forms.CharField(label="Search", max_length=100, required=False,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Type, name or category"}))
+
+
+class SecretForm(forms.Form):
+    """Creates or updates a workflow secret. The value is write-only: the widget never renders it back."""
+
+    name = forms.CharField(min_length=1, max_length=50)
+    description = forms.CharField(max_length=100, required=False)
+    value = forms.CharField(
+        max_length=4000, strip=False, required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: it is sent to Mint and never shown again, so re-enter it if the form reports an error.",
+    )
+
+    def __init__(self, *args: Any, updating: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.updating = updating
+        if updating:
+            self.fields["value"].help_text = "Leave empty to keep the current value. " + self.fields["value"].help_text
+        else:
+            self.fields["value"].required = True
+
+    def new_value(self) -> str | None:
+        """The value to send: None on an update whose value field was left empty (keep the current one)."""
+        value = self.cleaned_data.get("value") or ""
+        return None if self.updating and value == "" else value

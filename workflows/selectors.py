@@ -1,0 +1,261 @@
+"""Reads for workflows, versions, step types and secrets.
+
+Workflow listings, definitions, versions and the step-type catalogue come from Mint through the JSON cache
+(``mintportal.cache``): a repeated page view makes no call to Mint. The cache keys are built here; the
+services in ``workflows.services`` delete them after each write. Listings depend on what the user may see,
+so their keys carry a digest of the user's scope.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+
+from accounts.models import Action
+from accounts.policy import WorkflowAccess, workflow_access
+from mintportal.cache import cache_key, cached_json
+from mintportal.mint import get_client, models
+from workflows.models import SecretRecord, Workflow
+
+logger = logging.getLogger(__name__)
+
+LIST_TTL: Final = 60
+# Mint creates a new version on every save, so a numbered version never changes: keep it long.
+VERSION_TTL: Final = 3600
+LATEST_TTL: Final = 60
+STEP_TYPES_TTL: Final = 3600
+# Mint accepts at most this many ids in one listing filter.
+MAX_ID_FILTER: Final = 100
+GENERATION_KEY: Final = "workflows:generation"
+
+WORKFLOW_SORTS: Final = {
+    "name": "Name (A–Z)",
+    "-name": "Name (Z–A)",
+    "-createdAt": "Newest first",
+    "createdAt": "Oldest first",
+}
+VERSION_FILTERS: Final = {"latest": "Latest version", "published": "Published version"}
+
+
+def may_manage_secrets(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Secrets belong to the whole Mint account, so managing them needs the manage right on every workflow."""
+    return workflow_access(user=user, action=Action.MANAGE).everything
+
+
+def scope_digest(access: WorkflowAccess) -> str:
+    """A short, stable name for what a user may see, for cache keys of scoped listings."""
+    if access.everything:
+        return "all"
+    joined = "\n".join(sorted(access.workflow_ids))
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def listing_generation() -> str:
+    """The current generation of workflow listings; every workflow write moves it on (see services)."""
+    try:
+        return str(cache.get_or_set(GENERATION_KEY, 1, timeout=None))
+    except Exception:
+        logger.warning("cache unavailable while reading the workflow listing generation", exc_info=True)
+        return "0"
+
+
+def workflow_list_key(*, scope: str, search: str, sort: str, version: str, offset: int, limit: int) -> str:
+    return cache_key("workflows", "list", listing_generation(), scope, search, sort, version, str(offset), str(limit))
+
+
+def workflow_definition_key(*, workflow_id: str, version: int | None) -> str:
+    return cache_key("workflows", "definition", workflow_id, str(version) if version is not None else "latest")
+
+
+def workflow_versions_key(*, workflow_id: str) -> str:
+    return cache_key("workflows", "versions", workflow_id)
+
+
+def step_types_key() -> str:
+    return cache_key("workflows", "step-types")
+
+
+@dataclass(frozen=True)
+class WorkflowPage:
+    rows: list[models.WorkflowSummary]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def page(self) -> int:
+        return self.offset // self.limit + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.total
+
+
+def _page_json(page: models.Page[Any]) -> dict[str, Any]:
+    return {"data": [row.to_wire() for row in page.data], "total": page.total_count}
+
+
+def workflow_list(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    search: str = "",
+    sort: str = "name",
+    version: str = "latest",
+    offset: int = 0,
+    limit: int = 20,
+) -> WorkflowPage:
+    """One page of the workflows the user may view, from Mint's listing through the cache.
+
+    A user limited to some workflows gets Mint's listing filtered by their ids; past Mint's 100-id filter
+    limit the selector walks the whole listing and keeps the allowed rows.
+    """
+    access = workflow_access(user=user, action=Action.VIEW)
+    if access.nothing:
+        return WorkflowPage(rows=[], total=0, offset=offset, limit=limit)
+    client_args: dict[str, Any] = {"search": search or None, "sort": sort or None, "version": version or None}
+
+    def load() -> dict[str, Any]:
+        client = get_client()
+        if access.everything:
+            return _page_json(client.list_workflows(**client_args, offset=offset, limit=limit))
+        ids = sorted(access.workflow_ids)
+        if len(ids) <= MAX_ID_FILTER:
+            return _page_json(client.list_workflows(**client_args, ids=ids, offset=offset, limit=limit))
+        allowed = [row.to_wire() for row in client.iter_workflows(**client_args) if access.allows(row.id)]
+        return {"data": allowed[offset : offset + limit], "total": len(allowed)}
+
+    key = workflow_list_key(
+        scope=scope_digest(access), search=search, sort=sort, version=version, offset=offset, limit=limit
+    )
+    data = cached_json(key, ttl=LIST_TTL, load=load)
+    rows = [models.WorkflowSummary.model_validate(row) for row in data["data"]]
+    return WorkflowPage(rows=rows, total=int(data["total"]), offset=offset, limit=limit)
+
+
+def workflow_get(*, workflow_id: str, version: int | None = None) -> models.Workflow:
+    """One version of a workflow (the latest when ``version`` is None), from Mint through the cache."""
+    ttl = LATEST_TTL if version is None else VERSION_TTL
+    data = cached_json(
+        workflow_definition_key(workflow_id=workflow_id, version=version),
+        ttl=ttl,
+        load=lambda: get_client().get_workflow(workflow_id, version=version).to_wire(),
+    )
+    return models.Workflow.model_validate(data)
+
+
+def workflow_versions(*, workflow_id: str) -> list[models.WorkflowVersion]:
+    """Every version of a workflow, newest first."""
+    data = cached_json(
+        workflow_versions_key(workflow_id=workflow_id),
+        ttl=LIST_TTL,
+        load=lambda: [row.to_wire() for row in get_client().iter_workflow_versions(workflow_id)],
+    )
+    versions = [models.WorkflowVersion.model_validate(row) for row in data]
+    return sorted(versions, key=lambda row: row.version, reverse=True)
+
+
+def step_type_list(*, search: str = "") -> list[models.StepType]:
+    """The step-type catalogue, optionally narrowed to types whose name, category or text mention ``search``."""
+    data = cached_json(
+        step_types_key(), ttl=STEP_TYPES_TTL, load=lambda: [row.to_wire() for row in get_client().list_step_types()]
+    )
+    types = [models.StepType.model_validate(row) for row in data]
+    needle = search.strip().lower()
+    if needle:
+        types = [
+            row for row in types
+            if needle in " ".join((row.type, row.display_name, row.category, row.description or "")).lower()
+        ]
+    return sorted(types, key=lambda row: (row.category.lower(), row.display_name.lower()))
+
+
+# --- diff ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One row of a side-by-side diff; ``kind`` is equal, replace, delete, insert or gap (skipped lines)."""
+
+    kind: str
+    left_number: int | None
+    left: str
+    right_number: int | None
+    right: str
+
+
+def definition_text(workflow: models.Workflow) -> list[str]:
+    """The parts of a version that a save can change, as pretty-printed JSON lines (stable key order)."""
+    body = models.WorkflowInput.from_workflow(workflow).to_wire()
+    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+
+def _diff_rows(left: list[str], right: list[str], *, context: int) -> list[DiffRow]:
+    rows: list[DiffRow] = []
+    matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
+    groups = list(matcher.get_grouped_opcodes(context))
+    for number, group in enumerate(groups):
+        if number or group[0][1] > 0:
+            rows.append(DiffRow(kind="gap", left_number=None, left="", right_number=None, right=""))
+        for tag, i1, i2, j1, j2 in group:
+            span = max(i2 - i1, j2 - j1)
+            for offset in range(span):
+                i, j = i1 + offset, j1 + offset
+                has_left, has_right = i < i2, j < j2
+                kind = tag if tag != "replace" else ("replace" if has_left and has_right else
+                                                     "delete" if has_left else "insert")
+                rows.append(DiffRow(
+                    kind=kind,
+                    left_number=i + 1 if has_left else None,
+                    left=left[i] if has_left else "",
+                    right_number=j + 1 if has_right else None,
+                    right=right[j] if has_right else "",
+                ))
+    if groups and groups[-1][-1][2] < len(left):
+        rows.append(DiffRow(kind="gap", left_number=None, left="", right_number=None, right=""))
+    return rows
+
+
+def workflow_diff(*, workflow_id: str, left: int, right: int, context: int = 3) -> list[DiffRow]:
+    """A side-by-side diff of two versions' definitions; unchanged runs beyond ``context`` lines are folded.
+
+    Equal versions give an empty list.
+    """
+    left_lines = definition_text(workflow_get(workflow_id=workflow_id, version=left))
+    right_lines = definition_text(workflow_get(workflow_id=workflow_id, version=right))
+    if left_lines == right_lines:
+        return []
+    return _diff_rows(left_lines, right_lines, context=context)
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def secret_record_list() -> QuerySet[SecretRecord]:
+    """The register of secrets created through the portal, by name, with who created and last changed them."""
+    return SecretRecord.objects.select_related("created_by", "updated_by").order_by("name", "id")
+
+
+def workflow_mirror_list(*, user: AbstractBaseUser | AnonymousUser, search: str = "", limit: int = 200
+                         ) -> list[Workflow]:
+    """The portal's own copy of the workflows the user may view, for when Mint cannot be reached."""
+    access = workflow_access(user=user, action=Action.VIEW)
+    rows = Workflow.objects.filter(access.q("id")).order_by("name", "id")
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(description__icontains=search) | Q(id=search))
+    return list(rows[:limit])
