@@ -94,7 +94,9 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
         "journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
         "next": _safe_next(request),
     }
+    # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
+    status = 400 if error or (form is not None and form.errors) else 200
     if request.htmx:
-        response = render(request, "approvals/decide.html#decision-panel", context)
+        response = render(request, "approvals/decide.html#decision-panel", context, status=status)
         return trigger_client_event(response, APPROVAL_DECIDED) if outcome else response
-    return render(request, "approvals/decide.html", context)
+    return render(request, "approvals/decide.html", context, status=status)

@@ -1,0 +1,73 @@
+"""``manage.py demo_setup``: demo teams, scopes and users, idempotent, and tag scopes resolved at once."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+
+from accounts.models import Action, AuditEvent, Scope
+from accounts.policy import approval_rules, user_can
+from mintportal.mint import get_client, models
+
+pytestmark = pytest.mark.django_db
+
+
+def run_demo_setup(*args: str) -> str:
+    out = io.StringIO()
+    call_command("demo_setup", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_one_user_per_persona_in_their_team_and_is_idempotent() -> None:
+    run_demo_setup("--skip-sync")
+    events = AuditEvent.objects.count()
+    output = run_demo_setup("--skip-sync")
+
+    assert AuditEvent.objects.count() == events, "a second run changes nothing, so it records nothing"
+    assert "mintdemo" not in output
+    teams = {user.username: sorted(user.groups.values_list("name", flat=True)) for user in User.objects.all()}
+    assert teams == {"handler": ["Case handlers"], "approver": ["Approvers"], "approver2": ["Approvers"],
+                     "operator": ["Operators"], "admin": ["Admins"]}
+    assert all(authenticate(username=name, password="mintdemo") for name in teams)
+    assert User.objects.get(username="admin").is_staff and not User.objects.get(username="admin").is_superuser
+    assert Scope.objects.count() == 5 and Group.objects.count() == 4
+    assert set(Scope.objects.get(team__name="Admins").actions) == set(Action.values)
+
+
+def test_a_changed_demo_scope_is_put_back_and_the_change_audited() -> None:
+    run_demo_setup("--skip-sync")
+    Scope.objects.filter(name="Contract approvals").update(required_approvals=1)
+
+    run_demo_setup("--skip-sync")
+
+    assert Scope.objects.get(name="Contract approvals").required_approvals == 2
+    event = AuditEvent.objects.filter(action="access.scope.update").get()
+    assert event.actor_username == "system" and event.detail["state"]["required_approvals"] == 2
+
+
+def test_it_mirrors_the_workflows_so_tag_scopes_apply_at_once(mint_settings) -> None:
+    workflow = get_client().create_workflow(models.WorkflowInput(
+        name="Demo contracts", tags=["contracts"],
+        steps=[models.WorkflowStep(id="check", type="require-approval"), models.WorkflowStep(id="end", type="finish")],
+        connections=[models.WorkflowStepConnection(source_step_id="check", target_step_id="end", outcome="Approved")],
+    ))
+
+    output = run_demo_setup()
+
+    assert "Workflows mirrored" in output
+    approver = User.objects.get(username="approver")
+    assert user_can(user=approver, action=Action.APPROVE, workflow_id=workflow.id)
+    assert not user_can(user=User.objects.get(username="operator"), action=Action.APPROVE, workflow_id=workflow.id)
+    assert approval_rules(user=approver, workflow_id=workflow.id).required_approvals == 2
+
+
+def test_it_finishes_when_mint_cannot_be_reached(settings) -> None:
+    settings.MINT_BASE_URL = "http://127.0.0.1:9/mint"
+    settings.MINT_TOKEN_URL = "http://127.0.0.1:9/token"
+
+    assert "Workflows not mirrored yet" in run_demo_setup()
+    assert User.objects.filter(username="approver").exists()

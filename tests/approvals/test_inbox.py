@@ -1,0 +1,125 @@
+"""The "My work" inbox: journeys waiting on the user, within their scope, live from the mirror."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from journeys.models import Journey
+from journeys.services.mirror import journey_mirror_upsert
+from mintportal.mint import MintClient
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def mirror_from_listing(mint: MintClient, workflow_id: str) -> None:
+    """Mirrors a workflow's journeys as the sync does: listing fields only, no waiting steps known yet."""
+    journey_mirror_upsert(summaries=mint.iter_journeys(workflow_id=workflow_id), seen_at=timezone.now())
+
+
+def test_an_approver_sees_the_approvals_of_their_scope_and_nothing_outside_it(
+    approval_workflow, suspend_workflow, start, approver
+):
+    inside = start(approval_workflow(tags=["onboarding"]), "inside-7731")
+    outside = start(approval_workflow(tags=["batch"]), "outside-7732")
+    manual = start(suspend_workflow(tags=["onboarding"]), "manual-7733")
+
+    page = signed_in(approver).get("/approvals/").content.decode()
+
+    assert "Case inside-7731" in page and "Approval" in page
+    assert outside.id not in page and "outside-7732" not in page
+    assert manual.id not in page, "an approver may not continue manual steps"
+    assert inside.workflow_id in Journey.objects.values_list("workflow_id", flat=True)
+
+
+def test_a_case_handler_sees_manual_steps_to_continue_but_no_approvals(
+    approval_workflow, suspend_workflow, start, case_handler
+):
+    approval = start(approval_workflow(tags=["onboarding"]), "appr-1")
+    manual = start(suspend_workflow(tags=["customer-service"]), "man-1")
+
+    page = signed_in(case_handler).get("/approvals/").content.decode()
+
+    assert "Manual man-1" in page and "Manual continuation" in page and "Continue" in page
+    assert approval.id not in page
+    assert manual.id in page
+
+
+def test_journeys_known_only_from_the_listing_get_their_details_read_once(
+    sandbox, mint, approval_workflow, approver
+):
+    workflow_id = approval_workflow(tags=["onboarding"])
+    for case in range(3):
+        mint.start_journey(workflow_id, input={"case": f"L-{case}"})
+    mirror_from_listing(mint, workflow_id)
+    assert not any(Journey.objects.values_list("active_steps", flat=True))
+    sandbox.reset_counters()
+    client = signed_in(approver)
+
+    first = client.get("/approvals/").content.decode()
+    assert sandbox.count("getJourney") == 3
+    assert all(f"Case L-{case}" in first for case in range(3))
+
+    client.get("/approvals/", headers={"HX-Request": "true"})
+    assert sandbox.count("getJourney") == 3, "details already read are not read again"
+
+
+def test_detail_reads_are_bounded_by_the_page_and_the_list_is_paged(sandbox, mint, approval_workflow, approver):
+    workflow_id = approval_workflow(tags=["onboarding"])
+    for case in range(27):
+        mint.start_journey(workflow_id, input={"case": f"P-{case:02d}"})
+    mirror_from_listing(mint, workflow_id)
+    sandbox.reset_counters()
+    client = signed_in(approver)
+
+    first = client.get("/approvals/").content.decode()
+    assert sandbox.count("getJourney") == 25
+    assert "25 journeys waiting on you" in first
+    client.get("/approvals/")
+    assert sandbox.count("getJourney") == 27
+    second = client.get("/approvals/", {"page": "2"}).content.decode()
+    assert "27 journeys waiting on you" in second and "Page 2 of 2" in second
+    assert second.count("<tr") == 3  # the header and two journeys
+
+
+def test_a_journey_waiting_longer_than_the_scope_sla_is_marked_overdue(approval_workflow, start, approver):
+    late = start(approval_workflow(tags=["onboarding"]), "late-1")
+    start(approval_workflow(tags=["onboarding"]), "fresh-1")
+    Journey.objects.filter(pk=late.id).update(waiting_since=timezone.now() - timedelta(hours=25))
+
+    page = signed_in(approver).get("/approvals/").content.decode()
+
+    assert page.count("Overdue") == 1
+    assert page.index("late-1") < page.index("Overdue") < page.index("fresh-1"), "longest waiting first"
+
+
+def test_filters_by_workflow_and_kind_and_htmx_gets_only_the_table(
+    approval_workflow, suspend_workflow, start, admin
+):
+    one = approval_workflow(tags=["onboarding"])
+    start(one, "f-one")
+    start(approval_workflow(tags=["contracts"]), "f-two")
+    start(suspend_workflow(tags=["onboarding"]), "f-three")
+    client = signed_in(admin)
+
+    by_workflow = client.get("/approvals/", {"workflow": one}).content.decode()
+    assert "f-one" in by_workflow and "f-two" not in by_workflow and "f-three" not in by_workflow
+    manual = client.get("/approvals/", {"kind": "continue"}, headers={"HX-Request": "true"}).content.decode()
+    assert manual.lstrip().startswith('<section id="inbox-table"') and "<html" not in manual
+    assert "f-three" in manual and "f-one" not in manual and "f-two" not in manual
+
+
+def test_the_inbox_polls_itself_and_refreshes_after_a_decision(approver) -> None:
+    page = signed_in(approver).get("/approvals/").content.decode()
+    assert 'hx-trigger="every 15s, approval-decided from:body"' in page
+    assert 'id="decision-panel"' in page
