@@ -3,9 +3,9 @@
 Signicat asks API clients to cache the token and renew it near expiry rather than fetch one per call
 (https://developer.signicat.com/docs/accessing-api-products/). The token lives in Django's cache
 (Redis in production, a file cache in the embedded default) as JSON, under a key derived from the token
-URL and client id, so every web and worker process uses the same one. Renewal takes a short cache lock
-(``cache.add``): one caller fetches while the others keep using the still valid token, or, when there
-is none, poll the cache until the new one appears.
+URL and client id, so every web and worker process uses the same one. Renewal takes a short lock beside
+the cache (locks.py): one caller fetches while the others keep using the still valid token, or, when
+there is none, poll the cache until the new one appears.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from mintportal.mint import errors
 from mintportal.mint.config import MintConfig
+from mintportal.mint.locks import RenewalLock, renewal_lock
 from mintportal.mint.models import TokenResponse
 from mintportal.mint.transport import USER_AGENT, connection_error, error_from_response
 
@@ -94,7 +95,9 @@ class TokenProvider:
         self.config = config
         self.cache_alias = cache_alias
         self.clock = clock
-        digest = hashlib.sha256(f"{config.token_url}\n{config.client_id}\n{config.scope}".encode()).hexdigest()[:24]
+        # The secret is part of the key so that new credentials never pick up a token fetched with old ones.
+        identity = f"{config.token_url}\n{config.client_id}\n{config.client_secret}\n{config.scope}"
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
         self.cache_key = f"mint:token:{digest}"
         self.lock_key = f"mint:token-lock:{digest}"
         # The lock outlives a slow token request, and then expires on its own if its holder died.
@@ -117,6 +120,9 @@ class TokenProvider:
         except Exception as exc:  # noqa: BLE001 - any cache backend failure degrades to a per-process token
             logger.warning("mint token cache %s failed (%s); using a per-process token", what, type(exc).__name__)
             return default
+
+    def _lock_backend(self) -> RenewalLock:
+        return renewal_lock(self._cache, self.lock_key, self.lock_ttl)
 
     def _read_shared(self) -> CachedToken | None:
         return CachedToken.from_json(self._cache_call("read", lambda: self._cache.get(self.cache_key)))
@@ -169,7 +175,7 @@ class TokenProvider:
             return shared
         current = next((t for t in (shared, self._token) if t is not None and t.is_usable(now)), None)
         owner = uuid.uuid4().hex
-        if self._cache_call("lock", lambda: self._cache.add(self.lock_key, owner, timeout=self.lock_ttl), True):
+        if self._cache_call("lock", lambda: self._lock_backend().acquire(owner), True):
             try:
                 # Another process may have renewed between our read and our lock.
                 shared = self._read_shared()
@@ -195,7 +201,7 @@ class TokenProvider:
             time.sleep(pause + random.uniform(0, pause))
             pause = min(pause * 2, 0.25)
             # Look at the lock before the token: a holder publishes the token before it unlocks.
-            locked = self._cache_call("lock check", lambda: self._cache.get(self.lock_key), None) is not None
+            locked = self._cache_call("lock check", lambda: self._lock_backend().is_held(), False)
             shared = self._read_shared()
             if shared is not None and shared.is_usable(self.clock()):
                 self._token = shared
@@ -208,8 +214,7 @@ class TokenProvider:
         return token
 
     def _release(self, owner: str) -> None:
-        if self._cache_call("lock read", lambda: self._cache.get(self.lock_key)) == owner:
-            self._cache_call("unlock", lambda: self._cache.delete(self.lock_key))
+        self._cache_call("unlock", lambda: self._lock_backend().release(owner))
 
     def _store(self, token: CachedToken) -> None:
         self._token = token

@@ -63,15 +63,20 @@ def _body(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _iterate(fetch: Callable[[int, int], models.Page[T]]) -> Iterator[T]:
+def _iterate(fetch: Callable[[int, int], models.Page[T]], page_limit: int) -> Iterator[T]:
     """Walks a listing page by page until ``totalCount`` items (or an empty page) have been seen."""
     offset = 0
     while True:
-        page = fetch(offset, PAGE_LIMIT)
+        page = fetch(offset, page_limit)
         yield from page.data
         offset += len(page.data)
         if not page.data or offset >= page.total_count:
             return
+
+
+def _turned_away(error: errors.MintError) -> bool:
+    """429, and 503 with Retry-After, say that Mint refused the request before acting on it."""
+    return error.status == 429 or (error.status == 503 and error.retry_after is not None)
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,12 @@ class _CallState:
 class MintClient:
     """A typed client for Signicat's Mint API (or the sandbox). Build one with ``get_client()``."""
 
-    def __init__(self, config: MintConfig, *, cache_alias: str = "default") -> None:
+    def __init__(self, config: MintConfig, *, cache_alias: str = "default", page_limit: int = PAGE_LIMIT) -> None:
+        """``page_limit`` is the page size the ``iter_*`` methods ask for (1..100)."""
+        if not 1 <= page_limit <= PAGE_LIMIT:
+            raise ValueError(f"page_limit must be between 1 and {PAGE_LIMIT}")
         self.config = config
+        self.page_limit = page_limit
         self.retry_policy = RetryPolicy(max_retries=config.max_retries, max_wait=config.max_retry_wait)
         self.tokens = TokenProvider(config, cache_alias=cache_alias)
         self._transport = Transport(config)
@@ -139,7 +148,7 @@ class MintClient:
         ids: list[str] | None = None,
     ) -> Iterator[models.WorkflowSummary]:
         return _iterate(lambda offset, limit: self.list_workflows(
-            search=search, sort=sort, version=version, ids=ids, offset=offset, limit=limit))
+            search=search, sort=sort, version=version, ids=ids, offset=offset, limit=limit), self.page_limit)
 
     def create_workflow(self, workflow: models.WorkflowInput) -> models.Workflow:
         return self._json(paths.CREATE_WORKFLOW, models.Workflow, json=workflow.to_wire())
@@ -161,15 +170,36 @@ class MintClient:
                           path_params={"workflow_id": workflow_id}, params=_query(offset=offset, limit=limit))
 
     def iter_workflow_versions(self, workflow_id: str) -> Iterator[models.WorkflowVersion]:
-        return _iterate(lambda offset, limit: self.list_workflow_versions(workflow_id, offset=offset, limit=limit))
+        return _iterate(lambda offset, limit: self.list_workflow_versions(workflow_id, offset=offset, limit=limit),
+                        self.page_limit)
 
     def publish_workflow_version(self, workflow_id: str, version: int) -> models.WorkflowVersion:
-        """Publishes a version, so new journeys start from it (a sandbox extension)."""
-        return self._json(paths.PUBLISH_WORKFLOW_VERSION, models.WorkflowVersion,
-                          path_params={"workflow_id": workflow_id, "version": version})
+        """Publishes a version, so new journeys start from it (a sandbox extension).
+
+        The sandbox answers with the published workflow, which lacks the version's own id; the version
+        row is then read from the versions listing.
+        """
+        answer = self._json(paths.PUBLISH_WORKFLOW_VERSION, models.WorkflowVersion | models.Workflow,
+                            path_params={"workflow_id": workflow_id, "version": version})
+        if isinstance(answer, models.WorkflowVersion):
+            return answer
+        for row in self.iter_workflow_versions(workflow_id):
+            if row.version == answer.version:
+                return row
+        raise errors.MintResponseError(
+            f"{paths.PUBLISH_WORKFLOW_VERSION.name}: version {answer.version} is missing from the versions listing",
+            operation=paths.PUBLISH_WORKFLOW_VERSION.name,
+        )
+
+    def upload_workflow_file(
+        self, workflow_id: str, *, filename: str, content: bytes, content_type: str = "application/octet-stream"
+    ) -> models.WorkflowFile:
+        """Adds a file to the workflow's latest version (a sandbox extension)."""
+        return self._json(paths.UPLOAD_WORKFLOW_FILE, models.WorkflowFile, path_params={"workflow_id": workflow_id},
+                          files={"file": (filename, content, content_type)})
 
     def download_workflow_file(self, workflow_id: str, file_id: str) -> models.FileDownload:
-        return self._download(paths.DOWNLOAD_WORKFLOW_FILE, file_id, workflow_id=workflow_id, file_id=file_id)
+        return self._download(paths.DOWNLOAD_WORKFLOW_FILE, {"workflow_id": workflow_id, "file_id": file_id})
 
     # --- journeys -------------------------------------------------------------------------------
 
@@ -210,7 +240,8 @@ class MintClient:
     ) -> Iterator[models.JourneySummary]:
         return _iterate(lambda offset, limit: self.list_journeys(
             status=status, workflow_id=workflow_id, last_executed_after=last_executed_after,
-            last_executed_before=last_executed_before, search=search, sort=sort, offset=offset, limit=limit))
+            last_executed_before=last_executed_before, search=search, sort=sort, offset=offset, limit=limit),
+            self.page_limit)
 
     def get_journey(self, journey_id: str) -> models.Journey:
         return self._json(paths.GET_JOURNEY, models.Journey, path_params={"journey_id": journey_id})
@@ -234,7 +265,7 @@ class MintClient:
         return self._json(paths.GET_JOURNEY_LOG, models.JourneyLog, path_params={"journey_id": journey_id})
 
     def download_journey_file(self, journey_id: str, file_id: str) -> models.FileDownload:
-        return self._download(paths.DOWNLOAD_JOURNEY_FILE, file_id, journey_id=journey_id, file_id=file_id)
+        return self._download(paths.DOWNLOAD_JOURNEY_FILE, {"journey_id": journey_id, "file_id": file_id})
 
     # --- journey notes --------------------------------------------------------------------------
 
@@ -269,7 +300,7 @@ class MintClient:
     ) -> Iterator[models.JourneyNote]:
         return _iterate(lambda offset, limit: self.list_journey_notes(
             journey_id, search=search, sort=sort, created_after=created_after, created_before=created_before,
-            offset=offset, limit=limit))
+            offset=offset, limit=limit), self.page_limit)
 
     def update_journey_note(self, journey_id: str, note_id: str, *, content: str) -> models.JourneyNote:
         return self._json(paths.UPDATE_JOURNEY_NOTE, models.JourneyNote,
@@ -324,27 +355,27 @@ class MintClient:
     # --- plumbing -------------------------------------------------------------------------------
 
     def _json(self, operation: Operation, model_type: Any, **kwargs: Any) -> Any:
-        """Calls ``operation`` and parses its JSON answer strictly into ``model_type``."""
+        """Calls ``operation`` and parses its JSON answer into ``model_type`` (strict models)."""
         response = self._call(operation, **kwargs)
         try:
-            return _adapter(model_type).validate_json(response.content, strict=True)
+            return _adapter(model_type).validate_json(response.content)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in error['loc']) or '(body)'}: {error['msg']}" for error in exc.errors()
             )
             error = errors.MintResponseError(
                 f"{operation.name}: Mint's answer does not match the expected shape: {problems}",
-                status=response.status_code, operation=operation.name,
+                status=response.status_code, operation=operation.name, trace_id=response.headers.get("X-Trace-Id"),
             )
             self._log_failure(operation, error)
             raise error from None
 
-    def _download(self, operation: Operation, file_id: str, **path_params: str) -> models.FileDownload:
+    def _download(self, operation: Operation, path_params: dict[str, str]) -> models.FileDownload:
         response = self._call(operation, path_params=path_params, headers={"Accept": "*/*"})
         disposition = email.message.Message()
         disposition["Content-Disposition"] = response.headers.get("Content-Disposition", "")
         return models.FileDownload(
-            filename=disposition.get_filename() or file_id,
+            filename=disposition.get_filename() or path_params["file_id"],
             content_type=response.headers.get("Content-Type", "application/octet-stream"),
             content=response.content,
         )
@@ -356,6 +387,7 @@ class MintClient:
         path_params: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        files: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """Sends ``operation`` with retries; returns the 2xx response or raises a ``MintError``."""
@@ -363,7 +395,7 @@ class MintClient:
         state = _CallState()
         return self._with_retries(
             operation.name, operation.idempotent,
-            lambda: self._attempt(operation, url, state, params=params, json=json, headers=headers),
+            lambda: self._attempt(operation, url, state, params=params, json=json, files=files, headers=headers),
             method=operation.method,
         )
 
@@ -410,9 +442,7 @@ class MintClient:
             raise
 
     def _retry_wait(self, idempotent: bool, error: errors.MintError, retries: int) -> float | None:
-        # 429 and a 503 with Retry-After say that Mint turned the request away before acting on it.
-        turned_away = error.status == 429 or (error.status == 503 and error.retry_after is not None)
-        if not (idempotent or not error.request_sent or turned_away):
+        if not (idempotent or not error.request_sent or _turned_away(error)):
             return None
         return self.retry_policy.wait_before_retry(error, retries)
 
@@ -421,9 +451,8 @@ class MintClient:
         """For a call that is not safe to repeat, an answer that may hide its effect becomes "outcome unknown"."""
         if idempotent or not error.request_sent:
             return error
-        turned_away = error.status == 429 or (error.status == 503 and error.retry_after is not None)
         may_have_acted = isinstance(error, errors.MintConnectionError) or (
-            isinstance(error, errors.MintServerError) and not turned_away
+            isinstance(error, errors.MintServerError) and not _turned_away(error)
         )
         if not may_have_acted:
             return error

@@ -1,9 +1,9 @@
 """Pydantic models of Mint's wire format (seed/mint-api-reference.txt), snake_case in Python.
 
 Every model is frozen, ignores fields Mint adds later, and accepts both its camelCase wire names and
-its snake_case attribute names. The client parses answers in strict mode, so a wrong type (a string
-where Mint promises a number) is an error rather than a silent coercion. Date-times without a time
-zone are read as UTC so that the portal only ever sees aware date-times.
+its snake_case attribute names. Models are strict, so a wrong type (a string where Mint promises a
+number) is an error rather than a silent coercion; only date-times are parsed from their ISO 8601
+text, and those without a time zone are read as UTC so that the portal only sees aware date-times.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -34,17 +34,19 @@ def _none_as_empty_dict(value: Any) -> Any:
     return {} if value is None else value
 
 
-Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+# Lax on purpose: strict mode would refuse the ISO 8601 text that date-times arrive as.
+Timestamp = Annotated[datetime, Strict(False), AfterValidator(_as_utc)]
 # Mint documents these as arrays/objects but may send null; callers always get an empty one instead.
 ListOrEmpty = Annotated[list[T], BeforeValidator(_none_as_empty_list)]
 JsonObject = Annotated[dict[str, Any], BeforeValidator(_none_as_empty_dict)]
 
 
 class MintModel(BaseModel):
-    """Base of every wire model: frozen, camelCase aliases, unknown fields ignored."""
+    """Base of every wire model: frozen, strict, camelCase aliases, unknown fields ignored."""
 
     model_config = ConfigDict(
         frozen=True,
+        strict=True,
         extra="ignore",
         alias_generator=to_camel,
         populate_by_name=True,
@@ -255,13 +257,20 @@ class JourneyLogEvent(MintModel):
     outcomes: list[str] | None = None
 
 
+class JourneyLogStepStatus(MintModel):
+    """Where a step's execution stands (e.g. name ``finished``) and the outcome it took, if any."""
+
+    name: str | None = None
+    outcome: str | None = None
+
+
 class JourneyLogStep(MintModel):
     step_id: str
     step_type: str
     started_at: Timestamp | None = None
     ended_at: Timestamp | None = None
-    # The reference documents an object here without its fields; Mint's engines answer a word or an object.
-    status: str | dict[str, Any] | None = None
+    # The reference documents an object without naming its fields; a bare word is accepted as well.
+    status: JourneyLogStepStatus | str | None = None
     events: ListOrEmpty[JourneyLogEvent] = Field(default_factory=list)
 
 

@@ -45,6 +45,8 @@ LIST_WORKFLOW_VERSIONS = _op("listWorkflowVersions", "GET", "/workflows/{workflo
 PUBLISH_WORKFLOW_VERSION = _op(
     "publishWorkflowVersion", "POST", "/workflows/{workflow_id}/versions/{version}/publish", idempotent=True
 )
+# Sandbox extension (multipart upload); each call stores another file, so it is not repeated blindly.
+UPLOAD_WORKFLOW_FILE = _op("uploadWorkflowFile", "POST", "/workflows/{workflow_id}/files", idempotent=False)
 DOWNLOAD_WORKFLOW_FILE = _op(
     "downloadWorkflowFile", "GET", "/workflows/{workflow_id}/files/{file_id}", idempotent=True
 )
@@ -68,7 +70,7 @@ OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         LIST_WORKFLOWS, CREATE_WORKFLOW, GET_WORKFLOW, UPDATE_WORKFLOW, START_JOURNEY, LIST_WORKFLOW_VERSIONS,
-        PUBLISH_WORKFLOW_VERSION, DOWNLOAD_WORKFLOW_FILE, LIST_JOURNEYS, GET_JOURNEY, RESUME_JOURNEY,
+        PUBLISH_WORKFLOW_VERSION, UPLOAD_WORKFLOW_FILE, DOWNLOAD_WORKFLOW_FILE, LIST_JOURNEYS, GET_JOURNEY, RESUME_JOURNEY,
         APPROVE_JOURNEY, CREATE_JOURNEY_URL, GET_JOURNEY_LOG, CREATE_JOURNEY_NOTE, LIST_JOURNEY_NOTES,
         UPDATE_JOURNEY_NOTE, DOWNLOAD_JOURNEY_FILE, LIST_STEP_TYPES, CREATE_SECRET, UPDATE_SECRET,
     )
