@@ -47,30 +47,40 @@ class AccessAdminMixin:
         return _may_manage_access(request)
 
 
-class ScopeInline(admin.StackedInline):
+class AuditedAccessMixin(AccessAdminMixin):
+    """Records one audit event per saved form (with its inlines) and one per deleted object."""
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
+        # The object and its inlines are saved by now; one event covers the whole submission.
+        super().save_related(request, form, formsets, change)
+        access_change_record(
+            actor=request.user, target=form.instance, verb="update" if change else "create",
+            changes=self.construct_change_message(request, form, formsets, add=not change),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        access_change_record(actor=request.user, target=obj, verb="delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            access_change_record(actor=request.user, target=obj, verb="delete")
+        super().delete_queryset(request, queryset)
+
+
+class ScopeInline(AccessAdminMixin, admin.StackedInline):
+    """A team's scopes, edited on the team's page by whoever may manage access."""
+
     model = Scope
     form = ScopeForm
     extra = 0
-
-    # Inline permissions follow the team's: whoever may manage access may edit a team's scopes.
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return _may_manage_access(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return _may_manage_access(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return _may_manage_access(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return _may_manage_access(request)
 
 
 admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class TeamAdmin(AccessAdminMixin, DjangoGroupAdmin):
+class TeamAdmin(AuditedAccessMixin, DjangoGroupAdmin):
     """A team and its scopes on one page; Django's model permissions only for superusers."""
 
     inlines = [ScopeInline]
@@ -91,54 +101,25 @@ class TeamAdmin(AccessAdminMixin, DjangoGroupAdmin):
     def member_count(self, team: Group) -> int:
         return len(team.user_set.all())
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
-        # The team and its inline scopes are saved by now; one event covers the whole form submission.
-        super().save_related(request, form, formsets, change)
-        access_change_record(
-            actor=request.user, target=form.instance, verb="update" if change else "create",
-            changes=self.construct_change_message(request, form, formsets, add=not change),
-        )
-
-    def delete_model(self, request: HttpRequest, obj: Group) -> None:
-        access_change_record(actor=request.user, target=obj, verb="delete")
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
-        for team in queryset:
-            access_change_record(actor=request.user, target=team, verb="delete")
-        super().delete_queryset(request, queryset)
 
 
 @admin.register(Scope)
-class ScopeAdmin(AccessAdminMixin, admin.ModelAdmin):
+class ScopeAdmin(AuditedAccessMixin, admin.ModelAdmin):
     form = ScopeForm
     list_display = ["team", "name", "all_workflows", "workflow_ids", "workflow_tags", "actions", "sla_hours",
                     "forbid_self_approval", "required_approvals"]
     list_filter = ["team", "all_workflows", "forbid_self_approval"]
     search_fields = ["name", "team__name"]
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        access_change_record(
-            actor=request.user, target=form.instance, verb="update" if change else "create",
-            changes=self.construct_change_message(request, form, formsets, add=not change),
-        )
-
-    def delete_model(self, request: HttpRequest, obj: Scope) -> None:
-        access_change_record(actor=request.user, target=obj, verb="delete")
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Scope]) -> None:
-        for scope in queryset.select_related("team"):
-            access_change_record(actor=request.user, target=scope, verb="delete")
-        super().delete_queryset(request, queryset)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Scope]:
+        return super().get_queryset(request).select_related("team")
 
 
 admin.site.unregister(User)
 
 
 @admin.register(User)
-class PortalUserAdmin(AccessAdminMixin, DjangoUserAdmin):
+class PortalUserAdmin(AuditedAccessMixin, DjangoUserAdmin):
     """Users and their teams. Only a superuser may grant superuser status or touch another superuser."""
 
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "team_names"]
@@ -167,22 +148,9 @@ class PortalUserAdmin(AccessAdminMixin, DjangoUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        access_change_record(
-            actor=request.user, target=form.instance, verb="update" if change else "create",
-            changes=self.construct_change_message(request, form, formsets, add=not change),
-        )
-
-    def delete_model(self, request: HttpRequest, obj: User) -> None:
-        access_change_record(actor=request.user, target=obj, verb="delete")
-        super().delete_model(request, obj)
-
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         if not request.user.is_superuser:
             queryset = queryset.exclude(is_superuser=True)
-        for user in queryset:
-            access_change_record(actor=request.user, target=user, verb="delete")
         super().delete_queryset(request, queryset)
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:

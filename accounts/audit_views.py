@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC
 from collections.abc import Iterable, Iterator
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
 from accounts.forms import AuditFilterForm
 from accounts.models import Action, AuditEvent
 from accounts.policy import ensure_global
 from accounts.selectors import AuditFilters, audit_action_names, audit_event_list, audit_event_rows
+from mintportal.responses import HtmxHttpRequest, render_region
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ["at_utc", "actor", "action", "outcome", "workflow_id", "journey_id", "summary", "trace_id", "detail"]
 # A spreadsheet runs a cell that starts with one of these as a formula; such cells get a leading quote.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _filters(form: AuditFilterForm) -> AuditFilters | None:
@@ -54,8 +49,7 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     page_number = form.cleaned_data.get("page") if filters else 1
     page = Paginator(events, PAGE_SIZE).get_page(page_number)
     context = {"form": form, "page": page, "action_names": audit_action_names(user=request.user)}
-    template = "accounts/audit_list.html#audit-table" if request.htmx else "accounts/audit_list.html"
-    return render(request, template, context)
+    return render_region(request, "accounts/audit_list.html", context, region="audit-table")
 
 
 def _cell(value: str) -> str:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import trigger_client_event
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.models import Action
 from accounts.policy import ensure_can
@@ -18,13 +16,10 @@ from approvals.forms import DecisionForm, InboxFilterForm
 from approvals.selectors import InboxFilters, approval_panels, inbox_page
 from approvals.services import AlreadyDecided, ApprovalRefused, approval_decide, inbox_refresh
 from journeys.models import Journey
+from mintportal.responses import HtmxHttpRequest, render_region, wants_region
 
 # Pages listen for this event (the inbox table, a journey page) to refresh once a decision is made.
 APPROVAL_DECIDED = "approval-decided"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @login_required
@@ -40,8 +35,7 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     page_number = form.cleaned_data.get("page") if valid else 1
     page, rows = inbox_page(user=request.user, filters=filters, page_number=page_number)
     context = {"form": form, "page": page, "rows": rows}
-    template = "approvals/inbox.html#inbox-table" if request.htmx else "approvals/inbox.html"
-    return render(request, template, context)
+    return render_region(request, "approvals/inbox.html", context, region="inbox-table")
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -56,15 +50,17 @@ def _safe_next(request: HttpRequest) -> str:
 def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
     """GET: the decision form for the journey's waiting approval steps. POST: approve or reject one of them.
 
-    A decision through htmx answers with the form region (result or errors in place); without htmx a
-    success redirects to ``next`` (default: the inbox) with a flash message, and an error re-renders the
-    page with everything the user typed.
+    Through htmx from the inbox, the answer is the decision panel (result or errors in place) and an
+    ``approval-decided`` event that refreshes the inbox table; from a journey's page a success reloads
+    that page, which then shows the journey moved on. Without htmx a success or "already decided"
+    redirects to ``next`` with a flash message, and an error re-renders the page with what was typed.
     """
     journey = Journey.objects.filter(pk=journey_id).first()
     if journey is None:
         raise Http404("Not found")
     ensure_can(user=request.user, action=Action.APPROVE, workflow_id=journey.workflow_id)
     form = DecisionForm(request.POST) if request.method == "POST" else None
+    next_url = _safe_next(request)
     outcome: str | None = None
     error: str | None = None
     if form is not None and form.is_valid():
@@ -74,29 +70,23 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
                 approved=form.approved, reason=form.cleaned_data["reason"],
                 occurrence=form.cleaned_data["occurrence"],
             )
+            outcome = result.message
         except AlreadyDecided as exc:
             outcome = exc.message
         except ApprovalRefused as exc:
             error = exc.message
-        else:
-            outcome = result.message
-            if not request.htmx:
-                messages.success(request, result.message)
-                return HttpResponseRedirect(_safe_next(request))
-        if outcome and not request.htmx:
-            messages.info(request, outcome)
-            return HttpResponseRedirect(_safe_next(request))
+        if outcome and (not wants_region(request) or next_url != reverse("approvals:inbox")):
+            messages.success(request, outcome)
+            if wants_region(request):
+                return HttpResponseClientRedirect(next_url)
+            return HttpResponseRedirect(next_url)
     journey.refresh_from_db()
     panels = approval_panels(
         user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id, active_steps=journey.active_steps
     )
-    context = {
-        "journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
-        "next": _safe_next(request),
-    }
+    context = {"journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
+               "next": next_url}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
     status = 400 if error or (form is not None and form.errors) else 200
-    if request.htmx:
-        response = render(request, "approvals/decide.html#decision-panel", context, status=status)
-        return trigger_client_event(response, APPROVAL_DECIDED) if outcome else response
-    return render(request, "approvals/decide.html", context, status=status)
+    response = render_region(request, "approvals/decide.html", context, region="decision-panel", status=status)
+    return trigger_client_event(response, APPROVAL_DECIDED) if outcome else response

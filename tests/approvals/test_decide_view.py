@@ -87,3 +87,18 @@ def test_the_launcher_is_told_another_approver_must_approve(approval_workflow, s
     response = client.post(f"/approvals/{journey.id}/decide", {
         "step_id": "check", "occurrence": "1", "decision": "approve"}, headers=HTMX)
     assert response.status_code == 400 and "You launched this journey" in response.content.decode()
+
+
+def test_a_decision_from_the_journey_page_reloads_it_with_the_result(approval_workflow, start, approver):
+    journey = start(approval_workflow(tags=["onboarding"]), "J-1")
+    client = signed_in(approver)
+    page = client.get(f"/journeys/{journey.id}").content.decode()
+    assert "Approval step" in page and f'name="next" value="/journeys/{journey.id}"' in page
+
+    response = client.post(f"/approvals/{journey.id}/decide", {
+        "step_id": "check", "occurrence": "1", "decision": "approve", "next": f"/journeys/{journey.id}"},
+        headers=HTMX)
+
+    assert response["HX-Redirect"] == f"/journeys/{journey.id}"
+    reloaded = client.get(f"/journeys/{journey.id}").content.decode()
+    assert "Approved. Mint has been told." in reloaded and "Approval step" not in reloaded
