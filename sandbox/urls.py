@@ -3,6 +3,7 @@ page and the control API under /_sandbox/."""
 
 from django.urls import include, path
 
+from sandbox import openapi
 from sandbox.core import control_views, pages, views
 
 mint = [
@@ -25,6 +26,7 @@ mint = [
     path("step-types", views.step_types),
     path("secrets", views.secrets),
     path("secrets/<str:secret_id>", views.secret),
+    path("openapi.json", openapi.openapi_json),
 ]
 
 control = [

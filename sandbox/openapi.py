@@ -1,0 +1,687 @@
+"""The OpenAPI 3.1 document of everything the sandbox serves under ``/mint``, served at ``GET /mint/openapi.json``.
+
+It follows Signicat's Mint API reference field by field: lengths, ranges, item counts, enums, nullability and the
+"integer or digit string" numbers. Response objects list every field as required (the sandbox always sends them,
+nulls included) and allow no others, so that the property-based test in tests/sandbox/test_openapi.py catches any
+drift between this document and the server. Request objects allow unknown fields because the API ignores them.
+
+The document is plain Python data built by the small helpers below; ``document()`` builds it once per process.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox.core.listing import JOURNEY_SORT_FIELDS, NOTE_SORT_FIELDS, WORKFLOW_SORT_FIELDS
+from sandbox.core.problems import ApiError, problem_response
+from sandbox.core.steptypes import STEP_TYPES
+from sandbox.core import views
+
+Schema = dict[str, Any]
+
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+# Signicat's pattern for numbers that may be sent as an integer or as a string of digits.
+DIGITS = r"^-?(?:0|[1-9]\d*)$"
+INT32_MAX = 2147483647
+JOURNEY_STATUSES = ["idle", "running", "finished", "active", "faulted", "cancelled"]
+ALERT_SEVERITIES = ["info", "warning", "critical"]
+READ_ROLE = "Flow Viewer"
+WRITE_ROLE = "Flow Editor"
+
+
+# --- schema helpers ------------------------------------------------------------------------------------------
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """``schema`` or JSON null (OpenAPI 3.1 spells nullability as a union with the null type)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def string(*, min_length: int | None = None, max_length: int | None = None, **extra: Any) -> Schema:
+    schema: Schema = {"type": "string", **extra}
+    if min_length is not None:
+        schema["minLength"] = min_length
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def timestamp() -> Schema:
+    """A nullable ISO 8601 timestamp, as every ``…At`` field of the reference is."""
+    return nullable(string(format="date-time"))
+
+
+def integer(*, minimum: int | None = None, maximum: int | None = None) -> Schema:
+    schema: Schema = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def int_or_digits(minimum: int, maximum: int) -> Schema:
+    """Signicat's ``integer or string <int32> [min .. max] ^-?(?:0|[1-9]\\d*)$``.
+
+    The string branch states the pattern and, as far as a pattern can, the range: the digit string's length is
+    bounded by the maximum's so that generated strings stay plausible; the server enforces the exact range.
+    """
+    return {
+        "anyOf": [
+            integer(minimum=minimum, maximum=maximum) | {"format": "int32"},
+            string(pattern=DIGITS, max_length=len(str(maximum))),
+        ]
+    }
+
+
+def array(items: Schema, *, max_items: int | None = None) -> Schema:
+    schema: Schema = {"type": "array", "items": items}
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    return schema
+
+
+def free_object() -> Schema:
+    return {"type": "object"}
+
+
+def response_object(properties: dict[str, Schema]) -> Schema:
+    """An object the sandbox sends: every listed field is always present, and nothing else is."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def request_object(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    """An object the sandbox accepts; fields it does not know are ignored, so they are allowed."""
+    schema: Schema = {"type": "object", "properties": {**required, **(optional or {})}}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def page(item: str) -> Schema:
+    """A listing: ``{data, offset, limit, totalCount}``."""
+    return response_object(
+        {"data": array(ref(item)), "offset": integer(minimum=0), "limit": integer(minimum=1),
+         "totalCount": integer(minimum=0)}
+    )
+
+
+# --- parameters ------------------------------------------------------------------------------------------------
+
+
+def path_param(name: str, description: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": string()}
+
+
+def query_param(name: str, schema: Schema, description: str, **extra: Any) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
+
+
+def paging_params() -> list[Schema]:
+    return [
+        query_param("offset", int_or_digits(0, INT32_MAX), "The offset of the first item to return."),
+        query_param("limit", int_or_digits(1, 100) | {"default": 10},
+                    "The maximum number of items to return per page. Defaults to 10."),
+    ]
+
+
+def sort_param(fields: dict[str, str], default: str) -> Schema:
+    values = [variant for field in fields for variant in (field, f"-{field}")]
+    return query_param(
+        "sort",
+        string(max_length=50, enum=values),
+        f"Field to sort by, `-` prefix for descending. Supported fields: {', '.join(fields)}. "
+        f"Defaults to `{default}`; ties are ordered by id.",
+    )
+
+
+def search_param(what: str) -> Schema:
+    return query_param("search", string(max_length=100), f"Search term (case-insensitive) matched against {what}.")
+
+
+def time_filter(name: str, description: str) -> Schema:
+    return query_param(name, string(format="date-time"), description)
+
+
+# --- responses -------------------------------------------------------------------------------------------------
+
+ERROR_DESCRIPTIONS = {
+    "400": "The request is not valid: `invalidParams` names each bad field.",
+    "401": "The bearer token is missing, invalid, expired or revoked.",
+    "403": "The API client lacks the role this operation needs.",
+    "404": "No such resource.",
+    "405": "The path does not support this method.",
+    "409": "The journey is not waiting at that step.",
+}
+
+
+def problem_response(status: str) -> Schema:
+    return {"$ref": f"#/components/responses/Problem{status}"}
+
+
+def json_body(description: str, schema: Schema) -> Schema:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def file_response() -> Schema:
+    return {
+        "description": "The file's bytes, with its content type and a Content-Disposition filename.",
+        "content": {"*/*": {"schema": string(contentMediaType="application/octet-stream")}},
+    }
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    *,
+    tag: str,
+    ok: tuple[str, Schema],
+    errors: tuple[str, ...],
+    params: list[Schema] | None = None,
+    body: Schema | None = None,
+    body_required: bool = True,
+    role: str = READ_ROLE,
+    extension: bool = False,
+) -> Schema:
+    """One operation: its success response, its problem responses and the role it needs.
+
+    401, 403 and 405 apply to every operation and are added here; ``errors`` lists the others.
+    """
+    status, response = ok
+    op: Schema = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": [tag],
+        "description": f"Needs the *{role}* role." + (" A sandbox extension, not part of Mint's API." if extension
+                                                       else ""),
+        "parameters": params or [],
+        "responses": {status: response} | {code: problem_response(code) for code in sorted({*errors, "401", "403",
+                                                                                          "405"})},
+    }
+    if body is not None:
+        op["requestBody"] = {"required": body_required, "content": {JSON: {"schema": body}}}
+    return op
+
+
+# --- component schemas -----------------------------------------------------------------------------------------
+
+
+def _workflow_step(*, request: bool) -> Schema:
+    required = {"id": string(max_length=50), "type": string(enum=sorted(STEP_TYPES))}
+    optional = {
+        "name": nullable(string(max_length=255)),
+        "displayName": nullable(string(max_length=255)),
+        "description": nullable(string(max_length=5000)),
+        "properties": nullable(free_object() | {"description": "The step type's settings (see GET /step-types)."}),
+    }
+    return request_object(required, optional) if request else response_object(required | optional)
+
+
+def _connection(*, request: bool) -> Schema:
+    """A connection. Mint's reference marks both ends nullable; the sandbox requires them on input."""
+    ends = {"sourceStepId": string(max_length=50), "targetStepId": string(max_length=50)}
+    outcome = {"outcome": nullable(string(max_length=100))}
+    if request:
+        return request_object(ends, outcome)
+    return response_object({name: nullable(schema) for name, schema in ends.items()} | outcome)
+
+
+def _workflow_summary_fields() -> dict[str, Schema]:
+    return {
+        "id": string(),
+        "name": nullable(string(max_length=255)),
+        "description": nullable(string(max_length=5000)),
+        "version": integer(minimum=1),
+        "isLatest": {"type": "boolean"},
+        "isPublished": {"type": "boolean"},
+        "createdAt": timestamp(),
+    }
+
+
+def _alert() -> Schema:
+    return response_object(
+        {"stepId": string(), "severity": string(enum=ALERT_SEVERITIES), "message": string(), "timestamp": timestamp()}
+    )
+
+
+def _journey_fields(*, listing: bool) -> dict[str, Schema]:
+    """The fields a journey shares in the listing and in retrieval; only the listing has ``workflowName``."""
+    return {
+        "id": string(),
+        "workflowId": string(),
+        "version": integer(minimum=1),
+        "status": string(enum=JOURNEY_STATUSES),
+        "name": nullable(string()),
+        **({"workflowName": nullable(string())} if listing else {}),
+        "createdAt": timestamp(),
+        "lastExecutedAt": timestamp(),
+        "finishedAt": timestamp(),
+        "faultedAt": timestamp(),
+        "cancelledAt": timestamp(),
+    }
+
+
+def _note_fields() -> dict[str, Schema]:
+    return {
+        "id": string(),
+        "stepId": nullable(string(max_length=50)),
+        "content": string(max_length=1000),
+        "createdAt": timestamp(),
+        "createdBy": string(),
+        "updatedAt": timestamp(),
+    }
+
+
+def _secret() -> Schema:
+    return response_object(
+        {"id": string(), "name": string(min_length=1, max_length=50),
+         "description": nullable(string(max_length=100)), "createdAt": timestamp(), "updatedAt": timestamp()}
+    )
+
+
+def _problem() -> Schema:
+    return {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "properties": {
+            "type": string(),
+            "title": string(),
+            "status": integer(minimum=400, maximum=599),
+            "detail": nullable(string()),
+            "code": nullable(string()),
+            "traceId": string(),
+            "invalidParams": array(response_object({"name": string(), "reason": string()})),
+        },
+        "required": ["type", "title", "status", "traceId"],
+    }
+
+
+def _workflow_request() -> Schema:
+    return request_object(
+        {"name": string(min_length=0, max_length=255), "steps": array(ref("WorkflowStepInput"), max_items=250)},
+        {
+            "description": nullable(string(min_length=0, max_length=5000)),
+            "connections": nullable(array(ref("WorkflowStepConnectionInput"))),
+            "variables": nullable(free_object()),
+            "tags": nullable(array(string())),
+            "inputParameters": nullable(array(request_object({"name": string(min_length=1, max_length=100)}))),
+        },
+    )
+
+
+def _schemas() -> dict[str, Schema]:
+    workflow_file = {"id": string(), "filename": string(), "contentType": string(), "size": nullable(integer())}
+    return {
+        "Problem": _problem(),
+        "WorkflowStep": _workflow_step(request=False),
+        "WorkflowStepInput": _workflow_step(request=True),
+        "WorkflowStepConnection": _connection(request=False),
+        "WorkflowStepConnectionInput": _connection(request=True),
+        "WorkflowFile": response_object(workflow_file),
+        "WorkflowSummary": response_object(_workflow_summary_fields()),
+        "Workflow": response_object(
+            _workflow_summary_fields()
+            | {
+                "steps": array(ref("WorkflowStep")),
+                "connections": array(ref("WorkflowStepConnection")),
+                "variables": nullable(free_object()),
+                "tags": array(string()),
+                "domain": nullable(string()),
+                "workflowUrl": nullable(string()),
+                "inputParameters": array(response_object({"name": string()})),
+                "files": array(ref("WorkflowFile")),
+            }
+        ),
+        "WorkflowRequest": _workflow_request(),
+        "WorkflowVersion": response_object(
+            {"id": string(), "workflowId": string(), "version": integer(minimum=1), "isLatest": {"type": "boolean"},
+             "isPublished": {"type": "boolean"}, "createdAt": timestamp()}
+        ),
+        "StartJourneyRequest": request_object(
+            {}, {"input": nullable(free_object()), "journeyUrlTtl": nullable(int_or_digits(1, 604800))}
+        ),
+        "StartJourneyResponse": response_object(
+            {"journeyId": string(), "stepId": nullable(string()), "journeyUrl": string()}
+        ),
+        "Alert": _alert(),
+        "JourneySummary": response_object(
+            _journey_fields(listing=True) | {"pendingSteps": {"type": "boolean"}, "alerts": array(ref("Alert"))}
+        ),
+        "Journey": response_object(
+            _journey_fields(listing=False)
+            | {
+                "stepData": free_object(),
+                "loops": {"type": "object", "additionalProperties": array(
+                    response_object({"index": integer(minimum=0), "stepData": free_object()})
+                )},
+                "activeSteps": array(response_object({"stepId": string(), "stepType": string()})),
+                "alerts": array(ref("Alert")),
+                "files": array(response_object({"stepId": nullable(string())} | workflow_file)),
+            }
+        ),
+        "ResumeJourneyRequest": request_object(
+            {"stepId": string(min_length=0, max_length=50)}, {"input": nullable(free_object())}
+        ),
+        "ApproveJourneyRequest": request_object(
+            {
+                "input": request_object({"approved": {"type": "boolean"}}, {"message": nullable(string())}),
+                "stepId": string(max_length=50),
+            }
+        ),
+        "JourneyUrlRequest": request_object({}, {"timeToLive": nullable(int_or_digits(0, 2592000) | {"default": 60})}),
+        "JourneyUrl": response_object({"journeyUrl": string()}),
+        "JourneyLog": response_object(
+            {
+                "steps": array(response_object({
+                    "stepId": string(),
+                    "stepType": string(),
+                    "startedAt": timestamp(),
+                    "endedAt": timestamp(),
+                    "status": {"type": "object", "properties": {"name": string(), "outcome": nullable(string())}},
+                    "events": array(response_object({
+                        "id": string(), "timestamp": timestamp(), "eventName": nullable(string()),
+                        "message": nullable(string()), "outcomes": nullable(array(string())),
+                    })),
+                })),
+                "stepsFinished": integer(minimum=0),
+                "stepsFaulted": integer(minimum=0),
+            }
+        ),
+        "NoteCreateRequest": request_object(
+            {"content": string(min_length=0, max_length=1000)}, {"stepId": nullable(string(max_length=50))}
+        ),
+        "NoteUpdateRequest": request_object({"content": string(min_length=0, max_length=1000)}),
+        "Note": response_object(_note_fields()),
+        "StepType": response_object(
+            {"type": string(), "displayName": string(), "description": nullable(string()), "category": string(),
+             "outcomes": array(string()), "requiredPermissions": array(string()), "deprecated": {"type": "boolean"},
+             "interactive": {"type": "boolean"}}
+        ),
+        "SecretCreateRequest": request_object(
+            {"name": string(min_length=1, max_length=50), "value": string(min_length=0, max_length=4000)},
+            {"description": nullable(string(min_length=0, max_length=100))},
+        ),
+        "SecretUpdateRequest": request_object(
+            {},
+            {"name": nullable(string(min_length=1, max_length=50)),
+             "description": nullable(string(min_length=0, max_length=100)),
+             "value": nullable(string(min_length=0, max_length=4000))},
+        ),
+        "Secret": _secret(),
+    }
+
+
+# --- paths -----------------------------------------------------------------------------------------------------
+
+WORKFLOW_ID = path_param("workflowId", "The workflow ID.")
+JOURNEY_ID = path_param("journeyId", "The journey ID.")
+
+
+def file_download(operation_id: str, summary: str, owner: Schema, tag: str) -> Schema:
+    """A file download extension: the file's bytes under its owner (a workflow or a journey)."""
+    return operation(
+        operation_id, summary, tag=tag, extension=True, params=[owner, path_param("fileId", "The file ID.")],
+        ok=("200", file_response()), errors=("404",),
+    )
+
+
+def _paths() -> dict[str, Schema]:
+    journey_filters = [
+        query_param("status", string(enum=JOURNEY_STATUSES), "Filter journeys by status."),
+        query_param("workflowId", string(), "Filter journeys by workflow ID."),
+        time_filter("lastExecutedAfter", "Journeys last executed after this time."),
+        time_filter("lastExecutedBefore", "Journeys last executed before this time."),
+    ]
+    note_filters = [
+        time_filter("createdAfter", "Notes created after this time."),
+        time_filter("createdBefore", "Notes created before this time."),
+    ]
+    return {
+        "/workflows": {
+            "get": operation(
+                "listWorkflows", "Returns a list of your workflows.", tag="Workflows",
+                params=[
+                    sort_param(WORKFLOW_SORT_FIELDS, "-createdAt"),
+                    search_param("the workflow name and description"),
+                    query_param("version", string(enum=["latest", "published"]) | {"default": "latest"},
+                                "Each workflow's latest version, or its latest published one. Defaults to latest."),
+                    query_param("id", array(string(), max_items=100), "Filter workflows by a list of IDs.",
+                                style="form", explode=True),
+                    *paging_params(),
+                ],
+                ok=("200", json_body("A page of workflows.", page("WorkflowSummary"))),
+                errors=("400",),
+            ),
+            "post": operation(
+                "createWorkflow", "Creates a new workflow (version 1).", tag="Workflows", role=WRITE_ROLE,
+                body=ref("WorkflowRequest"),
+                ok=("201", json_body("The created workflow.", ref("Workflow"))),
+                errors=("400",),
+            ),
+        },
+        "/workflows/{workflowId}": {
+            "get": operation(
+                "getWorkflow", "Retrieves a workflow.", tag="Workflows",
+                params=[WORKFLOW_ID, query_param("version", int_or_digits(1, INT32_MAX),
+                                                 "The version number; the latest version when not given.")],
+                ok=("200", json_body("The workflow at that version.", ref("Workflow"))),
+                errors=("400", "404"),
+            ),
+            "put": operation(
+                "updateWorkflow", "Updates a workflow, creating its next version.", tag="Workflows",
+                role=WRITE_ROLE, params=[WORKFLOW_ID], body=ref("WorkflowRequest"),
+                ok=("200", json_body("The new version.", ref("Workflow"))),
+                errors=("400", "404"),
+            ),
+        },
+        "/workflows/{workflowId}/journeys": {
+            "post": operation(
+                "startJourney", "Starts a new journey from the workflow's latest published version.",
+                tag="Journeys", role=WRITE_ROLE, params=[WORKFLOW_ID], body=ref("StartJourneyRequest"),
+                body_required=False,
+                ok=("201", json_body("The started journey and its URL.", ref("StartJourneyResponse"))),
+                errors=("400", "404"),
+            ),
+        },
+        "/workflows/{workflowId}/versions": {
+            "get": operation(
+                "listWorkflowVersions", "Returns a list of versions for a workflow.", tag="Workflows",
+                params=[WORKFLOW_ID, *paging_params()],
+                ok=("200", json_body("A page of versions, newest first.", page("WorkflowVersion"))),
+                errors=("400", "404"),
+            ),
+        },
+        "/workflows/{workflowId}/versions/{version}/publish": {
+            "post": operation(
+                "publishWorkflowVersion", "Publishes a workflow version.", tag="Workflows", role=WRITE_ROLE,
+                extension=True,
+                params=[WORKFLOW_ID, {"name": "version", "in": "path", "required": True,
+                                      "description": "The version number.", "schema": int_or_digits(1, INT32_MAX)}],
+                ok=("200", json_body("The published version.", ref("Workflow"))),
+                errors=("400", "404"),
+            ),
+        },
+        "/workflows/{workflowId}/files": {
+            "post": operation(
+                "uploadWorkflowFile", "Uploads a file to the workflow's latest version.", tag="Workflows",
+                role=WRITE_ROLE, extension=True, params=[WORKFLOW_ID],
+                ok=("201", json_body("The stored file.", ref("WorkflowFile"))),
+                errors=("400", "404"),
+            )
+            | {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": request_object(
+                {"file": string(contentMediaType="application/octet-stream")}
+            )}}}},
+        },
+        "/workflows/{workflowId}/files/{fileId}": {
+            "get": file_download("downloadWorkflowFile", "Downloads a workflow file.", WORKFLOW_ID, "Workflows"),
+        },
+        "/journeys": {
+            "get": operation(
+                "listJourneys", "Returns a list of your journeys.", tag="Journeys",
+                params=[
+                    sort_param(JOURNEY_SORT_FIELDS, "-lastExecutedAt"),
+                    *journey_filters,
+                    search_param("the journey name, id and workflow name"),
+                    *paging_params(),
+                ],
+                ok=("200", json_body("A page of journeys.", page("JourneySummary"))),
+                errors=("400",),
+            ),
+        },
+        "/journeys/{journeyId}": {
+            "get": operation(
+                "getJourney", "Retrieves a journey.", tag="Journeys", params=[JOURNEY_ID],
+                ok=("200", json_body("The journey.", ref("Journey"))), errors=("404",),
+            ),
+        },
+        "/journeys/{journeyId}/resume": {
+            "post": operation(
+                "resumeJourney", "Resumes an active journey from a step requiring manual continuation.",
+                tag="Journeys", role=WRITE_ROLE, params=[JOURNEY_ID], body=ref("ResumeJourneyRequest"),
+                ok=("204", {"description": "Resumed."}), errors=("400", "404", "409"),
+            ),
+        },
+        "/journeys/{journeyId}/approve": {
+            "post": operation(
+                "approveJourney", "Approves or rejects a journey pending approval.", tag="Journeys",
+                role=WRITE_ROLE, params=[JOURNEY_ID], body=ref("ApproveJourneyRequest"),
+                ok=("204", {"description": "Decided."}), errors=("400", "404", "409"),
+            ),
+        },
+        "/journeys/{journeyId}/url": {
+            "post": operation(
+                "createJourneyUrl", "Creates a time-limited URL that provides access to a journey.",
+                tag="Journeys", role=WRITE_ROLE, params=[JOURNEY_ID], body=ref("JourneyUrlRequest"),
+                body_required=False,
+                ok=("201", json_body("The journey URL.", ref("JourneyUrl"))), errors=("400", "404"),
+            ),
+        },
+        "/journeys/{journeyId}/log": {
+            "get": operation(
+                "getJourneyLog", "Retrieves the execution log for a journey.", tag="Journeys", params=[JOURNEY_ID],
+                ok=("200", json_body("The execution log.", ref("JourneyLog"))), errors=("404",),
+            ),
+        },
+        "/journeys/{journeyId}/notes": {
+            "post": operation(
+                "createJourneyNote", "Create journey note.", tag="Notes", role=WRITE_ROLE, params=[JOURNEY_ID],
+                body=ref("NoteCreateRequest"),
+                ok=("201", json_body("The created note.", ref("Note"))), errors=("400", "404"),
+            ),
+            "get": operation(
+                "listJourneyNotes", "Returns a list of your journey notes.", tag="Notes",
+                params=[
+                    JOURNEY_ID,
+                    sort_param(NOTE_SORT_FIELDS, "-createdAt"),
+                    *note_filters,
+                    search_param("the note content"),
+                    *paging_params(),
+                ],
+                ok=("200", json_body("A page of notes.", page("Note"))), errors=("400", "404"),
+            ),
+        },
+        "/journeys/{journeyId}/notes/{noteId}": {
+            "put": operation(
+                "updateJourneyNote", "Update journey note content.", tag="Notes", role=WRITE_ROLE,
+                params=[JOURNEY_ID, path_param("noteId", "The note ID.")], body=ref("NoteUpdateRequest"),
+                ok=("200", json_body("The updated note.", ref("Note"))), errors=("400", "404"),
+            ),
+        },
+        "/journeys/{journeyId}/files/{fileId}": {
+            "get": file_download("downloadJourneyFile", "Downloads a journey file.", JOURNEY_ID, "Journeys"),
+        },
+        "/step-types": {
+            "get": operation(
+                "listStepTypes", "Returns the step types workflows can use.", tag="Workflows",
+                ok=("200", json_body("Every step type.", array(ref("StepType")))), errors=(),
+            ),
+        },
+        "/secrets": {
+            "post": operation(
+                "createSecret", "Creates a new workflow secret.", tag="Secrets", role=WRITE_ROLE,
+                body=ref("SecretCreateRequest"),
+                ok=("201", json_body("The secret, without its value.", ref("Secret"))), errors=("400",),
+            ),
+        },
+        "/secrets/{secretId}": {
+            "patch": operation(
+                "updateSecret", "Updates the workflow secret.", tag="Secrets", role=WRITE_ROLE,
+                params=[path_param("secretId", "The workflow secret ID.")], body=ref("SecretUpdateRequest"),
+                ok=("200", json_body("The secret, without its value.", ref("Secret"))), errors=("400", "404"),
+            ),
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "This document.",
+                "tags": ["Sandbox"],
+                "description": "A sandbox extension; needs no token.",
+                "security": [],
+                "responses": {"200": json_body("The OpenAPI 3.1 document.", free_object())},
+            },
+        },
+    }
+
+
+@cache
+def document() -> Schema:
+    """The whole OpenAPI document (built once; it depends on nothing that changes while the sandbox runs)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mint API (sandbox)",
+            "version": "1.0.0",
+            "description": "Signicat's Mint API as served by the Mint Portal sandbox, with the sandbox's "
+                           "extensions marked in each operation's description.",
+        },
+        "servers": [{"url": "/mint"}],
+        "security": [{"oauth2": ["signicat-api"]}, {"bearer": []}],
+        "tags": [{"name": name} for name in ("Workflows", "Journeys", "Notes", "Secrets", "Sandbox")],
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "responses": {
+                f"Problem{status}": {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": ref("Problem")}},
+                }
+                for status, description in ERROR_DESCRIPTIONS.items()
+            },
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Client credentials (form fields or HTTP Basic), scope `signicat-api`.",
+                    "flows": {"clientCredentials": {
+                        "tokenUrl": "/auth/open/connect/token",
+                        "scopes": {"signicat-api": "Access to Signicat's APIs."},
+                    }},
+                },
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An access token from the token URL."},
+            },
+        },
+    }
+
+
+@csrf_exempt
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    """``GET /mint/openapi.json``: the document, without authentication; other methods get a 405 problem."""
+    if request.method not in {"GET", "HEAD"}:
+        response = problem_response(request, ApiError(405, "method_not_allowed",
+                                                      f"{request.method} is not allowed on this path."))
+        response["Allow"] = "GET, HEAD"
+        return response
+    return views.json_response(document())
