@@ -121,6 +121,9 @@ class Run:
         self.variables = version.variables or {}
         self.frames = [Frame(**frame) for frame in state.cursor]
         self.executed = 0
+        # New log rows are inserted in batches (in execution order, which is the log's order): a long
+        # non-waiting stretch would otherwise cost one INSERT per step.
+        self.pending_logs: list[JourneyLogStep] = []
 
     # --- data visible to templates ----------------------------------------------------------
 
@@ -206,7 +209,8 @@ class Run:
             return self.graph.next_step(step_id, "Done")
         log_step.status = {"name": "running", "outcome": "Iterate"}
         log_step.events.append(_event("LoopStarted", f"Iterating over {len(items)} items.", ["Iterate"]))
-        log_step.save()
+        self._keep_log(log_step)
+        self._flush_logs()
         self.frames.append(Frame(step_id=step_id, items=items, index=0, log_id=log_step.pk))
         return branch
 
@@ -227,12 +231,26 @@ class Run:
         log_step.ended_at = clock.now()
         log_step.status = {"name": "finished", "outcome": outcome}
         log_step.events.append(_event("StepCompleted", message, [outcome] if outcome else None))
-        log_step.save()
+        self._keep_log(log_step)
+
+    def _keep_log(self, log_step: JourneyLogStep) -> None:
+        """Saves a changed log row now if it exists, else queues its insert for the next flush (each new row is
+        kept exactly once: when it closes, waits, faults or starts a loop)."""
+        if log_step.pk is not None:
+            log_step.save()
+        else:
+            self.pending_logs.append(log_step)
+
+    def _flush_logs(self) -> None:
+        if self.pending_logs:
+            JourneyLogStep.objects.bulk_create(self.pending_logs)
+            self.pending_logs = []
 
     def _wait(self, step: dict[str, Any], result: Wait, log_step: JourneyLogStep) -> None:
         log_step.status = {"name": "waiting"}
         log_step.events.append(_event("StepWaiting", f"Step {step['id']} is waiting ({result.kind})."))
-        log_step.save()
+        self._keep_log(log_step)
+        self._flush_logs()
         JourneyWait.objects.create(journey=self.journey, step_id=step["id"], step_type=step["type"],
                                    kind=result.kind, due_at=result.due_at, log_step=log_step)
         self.journey.pending_steps = True
@@ -244,7 +262,7 @@ class Run:
             log_step.ended_at = clock.now()
             log_step.status = {"name": "faulted", "message": message}
             log_step.events.append(_event("StepFaulted", message))
-            log_step.save()
+            self._keep_log(log_step)
         self._end(JourneyStatus.FAULTED)
 
     def _end(self, status: str) -> None:
@@ -254,6 +272,7 @@ class Run:
         self._save()
 
     def _save(self) -> None:
+        self._flush_logs()
         self.state.cursor = [asdict(frame) for frame in self.frames]
         self.state.save()
         self.journey.save()
