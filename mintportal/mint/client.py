@@ -367,7 +367,7 @@ class MintClient:
                 f"{operation.name}: Mint's answer does not match the expected shape: {problems}",
                 status=response.status_code, operation=operation.name, trace_id=response.headers.get("X-Trace-Id"),
             )
-            self._log_failure(operation, error)
+            self._log_failure(operation.method, operation.name, error)
             raise error from None
 
     def _download(self, operation: Operation, path_params: dict[str, str]) -> models.FileDownload:
@@ -408,7 +408,7 @@ class MintClient:
                 wait = self._retry_wait(idempotent, error, retries)
                 if wait is None:
                     final = self._final_error(idempotent, error)
-                    self._log_failure(Operation(name, method, "", idempotent), final)
+                    self._log_failure(method, name, final)
                     raise final from None
                 logger.info("mint call retrying in %.2fs: %s %s status=%s trace_id=%s (retry %d of %d)",
                             wait, method, name, error.status or "-", error.trace_id or "-",
@@ -463,10 +463,10 @@ class MintClient:
         )
 
     @staticmethod
-    def _log_failure(operation: Operation, error: errors.MintError) -> None:
-        logger.warning("mint call failed: %s %s status=%s code=%s trace_id=%s error=%s", operation.method,
-                       operation.name, error.status or "-", error.code or "-", error.trace_id or "-",
-                       type(error).__name__)
+    def _log_failure(method: str, name: str, error: errors.MintError) -> None:
+        """One line per failed call; never the request body, the token or Mint's detail text."""
+        logger.warning("mint call failed: %s %s status=%s code=%s trace_id=%s error=%s", method, name,
+                       error.status or "-", error.code or "-", error.trace_id or "-", type(error).__name__)
 
 
 _client: MintClient | None = None

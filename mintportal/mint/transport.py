@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +32,8 @@ class Transport:
     def __init__(self, config: MintConfig) -> None:
         self.config = config
         self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        # Weak, so that the session of a thread that has ended can be collected with it.
+        self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
 
     def session(self) -> requests.Session:
@@ -44,7 +46,7 @@ class Transport:
             session.headers["User-Agent"] = USER_AGENT
             self._local.session = session
             with self._sessions_lock:
-                self._sessions.append(session)
+                self._sessions.add(session)
         return session
 
     def send(self, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -56,7 +58,8 @@ class Transport:
 
     def close(self) -> None:
         with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
+            sessions = list(self._sessions)
+            self._sessions.clear()
         for session in sessions:
             session.close()
 
