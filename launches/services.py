@@ -17,7 +17,7 @@ import codecs
 import csv
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from itertools import islice
 from typing import IO, Final
@@ -67,10 +67,23 @@ def _workflow_name(workflow_id: str) -> str:
     return Workflow.objects.filter(pk=workflow_id).values_list("name", flat=True).first() or ""
 
 
+def _after_commit(queue: Callable[[], object], what: str) -> None:
+    """Queues work once the records are committed. A broker outage must not turn a recorded launch into an
+    error page: the launch stays pending and ``launch_requeue_stale`` queues it again within minutes."""
+
+    def run() -> None:
+        try:
+            queue()
+        except Exception:
+            logger.exception("could not queue %s; the periodic requeue will pick it up", what)
+
+    transaction.on_commit(run)
+
+
 def _queue_start(launch_id: uuid.UUID) -> None:
     from launches import tasks
 
-    transaction.on_commit(lambda: tasks.launch_start.delay(str(launch_id)))
+    _after_commit(lambda: tasks.launch_start.delay(str(launch_id)), f"launch {launch_id}")
 
 
 def launch_create(
@@ -349,7 +362,7 @@ def bulk_launch_confirm(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) ->
             summary=f"Bulk launch of {pending} journeys of {bulk.workflow_name or bulk.workflow_id} confirmed",
             detail={"bulk_id": str(bulk.id), "rows": pending, "skipped_invalid": bulk.invalid_count},
         )
-        transaction.on_commit(lambda: _queue_chunks(bulk.id))
+        _after_commit(lambda: _queue_chunks(bulk.id), f"bulk launch {bulk.id}")
     return bulk
 
 
@@ -408,5 +421,5 @@ def bulk_launch_finish_if_done(*, bulk_id: uuid.UUID | str) -> bool:
     if finished:
         from journeys import tasks as journey_tasks
 
-        transaction.on_commit(journey_tasks.journeys_sync_incremental.delay)
+        _after_commit(journey_tasks.journeys_sync_incremental.delay, "the journey sync")
     return bool(finished)

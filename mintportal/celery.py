@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 from celery import Celery, Task
 
@@ -17,6 +18,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mintportal.settings")
 app = Celery("mintportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _create_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
+    """kombu's filesystem transport (the embedded default) expects its folders to exist already."""
+    if not str(sender.conf.broker_url or "").startswith("filesystem://"):
+        return
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 # Retry waits grow 2, 4, 8 ... seconds up to this cap, with jitter so that a burst does not retry in step.
 MAX_RETRY_COUNTDOWN = 300.0
