@@ -140,6 +140,8 @@ def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> di
         "journey_id": journey_id,
         "row": row,
         "live": live,
+        # What the header shows: the live journey, or the mirror row while Mint cannot answer.
+        "summary": live.journey if live else row,
         "mint_note": mint_note,
         "notes": notes,
         "note_search": note_search,
@@ -153,6 +155,9 @@ def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> di
              ResumeForm(step_ids=[step.step_id], initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s"))
             for step in waiting if step.resumable
         ],
+        # A refused resume of a step that no longer waits has no form left to show its errors beside.
+        "resume_refusal": extra.get("resume_form")
+        if extra.get("resume_step") not in {step.step_id for step in waiting if step.resumable} else None,
         "url_form": extra.get("url_form") or JourneyUrlForm(),
         "note_form": extra.get("note_form") or NoteForm(),
         "shared": extra.get("shared"),
