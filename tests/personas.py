@@ -17,6 +17,7 @@ Passwords are ``mintdemo`` (the suite hashes with MD5, so creating personas is c
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 import pytest
@@ -24,6 +25,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from accounts.models import Action, Scope
+from mintportal.mint import MintClient, models
 from workflows.models import Workflow
 
 PASSWORD = "mintdemo"
@@ -57,6 +59,38 @@ def place_workflow(workflow_id: str, *, tags: Iterable[str], name: str = "") -> 
     workflow, _ = Workflow.objects.update_or_create(
         pk=workflow_id, defaults={"name": name or workflow_id, "tags": list(tags), "seen_at": timezone.now()}
     )
+    return workflow
+
+
+def approval_workflow_create(client: MintClient, *, tags: list[str], name: str = "Approval") -> models.Workflow:
+    """Creates in Mint (the sandbox) a workflow whose journeys wait for approval, and mirrors it with ``tags``.
+
+    Steps: ``name`` (journey named "Case {{ input.case }}"), ``doc`` (a file "<case>.txt"), ``check``
+    (require-approval), then ``after`` (suspend, so an approved journey visibly moves on and still waits) and
+    ``end``; a rejection leads to ``stop``, which faults the journey.
+    """
+
+    def step(step_id: str, step_type: str, **properties: object) -> models.WorkflowStep:
+        return models.WorkflowStep(id=step_id, type=step_type, properties=properties or None)
+
+    def link(source: str, target: str, outcome: str | None = None) -> models.WorkflowStepConnection:
+        return models.WorkflowStepConnection(source_step_id=source, target_step_id=target, outcome=outcome)
+
+    workflow = client.create_workflow(models.WorkflowInput(
+        name=f"{name} {uuid.uuid4().hex[:8]}",
+        steps=[
+            step("name", "set-name", template="Case {{ input.case }}"),
+            step("doc", "generate-document", filename="{{ input.case }}.txt", content="Case {{ input.case }}"),
+            step("check", "require-approval"), step("after", "suspend"), step("end", "finish"),
+            step("stop", "fault", message="Rejected"),
+        ],
+        connections=[
+            link("name", "doc"), link("doc", "check"), link("check", "after", "Approved"),
+            link("check", "stop", "Rejected"), link("after", "end"),
+        ],
+        input_parameters=[models.WorkflowInputParameter(name="case")],
+    ))
+    place_workflow(workflow.id, tags=tags, name=workflow.name or "")
     return workflow
 
 

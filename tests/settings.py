@@ -18,3 +18,9 @@ from mintportal.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# An in-memory SQLite test database is shared between threads through SQLite's shared cache, whose table
+# locks fail at once ("database table is locked") instead of waiting; a file gets the busy timeout and WAL
+# that production's embedded default has, so tests with concurrent threads behave as the portal does.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / "tests.sqlite3")}  # noqa: F405

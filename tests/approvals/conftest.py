@@ -13,7 +13,7 @@ from journeys.models import Journey
 from journeys.services.sync import journey_refresh
 from launches.models import Launch, LaunchStatus
 from mintportal.mint import MintClient, get_client, models
-from tests.personas import place_workflow
+from tests.personas import approval_workflow_create, place_workflow
 
 
 @pytest.fixture
@@ -32,28 +32,11 @@ def _link(source: str, target: str, outcome: str | None = None) -> models.Workfl
 
 @pytest.fixture
 def approval_workflow(mint: MintClient) -> Callable[..., str]:
-    """Creates a workflow that names the journey, waits for approval ``check``, then waits at suspend step
-    ``after`` when approved (so an approved journey visibly moves on) or faults when rejected; mirrors it with
-    ``tags`` and returns its id."""
+    """Creates a workflow whose journeys wait for approval ``check`` (see ``approval_workflow_create``) and
+    mirrors it with ``tags``; returns its id."""
 
     def create(*, tags: list[str], name: str = "Approval") -> str:
-        workflow = mint.create_workflow(models.WorkflowInput(
-            name=f"{name} {uuid.uuid4().hex[:8]}",
-            steps=[
-                _step("name", "set-name", template="Case {{ input.case }}"),
-                _step("check", "require-approval"),
-                _step("after", "suspend"),
-                _step("end", "finish"),
-                _step("stop", "fault", message="Rejected"),
-            ],
-            connections=[
-                _link("name", "check"), _link("check", "after", "Approved"), _link("check", "stop", "Rejected"),
-                _link("after", "end"),
-            ],
-            input_parameters=[models.WorkflowInputParameter(name="case")],
-        ))
-        place_workflow(workflow.id, tags=tags, name=workflow.name or "")
-        return workflow.id
+        return approval_workflow_create(mint, tags=tags, name=name).id
 
     return create
 

@@ -11,7 +11,6 @@ from django.db import connection
 from accounts.models import AuditEvent
 from approvals.models import ApprovalVote, Decision
 from approvals.services import AlreadyDecided, ApprovalRefused, DecisionFailed, approval_decide
-from mintportal.mint import MintClient
 
 pytestmark = pytest.mark.django_db
 
