@@ -33,6 +33,13 @@ def advance(seconds: float) -> datetime:
     return now()
 
 
+def travel_to(moment: datetime) -> None:
+    """Sets the sandbox clock to ``moment``, past or future (the demo loader dates its journeys with it)."""
+    global _offset
+    with _lock:
+        _offset = moment - datetime.now(UTC)
+
+
 def reset() -> None:
     """Returns the sandbox clock to real time."""
     global _offset
