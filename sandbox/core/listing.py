@@ -69,7 +69,8 @@ def check_paging(query: QueryDict, checker: Checker, *, sort_fields: dict[str, s
     search = None
     if sortable:
         requested = checker.string(values, "sort", max_length=MAX_SORT_LENGTH)
-        if requested:
+        # Present but empty is not a field name either: only an absent sort means the default.
+        if requested is not None:
             if requested.lstrip("-") in sort_fields:
                 sort = requested
             else:

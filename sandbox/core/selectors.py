@@ -101,7 +101,7 @@ def workflow_list(*, query: QueryDict) -> dict[str, Any]:
     checker = Checker()
     paging = check_paging(query, checker, sort_fields=WORKFLOW_SORT_FIELDS, default_sort=WORKFLOW_DEFAULT_SORT,
                           tie_field="workflow_id")
-    version_filter = checker.choice({"version": query.get("version") or None}, "version", WORKFLOW_VERSION_FILTERS)
+    version_filter = checker.choice({"version": query.get("version")}, "version", WORKFLOW_VERSION_FILTERS)
     ids = query.getlist("id")
     if len(ids) > MAX_ID_FILTER_ITEMS:
         checker.add("id", f"Must have at most {MAX_ID_FILTER_ITEMS} items.")
@@ -202,8 +202,7 @@ def journey_get(*, journey_id: str) -> dict[str, Any]:
 def journey_list(*, query: QueryDict) -> dict[str, Any]:
     checker = Checker()
     paging = check_paging(query, checker, sort_fields=JOURNEY_SORT_FIELDS, default_sort=JOURNEY_DEFAULT_SORT)
-    values = {key: query.get(key) or None for key in
-              ("status", "workflowId", "lastExecutedAfter", "lastExecutedBefore")}
+    values = {key: query.get(key) for key in ("status", "workflowId", "lastExecutedAfter", "lastExecutedBefore")}
     status = checker.choice(values, "status", JOURNEY_STATUSES)
     after = checker.datetime_value(values, "lastExecutedAfter")
     before = checker.datetime_value(values, "lastExecutedBefore")
@@ -211,7 +210,7 @@ def journey_list(*, query: QueryDict) -> dict[str, Any]:
     journeys = Journey.objects.only(*JOURNEY_LIST_FIELDS)
     if status:
         journeys = journeys.filter(status=status)
-    if values["workflowId"]:
+    if values["workflowId"] is not None:
         journeys = journeys.filter(workflow_id=values["workflowId"])
     if after:
         journeys = journeys.filter(last_executed_at__gt=after)
@@ -254,7 +253,7 @@ def note_to_wire(note: Note) -> dict[str, Any]:
 def note_list(*, journey_id: str, query: QueryDict) -> dict[str, Any]:
     checker = Checker()
     paging = check_paging(query, checker, sort_fields=NOTE_SORT_FIELDS, default_sort=NOTE_DEFAULT_SORT)
-    values = {key: query.get(key) or None for key in ("createdAfter", "createdBefore")}
+    values = {key: query.get(key) for key in ("createdAfter", "createdBefore")}
     after = checker.datetime_value(values, "createdAfter")
     before = checker.datetime_value(values, "createdBefore")
     checker.raise_if_invalid()

@@ -178,7 +178,7 @@ class Checker:
         """An ISO 8601 date-time (query parameters), aware UTC."""
         name = name or key
         value = data.get(key)
-        if value is None or value == "":
+        if value is None:
             return None
         parsed = parse_datetime(value) if isinstance(value, str) else None
         if parsed is None:

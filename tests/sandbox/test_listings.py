@@ -30,6 +30,8 @@ LISTINGS = ["workflows", "journeys"]
     ({"sort": "-createdAt"}, None),
     ({"sort": "s" * 51}, "sort"),
     ({"sort": "colour"}, "sort"),
+    ({"sort": ""}, "sort"),
+    ({"search": ""}, None),
     ({"search": "s" * 100}, None),
     ({"search": "s" * 101}, "search"),
 ])
@@ -93,8 +95,9 @@ def test_the_id_filter_takes_at_most_100_ids(api: Api, count: int, status: int) 
     assert response.status_code == status
 
 
-def test_the_version_filter_is_an_enum(api: Api) -> None:
-    assert invalid_names(api.get("workflows", params={"version": "oldest"})) == ["version"]
+@pytest.mark.parametrize("version", ["oldest", ""])
+def test_the_version_filter_is_an_enum(api: Api, version: str) -> None:
+    assert invalid_names(api.get("workflows", params={"version": version})) == ["version"]
 
 
 def test_workflows_sort_by_version(api: Api) -> None:
@@ -142,9 +145,10 @@ def test_journeys_filter_by_last_execution_window(api: Api, sandbox: SandboxProc
     assert ids[1] in [j["id"] for j in both["data"]]
 
 
+@pytest.mark.parametrize("value", ["yesterday", "", "2024-13-01T00:00:00Z"])
 @pytest.mark.parametrize("name", ["lastExecutedAfter", "lastExecutedBefore"])
-def test_invalid_dates_are_400(api: Api, name: str) -> None:
-    assert invalid_names(api.get("journeys", params={name: "yesterday"})) == [name]
+def test_invalid_dates_are_400(api: Api, name: str, value: str) -> None:
+    assert invalid_names(api.get("journeys", params={name: value})) == [name]
 
 
 def test_journeys_filter_by_status(api: Api, sandbox: SandboxProcess) -> None:
