@@ -62,6 +62,12 @@ class PrettyJSONField(forms.JSONField):
         self.expect = expect
         super().__init__(**kwargs)
 
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Submitted text is shown back exactly as typed (not re-indented), valid or not.
+        if isinstance(data, str) and not self.disabled:
+            return forms.fields.InvalidJSONInput(data)
+        return super().bound_data(data, initial)
+
     def prepare_value(self, value: Any) -> str:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
