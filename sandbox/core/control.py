@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 
 _lock = threading.Lock()
 _counters: Counter[str] = Counter()

@@ -63,11 +63,7 @@ def _check_steps(body: dict[str, Any], checker: Checker) -> list[dict[str, Any]]
         return None
     steps: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for index, raw in enumerate(raw_steps):
-        path = f"steps[{index}]"
-        if not isinstance(raw, dict):
-            checker.add(path, "Must be an object.")
-            continue
+    for path, raw in checker.objects(raw_steps, "steps"):
         step_id = checker.string(raw, "id", f"{path}.id", required=True, max_length=MAX_STEP_ID_LENGTH)
         step_type = checker.string(raw, "type", f"{path}.type", required=True)
         if step_type is not None and step_type not in STEP_TYPES:
@@ -101,11 +97,7 @@ def _check_connections(body: dict[str, Any], steps: list[dict[str, Any]] | None,
         return None
     types_by_id = {step["id"]: step["type"] for step in steps or [] if step["id"] is not None}
     connections: list[dict[str, Any]] = []
-    for index, raw in enumerate(raw_connections):
-        path = f"connections[{index}]"
-        if not isinstance(raw, dict):
-            checker.add(path, "Must be an object.")
-            continue
+    for path, raw in checker.objects(raw_connections, "connections"):
         source = checker.string(raw, "sourceStepId", f"{path}.sourceStepId", required=True,
                                 max_length=MAX_STEP_ID_LENGTH)
         target = checker.string(raw, "targetStepId", f"{path}.targetStepId", required=True,
@@ -133,11 +125,7 @@ def _check_input_parameters(body: dict[str, Any], checker: Checker) -> list[dict
     if raw is None:
         return None
     parameters: list[dict[str, Any]] = []
-    for index, item in enumerate(raw):
-        path = f"inputParameters[{index}]"
-        if not isinstance(item, dict):
-            checker.add(path, "Must be an object.")
-            continue
+    for path, item in checker.objects(raw, "inputParameters"):
         name = checker.string(item, "name", f"{path}.name", required=True, nullable=False, min_length=1,
                               max_length=100)
         parameters.append({"name": name})

@@ -29,7 +29,6 @@ from sandbox.core.models import (
     WaitKind,
 )
 from sandbox.core.problems import conflict
-from sandbox.core.steptypes import STEP_TYPES
 from sandbox.core.templating import render, render_text
 from sandbox.events.services import publish_event
 
@@ -427,7 +426,3 @@ def cancel(journey: Journey, reason: str) -> None:
     journey.pending_steps = False
     set_status(journey, JourneyStatus.CANCELLED)
     journey.save()
-
-
-def interactive_types() -> set[str]:
-    return {step.type for step in STEP_TYPES.values() if step.interactive}

@@ -104,7 +104,8 @@ def _show(request: HttpRequest, journey: Journey, wait: JourneyWait | None, *, s
         field["value"] = (values or {}).get(field["name"])
         field["error"] = (errors or {}).get(field["name"])
     return _page(request, status, title=title, journey=journey, step_id=wait.step_id, step_type=wait.step_type,
-                 fields=fields, identities=list(enumerate(TEST_IDENTITIES)), description=step.get("description"))
+                 fields=fields, identities=list(enumerate(TEST_IDENTITIES)), description=step.get("description"),
+                 identity_error=(errors or {}).get("identity"))
 
 
 def _complete(request: HttpRequest, journey: Journey, wait: JourneyWait | None) -> HttpResponse:

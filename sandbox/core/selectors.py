@@ -46,6 +46,10 @@ JOURNEY_LIST_FIELDS = (
     "finished_at", "faulted_at", "cancelled_at", "pending_steps", "alerts",
 )
 
+# The journey detail carries these summary fields (not workflowName or pendingSteps), then its own.
+JOURNEY_DETAIL_SUMMARY_FIELDS = ("id", "workflowId", "version", "status", "name", "createdAt", "lastExecutedAt",
+                                 "finishedAt", "faultedAt", "cancelledAt")
+
 # --- workflows ----------------------------------------------------------------------------------
 
 
@@ -180,16 +184,7 @@ def journey_get(*, journey_id: str) -> dict[str, Any]:
     files = JourneyFile.objects.filter(journey=journey).only("id", "step_id", "filename", "content_type", "size")
     summary = journey_summary_to_wire(journey)
     return {
-        "id": journey.id,
-        "workflowId": journey.workflow_id,
-        "version": journey.version,
-        "status": journey.status,
-        "name": journey.name,
-        "createdAt": summary["createdAt"],
-        "lastExecutedAt": summary["lastExecutedAt"],
-        "finishedAt": summary["finishedAt"],
-        "faultedAt": summary["faultedAt"],
-        "cancelledAt": summary["cancelledAt"],
+        **{key: summary[key] for key in JOURNEY_DETAIL_SUMMARY_FIELDS},
         "stepData": state.step_data if state else {},
         "loops": state.loops if state else {},
         "activeSteps": [{"stepId": w.step_id, "stepType": w.step_type} for w in waits],

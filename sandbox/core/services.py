@@ -31,7 +31,7 @@ from sandbox.core.models import (
     WorkflowFile,
     WorkflowVersion,
 )
-from sandbox.core.problems import InvalidParam, conflict, not_found, validation_error
+from sandbox.core.problems import InvalidParam, not_found, validation_error
 from sandbox.core.selectors import journey_get_row, note_to_wire, secret_to_wire, workflow_to_wire
 from sandbox.core.validation import Checker
 from sandbox.events.services import deliver_due, publish_event

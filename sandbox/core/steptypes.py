@@ -80,11 +80,7 @@ def check_properties(step_type: str, properties: dict[str, Any] | None, name: st
     props = properties or {}
     if step_type == "form":
         fields = checker.array(props, "fields", f"{name}.fields", max_items=100) or []
-        for index, field in enumerate(fields):
-            path = f"{name}.fields[{index}]"
-            if not isinstance(field, dict):
-                checker.add(path, "Must be an object.")
-                continue
+        for path, field in checker.objects(fields, f"{name}.fields"):
             checker.string(field, "name", f"{path}.name", required=True, min_length=1, max_length=100)
             checker.string(field, "label", f"{path}.label", max_length=200)
             checker.choice(field, "type", FORM_FIELD_TYPES, f"{path}.type")

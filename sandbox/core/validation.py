@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -161,6 +162,15 @@ class Checker:
             self.add(name, f"Must have at most {max_items} items.")
             return None
         return value
+
+    def objects(self, items: list[Any], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each object item of an array with its path (``name[i]``); other items are recorded as invalid."""
+        for index, item in enumerate(items):
+            path = f"{name}[{index}]"
+            if isinstance(item, dict):
+                yield path, item
+            else:
+                self.add(path, "Must be an object.")
 
     def choice(self, data: dict[str, Any], key: str, choices: tuple[str, ...], name: str | None = None, *,
                required: bool = False) -> str | None:
