@@ -1,11 +1,12 @@
-"""A real Celery worker process for tests: ``celery -A mintportal worker`` against Redis and the test DB.
+"""A real Celery worker process for tests: ``celery -A mintportal worker`` sharing the suite's broker and DB.
 
 The worker is a separate process, as in production, so it sees only what the test has committed: tests
-using it need ``@pytest.mark.django_db(transaction=True)``. It needs a broker and a database that two
-processes can share, so it runs only when the suite is configured with ``REDIS_URL`` and a PostgreSQL
-``DATABASE_URL`` (as ``.ci/run`` does); without them the tests that use it are skipped locally and fail in
-CI. The worker is pointed at the session's sandbox process and at pytest-django's test database
-(``test_<name>``), whose name is passed through ``DATABASE_URL``.
+using it need ``@pytest.mark.django_db(transaction=True)``. It uses the same broker as the test process:
+Redis when the suite runs with ``REDIS_URL`` (as ``.ci/run`` does, where Redis is required), otherwise the
+embedded default's filesystem broker in the suite's run directory, so both modes are exercised. Its database
+is pytest-django's test database (``test_<name>`` on PostgreSQL, the test SQLite file otherwise), passed
+through ``DATABASE_URL``; an in-memory SQLite test database cannot be shared, and those tests are skipped.
+The worker is pointed at the session's sandbox process.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ WEBHOOK_SECRET = "tests-webhook-secret"
 
 def database_url(settings_dict: dict) -> str:
     """A ``DATABASE_URL`` for the database Django is connected to (the test database during tests)."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{settings_dict['NAME']}"
     user = quote(settings_dict.get("USER") or "", safe="")
     password = quote(settings_dict.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
@@ -99,7 +102,7 @@ class CeleryWorker:
             return "(no log)"
 
 
-def worker_env(*, settings, sandbox: SandboxProcess, run_dir: Path) -> dict[str, str]:
+def worker_env(*, settings, sandbox: SandboxProcess) -> dict[str, str]:
     """The environment of a worker that shares this test session's database, broker, cache and sandbox."""
     from django.db import connection
 
@@ -107,9 +110,9 @@ def worker_env(*, settings, sandbox: SandboxProcess, run_dir: Path) -> dict[str,
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": settings.REDIS_URL,
         "CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", ""),
-        "PORTAL_RUN_DIR": str(run_dir),
+        # The suite's run directory holds the filesystem broker and file cache when there is no Redis.
+        "PORTAL_RUN_DIR": str(settings.RUN_DIR),
         "MINT_BASE_URL": sandbox.base_url,
         "MINT_TOKEN_URL": sandbox.token_url,
         "MINT_CLIENT_ID": sandbox.client_id,
@@ -118,20 +121,26 @@ def worker_env(*, settings, sandbox: SandboxProcess, run_dir: Path) -> dict[str,
         "MINT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    else:
+        env.pop("REDIS_URL", None)
     return env
 
 
 def require_worker_services(settings) -> None:
-    """Skips (locally) or fails (CI) unless Redis and a PostgreSQL database are configured."""
+    """Fails in CI without Redis; skips (locally) or fails (CI) when the test database cannot be shared."""
     from django.db import connection
 
-    from tests.conftest import require_service
+    from tests.conftest import IN_CI, require_service
 
-    require_service("Redis", bool(settings.REDIS_URL), "set REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
-    require_service(
-        "PostgreSQL", connection.vendor == "postgresql",
-        "set DATABASE_URL to PostgreSQL: the worker process must share the test database",
+    if IN_CI:
+        require_service("Redis", bool(settings.REDIS_URL), "set REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+    in_memory = connection.vendor == "sqlite" and connection.creation.is_in_memory_db(
+        connection.settings_dict["NAME"]
     )
+    require_service("a shared test database", not in_memory,
+                    "the worker process cannot open an in-memory SQLite database; use PostgreSQL or a file")
 
 
 @pytest.fixture(scope="session")
@@ -146,7 +155,7 @@ def celery_worker_process(
     require_worker_services(settings)
     run_dir = tmp_path_factory.mktemp("celery-worker")
     with django_db_blocker.unblock():
-        env = worker_env(settings=settings, sandbox=sandbox_process, run_dir=run_dir)
+        env = worker_env(settings=settings, sandbox=sandbox_process)
     app.control.purge()
     worker = CeleryWorker(env=env, log_path=run_dir / "worker.log")
     worker.start()
