@@ -1,17 +1,14 @@
-"""Helpers for the journey page tests: mirror rows made directly in the database."""
+"""Helpers for the journey page tests: mirror rows made directly in the database (fixtures: tests/portal.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from django.contrib.auth.models import User
-from django.core.cache import cache
-from django.test import Client
 from django.utils import timezone
 
 from journeys.models import Journey
+from tests.portal import api, empty_cache, root_client, superuser  # noqa: F401
 
 BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(0))
 
@@ -38,20 +35,3 @@ def make_journeys(count: int, *, prefix: str = "j", start: datetime = BASE_TIME,
         make_journey(f"{prefix}{index:04d}", last_executed_at=start + timedelta(minutes=index), **fields)
         for index in range(count)
     ]
-
-
-@pytest.fixture(autouse=True)
-def empty_cache() -> None:
-    """Each test starts with an empty cache (the file cache outlives a test otherwise)."""
-    cache.clear()
-
-
-@pytest.fixture
-def superuser(db: None) -> User:
-    return User.objects.create_superuser("root", "root@example.com", "mintdemo")
-
-
-@pytest.fixture
-def root_client(client: Client, superuser: User) -> Client:
-    client.force_login(superuser)
-    return client

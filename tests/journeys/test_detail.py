@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def api(sandbox) -> Api:
-    return Api(sandbox=sandbox, token=sandbox.token())
-
-
 def case_definition(name_template: str = "Case for {{ input.customer }}") -> dict:
     """Names the journey, raises an alert, writes a file, then waits for a case handler to continue."""
     steps = [

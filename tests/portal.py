@@ -1,0 +1,37 @@
+"""Fixtures shared by the portal page tests (journeys, workflows, browser): a superuser and a clean cache.
+
+Import them into a folder's conftest.py; persona fixtures live in tests/personas.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+
+from tests.sandbox.helpers import Api
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Each test starts with an empty cache: the file cache outlives a test, and a call counted on the
+    sandbox must be the test's own."""
+    cache.clear()
+
+
+@pytest.fixture
+def api(sandbox) -> Api:
+    """Plain HTTP calls to the sandbox's Mint API, for arranging workflows and journeys."""
+    return Api(sandbox=sandbox, token=sandbox.token())
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return User.objects.create_superuser("root", "root@example.com", "mintdemo")
+
+
+@pytest.fixture
+def root_client(client: Client, superuser: User) -> Client:
+    client.force_login(superuser)
+    return client
