@@ -23,8 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
 
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        # A bad setting stops start-up with one line naming the variable, not a traceback.
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         from sandbox.server import serve as run_server
 

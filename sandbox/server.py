@@ -42,6 +42,8 @@ def prepare_database() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Refreshes the planner's statistics where they are stale, so listings pick the right index.
+        cursor.execute("PRAGMA optimize")
     ensure_env_client()
     connection.close()
 
