@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.core import clock
-from sandbox.core.definitions import Graph
+from sandbox.core.definitions import MAX_STEPS, Graph
 from sandbox.core.documents import render_pdf
 from sandbox.core.models import (
     FINAL_STATUSES,
@@ -32,8 +32,10 @@ from sandbox.core.problems import conflict
 from sandbox.core.templating import render, render_text
 from sandbox.events.services import publish_event
 
-# A workflow whose connections loop back without ever waiting would otherwise run forever in one request.
-MAX_STEPS_PER_RUN = 2000
+# Without a cycle in its connections, a run executes each step at most once between the starts of for-each
+# iterations (at most 250 steps), so more than this many steps in a row means the workflow loops without
+# waiting and would otherwise run forever in one request.
+MAX_STEPS_WITHOUT_PROGRESS = 2 * MAX_STEPS
 MAX_LOOP_ITEMS = 1000
 
 WAIT_KINDS_BY_TYPE = {
@@ -166,8 +168,9 @@ class Run:
                 step_id = self._next_iteration()
                 continue
             self.executed += 1
-            if self.executed > MAX_STEPS_PER_RUN:
-                self._fault(None, f"More than {MAX_STEPS_PER_RUN} steps ran without waiting; the workflow loops.")
+            if self.executed > MAX_STEPS_WITHOUT_PROGRESS:
+                self._fault(None, f"More than {MAX_STEPS_WITHOUT_PROGRESS} steps ran without waiting; "
+                            "the workflow loops.")
                 return
             step = self.graph.steps[step_id]
             log_step = JourneyLogStep(
@@ -216,6 +219,7 @@ class Run:
     def _next_iteration(self) -> str | None:
         """Closes the innermost iteration; returns the first step of the next one, or what follows the loop."""
         frame = self.frames[-1]
+        self.executed = 0
         self.state.loops.setdefault(frame.step_id, []).append({"index": frame.index, "stepData": frame.step_data})
         frame.index += 1
         frame.step_data = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -127,12 +128,10 @@ def test_a_waiting_step_resumes_by_the_clock(api: Api, sandbox: SandboxProcess) 
 def test_a_waiting_step_resumes_without_anyone_polling(api: Api, sandbox: SandboxProcess) -> None:
     journey = api.run(chain(step("pause", "waiting", delay="1")))
     assert journey["status"] == "active"
-    # The scheduler thread runs once a second; wait on its effect with a deadline rather than a fixed sleep.
-    deadline = threading.Event()
-    for _ in range(100):
-        if api.journey(journey["id"])["status"] == "finished":
-            break
-        deadline.wait(0.1)
+    # The scheduler thread ticks once a second: poll for its effect with a deadline.
+    deadline = time.monotonic() + 10
+    while api.journey(journey["id"])["status"] != "finished" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert api.journey(journey["id"])["status"] == "finished"
 
 
@@ -267,6 +266,17 @@ def test_a_fault_step_faults_the_journey_with_its_message(api: Api) -> None:
     faulted = log["steps"][1]
     assert faulted["status"] == {"name": "faulted", "message": "No credit"}
     assert faulted["events"][-1]["eventName"] == "StepFaulted"
+
+
+def test_a_long_for_each_is_not_taken_for_an_endless_loop(api: Api) -> None:
+    definition = {
+        "steps": [step("each", "for-each", items="{{ input.items }}"), step("a", "set-name", template="a"),
+                  step("b", "set-name", template="{{ loop.index }}")],
+        "connections": [link("each", "a", "Iterate"), link("a", "b")],
+    }
+    journey = api.run(definition, {"items": list(range(300))})
+    assert journey["status"] == "finished"
+    assert len(journey["loops"]["each"]) == 300
 
 
 def test_a_workflow_looping_without_waiting_is_faulted(api: Api) -> None:
