@@ -85,7 +85,7 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
         user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id, active_steps=journey.active_steps
     )
     context = {"journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
-               "next": next_url}
+               "next": next_url, "embedded": request.POST.get("embedded") == "1"}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
     status = 400 if error or (form is not None and form.errors) else 200
     response = render_region(request, "approvals/decide.html", context, region="decision-panel", status=status)

@@ -84,11 +84,11 @@ def test_detail_reads_are_bounded_by_the_page_and_the_list_is_paged(sandbox, min
 
     first = client.get("/approvals/").content.decode()
     assert sandbox.count("getJourney") == 25
-    assert "25 journeys waiting on you" in first
+    assert "<strong>25</strong> journeys waiting on you" in first
     client.get("/approvals/")
     assert sandbox.count("getJourney") == 27
     second = client.get("/approvals/", {"page": "2"}).content.decode()
-    assert "27 journeys waiting on you" in second and "Page 2 of 2" in second
+    assert "<strong>27</strong> journeys waiting on you" in second and "Page 2 of 2" in second
     assert second.count("<tr") == 3  # the header and two journeys
 
 
