@@ -30,6 +30,14 @@ class LaunchStatus(models.TextChoices):
         return frozenset({cls.INVALID, cls.STARTED, cls.FAILED, cls.NEEDS_REVIEW})
 
 
+# The portal's status colours (static/css/portal.css) that fit each launch status.
+STATUS_STYLE = {
+    LaunchStatus.DRAFT: "status-idle", LaunchStatus.INVALID: "status-faulted", LaunchStatus.PENDING: "status-idle",
+    LaunchStatus.STARTING: "status-running", LaunchStatus.STARTED: "status-finished",
+    LaunchStatus.FAILED: "status-faulted", LaunchStatus.NEEDS_REVIEW: "status-active",
+}
+
+
 class BulkLaunchStatus(models.TextChoices):
     VALIDATED = "validated", "Validated, waiting for confirmation"
     LAUNCHING = "launching", "Launching"
@@ -112,3 +120,7 @@ class Launch(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in LaunchStatus.final()
+
+    @property
+    def status_style(self) -> str:
+        return STATUS_STYLE.get(self.status, "status-idle")
