@@ -17,6 +17,7 @@ The Django admin (``admin:``) follows its own permission model and is covered by
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -299,13 +300,27 @@ def test_every_route_answers_each_persona_as_the_policy_says_and_never_shows_wha
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
-def test_the_matrix_data_is_visible_where_it_should_be(admin: User, case_handler: User, matrix_data) -> None:
-    """The leak checks above mean something only if the rows exist: the admin sees both sides."""
+def _journeys_counted(client: Client) -> tuple[int, int, int]:
+    """(active journeys on the dashboard, rows in the journeys CSV, journeys in the inbox) as a user sees them."""
+    dashboard = client.get(reverse("accounts:dashboard")).content.decode()
+    active = re.search(r'status-active"[^>]*>\s*<span class="stat-count">(\d+)<', dashboard)
+    export = client.get(reverse("journeys:export"))
+    rows = b"".join(export.streaming_content).decode().strip().splitlines()
+    inbox = client.get(reverse("approvals:inbox")).content.decode()
+    waiting = re.search(r"<strong>(\d+)</strong> journeys? waiting on you", inbox)
+    return int(active.group(1)) if active else 0, len(rows) - 1, int(waiting.group(1)) if waiting else -1
+
+
+def test_counts_exports_and_the_inbox_leave_out_what_is_outside_the_scope(
+    admin: User, approver: User, outsider: User, matrix_data
+) -> None:
+    """The leak checks above mean something only if both sides exist: the admin counts both, others fewer."""
     inside, outside = matrix_data
-    assert Journey.objects.filter(pk__in=[inside.journey_id, outside.journey_id]).count() == 2
+    assert Journey.objects.filter(pk__in=[inside.journey_id, outside.journey_id], status="active").count() == 2
     client = Client()
     client.force_login(admin)
-    everything = client.get(reverse("journeys:list")).content.decode()
-    assert inside.journey_name in everything and outside.journey_name in everything
-    client.force_login(case_handler)
-    assert inside.journey_name in client.get(reverse("journeys:list")).content.decode()
+    assert _journeys_counted(client) == (2, 2, 2)
+    client.force_login(approver)
+    assert _journeys_counted(client) == (1, 1, 1)
+    client.force_login(outsider)
+    assert _journeys_counted(client) == (0, 0, 0)
