@@ -111,7 +111,10 @@ def journeys_needing_detail(*, user: AbstractBaseUser, filters: InboxFilters, li
         access = workflow_access(user=user, action=action)
         if not access.nothing:
             acting |= access.q()
-    journeys = Journey.objects.filter(status=JourneyStatus.ACTIVE, gone_at__isnull=True).filter(view.q(), acting)
+    # Only journeys that wait on a step at all (the listing's pendingSteps) can wait on a person.
+    journeys = Journey.objects.filter(
+        status=JourneyStatus.ACTIVE, pending_steps=True, gone_at__isnull=True
+    ).filter(view.q(), acting)
     if filters.workflow_id:
         journeys = journeys.filter(workflow_id=filters.workflow_id)
     stale = Q(detail_seen_at__isnull=True) | Q(detail_seen_at__lt=F("last_executed_at"))

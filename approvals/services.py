@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,8 @@ from mintportal.mint import models as mint
 logger = logging.getLogger(__name__)
 
 REASON_MAX_LENGTH = 1000
+# Seconds an inbox view may spend reading stale journey details from Mint before it renders what it has.
+INBOX_REFRESH_BUDGET = 2.0
 
 
 class ApprovalRefused(Exception):
@@ -259,15 +262,25 @@ def approval_decide(
                           required=rules.required_approvals, message=f"{verdict}. Mint has been told.")
 
 
-def inbox_refresh(*, user: AbstractBaseUser, filters: InboxFilters, limit: int = PAGE_SIZE) -> int:
+def inbox_refresh(
+    *,
+    user: AbstractBaseUser,
+    filters: InboxFilters,
+    limit: int = PAGE_SIZE,
+    budget_seconds: float = INBOX_REFRESH_BUDGET,
+) -> int:
     """Reads from Mint the detail of up to ``limit`` inbox candidates whose waiting steps may be stale.
 
     Writes their mirror rows (``active_steps``, ``detail_seen_at``) so the inbox shows what each journey
-    waits for now. Stops at the first Mint failure other than "not found" (the inbox then shows the last
-    known rows) and returns how many journeys were refreshed.
+    waits for now. Bounded twice, so a page view stays quick after a large first sync: at most ``limit``
+    reads, and no new read once ``budget_seconds`` have passed (the next view or poll continues). Stops at
+    the first Mint failure (the inbox then shows the last known rows). Returns how many were refreshed.
     """
+    deadline = time.monotonic() + budget_seconds
     refreshed = 0
     for journey_id in journeys_needing_detail(user=user, filters=filters, limit=limit):
+        if time.monotonic() > deadline:
+            break
         try:
             journey_refresh(journey_id=journey_id)
         except errors.MintError as exc:
