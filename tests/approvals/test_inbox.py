@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from approvals.selectors import InboxFilters
+from approvals.services import inbox_refresh
 from journeys.models import Journey
 from journeys.services.mirror import journey_mirror_upsert
 from mintportal.mint import MintClient
@@ -123,3 +125,16 @@ def test_the_inbox_polls_itself_and_refreshes_after_a_decision(approver) -> None
     page = signed_in(approver).get("/approvals/").content.decode()
     assert 'hx-trigger="every 15s, approval-decided from:body"' in page
     assert 'id="decision-panel"' in page
+
+
+def test_reading_stale_details_stops_when_the_views_time_budget_is_spent(sandbox, mint, approval_workflow, approver):
+    workflow_id = approval_workflow(tags=["onboarding"])
+    for case in range(3):
+        mint.start_journey(workflow_id, input={"case": f"B-{case}"})
+    mirror_from_listing(mint, workflow_id)
+    sandbox.reset_counters()
+
+    assert inbox_refresh(user=approver, filters=InboxFilters(), budget_seconds=0) == 0
+    assert sandbox.count("getJourney") == 0
+    assert inbox_refresh(user=approver, filters=InboxFilters()) == 3
+    assert sandbox.count("getJourney") == 3
