@@ -186,6 +186,10 @@ class Chart:
     def label_y(self) -> int:
         return self.baseline + 16
 
+    @property
+    def right(self) -> int:
+        return self.width - CHART_RIGHT
+
 
 @dataclass(frozen=True)
 class Dashboard:
@@ -197,9 +201,10 @@ class Dashboard:
     alerts: list[Journey]
 
 
-CHART_WIDTH: Final = 720
-CHART_HEIGHT: Final = 200
+CHART_WIDTH: Final = 1000
+CHART_HEIGHT: Final = 220
 CHART_LEFT: Final = 36
+CHART_RIGHT: Final = 24
 CHART_BOTTOM: Final = 22
 
 
@@ -207,8 +212,8 @@ def _chart(per_day: dict[date, dict[str, int]], days: list[date]) -> Chart:
     peak = max((sum(counts.values()) for counts in per_day.values()), default=0)
     scale_top = max(peak, 1)
     plot_height = CHART_HEIGHT - CHART_BOTTOM - 8
-    slot = (CHART_WIDTH - CHART_LEFT) / len(days)
-    bar_width = max(slot * 0.72, 1)
+    slot = (CHART_WIDTH - CHART_LEFT - CHART_RIGHT) / len(days)
+    bar_width = max(slot * 0.7, 1)
     bars = []
     labels = []
     for index, day in enumerate(days):
@@ -304,15 +309,20 @@ class TimelineStep:
     label: str
     step_type: str
     status: str
+    outcome: str
     started_at: datetime | None
     ended_at: datetime | None
     events: list[models.JourneyLogEvent]
 
 
-def _status_word(status: str | dict[str, Any] | None) -> str:
-    if isinstance(status, dict):
-        return str(status.get("status") or status.get("name") or status.get("value") or "")
+def _status_word(status: models.JourneyLogStepStatus | str | None) -> str:
+    if isinstance(status, models.JourneyLogStepStatus):
+        return status.name or ""
     return str(status or "")
+
+
+def _status_outcome(status: models.JourneyLogStepStatus | str | None) -> str:
+    return (status.outcome or "") if isinstance(status, models.JourneyLogStepStatus) else ""
 
 
 @dataclass(frozen=True)
@@ -333,10 +343,15 @@ class JourneyLive:
         steps = self.log.steps if self.log else []
         return [
             TimelineStep(step_id=step.step_id, label=self.labels.get(step.step_id, step.step_id),
-                         step_type=step.step_type, status=_status_word(step.status), started_at=step.started_at,
+                         step_type=step.step_type, status=_status_word(step.status),
+                         outcome=_status_outcome(step.status), started_at=step.started_at,
                          ended_at=step.ended_at, events=list(step.events))
             for step in steps
         ]
+
+    @property
+    def awaits_approval(self) -> bool:
+        return any(step.approval for step in self.waiting)
 
     @property
     def signature(self) -> str:

@@ -230,7 +230,7 @@ def journey_url_view(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
             add_mint_errors(form, exc, fields=URL_MINT_FIELDS)
         else:
             messages.success(request, "Created a new journey URL. Share it only with the journey's end user.")
-            context = _page_context(request, journey_id, shared=shared)
+            context = _page_context(request, journey_id, shared=shared, url_form=form)
             return render_region(request, "journeys/detail.html", context, region="journey-share")
     return _with_errors(request, journey_id, "journey-share", url_form=form)
 

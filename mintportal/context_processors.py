@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
@@ -67,8 +68,9 @@ def navigation(request: HttpRequest) -> list[NavItem]:
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
-    """``nav_items`` for the header and ``mint_outage`` (set by a view, or noted recently) for the banner."""
+    """``nav_items`` for the header, ``mint_outage`` (set by a view, or noted recently) for the banner, and
+    ``time_zone``, the zone every time on the pages is shown in."""
     outage = getattr(request, "mint_outage", None)
     if outage is None and request.user.is_authenticated:
         outage = current_outage()
-    return {"nav_items": navigation(request), "mint_outage": outage}
+    return {"nav_items": navigation(request), "mint_outage": outage, "time_zone": settings.TIME_ZONE}

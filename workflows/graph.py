@@ -1,10 +1,10 @@
 """Lays out a workflow's steps and connections as a layered graph for server-rendered SVG.
 
-The start step (the one no connection targets) is the top layer; each other step sits one layer below the
-nearest step that leads to it (breadth-first), so the main path reads top to bottom. Within a layer, steps
-are ordered by the average position of the steps that lead to them, which keeps most arrows short and
-uncrossed. Connections that go back up (loops) are routed around the right-hand side. Steps no path
-reaches are laid out in a last layer so nothing in the definition is hidden.
+The start step (the one no connection targets) is the top layer; every other step sits below all the steps
+that lead to it (the longest path from the start), so every arrow points down and the flow reads top to
+bottom. Connections that lead back to an earlier step (loops, found depth first) are set aside for the
+layering and routed around the right-hand side, dashed. Within a layer, steps are ordered by the average
+position of the steps that lead to them, which keeps most arrows short and uncrossed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ H_GAP = 48
 V_GAP = 64
 MARGIN = 24
 LABEL_CHARS = 24
+# The room a connection passing through a layer takes there.
+VIA_WIDTH = 12
+_VIA = "\x00via:"
 
 
 @dataclass(frozen=True)
@@ -96,29 +99,57 @@ def _field(item: Any, snake: str, camel: str) -> Any:
     return getattr(item, snake, None)
 
 
-def _layers(step_ids: list[str], edges: list[tuple[str, str, str]]) -> dict[str, int]:
+def _back_edges(starts: list[str], children: Mapping[str, list[str]]) -> set[tuple[str, str]]:
+    """Connections that lead back to a step on the path that reached them (loops), found depth first."""
+    back: set[tuple[str, str]] = set()
+    state: dict[str, int] = {}  # 1 while on the current path, 2 when done
+    for start in starts:
+        if start in state:
+            continue
+        state[start] = 1
+        stack = [(start, iter(children[start]))]
+        while stack:
+            node, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                back.add((node, child))
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(children[child])))
+    return back
+
+
+def _layers(step_ids: list[str], edges: list[tuple[str, str, str]]) -> tuple[dict[str, int], set[tuple[str, str]]]:
+    """Each step's layer (the longest path to it from the start, loops set aside) and the loop connections."""
     targets = {target for _, target, _ in edges}
     starts = [step for step in step_ids if step not in targets] or step_ids[:1]
     children: dict[str, list[str]] = {step: [] for step in step_ids}
     for source, target, _ in edges:
         children[source].append(target)
-    layer: dict[str, int] = {}
-    queue = deque()
-    for start in starts[:1]:
-        layer[start] = 0
-        queue.append(start)
-    while queue:
-        step = queue.popleft()
-        for child in children[step]:
-            if child not in layer:
-                layer[child] = layer[step] + 1
-                queue.append(child)
-    unreached = [step for step in step_ids if step not in layer]
-    if unreached:
-        last = max(layer.values(), default=-1) + 1
-        for step in unreached:
-            layer[step] = last
-    return layer
+    # Steps no start reaches are walked from too, so their own loops are found and they get layers.
+    back = _back_edges(starts + step_ids, children)
+    forward = [(source, target) for source, target, _ in edges if (source, target) not in back]
+    incoming = {step: 0 for step in step_ids}
+    for _, target in forward:
+        incoming[target] += 1
+    layer = {step: 0 for step in step_ids}
+    ready = deque(step for step in step_ids if incoming[step] == 0)
+    while ready:
+        step = ready.popleft()
+        for source, target in forward:
+            if source == step:
+                layer[target] = max(layer[target], layer[step] + 1)
+                incoming[target] -= 1
+                if incoming[target] == 0:
+                    ready.append(target)
+    return layer, back
+
+
+def _width(item: str) -> int:
+    return VIA_WIDTH if item.startswith(_VIA) else NODE_WIDTH
 
 
 def _barycentre(parents: list[str], position: Mapping[str, float], fallback: float) -> float:
@@ -147,62 +178,81 @@ def workflow_graph(
         target = _field(connection, "target_step_id", "targetStepId")
         if source in by_id and target in by_id:
             edges.append((source, target, str(_field(connection, "outcome", "outcome") or "")))
-    layer = _layers(step_ids, edges)
+    layer, loops = _layers(step_ids, edges)
 
+    # A connection that skips layers runs through a thin placeholder in each layer it crosses, so that it
+    # takes up room there and never passes behind a step's box.
     rows: dict[int, list[str]] = {}
     for step in step_ids:
         rows.setdefault(layer[step], []).append(step)
-    position: dict[str, float] = {}
     parents: dict[str, list[str]] = {step: [] for step in step_ids}
-    for source, target, _ in edges:
-        if layer[source] < layer[target]:
-            parents[target].append(source)
+    via: dict[int, list[str]] = {}
+    for index, (source, target, _) in enumerate(edges):
+        if (source, target) in loops:
+            continue
+        previous = source
+        for depth in range(layer[source] + 1, layer[target]):
+            placeholder = f"{_VIA}{index}:{depth}"
+            rows[depth].append(placeholder)
+            parents[placeholder] = [previous]
+            via.setdefault(index, []).append(placeholder)
+            previous = placeholder
+        parents[target].append(previous)
+    position: dict[str, float] = {}
     for depth in sorted(rows):
         members = rows[depth]
         if depth > 0:
-            # Barycentre ordering: a step goes under the average position of the steps that lead to it.
-            order = {step: float(index) for index, step in enumerate(members)}
-            members.sort(key=lambda step: _barycentre(parents[step], position, order[step]))
-        for index, step in enumerate(members):
-            position[step] = float(index)
+            # Barycentre ordering: an item goes under the average position of what leads to it.
+            order = {item: float(index) for index, item in enumerate(members)}
+            members.sort(key=lambda item: _barycentre(parents[item], position, order[item]))
+        for index, item in enumerate(members):
+            position[item] = float(index)
 
-    widest = max((len(members) for members in rows.values()), default=0)
-    inner_width = widest * NODE_WIDTH + max(widest - 1, 0) * H_GAP
-    has_back = any(layer[target] <= layer[source] for source, target, _ in edges)
-    width = inner_width + 2 * MARGIN + (80 if has_back else 0)
+    def span(members: list[str]) -> int:
+        return sum(_width(item) for item in members) + max(len(members) - 1, 0) * H_GAP
+
+    inner_width = max((span(members) for members in rows.values()), default=0)
+    width = inner_width + 2 * MARGIN + (80 if loops else 0)
     height = len(rows) * NODE_HEIGHT + max(len(rows) - 1, 0) * V_GAP + 2 * MARGIN
     active_ids = set(active)
     states = states or {}
 
     nodes: dict[str, GraphNode] = {}
+    centre: dict[str, int] = {}
     for depth, members in rows.items():
-        row_width = len(members) * NODE_WIDTH + (len(members) - 1) * H_GAP
-        left = MARGIN + (inner_width - row_width) // 2
-        for index, step_id in enumerate(members):
-            step = by_id[step_id]
-            label = str(
-                _field(step, "display_name", "displayName") or _field(step, "name", "name") or step_id
-            )
-            css = " ".join(
-                part for part in (
+        x = MARGIN + (inner_width - span(members)) // 2
+        for item in members:
+            centre[item] = x + _width(item) // 2
+            if not item.startswith(_VIA):
+                step = by_id[item]
+                label = str(_field(step, "display_name", "displayName") or _field(step, "name", "name") or item)
+                css = " ".join(part for part in (
                     "step",
-                    "step-active" if step_id in active_ids else "",
-                    f"step-{states[step_id]}" if step_id in states else "",
-                ) if part
-            )
-            nodes[step_id] = GraphNode(
-                id=step_id, label=label, type=str(_field(step, "type", "type") or ""),
-                x=left + index * (NODE_WIDTH + H_GAP), y=MARGIN + depth * (NODE_HEIGHT + V_GAP), css=css,
-            )
+                    "step-active" if item in active_ids else "",
+                    f"step-{states[item]}" if item in states else "",
+                ) if part)
+                nodes[item] = GraphNode(id=item, label=label, type=str(_field(step, "type", "type") or ""),
+                                        x=x, y=MARGIN + depth * (NODE_HEIGHT + V_GAP), css=css)
+            x += _width(item) + H_GAP
 
     routed = []
-    for source, target, outcome in edges:
+    for index, (source, target, outcome) in enumerate(edges):
         a, b = nodes[source], nodes[target]
-        if layer[target] > layer[source]:
-            x1, y1 = a.x + NODE_WIDTH // 2, a.y + NODE_HEIGHT
-            x2, y2 = b.x + NODE_WIDTH // 2, b.y
-            bend = (y2 - y1) // 2
-            path = f"M{x1},{y1} C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2 - 2}"
+        if (source, target) not in loops:
+            # Down from the source's bottom, through each placeholder's layer, into the target's top.
+            points = [(centre[source], a.y + NODE_HEIGHT)]
+            for placeholder in via.get(index, []):
+                top = MARGIN + int(placeholder.rsplit(":", 1)[1]) * (NODE_HEIGHT + V_GAP)
+                points += [(centre[placeholder], top), (centre[placeholder], top + NODE_HEIGHT)]
+            points.append((centre[target], b.y - 2))
+            path = f"M{points[0][0]},{points[0][1]}"
+            for number, ((x1, y1), (x2, y2)) in enumerate(zip(points, points[1:], strict=False)):
+                if number % 2:
+                    path += f" L{x2},{y2}"
+                else:
+                    bend = (y2 - y1) // 2
+                    path += f" C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
+            (x1, y1), (x2, y2) = points[0], points[1]
             routed.append(GraphEdge(path=path, label=outcome, label_x=(x1 + x2) // 2,
                                     label_y=(y1 + y2) // 2 + 4, back=False))
         else:
