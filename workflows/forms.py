@@ -29,6 +29,10 @@ WORKFLOW_MINT_FIELDS: Final = {
 SECRET_MINT_FIELDS: Final = {"name": "name", "description": "description", "value": "value"}
 
 
+def _without_nulls(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if value is not None}
+
+
 class WorkflowFilterForm(forms.Form):
     q = forms.CharField(label="Search", max_length=100, required=False,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or description"}))
@@ -83,8 +87,9 @@ class WorkflowForm(forms.Form):
             "description": body.get("description") or "",
             "tags": body.get("tags") or [],
             "input_parameters": [param["name"] for param in body.get("inputParameters") or []],
-            "steps": body["steps"],
-            "connections": body.get("connections") or [],
+            # Unset (null) attributes are left out so the definition reads as a person would write it.
+            "steps": [_without_nulls(item) for item in body["steps"]],
+            "connections": [_without_nulls(item) for item in body.get("connections") or []],
             "variables": body.get("variables"),
         }
 
