@@ -169,7 +169,7 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def problem_response(status: str) -> Schema:
+def problem_ref(status: str) -> Schema:
     return {"$ref": f"#/components/responses/Problem{status}"}
 
 
@@ -209,7 +209,7 @@ def operation(
         "description": f"Needs the *{role}* role." + (" A sandbox extension, not part of Mint's API." if extension
                                                        else ""),
         "parameters": params or [],
-        "responses": {status: response} | {code: problem_response(code) for code in sorted({*errors, "401", "403",
+        "responses": {status: response} | {code: problem_ref(code) for code in sorted({*errors, "401", "403",
                                                                                           "405"})},
     }
     if body is not None:

@@ -115,13 +115,16 @@ class Journey(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["last_executed_at", "id"], name="journey_lastexec_idx"),
+            # The default sort's indexes also carry the searched columns, so that a search (and its count) reads
+            # only the index instead of looking up every row it passes (measured with 100,000 journeys).
+            models.Index(fields=["last_executed_at", "id", "name", "workflow_name"], name="journey_lastexec_idx"),
             models.Index(fields=["created_at", "id"], name="journey_created_idx"),
             models.Index(fields=["name", "id"], name="journey_name_idx"),
             models.Index(fields=["workflow_name", "id"], name="journey_wfname_idx"),
             models.Index(fields=["version", "id"], name="journey_version_idx"),
             models.Index(fields=["status", "id"], name="journey_status_sort_idx"),
-            models.Index(fields=["status", "last_executed_at", "id"], name="journey_status_lastexec_idx"),
+            models.Index(fields=["status", "last_executed_at", "id", "name", "workflow_name"],
+                         name="journey_status_lastexec_idx"),
             models.Index(fields=["status", "created_at", "id"], name="journey_status_created_idx"),
             models.Index(fields=["workflow_id", "last_executed_at", "id"], name="journey_wf_lastexec_idx"),
             models.Index(fields=["workflow_id", "created_at", "id"], name="journey_wf_created_idx"),

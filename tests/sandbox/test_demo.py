@@ -82,7 +82,8 @@ def test_it_loads_four_tagged_workflows_with_inputs_files_and_versions(demo):
     assert sorted(w["name"] for w in workflows) == [
         "Address change", "Batch KYC check", "Contract signing", "Customer onboarding"]
     details = {w["name"]: get(demo, f"workflows/{w['id']}") for w in workflows}
-    assert {"onboarding", "contracts", "customer-service", "batch"} <= {tag for d in details.values() for tag in d["tags"]}
+    tags = {tag for detail in details.values() for tag in detail["tags"]}
+    assert {"onboarding", "contracts", "customer-service", "batch"} <= tags
     assert all(d["inputParameters"] for d in details.values())
     onboarding = details["Customer onboarding"]
     assert get(demo, f"workflows/{onboarding['id']}/versions")["totalCount"] == 2

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.celery_worker import wait_for
 from tests.sandbox_process import SandboxProcess
 
 SECRET = "receiver-signing-secret"
@@ -98,18 +99,6 @@ def make_receiver(sandbox: SandboxProcess) -> Iterator[Callable[..., Receiver]]:
         receiver.stop()
 
 
-def wait_for(condition: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition") -> Any:
-    """Polls ``condition`` until it returns something truthy, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def deliveries_to(sandbox: SandboxProcess, url: str) -> list[dict[str, Any]]:
     return [delivery for delivery in sandbox.control("GET", "deliveries").json() if delivery["url"] == url]
 
@@ -137,7 +126,7 @@ def test_it_sends_a_signed_envelope_when_a_workflow_is_created(sandbox, make_rec
 
     workflow = create_workflow(sandbox, "Onboarding events")
 
-    received = wait_for(receiver.requests, what="the create event")[0]
+    received = wait_for(receiver.requests, message="the create event")[0]
     envelope = received.envelope
     assert set(envelope) == {"id", "timestamp", "sender", "eventName", "eventData", "accountId", "organizationId",
                              "expiresAt", "tags"}
@@ -165,7 +154,7 @@ def test_it_reports_each_journey_status_change(sandbox, make_receiver):
                 and r.envelope["eventData"]["journeyId"] == journey_id]
 
     changes = wait_for(lambda: [c for c in journey_changes() if c["status"] == "finished"] and journey_changes(),
-                       what="the finished status event")
+                       message="the finished status event")
     assert all(change["workflowId"] == workflow["id"] for change in changes)
     assert changes[-1]["status"] == "finished"
     for earlier, later in zip(changes, changes[1:]):
@@ -182,7 +171,7 @@ def test_it_retries_a_failing_receiver_with_doubling_delays_until_it_answers(san
     for attempt in (1, 2, 3):
         delivery = wait_for(
             lambda: next((d for d in deliveries_to(sandbox, receiver.url) if d["attempts"] == attempt), None),
-            what=f"attempt {attempt}",
+            message=f"attempt {attempt}",
         )
         assert delivery["delivered"] is False
         assert delivery["lastStatus"] == [500, 503, 500][attempt - 1]
@@ -192,7 +181,7 @@ def test_it_retries_a_failing_receiver_with_doubling_delays_until_it_answers(san
         clock_offset += 2 ** (attempt - 1)
 
     delivery = wait_for(lambda: next((d for d in deliveries_to(sandbox, receiver.url) if d["delivered"]), None),
-                        what="the successful attempt")
+                        message="the successful attempt")
     assert delivery["attempts"] == 4
     assert delivery["lastStatus"] == 204
     assert delivery["nextAttemptAt"] is None
@@ -203,13 +192,13 @@ def test_it_retries_a_failing_receiver_with_doubling_delays_until_it_answers(san
 def test_it_gives_up_once_the_envelope_has_expired(sandbox, make_receiver):
     receiver = make_receiver(500)
     create_workflow(sandbox)
-    wait_for(lambda: [d for d in deliveries_to(sandbox, receiver.url) if d["attempts"] == 1], what="attempt 1")
+    wait_for(lambda: [d for d in deliveries_to(sandbox, receiver.url) if d["attempts"] == 1], message="attempt 1")
 
     sandbox.advance_clock(24 * 3600 + 60)
 
     delivery = wait_for(
         lambda: next((d for d in deliveries_to(sandbox, receiver.url) if d["nextAttemptAt"] is None), None),
-        what="the delivery to be given up",
+        message="the delivery to be given up",
     )
     assert delivery["delivered"] is False
     assert delivery["attempts"] == 1
@@ -222,7 +211,7 @@ def test_it_retries_when_the_receiver_does_not_answer(sandbox):
     create_workflow(sandbox)
 
     delivery = wait_for(lambda: next((d for d in deliveries_to(sandbox, unreachable) if d["attempts"]), None),
-                        what="a failed attempt")
+                        message="a failed attempt")
 
     assert delivery["delivered"] is False
     assert delivery["lastStatus"] is None
@@ -242,7 +231,7 @@ def test_removed_receivers_get_nothing(sandbox, make_receiver):
 def test_the_deliveries_listing_never_shows_the_secret(sandbox, make_receiver):
     receiver = make_receiver(200)
     create_workflow(sandbox)
-    wait_for(lambda: [d for d in deliveries_to(sandbox, receiver.url) if d["delivered"]], what="a delivery")
+    wait_for(lambda: [d for d in deliveries_to(sandbox, receiver.url) if d["delivered"]], message="a delivery")
 
     listing = sandbox.control("GET", "deliveries")
 

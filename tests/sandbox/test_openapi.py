@@ -100,6 +100,14 @@ def test_the_document_is_served_without_a_token_and_describes_every_operation(sa
     assert sorted(documented) == sorted([*OPERATION_IDS, "getOpenApi"])
 
 
+def test_the_document_answers_other_methods_with_a_405_problem(sandbox):
+    response = requests.post(f"{sandbox.base_url}/openapi.json", json={}, timeout=10)
+
+    assert response.status_code == 405
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["Allow"] == "GET, HEAD"
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda mode: mode.value)
 @pytest.mark.parametrize("operation_id", OPERATION_IDS)
 def test_the_operation_answers_as_documented(operation_id, mode, sandbox, mint_openapi, resources):
