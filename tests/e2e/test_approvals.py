@@ -58,3 +58,30 @@ def test_an_approver_rejects_without_a_reason_is_refused_then_approves_and_the_j
 
     page.click("nav.mainnav >> text=My work")
     expect(page.locator("#inbox-table")).not_to_contain_text("Case Ada Lovelace")
+
+
+def test_an_approver_rejects_from_the_inbox_panel_and_the_row_leaves_the_inbox(
+    browser_page, live_server, mint_settings, sandbox, approver: User
+) -> None:
+    client = get_client()
+    workflow = approval_workflow_create(client, tags=["onboarding"], name="Inbox approval")
+    started = client.start_journey(workflow.id, input={"case": "Grace Hopper"})
+    journey_refresh(journey_id=started.journey_id)
+    page = browser_page
+
+    login(page, live_server.url, approver)
+    page.goto(f"{live_server.url}/approvals/")
+    row = page.locator("#inbox-table tbody tr", has_text="Case Grace Hopper")
+    row.locator("a", has_text="Decide").click()
+    panel = page.locator("#decision-panel")
+    expect(panel).to_contain_text("Approval step")
+    page.fill("#decision-panel textarea[name=reason]", "Address does not match")
+    screenshot(page, "approvals-05-inbox-panel")
+    panel.locator("button", has_text="Reject").click()
+
+    expect(page.locator("#decision-panel")).to_contain_text("Rejected. Mint has been told.")
+    expect(page.locator("#inbox-table")).not_to_contain_text("Case Grace Hopper")
+    screenshot(page, "approvals-06-inbox-after-reject")
+    detail = client.get_journey(started.journey_id)
+    assert detail.status == "faulted"
+    assert detail.step_data["check"] == {"approved": False, "message": "Rejected by approver: Address does not match"}
