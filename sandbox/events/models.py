@@ -37,6 +37,9 @@ class Event(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
 
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="event_expires_idx")]
+
 
 class Delivery(models.Model):
     """Sending one event to one receiver; ``next_attempt_at`` is null once delivered or given up."""

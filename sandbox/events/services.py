@@ -40,6 +40,7 @@ ACCOUNT_ID = "a-sandbox-account"
 ORGANIZATION_ID = "o-sandbox-organization"
 # How long an envelope stays deliverable; after this the sandbox stops retrying.
 EVENT_TTL = timedelta(hours=24)
+KEEP_AFTER_EXPIRY = timedelta(hours=24)
 # Backoff after the n-th failed attempt is 2**(n-1) seconds, capped here.
 MAX_BACKOFF_SECONDS = 600
 # (connect, read) seconds: a slow receiver must not hold up the scheduler thread for long.
@@ -150,10 +151,13 @@ def deliver_due() -> int:
 
     A 2xx answer marks the delivery delivered. Anything else (another status, a timeout, a refused connection)
     schedules the next attempt with exponential backoff, unless that would fall at or after the envelope's
-    ``expiresAt``: then the delivery is given up (``next_attempt_at`` cleared, ``delivered`` false).
+    ``expiresAt``: then the delivery is given up (``next_attempt_at`` cleared, ``delivered`` false). Events
+    (with their deliveries) are deleted a day after they expire.
     """
     attempted = 0
     now = clock.now()
+    # Nothing is retried after expiresAt; a day later the record goes too, so the tables stay small.
+    Event.objects.filter(expires_at__lt=now - KEEP_AFTER_EXPIRY).delete()
     due = list(
         Delivery.objects.filter(next_attempt_at__lte=now)
         .select_related("event", "receiver")

@@ -261,3 +261,13 @@ def test_the_webhook_endpoints_are_hidden_when_the_control_api_is_off(tmp_path):
 
     assert post.status_code == 404
     assert listing.status_code == 404
+
+
+def test_expired_events_are_forgotten_a_day_later(sandbox, make_receiver):
+    receiver = make_receiver(200)
+    create_workflow(sandbox)
+    wait_for(lambda: [d for d in deliveries_to(sandbox, receiver.url) if d["delivered"]], message="a delivery")
+
+    sandbox.advance_clock(2 * 24 * 3600 + 60)
+
+    wait_for(lambda: deliveries_to(sandbox, receiver.url) == [], message="the expired event to be deleted")
