@@ -7,12 +7,13 @@ Both functions work on SQLite and PostgreSQL (``INSERT … ON CONFLICT (id) DO U
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from journeys.models import Journey, JourneyStatus
@@ -107,6 +108,52 @@ def _chunks(items: Iterable[Journey], size: int) -> Iterator[list[Journey]]:
         yield chunk
 
 
+def _upsert_portable(batch: list[Journey]) -> None:
+    """Django's ``bulk_create(update_conflicts=True)``: any database (the embedded default's SQLite)."""
+    waiting = [row for row in batch if row.pending_steps]
+    settled = [row for row in batch if not row.pending_steps]
+    if waiting:
+        Journey.objects.bulk_create(
+            waiting, update_conflicts=True, unique_fields=["id"], update_fields=list(_LISTING_FIELDS)
+        )
+    if settled:
+        Journey.objects.bulk_create(
+            settled, update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "active_steps"]
+        )
+
+
+def _upsert_postgresql(batch: list[Journey]) -> None:
+    """One ``INSERT … SELECT FROM unnest(<one array per column>) ON CONFLICT`` per batch.
+
+    Twenty array parameters instead of twenty per row: Django's bulk_create spends most of a large sync
+    compiling and binding ten thousand parameters per batch, this statement almost none (about 4× faster).
+    """
+    fields = [Journey._meta.get_field(name) for name in ("id", *_LISTING_FIELDS, "active_steps")]
+    columns = [field.column for field in fields]
+    arrays = []
+    for field in fields:
+        values = [getattr(row, field.attname) for row in batch]
+        if field.get_internal_type() == "JSONField":
+            values = [json.dumps(value, separators=(",", ":")) for value in values]
+        arrays.append(values)
+    casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    table = connection.ops.quote_name(Journey._meta.db_table)
+    quoted = [connection.ops.quote_name(column) for column in columns]
+    updates = [f"{name} = EXCLUDED.{name}" for name in quoted[1:-1]]
+    # Only a journey's detail knows its active steps: keep them while it still has pending steps.
+    active = quoted[-1]
+    updates.append(
+        f"{active} = CASE WHEN EXCLUDED.{connection.ops.quote_name('pending_steps')} "
+        f"THEN {table}.{active} ELSE EXCLUDED.{active} END"
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quoted)}) SELECT * FROM unnest({casts}) "
+        f"ON CONFLICT ({quoted[0]}) DO UPDATE SET {', '.join(updates)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+
+
 def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: datetime) -> int:
     """Inserts or updates one mirror row per journey summary and returns how many rows were written.
 
@@ -116,24 +163,15 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
     ``active_steps`` is cleared for journeys that no longer have pending steps. Each batch is its own
     transaction, so a failure part-way keeps the batches already written (they are correct on their own).
     """
+    upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_portable
     written = 0
     rows = (_row_from_summary(summary, seen_at) for summary in summaries)
     for chunk in _chunks(rows, BATCH_SIZE):
         # One INSERT may not touch a row twice (PostgreSQL refuses); a page overlap can repeat a journey,
         # and its later copy is the newer one.
         batch = list({row.id: row for row in chunk}.values())
-        waiting = [row for row in batch if row.pending_steps]
-        settled = [row for row in batch if not row.pending_steps]
         with transaction.atomic():
-            if waiting:
-                Journey.objects.bulk_create(
-                    waiting, update_conflicts=True, unique_fields=["id"], update_fields=list(_LISTING_FIELDS)
-                )
-            if settled:
-                Journey.objects.bulk_create(
-                    settled, update_conflicts=True, unique_fields=["id"],
-                    update_fields=[*_LISTING_FIELDS, "active_steps"],
-                )
+            upsert(batch)
         written += len(batch)
     return written
 

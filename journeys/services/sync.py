@@ -24,9 +24,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Final
 
 from django.conf import settings
@@ -42,6 +45,8 @@ from mintportal.mint.errors import MintNotFoundError
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE: Final = 100
+# Pages a full reconcile requests ahead of the one being written (threads, bounded memory).
+FETCH_AHEAD: Final = 2
 JOURNEYS: Final = "journeys"
 WORKFLOWS: Final = "workflows"
 # Keyset paging steps back this much so journeys sharing the boundary timestamp are read again, not skipped.
@@ -121,15 +126,46 @@ def _newest_executed_at() -> tuple[datetime | None, int]:
 
 
 def _pages_by_created(lease: SyncLease, counter: list[int]) -> Iterator[mint.JourneySummary]:
+    """Every journey in ``createdAt`` order, fetching up to ``FETCH_AHEAD`` pages ahead in threads.
+
+    Offsets are stable in this order (a journey's creation time never changes, new journeys come last), so
+    pages can be requested concurrently; they are still yielded in order and at most ``FETCH_AHEAD`` are held,
+    which overlaps Mint's answering with the mirror's writing without letting memory grow. Journeys created
+    during the walk are fetched after the planned pages, until a page comes back short.
+    """
     client = get_client()
-    offset = 0
-    while True:
-        page = client.list_journeys(sort="createdAt", offset=offset, limit=PAGE_SIZE)
+
+    def fetch(offset: int) -> mint.Page[mint.JourneySummary]:
+        return client.list_journeys(sort="createdAt", offset=offset, limit=PAGE_SIZE)
+
+    first = fetch(0)
+    counter[0] += 1
+    yield from first.data
+    total = first.total_count
+    offset = len(first.data)
+    if not first.data or offset >= total:
+        return
+    planned = iter(range(offset, total, PAGE_SIZE))
+    with ThreadPoolExecutor(max_workers=FETCH_AHEAD, thread_name_prefix="journey-sync") as pool:
+        window = deque(pool.submit(fetch, next_offset) for next_offset in islice(planned, FETCH_AHEAD))
+        while window:
+            page = window.popleft().result()
+            following = next(planned, None)
+            if following is not None:
+                window.append(pool.submit(fetch, following))
+            counter[0] += 1
+            total = max(total, page.total_count)
+            offset += len(page.data)
+            yield from page.data
+            lease.renew()
+    while offset < total:
+        page = fetch(offset)
         counter[0] += 1
         yield from page.data
         offset += len(page.data)
-        if not page.data or offset >= page.total_count:
+        if not page.data:
             return
+        total = page.total_count
         lease.renew()
 
 

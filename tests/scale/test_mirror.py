@@ -1,0 +1,121 @@
+"""The journey mirror's writes: bulk upserts from the listing and refreshes from a journey's detail.
+
+The wire models are built from Mint's JSON shapes (camelCase), exactly as the client parses them. Runs on the
+suite's database: SQLite by default, PostgreSQL (the fast ``unnest`` path) when DATABASE_URL points there.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from journeys.models import Journey
+from journeys.services.mirror import journey_mirror_refresh, journey_mirror_upsert
+from mintportal.mint import models
+from workflows.models import Workflow
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+
+
+def summary(journey_id: str, *, status: str = "active", pending: bool = True, alerts: list | None = None,
+            executed: datetime = NOW, **extra) -> models.JourneySummary:
+    return models.JourneySummary.model_validate({
+        "id": journey_id, "workflowId": "wf-1", "workflowName": "Onboarding", "version": 2, "status": status,
+        "name": f"Journey {journey_id}", "createdAt": "2026-05-01T08:00:00Z",
+        "lastExecutedAt": executed.isoformat(), "pendingSteps": pending, "alerts": alerts or [], **extra,
+    })
+
+
+def detail(journey_id: str, *, status: str = "active", active_steps: list | None = None) -> models.Journey:
+    return models.Journey.model_validate({
+        "id": journey_id, "workflowId": "wf-1", "version": 2, "status": status, "name": f"Journey {journey_id}",
+        "createdAt": "2026-05-01T08:00:00Z", "lastExecutedAt": NOW.isoformat(),
+        "activeSteps": active_steps if active_steps is not None else [{"stepId": "approve", "stepType": "require-approval"}],
+        "alerts": [], "stepData": {"secretish": "not mirrored"},
+    })
+
+
+def test_an_upsert_writes_every_listing_field_and_derived_values():
+    alerts = [{"stepId": "a", "severity": "info", "message": "FYI"},
+              {"stepId": "b", "severity": "critical", "message": "Registry down", "timestamp": "2026-05-04T11:00:00Z"}]
+
+    written = journey_mirror_upsert(summaries=[summary("j1", alerts=alerts)], seen_at=NOW)
+
+    row = Journey.objects.get(pk="j1")
+    assert written == 1
+    assert (row.workflow_id, row.workflow_name, row.version, row.status, row.name) == (
+        "wf-1", "Onboarding", 2, "active", "Journey j1")
+    assert row.alert_count == 2 and row.alert_level == 3
+    assert row.alerts[1] == {"stepId": "b", "severity": "critical", "message": "Registry down",
+                             "timestamp": "2026-05-04T11:00:00Z"}
+    assert row.waiting_since == NOW and row.pending_steps
+    assert row.seen_at == NOW and row.gone_at is None
+
+
+def test_a_journey_that_stops_waiting_loses_its_waiting_time_and_active_steps():
+    journey_mirror_refresh(journey=detail("j1"))
+
+    journey_mirror_upsert(summaries=[summary("j1", status="finished", pending=False, finishedAt=NOW.isoformat())],
+                          seen_at=NOW)
+
+    row = Journey.objects.get(pk="j1")
+    assert row.status == "finished" and row.waiting_since is None
+    assert row.active_steps == []
+    assert row.detail_seen_at is not None
+
+
+def test_a_listing_upsert_keeps_the_active_steps_only_a_detail_knows():
+    journey_mirror_refresh(journey=detail("j1"))
+
+    journey_mirror_upsert(summaries=[summary("j1", executed=NOW + timedelta(minutes=1))], seen_at=NOW)
+
+    assert Journey.objects.get(pk="j1").active_steps == [{"stepId": "approve", "stepType": "require-approval"}]
+
+
+def test_a_batch_that_repeats_a_journey_keeps_the_later_copy():
+    first = summary("j1", status="active")
+    later = summary("j1", status="finished", pending=False, executed=NOW + timedelta(seconds=5))
+
+    written = journey_mirror_upsert(summaries=[first, summary("j2"), later], seen_at=NOW)
+
+    assert written == 2
+    assert Journey.objects.get(pk="j1").status == "finished"
+
+
+def test_an_upsert_streams_many_batches_from_a_generator():
+    summaries = (summary(f"j{index:05d}") for index in range(1234))
+
+    assert journey_mirror_upsert(summaries=summaries, seen_at=NOW) == 1234
+    assert Journey.objects.count() == 1234
+
+
+def test_a_journey_that_reappears_is_no_longer_gone():
+    journey_mirror_upsert(summaries=[summary("j1")], seen_at=NOW)
+    Journey.objects.filter(pk="j1").update(gone_at=NOW)
+
+    journey_mirror_upsert(summaries=[summary("j1")], seen_at=NOW)
+
+    assert Journey.objects.get(pk="j1").gone_at is None
+
+
+def test_a_refresh_takes_the_workflow_name_from_the_workflow_mirror_when_the_row_is_new():
+    Workflow.objects.create(id="wf-1", name="Onboarding (mirrored)", seen_at=timezone.now())
+
+    row = journey_mirror_refresh(journey=detail("j-new"))
+
+    assert row.workflow_name == "Onboarding (mirrored)"
+    assert Journey.objects.get(pk="j-new").active_steps == [{"stepId": "approve", "stepType": "require-approval"}]
+    assert Journey.objects.get(pk="j-new").pending_steps
+
+
+def test_a_refresh_keeps_the_name_the_row_already_has_unless_told():
+    journey_mirror_upsert(summaries=[summary("j1")], seen_at=NOW)
+
+    journey_mirror_refresh(journey=detail("j1", status="finished", active_steps=[]))
+    assert Journey.objects.get(pk="j1").workflow_name == "Onboarding"
+    journey_mirror_refresh(journey=detail("j1"), workflow_name="Renamed")
+    assert Journey.objects.get(pk="j1").workflow_name == "Renamed"
