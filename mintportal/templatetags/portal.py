@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -63,3 +65,17 @@ def alert_name(level: int) -> str:
 def pretty_json(value: object) -> str:
     """Any JSON-like value indented for a <pre> block (autoescaped by the template as usual)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register.filter
+def when(value: datetime | None, style: str = "absolute") -> str:
+    """A ``<time>`` element: ``29 Nov 2026 17:01`` (or ``3 h ago`` with ``"relative"``), full time as title.
+
+    Written in Python rather than as an included template because lists render it for every row.
+    """
+    if not value:
+        return mark_safe('<span class="muted">—</span>')
+    local = timezone.localtime(value)
+    text = ago(value) if style == "relative" else local.strftime("%d %b %Y %H:%M")
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
+                       local.strftime("%Y-%m-%d %H:%M:%S %Z"), text)
