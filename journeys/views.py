@@ -149,7 +149,6 @@ def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> di
         "may_continue": user_can(user=user, action=Action.CONTINUE, workflow_id=workflow_id),
         "may_share": user_can(user=user, action=Action.SHARE, workflow_id=workflow_id),
         "may_annotate": user_can(user=user, action=Action.ANNOTATE, workflow_id=workflow_id),
-        "may_approve": user_can(user=user, action=Action.APPROVE, workflow_id=workflow_id),
         "resume_forms": [
             (step, extra.get("resume_form") if extra.get("resume_step") == step.step_id else
              ResumeForm(step_ids=[step.step_id], initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s"))

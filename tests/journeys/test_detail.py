@@ -248,3 +248,33 @@ def test_when_mint_is_down_an_unmirrored_journey_gets_the_unavailable_page(root_
     response = root_client.get(reverse("journeys:detail", kwargs={"journey_id": unique("j")}))
     assert response.status_code == 503
     assert "Mint is unavailable" in response.content.decode()
+
+
+def test_loops_show_each_iterations_step_data(root_client: Client, api: Api, mint_settings) -> None:
+    definition = {
+        "steps": [step("each", "for-each", items="{{ input.people }}"),
+                  step("greet", "trigger-alert", severity="info", message="Hello {{ loop.item.name }}"),
+                  step("after", "suspend")],
+        "connections": [link("each", "greet", "Iterate"), link("each", "after", "Done")],
+    }
+    journey = api.run(definition, {"people": [{"name": "Ada"}, {"name": "Alan"}]})
+    html = root_client.get(reverse("journeys:detail", kwargs={"journey_id": journey["id"]})).content.decode()
+    loops = html[html.index("<h2>Loops</h2>"):html.index("Execution log")]
+    assert "2 iterations" in loops
+    assert "Iteration 0" in loops and "Iteration 1" in loops
+    assert "Hello Ada" in loops and "Hello Alan" in loops
+    # The loop back from the last step of an iteration is not a connection, so nothing is drawn dashed here.
+    assert 'class="edge edge-back"' not in html
+
+
+def test_a_note_can_be_edited_on_its_own_page_without_javascript(root_client: Client, case: dict) -> None:
+    add = reverse("journeys:note_add", kwargs={"journey_id": case["journey_id"]})
+    response = root_client.post(add, {"content": "First words"})
+    assert response.status_code == 302 and response["Location"].endswith("#journey-notes")
+    note_id = AuditEvent.objects.get(action="note.create").detail["note_id"]
+    edit = reverse("journeys:note_edit", kwargs={"journey_id": case["journey_id"], "note_id": note_id})
+    page = root_client.get(edit).content.decode()
+    assert "<h1>Edit note</h1>" in page and "First words</textarea>" in page
+    assert root_client.post(edit, {"content": "   "}).status_code == 400
+    response = root_client.post(edit, {"content": "Better words"}, follow=True)
+    assert "Better words" in response.content.decode() and "Saved your changes to the note." in response.content.decode()
