@@ -79,6 +79,18 @@
   document.addEventListener("DOMContentLoaded", function () { initCounters(document); });
   document.addEventListener("htmx:load", function (event) { initCounters(event.detail.elt); });
 
+  // Confirmations fade after a while; errors stay until dismissed.
+  function fadeLater(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll(".flash-success, .flash-info").forEach(function (item) {
+      if (item.hasAttribute("data-fading")) return;
+      item.setAttribute("data-fading", "");
+      window.setTimeout(function () { item.remove(); }, 8000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fadeLater(document); });
+  document.addEventListener("htmx:load", function () { fadeLater(document); });
+
   // Requests htmx does not swap (403, 404, 5xx) or cannot send still tell the user what happened.
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
