@@ -1,0 +1,669 @@
+"""The scale benchmark (issue 6): ``make bench`` or ``.venv/bin/python -m bench``.
+
+It builds a throw-away world and measures it, each figure beside the naive alternative in the same run:
+
+1. a sandbox seeded with ``--journeys`` journeys (``python -m sandbox seed``), served over HTTP;
+2. the first full sync into a fresh PostgreSQL database (time, Mint calls, peak RSS of the syncing process);
+3. the journeys list (status filter + search + sort) under ``--clients`` concurrent clients against gunicorn
+   (p50/p95/p99, requests/s, Mint calls per view), beside the same listing asked of Mint per view;
+4. an incremental sync after ``--changes`` journeys changed in the sandbox (time, Mint calls), beside a full
+   re-sync of the same state, ``--repeat`` rounds, medians;
+5. a bulk launch of ``--rows`` CSV rows by ``--workers`` worker processes (journeys/s, duplicates, lost),
+   beside launching one by one in a single process; then a smaller bulk launch during which one worker is
+   killed with SIGKILL, to count duplicates and losses when a worker dies mid-way.
+
+Needs PostgreSQL and Redis (``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/mintportal_bench``,
+dropped and created; ``BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/9``, flushed). Results go to
+``bench/results/<timestamp>/results.json`` and a Markdown table is printed for bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from bench.load import LoadResult, run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CLIENT_ID = "bench-client"
+CLIENT_SECRET = f"bench-{uuid.uuid4().hex}"
+# Common surnames of the seeded journeys' names (the sandbox's demo names are Nordic).
+SEARCH_TERMS = ("Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Berg", "Nilsen", "Dahl")
+LIST_STATUSES = ("active", "finished", "faulted", "cancelled")
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float, what: str, interval: float = 0.2) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class Processes:
+    """Child processes of the run, stopped (by their own pid) when the run ends."""
+
+    workdir: Path
+    children: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log_file = (self.workdir / f"{name}.log").open("ab")
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        self.children.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen, *, kill: bool = False) -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop_all(self) -> None:
+        for process in reversed(self.children):
+            self.stop(process)
+
+
+class Sandbox:
+    """The seeded sandbox process and its control API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = requests.Session()
+        self._token = ""
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def counters(self) -> dict[str, int]:
+        return self.control("GET", "counters")
+
+    def token(self) -> str:
+        if not self._token:
+            response = self.http.post(f"{self.url}/auth/open/connect/token", data={
+                "grant_type": "client_credentials", "scope": "signicat-api",
+                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}, timeout=30)
+            response.raise_for_status()
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        return self.http.request(method, f"{self.url}/mint/{path}", headers=headers, timeout=60, **kwargs)
+
+
+def counter_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {op: after.get(op, 0) - before.get(op, 0) for op in after if after.get(op, 0) != before.get(op, 0)}
+
+
+def ratio(naive: float, ours: float) -> str:
+    if not ours or not naive:
+        return "n/a"
+    return f"{naive / ours:.1f}×"
+
+
+# --- setup ----------------------------------------------------------------------------------------------
+
+
+def prepare_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def portal_env(args: argparse.Namespace, workdir: Path, sandbox_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINT_", "DJANGO_", "CELERY_"))}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "mintportal.settings",
+        "DJANGO_SECRET_KEY": uuid.uuid4().hex,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "CACHE_KEY_PREFIX": "bench",
+        "PORTAL_RUN_DIR": str(workdir / "portal"),
+        "LOG_LEVEL": "WARNING",
+        "MINT_BASE_URL": f"{sandbox_url}/mint",
+        "MINT_TOKEN_URL": f"{sandbox_url}/auth/open/connect/token",
+        "MINT_CLIENT_ID": CLIENT_ID,
+        "MINT_CLIENT_SECRET": CLIENT_SECRET,
+        "MINT_SYNC_OVERLAP_SECONDS": "120",
+        "BULK_LAUNCH_CHUNK_SIZE": str(args.chunk_size),
+    })
+    return env
+
+
+def sandbox_env(workdir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DJANGO_"))}
+    env.update({
+        "SANDBOX_DATABASE_PATH": str(workdir / "sandbox.sqlite3"),
+        "SANDBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SANDBOX_CLIENT_ID": CLIENT_ID,
+        "SANDBOX_CLIENT_SECRET": CLIENT_SECRET,
+        "SANDBOX_CONTROL": "true",
+    })
+    return env
+
+
+def run_json(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    completed = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def django_setup(env: dict[str, str]) -> None:
+    """Configures this process as a portal process of the benchmark's world (for direct service calls)."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+# --- the measurements -------------------------------------------------------------------------------------
+
+
+def measure_sync(env: dict[str, str], sandbox: Sandbox, *, full: bool) -> dict[str, Any]:
+    before = sandbox.counters()
+    result = run_json([PYTHON, "-m", "bench.probes", "sync", *(["--full"] if full else [])], env)
+    calls = counter_delta(before, sandbox.counters())
+    result["mint_calls_counted"] = sum(calls.values())
+    result["mint_calls_by_operation"] = calls
+    return result
+
+
+def listing_paths(count: int) -> list[str]:
+    """Journeys list URLs: a status filter, a search and a sort, varied so no single query is hot."""
+    paths = []
+    sorts = ("-last", "name", "-created")
+    for index in range(count):
+        query = {"status": LIST_STATUSES[index % len(LIST_STATUSES)], "q": SEARCH_TERMS[index % len(SEARCH_TERMS)],
+                 "sort": sorts[index % len(sorts)]}
+        paths.append(f"/journeys/?{urlencode(query)}")
+    return paths
+
+
+def naive_listing_paths(count: int) -> list[str]:
+    """The same lists asked of Mint directly, as a portal without a mirror would on every view."""
+    paths = []
+    sorts = ("-lastExecutedAt", "name", "-createdAt")
+    for index in range(count):
+        query = {"status": LIST_STATUSES[index % len(LIST_STATUSES)],
+                 "search": SEARCH_TERMS[index % len(SEARCH_TERMS)], "sort": sorts[index % len(sorts)], "limit": 25}
+        paths.append(f"/mint/journeys?{urlencode(query)}")
+    return paths
+
+
+def session_cookie() -> str:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True, "is_staff": True})
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def measure_listing(args: argparse.Namespace, processes: Processes, env: dict[str, str],
+                    sandbox: Sandbox) -> dict[str, Any]:
+    port = free_port()
+    web = processes.start("gunicorn", [
+        str(Path(PYTHON).with_name("gunicorn")), "mintportal.wsgi", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(args.web_workers), "--threads", str(args.web_threads), "--worker-class", "gthread",
+        "--keep-alive", "30"], env)
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _answers(f"{base}/healthz"), timeout=60, what="gunicorn")
+    cookie = {"Cookie": f"sessionid={session_cookie()}"}
+    paths = listing_paths(48)
+    # Warm up every worker and the per-scope caches, outside the measurement.
+    run_load(base_url=base, paths=paths, headers=cookie, clients=args.clients, seconds=3)
+    before = sandbox.counters()
+    ours: LoadResult = run_load(base_url=base, paths=paths, headers=cookie, clients=args.clients,
+                                seconds=args.duration)
+    paced: LoadResult = run_load(base_url=base, paths=paths, headers=cookie, clients=args.clients,
+                                 seconds=args.duration, interval=args.pace)
+    calls = counter_delta(before, sandbox.counters())
+    processes.stop(web)
+    bearer = {"Authorization": f"Bearer {sandbox.token()}"}
+    naive_paths = naive_listing_paths(48)
+    run_load(base_url=sandbox.url, paths=naive_paths, headers=bearer, clients=args.clients, seconds=3)
+    naive: LoadResult = run_load(base_url=sandbox.url, paths=naive_paths, headers=bearer, clients=args.clients,
+                                 seconds=args.duration)
+    naive_paced: LoadResult = run_load(base_url=sandbox.url, paths=naive_paths, headers=bearer,
+                                       clients=args.clients, seconds=args.duration, interval=args.pace)
+    views = ours.requests + paced.requests
+    return {"mirror": ours.as_dict(), "mirror_paced": paced.as_dict(), "mint_calls": sum(calls.values()),
+            "views": views, "mint_calls_per_view": round(sum(calls.values()) / max(views, 1), 4),
+            "naive_straight_from_mint": naive.as_dict(), "naive_paced": naive_paced.as_dict()}
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def change_journeys(sandbox: Sandbox, count: int) -> int:
+    """Continues ``count`` journeys waiting at the seeded address-change workflows' suspend step ("verify").
+
+    Continuing runs the journey on (its ``lastExecutedAt`` moves), as case handlers do all day. A cancel from
+    outside would not do: it changes the status without executing the journey, so only the webhook and the
+    full reconcile see it (see README, "Running at scale").
+    """
+    from journeys.models import Journey
+
+    ids = list(Journey.objects.filter(status="active", workflow_name__icontains="address")
+               .order_by("?").values_list("id", flat=True)[:count])
+
+    def resume(journey_id: str) -> None:
+        sandbox.api("POST", f"journeys/{journey_id}/resume", json={"stepId": "verify", "input": {"ok": True}})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(resume, ids))
+    return len(ids)
+
+
+def quiet_period(sandbox: Sandbox, seconds: float) -> None:
+    """Moves the sandbox clock on, so earlier activity lies outside the next sync's overlap window.
+
+    The overlap makes every incremental sync re-read what executed in the ``MINT_SYNC_OVERLAP_SECONDS``
+    before its watermark; moving the clock puts the previous round's changes out of that window without
+    waiting, so each round measures its own 1,000 changes.
+    """
+    sandbox.control("POST", "clock", json={"advance": seconds})
+
+
+def measure_incremental(args: argparse.Namespace, env: dict[str, str], sandbox: Sandbox) -> dict[str, Any]:
+    overlap = float(env["MINT_SYNC_OVERLAP_SECONDS"]) + 1
+    # Warm-up: move the watermark off the seed's last instant (many seeded journeys share it).
+    quiet_period(sandbox, overlap)
+    change_journeys(sandbox, 10)
+    measure_sync(env, sandbox, full=False)
+    rounds = []
+    for round_number in range(args.repeat):
+        quiet_period(sandbox, overlap)
+        changed = change_journeys(sandbox, args.changes)
+        incremental = measure_sync(env, sandbox, full=False)
+        full = measure_sync(env, sandbox, full=True)
+        log(f"  round {round_number + 1}: incremental {incremental['wall_seconds']} s "
+            f"({incremental['mint_calls_counted']} calls, {incremental['upserted']} rows) vs full "
+            f"{full['wall_seconds']} s "
+            f"({full['mint_calls_counted']} calls)")
+        rounds.append({"changed": changed, "incremental": incremental, "full_resync": full})
+    return {
+        "rounds": rounds, "overlap_seconds": overlap - 1,
+        "incremental_seconds_median": statistics.median(r["incremental"]["wall_seconds"] for r in rounds),
+        "incremental_calls_median": statistics.median(r["incremental"]["mint_calls_counted"] for r in rounds),
+        "full_seconds_median": statistics.median(r["full_resync"]["wall_seconds"] for r in rounds),
+        "full_calls_median": statistics.median(r["full_resync"]["mint_calls_counted"] for r in rounds),
+    }
+
+
+def launch_workflow(sandbox: Sandbox) -> str:
+    """A workflow taking two inputs whose journeys wait for the end user's form (cheap for the engine)."""
+    body = {
+        "name": f"Bench launch {uuid.uuid4().hex[:6]}",
+        "steps": [{"id": "details", "type": "form",
+                   "properties": {"fields": [{"name": "phone", "label": "Phone", "type": "text"}]}},
+                  {"id": "done", "type": "finish"}],
+        "connections": [{"sourceStepId": "details", "targetStepId": "done"}],
+        "inputParameters": [{"name": "email"}, {"name": "fullName"}],
+        "tags": ["bench"],
+    }
+    response = sandbox.api("POST", "workflows", json=body)
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        file.write("email,fullName\n")
+        for index in range(rows):
+            file.write(f"person{index}@example.com,Person {index}\n")
+
+
+def start_workers(processes: Processes, env: dict[str, str], count: int, tag: str) -> list[subprocess.Popen]:
+    workers = []
+    for index in range(count):
+        name = f"worker-{tag}-{index}"
+        workers.append(processes.start(name, [
+            PYTHON, "-m", "celery", "-A", "mintportal", "worker", "-P", "solo", "-n", f"{name}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"], env))
+    for index in range(count):
+        log_path = processes.workdir / f"worker-{tag}-{index}.log"
+        wait_until(lambda: log_path.exists() and b" ready." in log_path.read_bytes(), timeout=120,
+                   what=f"worker {tag}-{index} to be ready")
+    return workers
+
+
+def bulk_counts(bulk_id: str) -> dict[str, int]:
+    from django.db.models import Count
+
+    from launches.models import Launch
+
+    rows = Launch.objects.filter(bulk_id=bulk_id).values_list("status").annotate(n=Count("id"))
+    return {status: n for status, n in rows}
+
+
+def run_bulk(args: argparse.Namespace, processes: Processes, env: dict[str, str], sandbox: Sandbox, *,
+             rows: int, tag: str, kill_after: float | None = None) -> dict[str, Any]:
+    from launches.models import BulkLaunch, Launch
+    from launches.services import bulk_launch_confirm
+
+    workflow_id = launch_workflow(sandbox)
+    from journeys.services.sync import workflow_sync
+
+    workflow_sync(workflow_id=workflow_id)
+    csv_path = processes.workdir / f"bulk-{tag}.csv"
+    write_csv(csv_path, rows)
+    upload = run_json([PYTHON, "-m", "bench.probes", "upload", str(csv_path), workflow_id], env)
+    workers = start_workers(processes, env, args.workers, tag)
+    before = sandbox.counters()
+    from django.contrib.auth.models import User
+
+    began = time.perf_counter()
+    bulk_launch_confirm(bulk_id=upload["bulk_id"], actor=User.objects.get(username="bench"))
+    killed = False
+    recovered_by_sweeper = 0
+
+    def finished() -> bool:
+        return BulkLaunch.objects.get(pk=upload["bulk_id"]).status == "finished"
+
+    if kill_after is not None:
+        wait_until(lambda: bulk_counts(upload["bulk_id"]).get("started", 0) >= rows * kill_after, timeout=600,
+                   what="the first part of the bulk launch")
+        processes.stop(workers[0], kill=True)
+        killed = True
+        log(f"  killed worker {workers[0].pid} with SIGKILL at {bulk_counts(upload['bulk_id'])}")
+        workers += start_workers(processes, env, 1, f"{tag}-replacement")
+        recovered_by_sweeper = _sweep_when_stuck(upload["bulk_id"], finished)
+    wait_until(finished, timeout=1800, what="the bulk launch to finish", interval=0.25)
+    elapsed = time.perf_counter() - began
+    counts = bulk_counts(upload["bulk_id"])
+    calls = counter_delta(before, sandbox.counters())
+    for worker in workers:
+        processes.stop(worker)
+    in_mint = sandbox.api("GET", "journeys", params={"workflowId": workflow_id, "limit": 1}).json()["totalCount"]
+    started = counts.get("started", 0)
+    review = counts.get("needs_review", 0)
+    distinct = len(set(Launch.objects.filter(bulk_id=upload["bulk_id"], status="started")
+                       .values_list("journey_id", flat=True)))
+    return {
+        "rows": rows, "upload": upload, "seconds": round(elapsed, 2),
+        "journeys_per_second": round(started / elapsed, 1), "statuses": counts,
+        "start_calls": calls.get("startJourney", 0), "journeys_in_mint": in_mint,
+        # A journey in Mint beyond those recorded (and those flagged for review, which may or may not have
+        # started) would be a duplicate, as would two rows recording the same journey.
+        "duplicates": max(0, in_mint - started - review) + (started - distinct),
+        "lost": counts.get("pending", 0) + counts.get("starting", 0),
+        "worker_killed": killed, "sweeper_requeues": recovered_by_sweeper,
+    }
+
+
+def _sweep_when_stuck(bulk_id: str, finished: Callable[[], bool]) -> int:
+    """Runs the periodic requeue (normally beat, every minute) once progress stops after the kill.
+
+    The killed worker's unacknowledged chunk stays invisible in Redis until the broker's visibility timeout;
+    the requeue service picks its rows up. Its waiting periods are shortened here only because the benchmark
+    knows the worker is dead; in production they protect slow but living workers.
+    """
+    from datetime import timedelta
+
+    from launches import services
+
+    last, still_since = None, time.monotonic()
+    while not finished():
+        counts = bulk_counts(bulk_id)
+        if counts != last:
+            last, still_since = counts, time.monotonic()
+        elif time.monotonic() - still_since > 5:
+            services.REQUEUE_AFTER = timedelta(0)
+            services.CLAIM_LEASE = timedelta(0)
+            acted = services.launch_requeue_stale()
+            log(f"  no progress for 5 s at {counts}: the requeue acted on {acted}")
+            return acted
+        time.sleep(0.5)
+    return 0
+
+
+def measure_naive_launch(sandbox: Sandbox, rows: int) -> dict[str, Any]:
+    """Starting journeys one by one from one process, as a request-bound loop would."""
+    from mintportal.mint import get_client
+
+    workflow_id = launch_workflow(sandbox)
+    client = get_client()
+    began = time.perf_counter()
+    for index in range(rows):
+        client.start_journey(workflow_id, input={"email": f"n{index}@example.com", "fullName": f"N {index}"},
+                             journey_url_ttl=3600)
+    elapsed = time.perf_counter() - began
+    return {"rows": rows, "seconds": round(elapsed, 2), "journeys_per_second": round(rows / elapsed, 1)}
+
+
+# --- the run --------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": memory, "python": platform.python_version(),
+            "system": platform.platform()}
+
+
+def seed_sandbox(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
+    target = workdir / "sandbox.sqlite3"
+    if args.sandbox_db:
+        log(f"copying the seeded sandbox database {args.sandbox_db}")
+        shutil.copy(args.sandbox_db, target)
+        subprocess.run([PYTHON, "-m", "sandbox", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+        return {"seeded": "reused", "source": str(args.sandbox_db)}
+    log(f"seeding the sandbox with {args.journeys:,} journeys (python -m sandbox seed)")
+    began = time.perf_counter()
+    completed = subprocess.run(
+        [PYTHON, "-m", "sandbox", "seed", "--journeys", str(args.journeys), "--workflows", "20", "--runs", "3"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )
+    (workdir / "seed.log").write_text(completed.stdout + completed.stderr)
+    return {"seeded": args.journeys, "seconds": round(time.perf_counter() - began, 1)}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    sync, listing, inc = results["full_sync"], results["listing"], results["incremental"]
+    bulk, naive_launch, kill = results["bulk"], results["naive_launch"], results.get("bulk_with_kill")
+    ours, naive = listing["mirror"], listing["naive_straight_from_mint"]
+    paced, naive_paced = listing["mirror_paced"], listing["naive_paced"]
+    lines = [
+        f"Run {results['started_at']} on {results['machine']['cpus']} CPUs ({results['machine']['cpu']}), "
+        f"{results['machine']['memory']}, Python {results['machine']['python']}; "
+        f"{results['journeys_in_mirror']:,} journeys.",
+        "",
+        "| measure | portal | naive alternative (same run) | ratio |",
+        "|---|---|---|---|",
+        f"| journeys list, {results['args']['clients']} clients back to back: p50 / p95 / p99 | {ours['p50_ms']} / "
+        f"{ours['p95_ms']} / {ours['p99_ms']} ms | {naive['p50_ms']} / {naive['p95_ms']} / {naive['p99_ms']} ms "
+        f"(Mint's listing per view) | p95 {ratio(naive['p95_ms'], ours['p95_ms'])} |",
+        f"| journeys list: requests/s (saturation) | {ours['per_second']} | {naive['per_second']} | "
+        f"{ratio(ours['per_second'], naive['per_second'])} |",
+        f"| journeys list, {results['args']['clients']} clients at one request per {results['args']['pace']} s: "
+        f"p50 / p95 / p99 | {paced['p50_ms']} / {paced['p95_ms']} / {paced['p99_ms']} ms | "
+        f"{naive_paced['p50_ms']} / {naive_paced['p95_ms']} / {naive_paced['p99_ms']} ms | "
+        f"p95 {ratio(naive_paced['p95_ms'], paced['p95_ms'])} |",
+        f"| Mint calls per list view | {listing['mint_calls_per_view']} ({listing['mint_calls']} in "
+        f"{listing['views']} views) | 1 | — |",
+        f"| first full sync of {results['journeys_in_mirror']:,} journeys | {sync['wall_seconds']} s, "
+        f"{sync['mint_calls_counted']} Mint calls, peak RSS {sync['peak_rss_mb']} MB | — | — |",
+        f"| sync after {results['args']['changes']:,} changed (median of {results['args']['repeat']}) | "
+        f"{inc['incremental_seconds_median']} s, {inc['incremental_calls_median']} Mint calls | "
+        f"{inc['full_seconds_median']} s, {inc['full_calls_median']} Mint calls (full re-sync) | "
+        f"{ratio(inc['full_seconds_median'], inc['incremental_seconds_median'])} time, "
+        f"{ratio(inc['full_calls_median'], inc['incremental_calls_median'])} calls |",
+        f"| bulk launch of {bulk['rows']:,} rows, {results['args']['workers']} workers | "
+        f"{bulk['journeys_per_second']} journeys/s ({bulk['seconds']} s), {bulk['duplicates']} duplicates, "
+        f"{bulk['lost']} lost | {naive_launch['journeys_per_second']} journeys/s (one by one, "
+        f"{naive_launch['rows']} rows) | {ratio(bulk['journeys_per_second'], naive_launch['journeys_per_second'])} |",
+        f"| CSV upload of {bulk['rows']:,} rows (streamed) | {bulk['upload']['seconds']} s, peak RSS "
+        f"{bulk['upload']['peak_rss_mb']} MB (from {bulk['upload']['rss_before_mb']} MB) | — | — |",
+    ]
+    if kill:
+        lines.append(
+            f"| bulk launch of {kill['rows']:,} rows, one worker SIGKILLed mid-way | {kill['duplicates']} duplicates, "
+            f"{kill['lost']} lost, {kill['statuses'].get('needs_review', 0)} needs review, "
+            f"{kill['journeys_in_mint']} journeys in Mint for {kill['statuses'].get('started', 0)} started | — | — |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--journeys", type=int, default=100_000)
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per listing measurement")
+    parser.add_argument("--pace", type=float, default=1.0,
+                        help="seconds between one paced client's requests (the paced load measurement)")
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--kill-rows", type=int, default=2_000, help="rows of the kill scenario (0 skips it)")
+    parser.add_argument("--naive-rows", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk-size", type=int, default=50)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=4)
+    parser.add_argument("--sandbox-db", type=Path, help="reuse a seeded sandbox SQLite file instead of seeding")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mintportal_bench"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    args = parser.parse_args(argv)
+
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    workdir = ROOT / "bench" / "results" / started_at.replace(":", "")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "portal").mkdir(exist_ok=True)
+    processes = Processes(workdir)
+    results: dict[str, Any] = {"started_at": started_at, "machine": machine(),
+                               "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    try:
+        port = free_port()
+        sandbox_url = f"http://127.0.0.1:{port}"
+        s_env = sandbox_env(workdir, port)
+        results["seed"] = seed_sandbox(args, workdir, s_env)
+        processes.start("sandbox", [PYTHON, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                        s_env)
+        wait_until(lambda: _answers(f"{sandbox_url}/_sandbox/health"), timeout=120, what="the sandbox")
+        sandbox = Sandbox(sandbox_url)
+        sandbox.control("POST", "clients", json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET,
+                                                 "roles": ["Flow Viewer", "Flow Editor"]})
+
+        log("preparing PostgreSQL and Redis")
+        prepare_database(args.database_url)
+        prepare_redis(args.redis_url)
+        env = portal_env(args, workdir, sandbox_url)
+        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
+        django_setup(env)
+
+        log("first full sync")
+        results["full_sync"] = measure_sync(env, sandbox, full=True)
+        log(f"  {results['full_sync']}")
+        from django.db import connection
+
+        from journeys.models import Journey
+
+        # A fresh table of 100,000 rows has no statistics yet; autovacuum would gather them within minutes.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE journeys_journey")
+
+        results["journeys_in_mirror"] = Journey.objects.count()
+
+        log(f"journeys list under {args.clients} clients for {args.duration} s (then the naive alternative)")
+        results["listing"] = measure_listing(args, processes, env, sandbox)
+        log(f"  {results['listing']}")
+
+        log(f"incremental sync after {args.changes} changes vs full re-sync, {args.repeat} rounds")
+        results["incremental"] = measure_incremental(args, env, sandbox)
+
+        log(f"bulk launch of {args.rows} rows with {args.workers} workers")
+        results["bulk"] = run_bulk(args, processes, env, sandbox, rows=args.rows, tag="main")
+        log(f"  {results['bulk']}")
+        log(f"naive launch of {args.naive_rows} journeys one by one")
+        results["naive_launch"] = measure_naive_launch(sandbox, args.naive_rows)
+        log(f"  {results['naive_launch']}")
+        if args.kill_rows:
+            log(f"bulk launch of {args.kill_rows} rows, killing one worker mid-way")
+            results["bulk_with_kill"] = run_bulk(args, processes, env, sandbox, rows=args.kill_rows, tag="kill",
+                                                 kill_after=0.3)
+            log(f"  {results['bulk_with_kill']}")
+    finally:
+        processes.stop_all()
+        (workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    table = markdown(results)
+    (workdir / "results.md").write_text(table + "\n")
+    print("\n" + table)
+    log(f"results in {workdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
