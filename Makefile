@@ -45,5 +45,10 @@ browser:
 test: setup browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The scale benchmark (issue 6): needs PostgreSQL and Redis; takes several minutes. See bench/README.md.
+.PHONY: bench
+bench: setup
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(RUN_DIR)
