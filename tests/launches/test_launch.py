@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from journeys.models import Journey
 from launches import tasks
 from launches.models import Launch, LaunchStatus
-from launches.services import launch_create
+from launches.services import launch_create, launch_requeue_stale, launch_start
 from tests.celery_worker import wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def final_launch(launch_id) -> Launch:
@@ -22,6 +24,7 @@ def final_launch(launch_id) -> Launch:
     return wait_for(done, timeout=30, message=f"launch {launch_id} to finish")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_operator_launches_a_journey_and_sees_its_url_and_qr_code(
     client, operator, launch_workflow, celery_worker, sandbox
 ):
@@ -50,6 +53,7 @@ def test_an_operator_launches_a_journey_and_sees_its_url_and_qr_code(
     assert reverse("journeys:detail", args=[launch.journey_id]) in detail
 
 
+@pytest.mark.django_db
 def test_a_double_submitted_form_records_one_launch(client, operator, launch_workflow, settings):
     client.force_login(operator)
     form = {"key": "same-key-twice", "p0": "a@example.com", "p1": "A", "journey_url_ttl": "60"}
@@ -61,6 +65,7 @@ def test_a_double_submitted_form_records_one_launch(client, operator, launch_wor
     assert Launch.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_task_delivered_twice_starts_one_journey(operator, launch_workflow, celery_worker, sandbox):
     launch = launch_create(workflow_id=launch_workflow.id, input={"email": "b@example.com", "fullName": "B"},
                            journey_url_ttl=60, actor=operator)
@@ -73,6 +78,7 @@ def test_a_task_delivered_twice_starts_one_journey(operator, launch_workflow, ce
     assert sandbox.count("startJourney") == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_ambiguous_answer_from_mint_marks_the_launch_for_review(operator, launch_workflow, celery_worker, sandbox):
     sandbox.add_fault(path=rf"^/mint/workflows/{launch_workflow.id}/journeys$", method="POST", status=500)
 
@@ -85,6 +91,7 @@ def test_an_ambiguous_answer_from_mint_marks_the_launch_for_review(operator, lau
     assert sandbox.count("startJourney") == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_refusal_from_mint_fails_the_launch_with_the_reason(operator, launch_workflow, celery_worker, sandbox):
     sandbox.add_fault(path=rf"^/mint/workflows/{launch_workflow.id}/journeys$", method="POST", status=403)
 
@@ -96,6 +103,7 @@ def test_a_refusal_from_mint_fails_the_launch_with_the_reason(operator, launch_w
     assert launch.error
 
 
+@pytest.mark.django_db
 def test_the_status_region_stops_polling_once_the_launch_is_final(client, operator, launch_workflow):
     client.force_login(operator)
     launch = Launch.objects.create(
@@ -112,6 +120,7 @@ def test_the_status_region_stops_polling_once_the_launch_is_final(client, operat
     assert 'hx-trigger' not in final and "Refused" in final
 
 
+@pytest.mark.django_db
 def test_a_case_handler_may_not_launch_and_an_outsider_does_not_see_the_workflow(
     client, case_handler, outsider, launch_workflow
 ):
@@ -119,3 +128,48 @@ def test_a_case_handler_may_not_launch_and_an_outsider_does_not_see_the_workflow
     assert client.get(reverse("launches:new", args=[launch_workflow.id])).status_code == 403
     client.force_login(outsider)
     assert client.get(reverse("launches:new", args=[launch_workflow.id])).status_code == 404
+
+
+def _old_launch(operator, workflow_id: str, *, key: str, status: str, **fields) -> Launch:
+    old = timezone.now() - timedelta(minutes=10)
+    return Launch.objects.create(key=key, workflow_id=workflow_id, input={"email": "e@example.com", "fullName": "E"},
+                                 journey_url_ttl=60, created_by=operator, created_at=old, status=status, **fields)
+
+
+@pytest.mark.django_db
+def test_a_redelivered_task_whose_worker_died_mid_call_flags_the_launch_instead_of_starting_again(
+    operator, launch_workflow, sandbox
+):
+    launch = _old_launch(operator, launch_workflow.id, key="dead-worker", status=LaunchStatus.STARTING,
+                         claimed_at=timezone.now() - timedelta(minutes=10), attempts=1)
+
+    result = launch_start(launch_id=launch.id)
+
+    assert result.status == LaunchStatus.NEEDS_REVIEW
+    assert "before recording Mint's answer" in result.error
+    assert sandbox.count("startJourney") == 0
+
+
+@pytest.mark.django_db
+def test_a_task_arriving_while_another_worker_is_starting_the_launch_does_nothing(operator, launch_workflow, sandbox):
+    launch = _old_launch(operator, launch_workflow.id, key="busy", status=LaunchStatus.STARTING,
+                         claimed_at=timezone.now(), attempts=1)
+
+    assert launch_start(launch_id=launch.id).status == LaunchStatus.STARTING
+    assert sandbox.count("startJourney") == 0
+
+
+@pytest.mark.django_db
+def test_the_periodic_requeue_recovers_lost_tasks_and_abandoned_claims(operator, launch_workflow, sandbox):
+    abandoned = _old_launch(operator, launch_workflow.id, key="abandoned", status=LaunchStatus.STARTING,
+                            claimed_at=timezone.now() - timedelta(minutes=10), attempts=1)
+    lost = _old_launch(operator, launch_workflow.id, key="lost", status=LaunchStatus.PENDING)
+    recent = Launch.objects.create(key="recent", workflow_id=launch_workflow.id, input={}, journey_url_ttl=60,
+                                   created_by=operator, created_at=timezone.now())
+
+    acted = launch_requeue_stale()
+
+    assert acted == 2
+    assert Launch.objects.get(pk=abandoned.pk).status == LaunchStatus.NEEDS_REVIEW
+    assert Launch.objects.get(pk=lost.pk).status == LaunchStatus.PENDING
+    assert Launch.objects.get(pk=recent.pk).status == LaunchStatus.PENDING
