@@ -259,32 +259,24 @@ class WorkflowSyncResult:
     seconds: float = 0.0
 
 
-def _workflow_upsert(workflow: mint.Workflow, seen_at: datetime) -> None:
-    from workflows.models import Workflow
-
-    Workflow.objects.update_or_create(
-        pk=workflow.id,
-        defaults={
-            "name": workflow.name or "", "description": workflow.description or "", "tags": list(workflow.tags),
-            "version": workflow.version, "seen_at": seen_at,
-        },
-    )
-
-
 def workflow_sync(*, workflow_id: str | None = None) -> WorkflowSyncResult:
     """Mirrors workflows (name, description, tags, latest version) into ``workflows.models.Workflow``.
 
     Mint's listing carries no tags, so each workflow's definition is fetched as well; there are few
     workflows, and tag scopes need the tags. With ``workflow_id`` only that workflow is fetched (a webhook
-    said it changed) and no lease is taken. Workflows are never deleted here: Mint has no deletion, and a
-    scope naming an id that disappeared simply matches nothing. Cache entries are not touched; callers that
-    react to a change invalidate the keys they own.
+    said it changed) and no lease is taken, and that workflow's cached definition, versions and the workflow
+    listings are invalidated, as after a write through the portal. Workflows are never deleted here: Mint has
+    no deletion, and a scope naming an id that disappeared simply matches nothing.
     """
+    # The workflows app owns the mirror row's mapping and its cache keys; a change seen in Mint is handled
+    # exactly like one made through the portal.
+    from workflows.services import _invalidate_workflow, workflow_mirror_save
+
     started = time.monotonic()
     client = get_client()
-    now = timezone.now()
     if workflow_id is not None:
-        _workflow_upsert(client.get_workflow(workflow_id), now)
+        workflow_mirror_save(workflow=client.get_workflow(workflow_id))
+        _invalidate_workflow(workflow_id)
         return WorkflowSyncResult(mint_calls=1, upserted=1, seconds=time.monotonic() - started)
     lease = SyncLease(WORKFLOWS, ttl=_lease_ttl())
     if not lease.acquire():
@@ -296,7 +288,7 @@ def workflow_sync(*, workflow_id: str | None = None) -> WorkflowSyncResult:
             page = client.list_workflows(offset=offset, limit=PAGE_SIZE)
             calls += 1
             for summary in page.data:
-                _workflow_upsert(client.get_workflow(summary.id), now)
+                workflow_mirror_save(workflow=client.get_workflow(summary.id))
                 calls += 1
                 upserted += 1
             offset += len(page.data)

@@ -171,3 +171,20 @@ def test_with_redis_stopped_the_workflow_list_still_renders(client, admin, redis
     assert workflow.name in response.content.decode()
     assert "unavailable" not in response.content.decode().lower()
     assert any("cache unavailable" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.django_db
+def test_a_workflow_changed_in_mint_shows_once_its_webhook_refresh_ran(client, admin, redis_cache, workflow, sandbox):
+    from journeys.services.sync import workflow_sync
+
+    client.force_login(admin)
+    client.get(reverse("workflows:list"))
+    renamed = f"{workflow.name}-in-mint"
+    get_client().update_workflow(workflow.id, models.WorkflowInput(
+        name=renamed, steps=[models.WorkflowStep(id="done", type="finish")], tags=["onboarding"],
+    ))
+    assert renamed not in client.get(reverse("workflows:list")).content.decode()
+
+    workflow_sync(workflow_id=workflow.id)
+
+    assert renamed in client.get(reverse("workflows:list")).content.decode()
