@@ -145,6 +145,10 @@ class SandboxProcess:
     def advance_clock(self, seconds: float) -> str:
         return self.control("POST", "clock", json={"advance": seconds}).json()["now"]
 
+    def freeze_clock(self) -> str:
+        """Stops real time for the sandbox until the next reset: only advance_clock moves it then."""
+        return self.control("POST", "clock", json={"advance": 0, "freeze": True}).json()["now"]
+
     # --- plain API calls, for arranging data in tests ---------------------------------------
 
     def token(self, client_id: str | None = None, client_secret: str | None = None) -> str:

@@ -13,6 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 _lock = threading.Lock()
 _offset = timedelta(0)
+# When set, real time stands still for the sandbox: only advance() moves it. Tests of "just inside a limit"
+# freeze the clock so that the seconds a loaded machine spends between two requests cannot tip them over.
+_frozen_at: datetime | None = None
 
 
 def now() -> datetime:
@@ -21,7 +24,7 @@ def now() -> datetime:
     Timestamps are answered with millisecond precision, so they are stored with it too: a client that asks
     for ``lastExecutedAfter=<a timestamp it was given>`` must not get that same journey back.
     """
-    value = datetime.now(UTC) + _offset
+    value = (_frozen_at or datetime.now(UTC)) + _offset
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
@@ -33,18 +36,27 @@ def advance(seconds: float) -> datetime:
     return now()
 
 
+def freeze() -> datetime:
+    """Stops real time for the sandbox at the current instant; advance() still moves it. Returns the time."""
+    global _frozen_at
+    with _lock:
+        _frozen_at = datetime.now(UTC)
+    return now()
+
+
 def travel_to(moment: datetime) -> None:
     """Sets the sandbox clock to ``moment``, past or future (the demo loader dates its journeys with it)."""
     global _offset
     with _lock:
-        _offset = moment - datetime.now(UTC)
+        _offset = moment - (_frozen_at or datetime.now(UTC))
 
 
 def reset() -> None:
-    """Returns the sandbox clock to real time."""
-    global _offset
+    """Returns the sandbox clock to real, running time."""
+    global _offset, _frozen_at
     with _lock:
         _offset = timedelta(0)
+        _frozen_at = None
 
 
 def isoformat(value: datetime | None) -> str | None:

@@ -143,12 +143,20 @@ def tokens_revoke(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 @_answer_problems
 def clock_advance(request: HttpRequest) -> HttpResponse:
-    """``{advance: seconds}`` → ``{now}``: moves the sandbox clock forward and runs what fell due."""
+    """``{advance: seconds, freeze?: true}`` → ``{now}``: moves the sandbox clock forward and runs what fell due.
+
+    ``freeze`` first stops real time for the sandbox (until reset), so only advances move its clock.
+    """
     body = parse_json_object(request)
-    advance = body.get("advance")
+    freeze = body.get("freeze", False)
+    if not isinstance(freeze, bool):
+        raise validation_error([InvalidParam("freeze", "Must be true or false.")])
+    advance = body.get("advance", 0)
     if isinstance(advance, bool) or not isinstance(advance, (int, float)) or not math.isfinite(advance) \
             or not 0 <= advance <= 10 * 365 * 24 * 3600:
         raise validation_error([InvalidParam("advance", "Must be a number of seconds between 0 and 315360000.")])
+    if freeze:
+        clock.freeze()
     now = clock.advance(float(advance))
     services.run_due()
     return _json({"now": clock.isoformat(now)})

@@ -76,6 +76,7 @@ def test_it_answers_401_problems_without_a_valid_token(sandbox: SandboxProcess, 
 
 
 def test_a_token_expires_by_the_sandbox_clock(sandbox: SandboxProcess) -> None:
+    sandbox.freeze_clock()
     sandbox.set_config(tokenTtl=60)
     token = sandbox.token()
     assert sandbox.api("GET", "journeys", token=token).status_code == 200

@@ -164,3 +164,22 @@ def test_the_control_api_is_404_when_control_is_off(sandbox_without_control: San
     response = requests.request(method, f"{sandbox_without_control.root_url}/_sandbox/{path}", json={}, timeout=10)
     assert response.status_code == 404
     assert requests.get(f"{sandbox_without_control.root_url}/_sandbox/health", timeout=10).json() == {"status": "ok"}
+
+
+def test_a_frozen_clock_moves_only_when_advanced_until_reset(sandbox: SandboxProcess) -> None:
+    frozen = sandbox.freeze_clock()
+    requests.get(f"{sandbox.root_url}/_sandbox/health", timeout=10)
+    assert sandbox.advance_clock(0) == frozen
+    assert sandbox.advance_clock(1.5) > frozen
+    sandbox.reset()
+    first = sandbox.advance_clock(0)
+    # Running again after the reset: a later reading differs without any advance (polled, bounded).
+    deadline = time.monotonic() + 5
+    while sandbox.advance_clock(0) == first:
+        assert time.monotonic() < deadline, "the clock stayed frozen after reset"
+
+
+def test_freeze_must_be_true_or_false(sandbox: SandboxProcess) -> None:
+    response = requests.post(f"{sandbox.root_url}/_sandbox/clock", json={"freeze": "yes"}, timeout=10)
+    assert response.status_code == 400
+    assert [p["name"] for p in response.json()["invalidParams"]] == ["freeze"]

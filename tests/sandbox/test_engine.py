@@ -115,6 +115,7 @@ def test_trigger_alert_adds_an_alert_shown_in_the_listing_too(api: Api) -> None:
 
 
 def test_a_waiting_step_resumes_by_the_clock(api: Api, sandbox: SandboxProcess) -> None:
+    sandbox.freeze_clock()
     journey = api.run(chain(step("pause", "waiting", delay=3600), step("end", "set-name", template="woke")))
     assert journey["status"] == "active"
     assert journey["activeSteps"] == [{"stepId": "pause", "stepType": "waiting"}]
@@ -304,6 +305,7 @@ def test_the_log_records_each_step_with_its_events(api: Api) -> None:
 
 
 def test_journeys_left_waiting_past_the_inactivity_limit_are_cancelled(api: Api, sandbox: SandboxProcess) -> None:
+    sandbox.freeze_clock()
     sandbox.set_config(inactivityLimit=600)
     journey = api.run(chain(step("hold", "suspend")))
     sandbox.advance_clock(599)

@@ -101,6 +101,7 @@ def test_eid_login_offers_test_identities(api: Api, action: str, outcome: str, n
 
 
 def test_an_expired_link_answers_410(api: Api, sandbox: SandboxProcess) -> None:
+    sandbox.freeze_clock()
     workflow = api.create_workflow(FORM)
     started = api.start(workflow["id"], journeyUrlTtl=120)
     sandbox.advance_clock(119)
