@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mintportal.settings")
 
@@ -26,9 +27,19 @@ def _create_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
     if not str(sender.conf.broker_url or "").startswith("filesystem://"):
         return
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+@worker_ready.connect
+def _sync_on_worker_start(sender: object, **kwargs: object) -> None:
+    """Catches the mirrors up when a worker starts, where settings ask for it (the embedded demo does)."""
+    from django.conf import settings
+
+    if settings.MINT_SYNC_ON_WORKER_START:
+        app.send_task("journeys.tasks.workflows_sync")
+        app.send_task("journeys.tasks.journeys_sync_incremental")
+
 
 # Retry waits grow 2, 4, 8 ... seconds up to this cap, with jitter so that a burst does not retry in step.
 MAX_RETRY_COUNTDOWN = 300.0

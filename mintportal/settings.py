@@ -172,6 +172,8 @@ else:
         "data_folder_in": str(_celery_queue),
         "data_folder_out": str(_celery_queue),
         "processed_folder": str(RUN_DIR / "celery" / "processed"),
+        # Exchange tables; kombu's default is a "control" folder in the working directory.
+        "control_folder": str(RUN_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True
@@ -194,6 +196,9 @@ MINT_WORKFLOW_SYNC_INTERVAL = env.int("MINT_WORKFLOW_SYNC_INTERVAL", 900, min=0,
 MINT_SYNC_OVERLAP_SECONDS = env.int("MINT_SYNC_OVERLAP_SECONDS", 120, min=0, max=86400)
 # A sync's lease lasts this long without progress before another run may take over (a crashed worker).
 MINT_SYNC_LEASE_SECONDS = env.int("MINT_SYNC_LEASE_SECONDS", 300, min=10, max=86400)
+# Queue a workflow and journey sync as soon as a worker starts, instead of waiting for beat's first interval
+# (the embedded default turns it on so that the demo's mirror is filled at once).
+MINT_SYNC_ON_WORKER_START = env.bool("MINT_SYNC_ON_WORKER_START", False)
 # Shared secret of Signicat Events deliveries to /webhooks/mint; unset refuses every delivery.
 MINT_WEBHOOK_SECRET = env.optional_str("MINT_WEBHOOK_SECRET")
 # Launches per bulk-launch task: small enough that a redelivered chunk redoes little work.
