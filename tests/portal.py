@@ -6,8 +6,11 @@ Import them into a folder's conftest.py; persona fixtures live in tests/personas
 from __future__ import annotations
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
 from tests.sandbox.helpers import Api
@@ -16,8 +19,19 @@ from tests.sandbox.helpers import Api
 @pytest.fixture(autouse=True)
 def empty_cache() -> None:
     """Each test starts with an empty cache: the file cache outlives a test, and a call counted on the
-    sandbox must be the test's own."""
-    cache.clear()
+    sandbox must be the test's own.
+
+    On Redis only the cache's own keys are deleted: ``cache.clear()`` would FLUSHDB, and when the Celery broker
+    shares that database it would also drop the queue bindings of a running test worker, so that later tasks
+    were routed nowhere.
+    """
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+        for key in client.scan_iter(match=f"{backend.key_prefix}:*", count=1000):
+            client.delete(key)
+    else:
+        backend.clear()
 
 
 @pytest.fixture
