@@ -28,7 +28,7 @@ def _failed(exc: errors.MintError) -> str:
     return AuditEvent.Outcome.UNKNOWN if isinstance(exc, errors.MintOutcomeUnknownError) else AuditEvent.Outcome.FAILED
 
 
-def _invalidate_workflow(workflow_id: str) -> None:
+def workflow_cache_invalidate(*, workflow_id: str) -> None:
     """Forgets the cached latest definition and versions of one workflow, and every workflow listing."""
     cache_delete(
         workflow_definition_key(workflow_id=workflow_id, version=None),
@@ -71,7 +71,7 @@ def workflow_create(*, actor: AbstractBaseUser, data: models.WorkflowInput) -> m
                      trace_id=exc.trace_id)
         raise
     workflow_mirror_save(workflow=workflow)
-    _invalidate_workflow(workflow.id)
+    workflow_cache_invalidate(workflow_id=workflow.id)
     audit_record(actor=actor, action="workflow.create", workflow_id=workflow.id,
                  summary=f"Created workflow “{workflow.name}” (version {workflow.version})",
                  detail=_audit_detail(data))
@@ -88,7 +88,7 @@ def workflow_update(*, actor: AbstractBaseUser, workflow_id: str, data: models.W
                      trace_id=exc.trace_id)
         raise
     workflow_mirror_save(workflow=workflow)
-    _invalidate_workflow(workflow_id)
+    workflow_cache_invalidate(workflow_id=workflow_id)
     audit_record(actor=actor, action="workflow.update", workflow_id=workflow_id,
                  summary=f"Saved workflow “{workflow.name}” as version {workflow.version}",
                  detail=_audit_detail(data))
@@ -104,7 +104,7 @@ def workflow_publish(*, actor: AbstractBaseUser, workflow_id: str, version: int)
                      summary=f"Publish version {version} refused by Mint", detail={"version": version},
                      trace_id=exc.trace_id)
         raise
-    _invalidate_workflow(workflow_id)
+    workflow_cache_invalidate(workflow_id=workflow_id)
     cache_delete(workflow_definition_key(workflow_id=workflow_id, version=version))
     audit_record(actor=actor, action="workflow.publish", workflow_id=workflow_id,
                  summary=f"Published version {version}", detail={"version": version})

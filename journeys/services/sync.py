@@ -270,13 +270,13 @@ def workflow_sync(*, workflow_id: str | None = None) -> WorkflowSyncResult:
     """
     # The workflows app owns the mirror row's mapping and its cache keys; a change seen in Mint is handled
     # exactly like one made through the portal.
-    from workflows.services import _invalidate_workflow, workflow_mirror_save
+    from workflows.services import workflow_cache_invalidate, workflow_mirror_save
 
     started = time.monotonic()
     client = get_client()
     if workflow_id is not None:
         workflow_mirror_save(workflow=client.get_workflow(workflow_id))
-        _invalidate_workflow(workflow_id)
+        workflow_cache_invalidate(workflow_id=workflow_id)
         return WorkflowSyncResult(mint_calls=1, upserted=1, seconds=time.monotonic() - started)
     lease = SyncLease(WORKFLOWS, ttl=_lease_ttl())
     if not lease.acquire():

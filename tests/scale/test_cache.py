@@ -135,8 +135,8 @@ def test_a_second_view_of_the_workflow_list_makes_no_call_to_mint(client, admin,
     client.force_login(admin)
     sandbox.reset_counters()
 
-    first = client.get(reverse("workflows:list"), {"search": workflow.name})
-    second = client.get(reverse("workflows:list"), {"search": workflow.name})
+    first = client.get(reverse("workflows:list"), {"q": workflow.name})
+    second = client.get(reverse("workflows:list"), {"q": workflow.name})
 
     assert first.status_code == second.status_code == 200
     assert sandbox.count("listWorkflows") == 1
@@ -148,14 +148,14 @@ def test_a_workflow_saved_through_the_portal_shows_at_once(client, admin, redis_
     from workflows.services import workflow_update
 
     client.force_login(admin)
-    client.get(reverse("workflows:list"), {"search": workflow.name})
+    client.get(reverse("workflows:list"), {"q": workflow.name})
     renamed = f"{workflow.name}-renamed"
 
     workflow_update(actor=admin, workflow_id=workflow.id, data=models.WorkflowInput(
         name=renamed, steps=[models.WorkflowStep(id="done", type="finish")], tags=["onboarding"],
     ))
     sandbox.reset_counters()
-    page = client.get(reverse("workflows:list"), {"search": workflow.name}).content.decode()
+    page = client.get(reverse("workflows:list"), {"q": workflow.name}).content.decode()
 
     assert renamed in page
     assert sandbox.count("listWorkflows") == 1
@@ -165,7 +165,7 @@ def test_a_workflow_saved_through_the_portal_shows_at_once(client, admin, redis_
 def test_with_redis_stopped_the_workflow_list_still_renders(client, admin, redis_down, workflow, sandbox, caplog):
     client.force_login(admin)
 
-    response = client.get(reverse("workflows:list"), {"search": workflow.name})
+    response = client.get(reverse("workflows:list"), {"q": workflow.name})
 
     assert response.status_code == 200
     assert workflow.name in response.content.decode()
@@ -178,13 +178,13 @@ def test_a_workflow_changed_in_mint_shows_once_its_webhook_refresh_ran(client, a
     from journeys.services.sync import workflow_sync
 
     client.force_login(admin)
-    client.get(reverse("workflows:list"), {"search": workflow.name})
+    client.get(reverse("workflows:list"), {"q": workflow.name})
     renamed = f"{workflow.name}-in-mint"
     get_client().update_workflow(workflow.id, models.WorkflowInput(
         name=renamed, steps=[models.WorkflowStep(id="done", type="finish")], tags=["onboarding"],
     ))
-    assert renamed not in client.get(reverse("workflows:list"), {"search": workflow.name}).content.decode()
+    assert renamed not in client.get(reverse("workflows:list"), {"q": workflow.name}).content.decode()
 
     workflow_sync(workflow_id=workflow.id)
 
-    assert renamed in client.get(reverse("workflows:list"), {"search": workflow.name}).content.decode()
+    assert renamed in client.get(reverse("workflows:list"), {"q": workflow.name}).content.decode()
