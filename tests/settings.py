@@ -6,6 +6,7 @@ that the ``sandbox`` fixture starts (see tests/conftest.py).
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("MINT_CLIENT_ID", "portal-tests")
 os.environ.setdefault("MINT_CLIENT_SECRET", "portal-tests-secret")
@@ -24,3 +25,6 @@ CSRF_COOKIE_SECURE = False
 # that production's embedded default has, so tests with concurrent threads behave as the portal does.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / "tests.sqlite3")}  # noqa: F405
+
+# WhiteNoise warns on every request when STATIC_ROOT is missing; the suite never runs collectstatic.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
