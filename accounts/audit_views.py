@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,12 +16,11 @@ from accounts.forms import AuditFilterForm
 from accounts.models import Action, AuditEvent
 from accounts.policy import ensure_global
 from accounts.selectors import AuditFilters, audit_action_names, audit_event_list, audit_event_rows
+from mintportal.csv_export import csv_lines
 from mintportal.responses import HtmxHttpRequest, render_region
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ["at_utc", "actor", "action", "outcome", "workflow_id", "journey_id", "summary", "trace_id", "detail"]
-# A spreadsheet runs a cell that starts with one of these as a formula; such cells get a leading quote.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filters(form: AuditFilterForm) -> AuditFilters | None:
@@ -52,24 +49,13 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     return render_region(request, "accounts/audit_list.html", context, region="audit-table")
 
 
-def _cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
 def _csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
-    class _Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
-    for event in events:
-        row: list[Any] = [
-            event.at.astimezone(UTC).isoformat(), event.actor_username, event.action, event.outcome,
-            event.workflow_id, event.journey_id, event.summary, event.trace_id,
-            json.dumps(event.detail, sort_keys=True, separators=(",", ":")),
-        ]
-        yield writer.writerow([_cell(str(value)) for value in row])
+    return csv_lines(CSV_COLUMNS, (
+        [event.at.astimezone(UTC).isoformat(), event.actor_username, event.action, event.outcome,
+         event.workflow_id, event.journey_id, event.summary, event.trace_id,
+         json.dumps(event.detail, sort_keys=True, separators=(",", ":"))]
+        for event in events
+    ))
 
 
 @login_required

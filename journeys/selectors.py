@@ -7,7 +7,6 @@ because step data, files and the execution log live only there.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from accounts.models import Action, AuditEvent
 from accounts.policy import workflow_access
 from journeys.models import Journey, JourneyStatus
 from mintportal.cache import cache_key, cached_json
+from mintportal.csv_export import csv_lines
 from mintportal.mint import errors, get_client, models
 from workflows.graph import Graph, workflow_graph
 from workflows.selectors import scope_digest, step_type_list, workflow_get
@@ -129,31 +129,13 @@ def journey_workflow_visible(*, user: AbstractBaseUser | AnonymousUser, workflow
     return _visible(user).filter(workflow_id=workflow_id).exists()
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    # A cell starting with a formula character would run as a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def journey_csv_lines(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilters) -> Iterator[str]:
     """The filtered list as CSV lines (header first), streamed from the database in chunks, every row."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
     rows = journey_queryset(user=user, filters=filters).values_list(
         *[column for column in CSV_COLUMNS if column != "highest_alert"], "alert_level"
     )
-    for row in rows.iterator(chunk_size=2000):
-        *values, level = row
-        yield writer.writerow([_csv_cell(value) for value in values] + [_ALERT_NAMES.get(level, "")])
+    return csv_lines(CSV_COLUMNS, ((*values, _ALERT_NAMES.get(level, ""))
+                                   for *values, level in rows.iterator(chunk_size=2000)))
 
 
 # --- dashboard ----------------------------------------------------------------------------------

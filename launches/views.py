@@ -7,7 +7,6 @@ stops by itself when the launch (or the bulk launch) is final.
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Iterator
 
@@ -38,6 +37,7 @@ from launches.services import (
     bulk_launch_upload,
     launch_create,
 )
+from mintportal.csv_export import csv_lines
 from mintportal.responses import render_region
 
 INVALID_ROWS_PER_PAGE = 100
@@ -151,18 +151,9 @@ def bulk_discard(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
     return redirect("launches:new", workflow_id=bulk.workflow_id)
 
 
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _results_csv(rows: Iterator[ResultRow]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["row", "status", "journey_id", "journey_url", "error"])
-    for row in rows:
-        yield writer.writerow([row.row, row.status, row.journey_id, row.journey_url, row.error])
+    return csv_lines(["row", "status", "journey_id", "journey_url", "error"],
+                     ([row.row, row.status, row.journey_id, row.journey_url, row.error] for row in rows))
 
 
 @login_required
