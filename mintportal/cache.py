@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import quote
@@ -160,3 +161,28 @@ def cache_delete(*keys: str) -> None:
         cache.delete_many(list(keys))
     except Exception as exc:
         _warn("delete", exc)
+
+
+def generation(name: str) -> str:
+    """The current generation of a family of cached values (e.g. every journeys-table page).
+
+    Readers put it in their keys; ``generation_bump`` retires the whole family at once, however many keys it
+    has. A generation is a random token rather than a counter, so a token lost to eviction or a flushed cache
+    is replaced by a new one and can never bring back values cached under an older generation. With the cache
+    unreachable a fresh token is returned, so nothing stale can be read.
+    """
+    key = cache_key("generation", name)
+    fresh = uuid.uuid4().hex
+    try:
+        return str(cache.get_or_set(key, fresh, timeout=None))
+    except Exception as exc:
+        _warn("generation", exc)
+        return fresh
+
+
+def generation_bump(name: str) -> None:
+    """Retires every value cached under the current generation of ``name``. A cache outage is logged."""
+    try:
+        cache.set(cache_key("generation", name), uuid.uuid4().hex, timeout=None)
+    except Exception as exc:
+        _warn("generation bump", exc)

@@ -11,21 +11,17 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from accounts.models import Action
 from accounts.policy import WorkflowAccess, workflow_access
-from mintportal.cache import cache_key, cached_json
+from mintportal.cache import cache_key, cached_json, generation
 from mintportal.mint import get_client, models
 from workflows.models import SecretRecord, Workflow
-
-logger = logging.getLogger(__name__)
 
 LIST_TTL: Final = 60
 # Mint creates a new version on every save, so a numbered version never changes: keep it long.
@@ -34,7 +30,8 @@ LATEST_TTL: Final = 60
 STEP_TYPES_TTL: Final = 3600
 # Mint accepts at most this many ids in one listing filter.
 MAX_ID_FILTER: Final = 100
-GENERATION_KEY: Final = "workflows:generation"
+# Every workflow write moves this generation on, retiring all cached listings at once (see services).
+LISTING_GENERATION: Final = "workflows-listing"
 
 WORKFLOW_SORTS: Final = {
     "name": "Name (A–Z)",
@@ -58,17 +55,8 @@ def scope_digest(access: WorkflowAccess) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def listing_generation() -> str:
-    """The current generation of workflow listings; every workflow write moves it on (see services)."""
-    try:
-        return str(cache.get_or_set(GENERATION_KEY, 1, timeout=None))
-    except Exception:
-        logger.warning("cache unavailable while reading the workflow listing generation", exc_info=True)
-        return "0"
-
-
 def workflow_list_key(*, scope: str, search: str, sort: str, version: str, offset: int, limit: int) -> str:
-    return cache_key("workflows", "list", listing_generation(), scope, search, sort, version, str(offset), str(limit))
+    return cache_key("workflows", "list", generation(LISTING_GENERATION), scope, search, sort, version, str(offset), str(limit))
 
 
 def workflow_definition_key(*, workflow_id: str, version: int | None) -> str:

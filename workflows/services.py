@@ -6,22 +6,17 @@ Secret values pass straight from the form to the client: they are never stored, 
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditEvent
 from accounts.services import audit_record
-from mintportal.cache import cache_delete
+from mintportal.cache import cache_delete, generation_bump
 from mintportal.mint import errors, get_client, models
 from workflows.models import SecretRecord, Workflow
-from workflows.selectors import GENERATION_KEY, workflow_definition_key, workflow_versions_key
-
-logger = logging.getLogger(__name__)
+from workflows.selectors import LISTING_GENERATION, workflow_definition_key, workflow_versions_key
 
 
 def _failed(exc: errors.MintError) -> str:
@@ -34,13 +29,8 @@ def workflow_cache_invalidate(*, workflow_id: str) -> None:
         workflow_definition_key(workflow_id=workflow_id, version=None),
         workflow_versions_key(workflow_id=workflow_id),
     )
-    try:
-        # Listings are keyed by search, sort and page; moving the generation retires all of them at once.
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 2, timeout=None)
-    except Exception:
-        logger.warning("cache unavailable while retiring workflow listings", exc_info=True)
+    # Listings are keyed by search, sort and page; moving the generation retires all of them at once.
+    generation_bump(LISTING_GENERATION)
 
 
 def workflow_mirror_save(*, workflow: models.Workflow) -> None:
