@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import Action, AuditEvent
 from accounts.policy import workflow_access
 from journeys.models import Journey, JourneyStatus
-from mintportal.cache import cache_key, cached_json
+from mintportal.cache import cache_key, cached_json, generation
 from mintportal.csv_export import csv_lines
 from mintportal.mint import errors, get_client, models
 from workflows.graph import Graph, workflow_graph
@@ -41,6 +41,8 @@ SORT_FIELDS: Final = {
 }
 DEFAULT_SORT: Final = "-last"
 WORKFLOW_CHOICES_TTL: Final = 300
+# Every mirror write that changes what lists show moves this generation on (journeys.services.mirror).
+MIRROR_GENERATION: Final = "journeys-mirror"
 DASHBOARD_DAYS: Final = 30
 CSV_COLUMNS: Final = (
     "id", "name", "workflow_id", "workflow_name", "version", "status", "created_at", "last_executed_at",
@@ -106,6 +108,13 @@ def journey_list(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilt
     """One page of the filtered list; a page past the end gives the last page."""
     paginator = Paginator(journey_queryset(user=user, filters=filters), per_page)
     return paginator.get_page(page)
+
+
+def journey_table_key_parts(*, user: AbstractBaseUser | AnonymousUser) -> list[str]:
+    """What a rendered journeys table depends on besides its query: the mirror's generation and the user's
+    view scope (two users with the same scope see the same table)."""
+    access = workflow_access(user=user, action=Action.VIEW)
+    return ["journeys", "table", generation(MIRROR_GENERATION), scope_digest(access)]
 
 
 def journey_workflow_choices(*, user: AbstractBaseUser | AnonymousUser) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ journey outside the user's view scope is a 404, an action their role lacks a 403
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import segno
 from django.contrib import messages
@@ -39,8 +39,17 @@ from journeys.services.notes import journey_note_create, journey_note_update
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import clear_outage, is_outage, note_outage
 from mintportal.mint import errors, get_client
-from mintportal.responses import HtmxHttpRequest, mint_download, flash_oob, render_region, wants_region
+from mintportal.responses import (
+    HtmxHttpRequest,
+    flash_oob,
+    mint_download,
+    render_region,
+    render_region_cached,
+    wants_region,
+)
 
+# Seconds a rendered journeys list is reused while the mirror does not change.
+SCREEN_TTL: Final = 20
 # Mint's refusals that a person can act on; anything else is left to the Mint error middleware.
 _REFUSALS = (errors.MintValidationError, errors.MintConflictError, errors.MintNotFoundError)
 
@@ -62,18 +71,21 @@ def _filter_form(request: HtmxHttpRequest) -> JourneyFilterForm:
 @login_required
 @require_GET
 def journey_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = _filter_form(request)
-    filters = form.filters()
-    page = selectors.journey_list(user=request.user, filters=filters, page=form.page_number,
-                                  per_page=form.rows_per_page)
-    context = {
-        "form": form,
-        "filters": filters,
-        "page": page,
+    def screen() -> dict[str, Any]:
+        form = _filter_form(request)
+        filters = form.filters()
+        page = selectors.journey_list(user=request.user, filters=filters, page=form.page_number,
+                                      per_page=form.rows_per_page)
         # Poll only while a visible row can still change: final journeys never do.
-        "live": any(not row.is_final for row in page.object_list),
-    }
-    return render_region(request, "journeys/list.html", context, region="journey-table")
+        live = any(not row.is_final for row in page.object_list)
+        return {"form": form, "filters": filters, "page": page, "live": live}
+
+    # The screen is the same for everyone with the same scope until the mirror changes, so it is cached
+    # under the mirror's generation; the short lifetime keeps its relative times ("5 min ago") close to true.
+    return render_region_cached(
+        request, "journeys/list.html", region="journey-table", page_region="journeys-page", build_context=screen,
+        key_parts=selectors.journey_table_key_parts(user=request.user), ttl=SCREEN_TTL,
+    )
 
 
 @login_required

@@ -7,7 +7,7 @@ out of band into the layout's ``#flash`` area, so a confirmation shows whichever
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.messages import get_messages
@@ -16,8 +16,10 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django_htmx.middleware import HtmxDetails
 
+from mintportal.cache import cache_key, cached_json
 from mintportal.mint import errors
 from mintportal.mint.models import FileDownload
 
@@ -61,6 +63,44 @@ def render_region(
             response.content += oob.encode()
     else:
         response = render(request, template_name, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def render_region_cached(
+    request: HttpRequest,
+    template_name: str,
+    *,
+    region: str,
+    page_region: str,
+    build_context: Callable[[], Mapping[str, Any]],
+    key_parts: Sequence[str],
+    ttl: int,
+) -> HttpResponse:
+    """``render_region`` for a screen that is costly to build and the same for everyone who shares
+    ``key_parts``: its HTML is cached for ``ttl`` seconds, and ``build_context()`` (the form, the queries)
+    runs only on a miss.
+
+    An htmx request for ``region`` gets that partial; a whole page gets ``page_region`` (the partial holding
+    everything but the layout, ``region`` included), which the template prints as ``region_html``. The layout
+    around it (CSRF token, CSP nonce, the user's menu, flash messages) is rendered for every request, so
+    nothing personal is cached. ``key_parts`` must name everything the HTML depends on besides the request's
+    full path (which is added): typically a generation that moves on every write of the data shown, and
+    the viewer's scope.
+    """
+    partial = region if wants_region(request) else page_region
+    key = cache_key(*key_parts, partial, "htmx" if getattr(request, "htmx", None) else "plain",
+                    request.get_full_path())
+
+    def load() -> str:
+        return render_to_string(f"{template_name}#{partial}", build_context(), request=request)
+
+    html: str = cached_json(key, ttl=ttl, load=load)
+    if partial == region:
+        response = HttpResponse(html + flash_oob(request))
+    else:
+        # Our own template's output, escaped when it was rendered.
+        response = render(request, template_name, {"region_html": mark_safe(html)})
     patch_vary_headers(response, ("HX-Request",))
     return response
 

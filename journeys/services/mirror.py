@@ -17,6 +17,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from journeys.models import Journey, JourneyStatus
+from journeys.selectors import MIRROR_GENERATION
+from mintportal.cache import generation_bump
 
 if TYPE_CHECKING:
     from mintportal.mint import models as mint
@@ -34,6 +36,8 @@ _LISTING_FIELDS: Final = (
     "faulted_at", "cancelled_at", "pending_steps", "alerts", "alert_count", "alert_level", "waiting_since", "seen_at",
     "gone_at",
 )
+# The listing fields that pages show: a write that changes none of them leaves cached lists valid.
+_SHOWN_FIELDS: Final = tuple(name for name in _LISTING_FIELDS if name != "seen_at")
 
 
 def alert_level(alerts: Sequence[Any]) -> int:
@@ -108,8 +112,11 @@ def _chunks(items: Iterable[Journey], size: int) -> Iterator[list[Journey]]:
         yield chunk
 
 
-def _upsert_portable(batch: list[Journey]) -> None:
-    """Django's ``bulk_create(update_conflicts=True)``: any database (the embedded default's SQLite)."""
+def _upsert_portable(batch: list[Journey]) -> int:
+    """Django's ``bulk_create(update_conflicts=True)``: any database (the embedded default's SQLite).
+
+    It cannot tell changed rows from unchanged ones, so it counts every row as changed.
+    """
     waiting = [row for row in batch if row.pending_steps]
     settled = [row for row in batch if not row.pending_steps]
     if waiting:
@@ -120,10 +127,12 @@ def _upsert_portable(batch: list[Journey]) -> None:
         Journey.objects.bulk_create(
             settled, update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "active_steps"]
         )
+    return len(batch)
 
 
-def _upsert_postgresql(batch: list[Journey]) -> None:
-    """One ``INSERT … SELECT FROM unnest(<one array per column>) ON CONFLICT`` per batch.
+def _upsert_postgresql(batch: list[Journey]) -> int:
+    """One ``INSERT … SELECT FROM unnest(<one array per column>) ON CONFLICT`` per batch; returns how many
+    rows were new or changed in what the journeys list shows.
 
     Twenty array parameters instead of twenty per row: Django's bulk_create spends most of a large sync
     compiling and binding ten thousand parameters per batch, this statement almost none (about 4× faster).
@@ -146,12 +155,20 @@ def _upsert_postgresql(batch: list[Journey]) -> None:
         f"{active} = CASE WHEN EXCLUDED.{connection.ops.quote_name('pending_steps')} "
         f"THEN {table}.{active} ELSE EXCLUDED.{active} END"
     )
+    # The count runs in the same statement, so it sees the rows as they were before the upsert.
+    shown = [connection.ops.quote_name(Journey._meta.get_field(name).column) for name in _SHOWN_FIELDS]
+    stored = ", ".join(f"stored.{name}" for name in shown)
+    incoming = ", ".join(f"incoming.{name}" for name in shown)
     sql = (
-        f"INSERT INTO {table} ({', '.join(quoted)}) SELECT * FROM unnest({casts}) "
-        f"ON CONFLICT ({quoted[0]}) DO UPDATE SET {', '.join(updates)}"
+        f"WITH incoming AS (SELECT * FROM unnest({casts}) AS incoming ({', '.join(quoted)})), "
+        f"upsert AS (INSERT INTO {table} ({', '.join(quoted)}) SELECT * FROM incoming "
+        f"ON CONFLICT ({quoted[0]}) DO UPDATE SET {', '.join(updates)}) "
+        f"SELECT count(*) FROM incoming LEFT JOIN {table} AS stored ON stored.{quoted[0]} = incoming.{quoted[0]} "
+        f"WHERE stored.{quoted[0]} IS NULL OR ({stored}) IS DISTINCT FROM ({incoming})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, arrays)
+        return cursor.fetchone()[0]
 
 
 def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: datetime) -> int:
@@ -162,6 +179,7 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
     ``active_steps`` and ``detail_seen_at`` (known only from a journey's detail) are kept, except that
     ``active_steps`` is cleared for journeys that no longer have pending steps. Each batch is its own
     transaction, so a failure part-way keeps the batches already written (they are correct on their own).
+    A batch that changed what lists show retires the cached lists (``journey_mirror_changed``).
     """
     upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_portable
     written = 0
@@ -171,8 +189,11 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
         # and its later copy is the newer one.
         batch = list({row.id: row for row in chunk}.values())
         with transaction.atomic():
-            upsert(batch)
+            changed = upsert(batch)
         written += len(batch)
+        if changed:
+            # Per batch, so that lists show each batch as soon as it is committed during a long sync.
+            journey_mirror_changed()
     return written
 
 
@@ -186,9 +207,10 @@ def journey_mirror_refresh(*, journey: mint.Journey, workflow_name: str | None =
     from workflows.models import Workflow
 
     now = timezone.now()
+    shown_before = Journey.objects.filter(pk=journey.id).values(*_SHOWN_FIELDS).first()
     if workflow_name is None:
         workflow_name = (
-            Journey.objects.filter(pk=journey.id).values_list("workflow_name", flat=True).first()
+            (shown_before or {}).get("workflow_name")
             or Workflow.objects.filter(pk=journey.workflow_id).values_list("name", flat=True).first()
             or ""
         )
@@ -201,4 +223,12 @@ def journey_mirror_refresh(*, journey: mint.Journey, workflow_name: str | None =
         [row], update_conflicts=True, unique_fields=["id"],
         update_fields=[*_LISTING_FIELDS, "active_steps", "detail_seen_at"],
     )
+    # A journey's page refreshes its row on every view; only a change should retire the cached lists.
+    if shown_before != {name: getattr(row, name) for name in _SHOWN_FIELDS}:
+        journey_mirror_changed()
     return row
+
+
+def journey_mirror_changed() -> None:
+    """Retires every cached journeys list: called after any mirror write that changes what lists show."""
+    generation_bump(MIRROR_GENERATION)

@@ -37,7 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from journeys.models import Journey, SyncState
-from journeys.services.mirror import journey_mirror_refresh, journey_mirror_upsert
+from journeys.services.mirror import journey_mirror_changed, journey_mirror_refresh, journey_mirror_upsert
 from mintportal.mint import get_client
 from mintportal.mint import models as mint
 from mintportal.mint.errors import MintNotFoundError
@@ -225,6 +225,8 @@ def journey_sync(*, full: bool = False) -> SyncResult:
             gone = Journey.objects.filter(seen_at__lt=run_started, gone_at__isnull=True).update(
                 gone_at=timezone.now()
             )
+            if gone:
+                journey_mirror_changed()
             watermark = watermark or state.watermark
         else:
             overlap = timedelta(seconds=settings.MINT_SYNC_OVERLAP_SECONDS)
@@ -313,6 +315,7 @@ def journey_refresh(*, journey_id: str) -> Journey | None:
     try:
         detail = get_client().get_journey(journey_id)
     except MintNotFoundError:
-        Journey.objects.filter(pk=journey_id, gone_at__isnull=True).update(gone_at=timezone.now())
+        if Journey.objects.filter(pk=journey_id, gone_at__isnull=True).update(gone_at=timezone.now()):
+            journey_mirror_changed()
         return None
     return journey_mirror_refresh(journey=detail)

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from journeys.models import Journey
+from journeys.services.mirror import journey_mirror_changed
 from tests.portal import api, empty_cache, root_client, superuser  # noqa: F401
 
 BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(0))
@@ -26,7 +27,10 @@ def make_journey(id: str, **fields: Any) -> Journey:
         "seen_at": BASE_TIME,
     }
     defaults.update(fields)
-    return Journey.objects.create(id=id, **defaults)
+    row = Journey.objects.create(id=id, **defaults)
+    # Written behind the mirror services' back, so retire the cached lists the way they would.
+    journey_mirror_changed()
+    return row
 
 
 def make_journeys(count: int, *, prefix: str = "j", start: datetime = BASE_TIME, **fields: Any) -> list[Journey]:

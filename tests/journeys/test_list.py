@@ -189,3 +189,65 @@ def test_the_csv_export_leaves_out_journeys_outside_the_scope(client: Client, ca
     make_journey("theirs", workflow_id=WF_OUTSIDE)
     client.force_login(case_handler)
     assert [row["id"] for row in csv_rows(client.get(EXPORT))] == ["mine"]
+
+
+# --- the cached screen ------------------------------------------------------------------------------
+
+
+def journey_queries(client: Client, *args, **kwargs) -> list[str]:
+    """The SQL statements on the journeys mirror that one request runs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(*args, **kwargs).status_code == 200
+    return [query["sql"] for query in captured.captured_queries if "journeys_journey" in query["sql"]]
+
+
+def test_a_second_view_of_the_same_list_does_not_query_the_mirror(root_client: Client) -> None:
+    make_journeys(3, status="active", waiting_since=BASE_TIME)
+    assert journey_queries(root_client, LIST, {"status": "active"})
+    assert journey_queries(root_client, LIST, {"status": "active"}) == []
+    assert journey_queries(root_client, LIST, {"status": "active"}, **HTMX) != [], "the region is its own entry"
+    assert journey_queries(root_client, LIST, {"status": "active"}, **HTMX) == []
+    assert journey_queries(root_client, LIST, {"status": "finished"}), "another query is another entry"
+
+
+def test_a_mirror_write_through_the_services_shows_at_once(root_client: Client) -> None:
+    from journeys.services.mirror import journey_mirror_upsert
+    from mintportal.mint import models
+
+    make_journey("j1", status="active", name="Before")
+    assert "Before" in root_client.get(LIST).content.decode()
+    journey_mirror_upsert(summaries=[models.JourneySummary.model_validate({
+        "id": "j1", "workflowId": "wf-onboarding", "workflowName": "Onboarding", "version": 1,
+        "status": "finished", "name": "After", "createdAt": BASE_TIME.isoformat(),
+        "lastExecutedAt": BASE_TIME.isoformat(), "pendingSteps": False, "alerts": [],
+    })], seen_at=BASE_TIME)
+
+    html = root_client.get(LIST).content.decode()
+    assert "After" in html and "Before" not in html
+
+
+def test_users_share_a_cached_list_only_within_one_scope_and_never_their_page(
+    client: Client, case_handler: User
+) -> None:
+    make_journey("mine", workflow_id=WF_INSIDE)
+    make_journey("theirs", workflow_id=WF_OUTSIDE)
+    other_root = User.objects.create_superuser("root2", "root2@example.com", "mintdemo")
+    first_root = User.objects.create_superuser("root1", "root1@example.com", "mintdemo")
+    client.force_login(first_root)
+    assert set(row_ids(client.get(LIST).content.decode())) == {"mine", "theirs"}
+
+    client.force_login(case_handler)
+    assert row_ids(client.get(LIST).content.decode()) == ["mine"]
+
+    second = Client()
+    second.force_login(other_root)
+    with_cache = second.get(LIST)
+    html = with_cache.content.decode()
+    assert set(row_ids(html)) == {"mine", "theirs"}
+    # The layout is the viewer's own, with their own CSP nonce.
+    assert '<span class="username">root2</span>' in html and "root1" not in html
+    nonce = re.search(r"'nonce-([^']+)'", with_cache["Content-Security-Policy"]).group(1)
+    assert f'nonce="{nonce}"' in html

@@ -188,3 +188,21 @@ def test_a_workflow_changed_in_mint_shows_once_its_webhook_refresh_ran(client, a
     workflow_sync(workflow_id=workflow.id)
 
     assert renamed in client.get(reverse("workflows:list"), {"q": workflow.name}).content.decode()
+
+
+def test_a_generation_holds_until_bumped_and_never_returns_after_a_flush(redis_cache):
+    first = json_cache.generation("tests")
+    assert json_cache.generation("tests") == first
+
+    json_cache.generation_bump("tests")
+    bumped = json_cache.generation("tests")
+    assert bumped != first
+
+    cache_delete(cache_key("generation", "tests"))
+    assert json_cache.generation("tests") not in {first, bumped}
+
+
+def test_when_redis_is_down_every_generation_is_new_so_nothing_stale_is_read(redis_down, caplog):
+    assert json_cache.generation("tests") != json_cache.generation("tests")
+    json_cache.generation_bump("tests")
+    assert "cache unavailable" in caplog.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from journeys.models import Journey
@@ -119,3 +120,48 @@ def test_a_refresh_keeps_the_name_the_row_already_has_unless_told():
     assert Journey.objects.get(pk="j1").workflow_name == "Onboarding"
     journey_mirror_refresh(journey=detail("j1"), workflow_name="Renamed")
     assert Journey.objects.get(pk="j1").workflow_name == "Renamed"
+
+
+# --- retiring cached lists ----------------------------------------------------------------------------
+
+
+def mirror_generation() -> str:
+    from journeys.selectors import MIRROR_GENERATION
+    from mintportal.cache import generation
+
+    return generation(MIRROR_GENERATION)
+
+
+def test_an_upsert_that_changes_a_shown_field_retires_cached_lists():
+    journey_mirror_upsert(summaries=[summary("j1")], seen_at=NOW)
+    before = mirror_generation()
+
+    journey_mirror_upsert(summaries=[summary("j1", status="finished", pending=False)], seen_at=NOW)
+
+    assert mirror_generation() != before
+
+
+def test_an_upsert_that_changes_nothing_shown_keeps_cached_lists_on_postgresql():
+    journey_mirror_upsert(summaries=[summary("j1"), summary("j2")], seen_at=NOW)
+    before = mirror_generation()
+
+    # The incremental sync re-reads the journeys of its overlap window on every run: only seen_at moves.
+    journey_mirror_upsert(summaries=[summary("j1"), summary("j2")], seen_at=NOW + timedelta(minutes=1))
+
+    if connection.vendor == "postgresql":
+        assert mirror_generation() == before
+    else:
+        # The portable upsert cannot tell, so it retires them: stale lists are worse than a re-render.
+        assert mirror_generation() != before
+    assert Journey.objects.get(pk="j1").seen_at == NOW + timedelta(minutes=1)
+
+
+def test_a_refresh_retires_cached_lists_only_when_the_journey_changed():
+    journey_mirror_refresh(journey=detail("j1"))
+    before = mirror_generation()
+
+    journey_mirror_refresh(journey=detail("j1"))
+    assert mirror_generation() == before
+
+    journey_mirror_refresh(journey=detail("j1", status="finished", active_steps=[]))
+    assert mirror_generation() != before
