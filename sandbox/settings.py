@@ -55,6 +55,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(SANDBOX_DATABASE_PATH),
+        # Each server thread keeps its connection for as long as its client's keep-alive connection lasts (the
+        # server closes it when that ends): opening one per request cost more than most requests themselves.
+        "CONN_MAX_AGE": None,
         "OPTIONS": {
             # Seconds a connection waits for another thread's write lock instead of failing with "locked".
             "timeout": 30,

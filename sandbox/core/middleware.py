@@ -23,7 +23,7 @@ CONTROL_PREFIX = "/_sandbox/"
 
 class TraceMiddleware:
     """Gives each request a trace id (``X-Trace-Id``, and ``traceId`` in problems), logs one line per request,
-    and answers an unexpected error as a 500 problem."""
+    answers an unexpected error as a 500 problem, and states every whole response's Content-Length."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -33,6 +33,9 @@ class TraceMiddleware:
         started = time.monotonic()
         response = self.get_response(request)
         response["X-Trace-Id"] = request.trace_id  # type: ignore[attr-defined]
+        if not response.streaming and "Content-Length" not in response:
+            # Without a length the HTTP/1.1 server must close the connection after the response (no keep-alive).
+            response["Content-Length"] = str(len(response.content))
         logger.info("%s %s %s %.1fms trace=%s", request.method, request.path, response.status_code,
                     (time.monotonic() - started) * 1000, request.trace_id)  # type: ignore[attr-defined]
         return response
