@@ -279,6 +279,13 @@ def measure_listing(args: argparse.Namespace, processes: Processes, env: dict[st
     paced: LoadResult = run_load(base_url=base, paths=paths, headers=cookie, clients=args.clients,
                                  seconds=args.duration, interval=args.pace)
     calls = counter_delta(before, sandbox.counters())
+    churning, churn = _while_the_mirror_changes(args, env, lambda: run_load(
+        base_url=base, paths=paths, headers=cookie, clients=args.clients, seconds=args.duration))
+    # The worst case for the cache: every request a list nobody asked for before (a query string never seen),
+    # so every view runs its queries and renders. Far more paths than the run can send, each sent once.
+    cold_paths = [f"{path}&view={index}" for index, path in enumerate(listing_paths(48) * 400)]
+    cold: LoadResult = run_load(base_url=base, paths=cold_paths, headers=cookie, clients=args.clients,
+                                seconds=args.duration)
     processes.stop(web)
     bearer = {"Authorization": f"Bearer {sandbox.token()}"}
     naive_paths = naive_listing_paths(48)
@@ -288,9 +295,29 @@ def measure_listing(args: argparse.Namespace, processes: Processes, env: dict[st
     naive_paced: LoadResult = run_load(base_url=sandbox.url, paths=naive_paths, headers=bearer,
                                        clients=args.clients, seconds=args.duration, interval=args.pace)
     views = ours.requests + paced.requests
-    return {"mirror": ours.as_dict(), "mirror_paced": paced.as_dict(), "mint_calls": sum(calls.values()),
+    return {"mirror": ours.as_dict(), "mirror_paced": paced.as_dict(), "mirror_changing": churning.as_dict(),
+            "mirror_uncached": cold.as_dict(),
+            "churn": churn, "web": f"{args.web_workers} workers x {args.web_threads} threads",
+            "mint_calls": sum(calls.values()),
             "views": views, "mint_calls_per_view": round(sum(calls.values()) / max(views, 1), 4),
             "naive_straight_from_mint": naive.as_dict(), "naive_paced": naive_paced.as_dict()}
+
+
+def _while_the_mirror_changes(args: argparse.Namespace, env: dict[str, str],
+                              load: Callable[[], LoadResult]) -> tuple[LoadResult, dict[str, Any]]:
+    """Runs ``load`` while another process, every ``--churn-every`` seconds, continues ``--churn`` journeys in
+    Mint and runs an incremental sync. Each sync that changes rows retires every cached list, so this measures
+    the lists when they have to be rendered again, not only served from the cache."""
+    churn = subprocess.Popen(
+        [PYTHON, "-m", "bench.probes", "churn", "--count", str(args.churn), "--every", str(args.churn_every),
+         "--seconds", str(args.duration)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    # The probe's first round starts ``--churn-every`` after its start; Django's start-up fits in that.
+    result = load()
+    out, _ = churn.communicate(timeout=args.duration + 120)
+    if churn.returncode != 0:
+        raise RuntimeError("the churn probe failed; see its output above")
+    rounds = json.loads(out.strip().splitlines()[-1])
+    return result, {"every_seconds": args.churn_every, "journeys_per_round": args.churn, **rounds}
 
 
 def _answers(url: str) -> bool:
@@ -541,6 +568,7 @@ def markdown(results: dict[str, Any]) -> str:
     bulk, naive_launch, kill = results["bulk"], results["naive_launch"], results.get("bulk_with_kill")
     ours, naive = listing["mirror"], listing["naive_straight_from_mint"]
     paced, naive_paced = listing["mirror_paced"], listing["naive_paced"]
+    changing, cold = listing["mirror_changing"], listing["mirror_uncached"]
     lines = [
         f"Run {results['started_at']} on {results['machine']['cpus']} CPUs ({results['machine']['cpu']}), "
         f"{results['machine']['memory']}, Python {results['machine']['python']}; "
@@ -557,6 +585,13 @@ def markdown(results: dict[str, Any]) -> str:
         f"p50 / p95 / p99 | {paced['p50_ms']} / {paced['p95_ms']} / {paced['p99_ms']} ms | "
         f"{naive_paced['p50_ms']} / {naive_paced['p95_ms']} / {naive_paced['p99_ms']} ms | "
         f"p95 {ratio(naive_paced['p95_ms'], paced['p95_ms'])} |",
+        f"| journeys list, {results['args']['clients']} clients back to back while the mirror changes (a sync "
+        f"of {listing['churn']['journeys_per_round']} continued journeys every {listing['churn']['every_seconds']} s, "
+        f"{listing['churn']['syncs']} syncs): p50 / p95 / p99 | {changing['p50_ms']} / {changing['p95_ms']} / "
+        f"{changing['p99_ms']} ms, {changing['per_second']} requests/s | — | — |",
+        f"| journeys list, {results['args']['clients']} clients back to back, every view a list not cached "
+        f"(unique query strings): p50 / p95 / p99 | {cold['p50_ms']} / {cold['p95_ms']} / {cold['p99_ms']} ms, "
+        f"{cold['per_second']} requests/s | — | — |",
         f"| Mint calls per list view | {listing['mint_calls_per_view']} ({listing['mint_calls']} in "
         f"{listing['views']} views) | 1 | — |",
         f"| first full sync of {results['journeys_in_mirror']:,} journeys | {sync['wall_seconds']} s, "
@@ -596,8 +631,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-rows", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk-size", type=int, default=50)
-    parser.add_argument("--web-workers", type=int, default=3)
-    parser.add_argument("--web-threads", type=int, default=2)
+    # One gunicorn process per core, with threads to cover the waits on PostgreSQL and Redis; more processes
+    # than cores only add context switches (3 x 2 gave p95 89 ms where 2 x 4 gave 59 ms, same run).
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=4)
+    parser.add_argument("--churn", type=int, default=20,
+                        help="journeys continued in Mint per round while the list is measured as the mirror changes")
+    parser.add_argument("--churn-every", type=float, default=5.0,
+                        help="seconds between those rounds (each followed by an incremental sync)")
     parser.add_argument("--sandbox-db", type=Path, help="reuse a seeded sandbox SQLite file instead of seeding")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mintportal_bench"))

@@ -73,7 +73,8 @@ def run_load(*, base_url: str, paths: Sequence[str], headers: dict[str, str], cl
                 if time.perf_counter() >= deadline[0]:
                     break
             path = prefix + paths[turn % len(paths)]
-            turn += 1
+            # Clients deal the paths between them, so none is sent twice before the list comes round.
+            turn += clients
             began = time.perf_counter()
             try:
                 connection.request("GET", path, headers=headers)

@@ -3,6 +3,9 @@
     python -m bench.probes sync [--full]     one journey sync; prints its result, seconds and peak RSS
     python -m bench.probes upload CSV WORKFLOW_ID
                                              streams a CSV into a bulk launch; prints its id, seconds, peak RSS
+    python -m bench.probes churn --count N --every S --seconds T
+                                             every S seconds continues N waiting journeys in Mint and runs an
+                                             incremental sync, for T seconds (live activity during a load test)
 
 The environment (DATABASE_URL, REDIS_URL, MINT_*) is the benchmark's, set by ``python -m bench``.
 """
@@ -58,6 +61,28 @@ def probe_upload(csv_path: str, workflow_id: str) -> dict[str, object]:
             "rss_before_mb": round(baseline, 1)}
 
 
+def probe_churn(count: int, every: float, seconds: float) -> dict[str, object]:
+    """Continues ``count`` journeys waiting at the seeded address-change workflows' "verify" step, then syncs,
+    every ``every`` seconds: what case handlers and the beat schedule do to the mirror all day."""
+    from journeys.models import Journey
+    from journeys.services.sync import journey_sync
+    from mintportal.mint import get_client
+
+    client = get_client()
+    syncs = upserted = 0
+    deadline = time.monotonic() + seconds
+    next_round = time.monotonic() + every
+    while next_round < deadline:
+        time.sleep(max(0.0, next_round - time.monotonic()))
+        next_round += every
+        waiting = Journey.objects.filter(status="active", workflow_name__icontains="address").order_by("?")
+        for journey_id in waiting.values_list("id", flat=True)[:count]:
+            client.resume_journey(journey_id, step_id="verify", input={"ok": True})
+        upserted += journey_sync().upserted
+        syncs += 1
+    return {"syncs": syncs, "rows_upserted": upserted}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.probes")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,10 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     upload = commands.add_parser("upload")
     upload.add_argument("csv_path")
     upload.add_argument("workflow_id")
+    churn = commands.add_parser("churn")
+    churn.add_argument("--count", type=int, required=True)
+    churn.add_argument("--every", type=float, required=True)
+    churn.add_argument("--seconds", type=float, required=True)
     args = parser.parse_args(argv)
     _setup()
     if args.command == "sync":
         result = probe_sync(args.full)
+    elif args.command == "churn":
+        result = probe_churn(args.count, args.every, args.seconds)
     else:
         result = probe_upload(args.csv_path, args.workflow_id)
     json.dump(result, sys.stdout)
