@@ -110,11 +110,11 @@ def journey_list(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilt
     return paginator.get_page(page)
 
 
-def journey_table_key_parts(*, user: AbstractBaseUser | AnonymousUser) -> list[str]:
-    """What a rendered journeys table depends on besides its query: the mirror's generation and the user's
-    view scope (two users with the same scope see the same table)."""
+def journey_mirror_key_parts(*, user: AbstractBaseUser | AnonymousUser) -> list[str]:
+    """What a rendered screen of mirror data (the journeys list, the dashboard) depends on besides its URL:
+    the mirror's generation and the user's view scope (two users with the same scope see the same screen)."""
     access = workflow_access(user=user, action=Action.VIEW)
-    return ["journeys", "table", generation(MIRROR_GENERATION), scope_digest(access)]
+    return ["journeys", "screen", generation(MIRROR_GENERATION), scope_digest(access)]
 
 
 def journey_workflow_choices(*, user: AbstractBaseUser | AnonymousUser) -> list[tuple[str, str]]:

@@ -84,7 +84,7 @@ def journey_list(request: HtmxHttpRequest) -> HttpResponse:
     # under the mirror's generation; the short lifetime keeps its relative times ("5 min ago") close to true.
     return render_region_cached(
         request, "journeys/list.html", region="journey-table", page_region="journeys-page", build_context=screen,
-        key_parts=selectors.journey_table_key_parts(user=request.user), ttl=SCREEN_TTL,
+        key_parts=selectors.journey_mirror_key_parts(user=request.user), ttl=SCREEN_TTL,
     )
 
 

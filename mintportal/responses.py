@@ -71,7 +71,7 @@ def render_region_cached(
     request: HttpRequest,
     template_name: str,
     *,
-    region: str,
+    region: str | None,
     page_region: str,
     build_context: Callable[[], Mapping[str, Any]],
     key_parts: Sequence[str],
@@ -81,14 +81,15 @@ def render_region_cached(
     ``key_parts``: its HTML is cached for ``ttl`` seconds, and ``build_context()`` (the form, the queries)
     runs only on a miss.
 
-    An htmx request for ``region`` gets that partial; a whole page gets ``page_region`` (the partial holding
-    everything but the layout, ``region`` included), which the template prints as ``region_html``. The layout
+    An htmx request for ``region`` gets that partial (a screen without one passes None); a whole page gets
+    ``page_region`` (the partial holding everything but the layout, ``region`` included), which the template
+    prints as ``region_html``. The layout
     around it (CSRF token, CSP nonce, the user's menu, flash messages) is rendered for every request, so
     nothing personal is cached. ``key_parts`` must name everything the HTML depends on besides the request's
     full path (which is added): typically a generation that moves on every write of the data shown, and
     the viewer's scope.
     """
-    partial = region if wants_region(request) else page_region
+    partial = region if region and wants_region(request) else page_region
     key = cache_key(*key_parts, partial, "htmx" if getattr(request, "htmx", None) else "plain",
                     request.get_full_path())
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from journeys.models import Journey
@@ -39,3 +42,10 @@ def make_journeys(count: int, *, prefix: str = "j", start: datetime = BASE_TIME,
         make_journey(f"{prefix}{index:04d}", last_executed_at=start + timedelta(minutes=index), **fields)
         for index in range(count)
     ]
+
+
+def journey_queries(client: Client, *args, **kwargs) -> list[str]:
+    """The SQL statements on the journeys mirror that one request runs."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(*args, **kwargs).status_code == 200
+    return [query["sql"] for query in captured.captured_queries if "journeys_journey" in query["sql"]]

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.journeys.conftest import make_journey
+from tests.journeys.conftest import journey_queries, make_journey
 from tests.personas import WF_INSIDE, WF_OUTSIDE
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,13 @@ def test_nothing_outside_the_users_scope_is_counted_or_listed(client: Client, ca
     html = client.get(DASHBOARD).content.decode()
     assert count_of(html, "faulted") == 1
     assert "My fault" in html and "Their fault" not in html
+
+
+def test_a_second_view_is_served_from_the_cache_until_the_mirror_changes(root_client: Client) -> None:
+    now = timezone.now()
+    make_journey("a1", status="active", waiting_since=now, created_at=now)
+    assert journey_queries(root_client, DASHBOARD)
+    assert journey_queries(root_client, DASHBOARD) == []
+
+    make_journey("a2", status="active", waiting_since=now, created_at=now)
+    assert count_of(root_client.get(DASHBOARD).content.decode(), "active") == 2

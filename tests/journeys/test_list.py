@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.journeys.conftest import BASE_TIME, make_journey, make_journeys
+from tests.journeys.conftest import BASE_TIME, journey_queries, make_journey, make_journeys
 from tests.personas import WF_INSIDE, WF_OUTSIDE
 
 pytestmark = pytest.mark.django_db
@@ -192,16 +192,6 @@ def test_the_csv_export_leaves_out_journeys_outside_the_scope(client: Client, ca
 
 
 # --- the cached screen ------------------------------------------------------------------------------
-
-
-def journey_queries(client: Client, *args, **kwargs) -> list[str]:
-    """The SQL statements on the journeys mirror that one request runs."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(*args, **kwargs).status_code == 200
-    return [query["sql"] for query in captured.captured_queries if "journeys_journey" in query["sql"]]
 
 
 def test_a_second_view_of_the_same_list_does_not_query_the_mirror(root_client: Client) -> None:
