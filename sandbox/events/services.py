@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models.expressions import RawSQL
 
 from sandbox.core import clock
 from sandbox.events.models import Delivery, Event, Receiver
@@ -146,14 +147,25 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
 
 
+# The scheduler's tick and the delivery thread both deliver; taking turns keeps a receiver's envelopes in the
+# order they were published (two threads sending the same batch at once could swap neighbours).
+_deliver_lock = threading.Lock()
+
+
 def deliver_due() -> int:
-    """Sends every delivery whose next attempt is due by the sandbox clock; returns how many were attempted.
+    """Sends every delivery whose next attempt is due by the sandbox clock, in publishing order; returns how many
+    were attempted.
 
     A 2xx answer marks the delivery delivered. Anything else (another status, a timeout, a refused connection)
     schedules the next attempt with exponential backoff, unless that would fall at or after the envelope's
     ``expiresAt``: then the delivery is given up (``next_attempt_at`` cleared, ``delivered`` false). Events
     (with their deliveries) are deleted a day after they expire.
     """
+    with _deliver_lock:
+        return _deliver_due()
+
+
+def _deliver_due() -> int:
     attempted = 0
     now = clock.now()
     # Nothing is retried after expiresAt; a day later the record goes too, so the tables stay small.
@@ -161,7 +173,9 @@ def deliver_due() -> int:
     due = list(
         Delivery.objects.filter(next_attempt_at__lte=now)
         .select_related("event", "receiver")
-        .order_by("next_attempt_at", "id")[:BATCH_SIZE]
+        # Ties (events published in the same millisecond, e.g. a journey's idle, running and finished) go in
+        # insertion order: SQLite's rowid, which the next_attempt_at index already ends with. The ids are random.
+        .order_by("next_attempt_at", RawSQL(f"{Delivery._meta.db_table}.rowid", ()))[:BATCH_SIZE]
     )
     for delivery in due:
         if not _claim(delivery, now):
