@@ -10,13 +10,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 
 from sandbox.core import clock, control
+from sandbox.core.memo import Memo
 from sandbox.core.models import AccessToken, ApiClient
 from sandbox.core.problems import ApiError
 
@@ -30,10 +32,25 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _KnownToken:
+    client_id: str
+    # None when the token's client no longer exists.
+    roles: tuple[str, ...] | None
+    expires_at: datetime
+
+
+# Every API request checks its bearer token: its token and client rows are remembered by token hash, and
+# forgotten whenever a client or the tokens change.
+_known_tokens: Memo[str, _KnownToken] = Memo(ttl=5.0)
+
+
 def client_upsert(*, client_id: str, client_secret: str, roles: list[str]) -> None:
     """Adds or replaces an API client with ``roles``."""
-    ApiClient.objects.update_or_create(client_id=client_id,
-                                       defaults={"secret_hash": _hash(client_secret), "roles": list(roles)})
+    with transaction.atomic():
+        ApiClient.objects.update_or_create(client_id=client_id,
+                                           defaults={"secret_hash": _hash(client_secret), "roles": list(roles)})
+        _known_tokens.forget()
 
 
 def ensure_env_client() -> None:
@@ -95,7 +112,10 @@ def issue_token(request: HttpRequest) -> IssuedToken:
 
 
 def revoke_all_tokens() -> None:
-    AccessToken.objects.all().delete()
+    # Forgotten while the write lock is held, so no request checked after the revocation commits finds a token.
+    with transaction.atomic():
+        AccessToken.objects.all().delete()
+        _known_tokens.forget()
 
 
 @dataclass(frozen=True)
@@ -113,14 +133,23 @@ def authenticate(request: HttpRequest, role: str) -> Caller:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise _unauthorized("A bearer access token is required.")
-    token = AccessToken.objects.filter(token_hash=_hash(header[7:].strip())).first()
+    token_hash = _hash(header[7:].strip())
+    token = _known_tokens.get(token_hash, lambda: _load_token(token_hash))
     if token is None:
         raise _unauthorized("The access token is invalid or revoked.")
     if token.expires_at <= clock.now():
         raise _unauthorized("The access token has expired.")
-    client = ApiClient.objects.filter(client_id=token.client_id).first()
-    if client is None:
+    if token.roles is None:
         raise _unauthorized("The access token's client no longer exists.")
-    if role not in client.roles:
+    if role not in token.roles:
         raise ApiError(403, "forbidden", f"The API client lacks the {role!r} role for this operation.")
-    return Caller(client_id=client.client_id, roles=tuple(client.roles))
+    return Caller(client_id=token.client_id, roles=token.roles)
+
+
+def _load_token(token_hash: str) -> _KnownToken | None:
+    token = AccessToken.objects.filter(token_hash=token_hash).first()
+    if token is None:
+        return None
+    client = ApiClient.objects.filter(client_id=token.client_id).first()
+    return _KnownToken(client_id=token.client_id, roles=tuple(client.roles) if client is not None else None,
+                       expires_at=token.expires_at)

@@ -122,6 +122,8 @@ class Run:
         self.variables = version.variables or {}
         self.frames = [Frame(**frame) for frame in state.cursor]
         self.executed = 0
+        # The step this run left the journey waiting on, if any.
+        self.waiting_on: str | None = None
         # New log rows are inserted in batches (in execution order, which is the log's order): a long
         # non-waiting stretch would otherwise cost one INSERT per step.
         self.pending_logs: list[JourneyLogStep] = []
@@ -256,6 +258,7 @@ class Run:
         self._flush_logs()
         JourneyWait.objects.create(journey=self.journey, step_id=step["id"], step_type=step["type"],
                                    kind=result.kind, due_at=result.due_at, log_step=log_step)
+        self.waiting_on = step["id"]
         self.journey.pending_steps = True
         set_status(self.journey, JourneyStatus.ACTIVE)
         self._save()
@@ -277,8 +280,9 @@ class Run:
     def _save(self) -> None:
         self._flush_logs()
         self.state.cursor = [asdict(frame) for frame in self.frames]
-        self.state.save()
-        self.journey.save()
+        # A journey being started has no rows yet (rows that point at it are checked at commit): insert them.
+        self.state.save(force_insert=self.state._state.adding)
+        self.journey.save(force_insert=self.journey._state.adding)
 
     # --- the step types ---------------------------------------------------------------------
 
@@ -390,11 +394,13 @@ def _text(value: Any) -> str:
 # --- entry points (callers hold a transaction) ------------------------------------------------
 
 
-def start(journey: Journey, state: JourneyState) -> None:
-    """Runs a newly created (idle) journey from its start step."""
+def start(journey: Journey, state: JourneyState) -> str | None:
+    """Runs a new (idle) journey from its start step and saves it with its state, whose rows may not exist yet.
+    Returns the id of the step it waits on, or None when it finished or faulted."""
     run = Run(journey, state)
     run.begin()
     run.run_from(run.graph.start)
+    return run.waiting_on
 
 
 def complete_wait(journey: Journey, step_id: str, kinds: set[str], outcome: str, output: Any,

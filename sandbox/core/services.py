@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 
 from sandbox.core import clock, control, engine
 from sandbox.core.auth import Caller
@@ -166,8 +167,10 @@ def journey_start(*, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
     ttl = checker.integer(body, "journeyUrlTtl", low=1, high=MAX_START_URL_TTL)
     checker.raise_if_invalid()
     with transaction.atomic():
-        version = (WorkflowVersion.objects.filter(workflow_id=workflow_id, is_current_published=True).first()
-                   or WorkflowVersion.objects.filter(workflow_id=workflow_id, is_latest=True).first())
+        # The current published version sorts before the latest one; either may be missing.
+        version = (WorkflowVersion.objects.filter(Q(is_current_published=True) | Q(is_latest=True),
+                                                  workflow_id=workflow_id)
+                   .order_by("-is_current_published").first())
         if version is None:
             raise not_found(f"Workflow {workflow_id!r}")
         allowed = {p["name"] for p in version.input_parameters or []}
@@ -177,17 +180,15 @@ def journey_start(*, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
             if unknown:
                 raise validation_error([InvalidParam(f"input.{key}", "Not an input parameter of this workflow.")
                                         for key in unknown])
-        now = clock.now()
+        # Neither row is written yet: the engine inserts both once the journey rests (one INSERT each instead of
+        # an INSERT now and an UPDATE then).
         journey = Journey(workflow_id=workflow_id, version=version.version, workflow_version=version,
-                          workflow_name=version.name, created_at=now, status=JourneyStatus.IDLE)
-        journey.save(force_insert=True)
+                          workflow_name=version.name, created_at=clock.now(), status=JourneyStatus.IDLE)
         publish_event("mint-api:journey_status_changed", {
             "journeyId": journey.id, "workflowId": workflow_id, "status": JourneyStatus.IDLE, "previousStatus": None,
         })
-        state = JourneyState.objects.create(journey=journey, input=journey_input)
-        engine.start(journey, state)
-        wait = JourneyWait.objects.filter(journey=journey).order_by("id").first()
-    return {"journeyId": journey.id, "stepId": wait.step_id if wait else None,
+        waiting_on = engine.start(journey, JourneyState(journey=journey, input=journey_input))
+    return {"journeyId": journey.id, "stepId": waiting_on,
             "journeyUrl": journey_url(journey.id, ttl or DEFAULT_URL_TTL)}
 
 

@@ -32,6 +32,7 @@ from django.db import close_old_connections, transaction
 from django.db.models.expressions import RawSQL
 
 from sandbox.core import clock
+from sandbox.core.memo import Memo
 from sandbox.events.models import Delivery, Event, Receiver
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,19 @@ class _Target:
     url: str
 
 
+# A journey start publishes up to three status changes: the receivers are remembered, not read each time, and
+# forgotten whenever one is added or removed, inside that change's transaction: publishers write in transactions
+# too, so none of them can use a receiver list from before a committed removal (its deliveries would point at a
+# deleted row).
+_receivers: Memo[None, tuple[_Target, ...]] = Memo(ttl=5.0)
+
+
+def _load_receivers() -> tuple[_Target, ...]:
+    return tuple(_Target(receiver.id, receiver.url) for receiver in Receiver.objects.only("id", "url"))
+
+
 def _targets() -> list[_Target]:
-    targets = [_Target(receiver.id, receiver.url) for receiver in Receiver.objects.only("id", "url")]
+    targets = list(_receivers.get(None, _load_receivers) or ())
     if settings.SANDBOX_WEBHOOK_URL:
         targets.append(_Target(None, settings.SANDBOX_WEBHOOK_URL))
     return targets
@@ -205,16 +217,22 @@ def reset() -> None:
         Receiver.objects.all().delete()
         Delivery.objects.filter(next_attempt_at__isnull=False).delete()
         Event.objects.filter(deliveries__isnull=True).delete()
+        _receivers.forget()
 
 
 def receiver_add(*, url: str, secret: str) -> Receiver:
     """Adds a webhook receiver; every event published from now on is also sent to it."""
-    return Receiver.objects.create(url=url, secret=secret, created_at=clock.now())
+    with transaction.atomic():
+        receiver = Receiver.objects.create(url=url, secret=secret, created_at=clock.now())
+        _receivers.forget()
+    return receiver
 
 
 def receivers_remove() -> None:
     """Removes every receiver added through the control API, with their deliveries."""
-    Receiver.objects.all().delete()
+    with transaction.atomic():
+        Receiver.objects.all().delete()
+        _receivers.forget()
 
 
 _wake = threading.Event()
