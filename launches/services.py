@@ -18,7 +18,7 @@ import csv
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import IO, Final
 
@@ -153,14 +153,29 @@ def launch_start(*, launch_id: uuid.UUID | str, final_attempt: bool = True, refr
     back to pending and raises ``LaunchRetryLater`` unless ``final_attempt``, which records it as failed.
     """
     now = timezone.now()
-    claimed = Launch.objects.filter(pk=launch_id, status=LaunchStatus.PENDING).update(
-        status=LaunchStatus.STARTING, claimed_at=now, attempts=F("attempts") + 1
-    )
+    claimed = _claim(launch_id, now)
     launch = Launch.objects.get(pk=launch_id)
     if not claimed:
-        if _abandoned(launch):
-            _finish(launch, LaunchStatus.NEEDS_REVIEW, error=_REVIEW_ABANDONED)
+        _review_if_abandoned(launch)
         return launch
+    _start_claimed(launch, now, final_attempt=final_attempt, refresh_mirror=refresh_mirror)
+    return launch
+
+
+def _claim(launch_id: uuid.UUID | str, now: datetime) -> bool:
+    """Takes a pending launch for this caller alone; False when it is not pending (any more)."""
+    return bool(Launch.objects.filter(pk=launch_id, status=LaunchStatus.PENDING).update(
+        status=LaunchStatus.STARTING, claimed_at=now, attempts=F("attempts") + 1
+    ))
+
+
+def _review_if_abandoned(launch: Launch) -> None:
+    if _abandoned(launch):
+        _finish(launch, LaunchStatus.NEEDS_REVIEW, error=_REVIEW_ABANDONED)
+
+
+def _start_claimed(launch: Launch, now: datetime, *, final_attempt: bool, refresh_mirror: bool) -> None:
+    """Calls Mint for a launch this caller has just claimed and records the outcome (see ``launch_start``)."""
     try:
         started = get_client().start_journey(
             launch.workflow_id, input=launch.input or None, journey_url_ttl=launch.journey_url_ttl
@@ -183,7 +198,6 @@ def launch_start(*, launch_id: uuid.UUID | str, final_attempt: bool = True, refr
         )
         if refresh_mirror:
             _refresh_mirror(started.journey_id)
-    return launch
 
 
 def _refresh_mirror(journey_id: str) -> None:
@@ -392,14 +406,21 @@ def bulk_launch_run_chunk(
     refusal stops the chunk with ``LaunchRetryLater`` so the task retries it later; unless ``final_attempt``,
     which records that row as failed and goes on.
     """
-    ids = list(
+    # One read for the chunk instead of one per row: a row's workflow, input and URL lifetime never change after
+    # the upload, so the values read here are the ones a claim takes; each row is still claimed on its own.
+    rows = list(
         Launch.objects.filter(
             bulk_id=bulk_id, status=LaunchStatus.PENDING, row_number__gte=first_row, row_number__lte=last_row
-        ).order_by("row_number").values_list("id", flat=True)
+        ).order_by("row_number")
     )
     started = 0
-    for launch_id in ids:
-        launch = launch_start(launch_id=launch_id, final_attempt=final_attempt, refresh_mirror=False)
+    for launch in rows:
+        now = timezone.now()
+        if not _claim(launch.id, now):
+            # Claimed or finished by someone else since the read (a chunk delivered twice).
+            _review_if_abandoned(Launch.objects.get(pk=launch.id))
+            continue
+        _start_claimed(launch, now, final_attempt=final_attempt, refresh_mirror=False)
         started += launch.status == LaunchStatus.STARTED
     bulk_launch_finish_if_done(bulk_id=bulk_id)
     return started
