@@ -90,8 +90,21 @@ def test_a_token_expires_by_the_sandbox_clock(sandbox: SandboxProcess) -> None:
 
 def test_revoked_tokens_stop_working(sandbox: SandboxProcess) -> None:
     token = sandbox.token()
+    assert sandbox.api("GET", "journeys", token=token).status_code == 200
     sandbox.revoke_tokens()
     assert sandbox.api("GET", "journeys", token=token).status_code == 401
+
+
+def test_a_role_taken_from_a_client_is_gone_at_once_for_its_tokens(sandbox: SandboxProcess) -> None:
+    client_id = unique("demoted")
+    sandbox.add_client(client_id, "demoted-secret", ["Flow Viewer", "Flow Editor"])
+    api = Api(sandbox, sandbox.token(client_id, "demoted-secret"))
+    assert api.post("workflows", json={"name": "x", **chain(step("a", "finish"))}).status_code == 201
+
+    sandbox.add_client(client_id, "demoted-secret", ["Flow Viewer"])
+
+    assert api.post("workflows", json={"name": "x", **chain(step("a", "finish"))}).status_code == 403
+    assert api.get("workflows").status_code == 200
 
 
 def test_a_client_without_flow_editor_may_read_but_not_write(sandbox: SandboxProcess) -> None:

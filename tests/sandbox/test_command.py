@@ -1,7 +1,8 @@
-"""``python -m sandbox``: strict settings and a clean stop on SIGTERM."""
+"""``python -m sandbox``: strict settings, kept-alive connections and a clean stop on SIGTERM."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
 import sys
@@ -37,3 +38,23 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     process.process.terminate()
     assert process.process.wait(timeout=10) == 0
     assert "Mint sandbox stopped" in process.log_tail()
+
+
+def test_serve_keeps_a_connection_alive_between_requests(sandbox: SandboxProcess) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=10)
+    try:
+        connection.request("GET", "/_sandbox/health")
+        first = connection.getresponse()
+        first.read()
+        socket_used = connection.sock
+
+        connection.request("POST", "/mint/workflows", body=b"{}", headers={"Content-Type": "application/json"})
+        second = connection.getresponse()
+        second.read()
+
+        assert first.status == 200
+        assert second.status == 401
+        assert socket_used is not None
+        assert connection.sock is socket_used
+    finally:
+        connection.close()

@@ -228,6 +228,18 @@ def test_removed_receivers_get_nothing(sandbox, make_receiver):
     assert receiver.requests() == []
 
 
+def test_a_receiver_removed_after_it_got_events_gets_no_more(sandbox, make_receiver):
+    receiver = make_receiver(200)
+    create_workflow(sandbox)
+    wait_for(receiver.requests, message="the first event")
+    sandbox.control("DELETE", "webhooks")
+
+    create_workflow(sandbox)
+
+    assert deliveries_to(sandbox, receiver.url) == []
+    assert len(receiver.requests()) == 1
+
+
 def test_the_deliveries_listing_never_shows_the_secret(sandbox, make_receiver):
     receiver = make_receiver(200)
     create_workflow(sandbox)
