@@ -83,9 +83,9 @@ def render_region_cached(
 
     An htmx request for ``region`` gets that partial (a screen without one passes None); a whole page gets
     ``page_region`` (the partial holding everything but the layout, ``region`` included), which the template
-    prints as ``region_html``. The layout
-    around it (CSRF token, CSP nonce, the user's menu, flash messages) is rendered for every request, so
-    nothing personal is cached. ``key_parts`` must name everything the HTML depends on besides the request's
+    prints as ``region_html``. The layout around it (CSRF token, CSP nonce, the user's menu, flash messages)
+    is rendered for every request, so nothing personal is cached; the partials must not show anything
+    personal either. ``key_parts`` must name everything the HTML depends on besides the request's
     full path (which is added): typically a generation that moves on every write of the data shown, and
     the viewer's scope.
     """
