@@ -6,18 +6,13 @@ journey mirror, scoped to what the user may view, so it is fast and works while 
 
 from __future__ import annotations
 
-from typing import Final
-
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from journeys.selectors import journey_dashboard, journey_mirror_key_parts
+from journeys.selectors import MIRROR_SCREEN_TTL, journey_dashboard, journey_mirror_key_parts
 from mintportal.responses import HtmxHttpRequest, render_region_cached
-
-# Seconds a rendered dashboard is reused while the mirror does not change.
-DASHBOARD_TTL: Final = 20
 
 login_view = auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)
 logout_view = auth_views.LogoutView.as_view()
@@ -30,5 +25,5 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render_region_cached(
         request, "accounts/dashboard.html", region=None, page_region="dashboard",
         build_context=lambda: {"dashboard": journey_dashboard(user=request.user)},
-        key_parts=journey_mirror_key_parts(user=request.user), ttl=DASHBOARD_TTL,
+        key_parts=journey_mirror_key_parts(user=request.user), ttl=MIRROR_SCREEN_TTL,
     )

@@ -43,6 +43,9 @@ DEFAULT_SORT: Final = "-last"
 WORKFLOW_CHOICES_TTL: Final = 300
 # Every mirror write that changes what lists show moves this generation on (journeys.services.mirror).
 MIRROR_GENERATION: Final = "journeys-mirror"
+# Seconds a rendered screen of mirror data (the journeys list, the dashboard) is reused while the mirror does not
+# change; short, so that its relative times ("5 min ago") stay close to true.
+MIRROR_SCREEN_TTL: Final = 20
 DASHBOARD_DAYS: Final = 30
 CSV_COLUMNS: Final = (
     "id", "name", "workflow_id", "workflow_name", "version", "status", "created_at", "last_executed_at",

@@ -7,7 +7,7 @@ journey outside the user's view scope is a 404, an action their role lacks a 403
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 import segno
 from django.contrib import messages
@@ -48,8 +48,6 @@ from mintportal.responses import (
     wants_region,
 )
 
-# Seconds a rendered journeys list is reused while the mirror does not change.
-SCREEN_TTL: Final = 20
 # Mint's refusals that a person can act on; anything else is left to the Mint error middleware.
 _REFUSALS = (errors.MintValidationError, errors.MintConflictError, errors.MintNotFoundError)
 
@@ -81,10 +79,10 @@ def journey_list(request: HtmxHttpRequest) -> HttpResponse:
         return {"form": form, "filters": filters, "page": page, "live": live}
 
     # The screen is the same for everyone with the same scope until the mirror changes, so it is cached
-    # under the mirror's generation; the short lifetime keeps its relative times ("5 min ago") close to true.
+    # under the mirror's generation.
     return render_region_cached(
         request, "journeys/list.html", region="journey-table", page_region="journeys-page", build_context=screen,
-        key_parts=selectors.journey_mirror_key_parts(user=request.user), ttl=SCREEN_TTL,
+        key_parts=selectors.journey_mirror_key_parts(user=request.user), ttl=selectors.MIRROR_SCREEN_TTL,
     )
 
 

@@ -164,7 +164,7 @@ def cache_delete(*keys: str) -> None:
 
 
 def generation(name: str) -> str:
-    """The current generation of a family of cached values (e.g. every journeys-table page).
+    """The current generation of a family of cached values (e.g. every cached journeys screen).
 
     Readers put it in their keys; ``generation_bump`` retires the whole family at once, however many keys it
     has. A generation is a random token rather than a counter, so a token lost to eviction or a flushed cache
