@@ -41,6 +41,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from bench.load import LoadResult, run_load
+from bench.probes import WAITING_INPUT, WAITING_STEP, waiting_journey_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -334,13 +335,10 @@ def change_journeys(sandbox: Sandbox, count: int) -> int:
     outside would not do: it changes the status without executing the journey, so only the webhook and the
     full reconcile see it (see README, "Running at scale").
     """
-    from journeys.models import Journey
-
-    ids = list(Journey.objects.filter(status="active", workflow_name__icontains="address")
-               .order_by("?").values_list("id", flat=True)[:count])
+    ids = waiting_journey_ids(count)
 
     def resume(journey_id: str) -> None:
-        sandbox.api("POST", f"journeys/{journey_id}/resume", json={"stepId": "verify", "input": {"ok": True}})
+        sandbox.api("POST", f"journeys/{journey_id}/resume", json={"stepId": WAITING_STEP, "input": WAITING_INPUT})
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(resume, ids))

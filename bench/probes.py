@@ -61,10 +61,23 @@ def probe_upload(csv_path: str, workflow_id: str) -> dict[str, object]:
             "rss_before_mb": round(baseline, 1)}
 
 
+# The step at which the seeded address-change journeys wait to be continued by hand, and what continues it.
+WAITING_STEP = "verify"
+WAITING_INPUT = {"ok": True}
+
+
+def waiting_journey_ids(count: int) -> list[str]:
+    """Up to ``count`` mirrored journeys, at random, waiting at the seeded address-change workflows' ``verify``
+    step: the ones a benchmark can continue to make the mirror change."""
+    from journeys.models import Journey
+
+    waiting = Journey.objects.filter(status="active", workflow_name__icontains="address").order_by("?")
+    return list(waiting.values_list("id", flat=True)[:count])
+
+
 def probe_churn(count: int, every: float, seconds: float) -> dict[str, object]:
     """Continues ``count`` journeys waiting at the seeded address-change workflows' "verify" step, then syncs,
     every ``every`` seconds: what case handlers and the beat schedule do to the mirror all day."""
-    from journeys.models import Journey
     from journeys.services.sync import journey_sync
     from mintportal.mint import get_client
 
@@ -75,9 +88,8 @@ def probe_churn(count: int, every: float, seconds: float) -> dict[str, object]:
     while next_round < deadline:
         time.sleep(max(0.0, next_round - time.monotonic()))
         next_round += every
-        waiting = Journey.objects.filter(status="active", workflow_name__icontains="address").order_by("?")
-        for journey_id in waiting.values_list("id", flat=True)[:count]:
-            client.resume_journey(journey_id, step_id="verify", input={"ok": True})
+        for journey_id in waiting_journey_ids(count):
+            client.resume_journey(journey_id, step_id=WAITING_STEP, input=WAITING_INPUT)
         upserted += journey_sync().upserted
         syncs += 1
     return {"syncs": syncs, "rows_upserted": upserted}
