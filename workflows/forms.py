@@ -157,6 +157,12 @@ class WorkflowForm(forms.Form):
         return self._input
 
 
+class WorkflowVersionForm(forms.Form):
+    """``?version=N`` on the workflow page: Mint numbers versions from 1 within its int32 range."""
+
+    version = forms.IntegerField(label="Version", min_value=1, max_value=2_147_483_647, required=False)
+
+
 class VersionDiffForm(forms.Form):
     left = forms.IntegerField(label="From version", min_value=1, max_value=2_147_483_647)
     right = forms.IntegerField(label="To version", min_value=1, max_value=2_147_483_647)

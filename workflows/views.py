@@ -33,6 +33,7 @@ from workflows.forms import (
     VersionDiffForm,
     WorkflowFilterForm,
     WorkflowForm,
+    WorkflowVersionForm,
 )
 from workflows.graph import workflow_graph
 from workflows.models import SecretRecord
@@ -72,11 +73,12 @@ def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
 def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
     ensure_can(user=request.user, action=Action.VIEW, workflow_id=workflow_id)
     diff_form = VersionDiffForm(request.GET or None)
-    version = request.GET.get("version")
-    if version is not None and not version.isdigit():
-        raise Http404("No such version")
+    version_form = WorkflowVersionForm(request.GET)
+    if not version_form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in version_form.errors.items())
+        return HttpResponse(f"Invalid parameter: {problems}", status=400, content_type="text/plain; charset=utf-8")
     try:
-        workflow = selectors.workflow_get(workflow_id=workflow_id, version=int(version) if version else None)
+        workflow = selectors.workflow_get(workflow_id=workflow_id, version=version_form.cleaned_data["version"])
         versions = selectors.workflow_versions(workflow_id=workflow_id)
     except errors.MintNotFoundError:
         raise Http404("No such workflow") from None
