@@ -70,4 +70,17 @@ class BulkUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it.")
+        # A NUL byte means a binary file or a UTF-16 export, never text CSV; PostgreSQL cannot store it either.
+        if any(b"\x00" in chunk for chunk in upload.chunks()):
+            raise ValidationError("The file contains NUL bytes, so it is not a text CSV. Save it as “CSV UTF-8”.")
+        upload.seek(0)
         return upload
+
+
+class BulkPageForm(forms.Form):
+    """``?page=N`` of a bulk launch's rows with errors: the largest upload (50,000 rows, 100 a page) has 500."""
+
+    page = forms.IntegerField(min_value=1, max_value=1_000, required=False)
+
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1

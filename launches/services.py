@@ -24,7 +24,7 @@ from typing import IO, Final
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -102,23 +102,35 @@ def launch_create(
     ``launch_requeue_stale`` picks the launch up again.
     """
     key = key or uuid.uuid4().hex
-    existing = Launch.objects.filter(key=key).first()
+    existing = _launch_with_key(key, actor)
     if existing is not None:
-        if existing.created_by_id != actor.pk:
-            raise LaunchError("This launch form was already used by someone else; open a new one.")
         return existing
-    with transaction.atomic():
-        launch = Launch.objects.create(
-            key=key, workflow_id=workflow_id, workflow_name=_workflow_name(workflow_id), input=input,
-            journey_url_ttl=journey_url_ttl, created_by=actor, created_at=timezone.now(),
-        )
-        audit_record(
-            actor=actor, action="journey.launch", workflow_id=workflow_id,
-            summary=f"Launch of {launch.workflow_name or workflow_id} requested",
-            detail={"launch_id": str(launch.id), "input_fields": sorted(input), "journey_url_ttl": journey_url_ttl},
-        )
-        _queue_start(launch.id)
+    try:
+        with transaction.atomic():
+            launch = Launch.objects.create(
+                key=key, workflow_id=workflow_id, workflow_name=_workflow_name(workflow_id), input=input,
+                journey_url_ttl=journey_url_ttl, created_by=actor, created_at=timezone.now(),
+            )
+            audit_record(
+                actor=actor, action="journey.launch", workflow_id=workflow_id,
+                summary=f"Launch of {launch.workflow_name or workflow_id} requested",
+                detail={"launch_id": str(launch.id), "input_fields": sorted(input), "journey_url_ttl": journey_url_ttl},
+            )
+            _queue_start(launch.id)
+    except IntegrityError:
+        # A concurrent submit of the same form committed the key first: its launch is this one.
+        existing = _launch_with_key(key, actor)
+        if existing is None:
+            raise
+        return existing
     return launch
+
+
+def _launch_with_key(key: str, actor: AbstractBaseUser) -> Launch | None:
+    existing = Launch.objects.filter(key=key).first()
+    if existing is not None and existing.created_by_id != actor.pk:
+        raise LaunchError("This launch form was already used by someone else; open a new one.")
+    return existing
 
 
 def _finish(launch: Launch, status: str, **fields: object) -> None:
@@ -284,50 +296,53 @@ def bulk_launch_upload(
     The first row is the header and must name exactly the workflow's input ``parameters``. Every other
     non-blank line becomes one ``Launch`` (draft, or invalid with its errors by column), numbered from 2 as
     in a spreadsheet. The file is read as a stream and stored in batches, so memory does not grow with it.
-    A file-level problem (bad header, not UTF-8, too many rows) is recorded in ``file_errors``.
+    A file-level problem (bad header, not UTF-8, too many rows) is recorded in ``file_errors``. All or
+    nothing: an unexpected failure stores neither the upload nor any of its rows.
     """
-    now = timezone.now()
-    bulk = BulkLaunch.objects.create(
-        workflow_id=workflow_id, workflow_name=_workflow_name(workflow_id), filename=filename[:255],
-        columns=list(parameters), journey_url_ttl=journey_url_ttl, created_by=actor, created_at=now,
-    )
-    rows = invalid = 0
-    file_errors: list[str] = []
-    try:
-        lines = enumerate(_csv_rows(file), start=1)
-        header: list[str] = []
-        for _, cells in lines:
-            if any(cell.strip() for cell in cells):
-                header = [cell.strip() for cell in cells]
-                break
-        file_errors = header_errors(parameters=parameters, header=header) if header else ["The file is empty."]
-        if not file_errors:
-            body = (
-                (number, cells) for number, cells in lines if any(cell.strip() for cell in cells)
-            )
-            while batch := list(islice(body, UPLOAD_BATCH)):
-                if rows + len(batch) > MAX_BULK_ROWS:
-                    file_errors.append(f"The file has more than {MAX_BULK_ROWS} rows; split it.")
-                    break
-                launches = [_row_launch(bulk, parameters, header, number, cells) for number, cells in batch]
-                Launch.objects.bulk_create(launches)
-                rows += len(launches)
-                invalid += sum(1 for launch in launches if launch.status == LaunchStatus.INVALID)
-    except UnicodeDecodeError:
-        file_errors.append("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
-    except csv.Error as exc:
-        file_errors.append(f"The file is not valid CSV: {exc}.")
-    if file_errors:
-        Launch.objects.filter(bulk=bulk).delete()
+    # One transaction: an upload that fails half-way (a database refusal) leaves no orphan behind.
+    with transaction.atomic():
+        now = timezone.now()
+        bulk = BulkLaunch.objects.create(
+            workflow_id=workflow_id, workflow_name=_workflow_name(workflow_id), filename=filename[:255],
+            columns=list(parameters), journey_url_ttl=journey_url_ttl, created_by=actor, created_at=now,
+        )
         rows = invalid = 0
-    BulkLaunch.objects.filter(pk=bulk.pk).update(row_count=rows, invalid_count=invalid, file_errors=file_errors)
-    bulk.refresh_from_db()
-    audit_record(
-        actor=actor, action="journey.bulk_upload", workflow_id=workflow_id,
-        outcome=AuditEvent.Outcome.FAILED if file_errors else AuditEvent.Outcome.OK,
-        summary=f"Uploaded {bulk.filename or 'a CSV'}: {rows} rows, {invalid} invalid",
-        detail={"bulk_id": str(bulk.id), "rows": rows, "invalid": invalid, "file_errors": file_errors[:5]},
-    )
+        file_errors: list[str] = []
+        try:
+            lines = enumerate(_csv_rows(file), start=1)
+            header: list[str] = []
+            for _, cells in lines:
+                if any(cell.strip() for cell in cells):
+                    header = [cell.strip() for cell in cells]
+                    break
+            file_errors = header_errors(parameters=parameters, header=header) if header else ["The file is empty."]
+            if not file_errors:
+                body = (
+                    (number, cells) for number, cells in lines if any(cell.strip() for cell in cells)
+                )
+                while batch := list(islice(body, UPLOAD_BATCH)):
+                    if rows + len(batch) > MAX_BULK_ROWS:
+                        file_errors.append(f"The file has more than {MAX_BULK_ROWS} rows; split it.")
+                        break
+                    launches = [_row_launch(bulk, parameters, header, number, cells) for number, cells in batch]
+                    Launch.objects.bulk_create(launches)
+                    rows += len(launches)
+                    invalid += sum(1 for launch in launches if launch.status == LaunchStatus.INVALID)
+        except UnicodeDecodeError:
+            file_errors.append("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
+        except csv.Error as exc:
+            file_errors.append(f"The file is not valid CSV: {exc}.")
+        if file_errors:
+            Launch.objects.filter(bulk=bulk).delete()
+            rows = invalid = 0
+        BulkLaunch.objects.filter(pk=bulk.pk).update(row_count=rows, invalid_count=invalid, file_errors=file_errors)
+        bulk.refresh_from_db()
+        audit_record(
+            actor=actor, action="journey.bulk_upload", workflow_id=workflow_id,
+            outcome=AuditEvent.Outcome.FAILED if file_errors else AuditEvent.Outcome.OK,
+            summary=f"Uploaded {bulk.filename or 'a CSV'}: {rows} rows, {invalid} invalid",
+            detail={"bulk_id": str(bulk.id), "rows": rows, "invalid": invalid, "file_errors": file_errors[:5]},
+        )
     return bulk
 
 

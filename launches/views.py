@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from launches.forms import BulkUploadForm, LaunchForm
+from launches.forms import BulkPageForm, BulkUploadForm, LaunchForm
 from launches.models import Launch
 from launches.selectors import (
     ResultRow,
@@ -101,16 +101,15 @@ def bulk_upload(request: HttpRequest, workflow_id: str) -> HttpResponse:
     return redirect("launches:bulk", bulk_id=bulk.id)
 
 
-def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
-
-
 @login_required
 @require_GET
 def bulk_detail(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
     bulk = bulk_launch_get(user=request.user, bulk_id=bulk_id)
-    page = _page_number(request)
+    page_form = BulkPageForm(request.GET)
+    if not page_form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in page_form.errors.items())
+        return HttpResponse(f"Invalid parameter: {problems}", status=400, content_type="text/plain; charset=utf-8")
+    page = page_form.page_number()
     invalid_pages = max(1, -(-bulk.invalid_count // INVALID_ROWS_PER_PAGE))
     context = {
         "bulk": bulk,
