@@ -28,6 +28,7 @@ from sandbox.core import clock, engine, services
 from sandbox.core.auth import FLOW_EDITOR, FLOW_VIEWER, Caller
 from sandbox.core.documents import render_pdf
 from sandbox.core.models import Journey, JourneyState, JourneyStatus, JourneyWait, WaitKind, WorkflowVersion
+from sandbox.oidc.demo import people_ensure_demo
 
 SEED = 20240601
 DAY = timedelta(days=1)
@@ -519,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     from sandbox.server import prepare_database
 
     prepare_database()
+    people_ensure_demo()
     loaded = load(client_id=settings.SANDBOX_CLIENT_ID, now=datetime.now(UTC))
     if not loaded:
         print("Demo data is already loaded; nothing changed.")

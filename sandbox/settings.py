@@ -31,6 +31,15 @@ SANDBOX_WEBHOOK_URL = read_optional("SANDBOX_WEBHOOK_URL")
 SANDBOX_WEBHOOK_SECRET = read_optional("SANDBOX_WEBHOOK_SECRET")
 if SANDBOX_WEBHOOK_URL and not SANDBOX_WEBHOOK_SECRET:
     raise ImproperlyConfigured("SANDBOX_WEBHOOK_SECRET must be set when SANDBOX_WEBHOOK_URL is set")
+# The OpenID Connect provider's registered relying party (the portal's single sign-on); more can be added
+# through the control API. Redirect URIs are comma-separated and must match the portal's exactly.
+SANDBOX_OIDC_CLIENT_ID = read_optional("SANDBOX_OIDC_CLIENT_ID")
+SANDBOX_OIDC_CLIENT_SECRET = read_optional("SANDBOX_OIDC_CLIENT_SECRET")
+SANDBOX_OIDC_REDIRECT_URIS = [uri.strip() for uri in (read_optional("SANDBOX_OIDC_REDIRECT_URIS") or "").split(",")
+                              if uri.strip()]
+if SANDBOX_OIDC_CLIENT_ID and (not SANDBOX_OIDC_CLIENT_SECRET or not SANDBOX_OIDC_REDIRECT_URIS):
+    raise ImproperlyConfigured(
+        "SANDBOX_OIDC_CLIENT_SECRET and SANDBOX_OIDC_REDIRECT_URIS must be set when SANDBOX_OIDC_CLIENT_ID is set")
 
 # Signs journey URLs and CSRF-protected end-user forms. Derived from the client secret so that links survive a
 # restart without one more variable to manage; the derivation is one-way, so the secret itself never leaks.
@@ -40,7 +49,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 CSRF_TRUSTED_ORIGINS = [f"{urlsplit(SANDBOX_PUBLIC_URL).scheme}://{urlsplit(SANDBOX_PUBLIC_URL).netloc}"]
 
-INSTALLED_APPS = ["django.contrib.contenttypes", "sandbox.core", "sandbox.events"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "sandbox.core", "sandbox.events", "sandbox.oidc"]
 
 MIDDLEWARE = [
     "sandbox.core.middleware.TraceMiddleware",

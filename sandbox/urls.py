@@ -1,10 +1,11 @@
 """The sandbox's paths: Mint's API under /mint (DESIGN.md's table), the token endpoint, the end-user journey
-page and the control API under /_sandbox/."""
+page, the OpenID Connect provider under /oidc/ and the control API under /_sandbox/."""
 
 from django.urls import include, path
 
 from sandbox import openapi
 from sandbox.core import control_views, pages, views
+from sandbox.oidc import urls as oidc
 
 mint = [
     path("workflows", views.workflows),
@@ -40,6 +41,7 @@ control = [
     path("clock", control_views.clock_advance),
     path("outbox", control_views.outbox),
     path("journeys/<str:journey_id>/cancel", control_views.journey_cancel),
+    path("oidc/", include(oidc.control)),
     path("", include("sandbox.events.urls")),
 ]
 
@@ -47,6 +49,7 @@ urlpatterns = [
     path("auth/open/connect/token", views.token),
     path("mint/", include(mint)),
     path("journey/<str:journey_id>", pages.journey_page),
+    path("oidc/", include(oidc.provider)),
     path("_sandbox/", include(control)),
 ]
 

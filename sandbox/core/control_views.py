@@ -16,6 +16,7 @@ from sandbox.core import auth, clock, control, selectors, services
 from sandbox.core.problems import ApiError, InvalidParam, problem_response, validation_error
 from sandbox.core.validation import Checker, parse_json_object
 from sandbox.events import services as events
+from sandbox.oidc import services as oidc
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -49,6 +50,7 @@ def reset(request: HttpRequest) -> HttpResponse:
     control.reset()
     clock.reset()
     events.reset()
+    oidc.reset()
     return _json({"status": "ok"})
 
 
