@@ -15,11 +15,9 @@ from django.utils import timezone
 from accounts.models import Action
 from accounts.policy import approval_rules, scopes_covering, sla_hours, user_can, workflow_access
 from approvals.models import ApprovalVote, Decision
-from journeys.models import Journey, JourneyStatus
+from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey, JourneyStatus
 from launches.models import Launch
 
-APPROVAL_STEP: Final = "require-approval"
-SUSPEND_STEP: Final = "suspend"
 PAGE_SIZE: Final = 25
 
 

@@ -34,14 +34,13 @@ from accounts.policy import approval_rules, ensure_can
 from accounts.services import audit_record
 from approvals.models import ApprovalVote, Decision
 from approvals.selectors import (
-    APPROVAL_STEP,
     PAGE_SIZE,
     InboxFilters,
     approval_occurrence,
     journey_launcher_id,
     journeys_needing_detail,
 )
-from journeys.models import Journey
+from journeys.models import APPROVAL_STEP, Journey
 from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.sync import journey_refresh
 from mintportal.mint import errors, get_client
@@ -55,11 +54,13 @@ INBOX_REFRESH_BUDGET = 2.0
 
 
 class ApprovalRefused(Exception):
-    """A decision the portal will not make; ``message`` says why in words the user can act on."""
+    """A decision the portal will not make; ``message`` says why in words the user can act on, ``status``
+    is the HTTP status it means (409 when the approval is no longer open, 400 otherwise)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status
 
 
 class AlreadyDecided(ApprovalRefused):
@@ -67,7 +68,7 @@ class AlreadyDecided(ApprovalRefused):
 
     def __init__(self, *, decided_by: str, decided_at: datetime, approved: bool) -> None:
         when = timezone.localtime(decided_at).strftime("%Y-%m-%d %H:%M:%S %Z")
-        super().__init__(f"Already decided by {decided_by} at {when}.")
+        super().__init__(f"Already decided by {decided_by} at {when}.", status=409)
         self.decided_by = decided_by
         self.decided_at = decided_at
         self.approved = approved
@@ -124,6 +125,21 @@ def _refresh_mirror(journey_id: str) -> None:
         Journey.objects.filter(pk=journey_id).update(detail_seen_at=None)
 
 
+def _step_refusal(*, journey: mint.Journey, step_id: str) -> ApprovalRefused | None:
+    """Why ``step_id`` of the journey as Mint describes it now cannot be decided, or None when it can.
+
+    The page offers decisions only for waiting approval steps, but a request may name any step: an end
+    user's eID login or form must never be completed by an approver's click.
+    """
+    waiting = {step.step_id: step.step_type for step in journey.active_steps}
+    if step_id not in waiting:
+        return ApprovalRefused("This journey is not waiting for this approval any more.", status=409)
+    if waiting[step_id] != APPROVAL_STEP:
+        return ApprovalRefused(f"Step “{step_id}” is a {waiting[step_id]} step, not an approval; "
+                               "only approval steps can be approved or rejected.")
+    return None
+
+
 def approval_decide(
     *,
     user: AbstractBaseUser,
@@ -162,19 +178,25 @@ def approval_decide(
         if decided is not None:
             raise _already_decided(decided)
     if occurrence is not None and occurrence > current:
-        raise ApprovalRefused("This approval is not open for decision; reload the page.")
+        audit_record(actor=user, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,
+                     workflow_id=workflow_id, journey_id=journey_id,
+                     summary="Refused: the approval named is not open for decision",
+                     detail={"step_id": step_id, "occurrence": occurrence, "current": current})
+        raise ApprovalRefused("This approval is not open for decision; reload the page.", status=409)
     in_flight = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current).first()
     if in_flight is not None:
         raise _already_decided(in_flight)
 
     journey = journey or _read_journey(journey_id)
     journey_mirror_refresh(journey=journey)
-    waiting = any(step.step_id == step_id and step.step_type == APPROVAL_STEP for step in journey.active_steps)
-    if not waiting:
-        raise ApprovalRefused("This journey is not waiting for this approval any more.")
+    audit_common = {"actor": user, "workflow_id": workflow_id, "journey_id": journey_id}
+    refusal = _step_refusal(journey=journey, step_id=step_id)
+    if refusal is not None:
+        audit_record(**audit_common, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,
+                     summary=f"Refused: {refusal.message}", detail={"step_id": step_id, "occurrence": current})
+        raise refusal
 
     rules = approval_rules(user=user, workflow_id=workflow_id)
-    audit_common = {"actor": user, "workflow_id": workflow_id, "journey_id": journey_id}
     if approved and rules.forbid_self_approval and journey_launcher_id(journey_id=journey_id) == user.pk:
         audit_record(
             **audit_common, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,

@@ -63,6 +63,7 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
     next_url = _safe_next(request)
     outcome: str | None = None
     error: str | None = None
+    error_status = 400
     if form is not None and form.is_valid():
         try:
             result = approval_decide(
@@ -75,6 +76,7 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
             outcome = exc.message
         except ApprovalRefused as exc:
             error = exc.message
+            error_status = exc.status
         if outcome and (not wants_region(request) or next_url != reverse("approvals:inbox")):
             messages.success(request, outcome)
             if wants_region(request):
@@ -87,6 +89,6 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
     context = {"journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
                "next": next_url, "embedded": request.POST.get("embedded") == "1"}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
-    status = 400 if error or (form is not None and form.errors) else 200
+    status = error_status if error else 400 if form is not None and form.errors else 200
     response = render_region(request, "approvals/decide.html", context, region="decision-panel", status=status)
     return trigger_client_event(response, APPROVAL_DECIDED) if outcome else response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -88,10 +89,25 @@ class JourneyFilterForm(forms.Form):
         return self._valid("per_page", PER_PAGE_CHOICES[0])
 
 
-class ResumeForm(forms.Form):
-    """Continues a suspended step. The input is a JSON object, or ``key=value`` lines (values as text)."""
+def _finite_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large")
+    return value
 
-    step_id = forms.ChoiceField(label="Step", widget=forms.HiddenInput)
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class ResumeForm(forms.Form):
+    """Continues a suspended step. The input is a JSON object, or ``key=value`` lines (values as text).
+
+    The step id is only checked for shape here; whether that step waits, and is a step that may be
+    continued, is decided by ``journey_resume`` against the journey as Mint describes it now.
+    """
+
+    step_id = forms.CharField(label="Step", max_length=50, widget=forms.HiddenInput)
     input = forms.CharField(
         label="Input", required=False, max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false",
@@ -99,19 +115,18 @@ class ResumeForm(forms.Form):
         help_text="One key=value per line, or a JSON object. It becomes the step's output.",
     )
 
-    def __init__(self, *args: Any, step_ids: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["step_id"].choices = [(step_id, step_id) for step_id in step_ids]
-
     def clean_input(self) -> dict[str, Any]:
         text = (self.cleaned_data.get("input") or "").strip()
         if not text:
             return {}
         if text.startswith("{"):
             try:
-                value = json.loads(text)
-            except ValueError as exc:
+                # NaN, Infinity and numbers beyond a double are not JSON Mint can take: refuse them here.
+                value = json.loads(text, parse_float=_finite_number, parse_constant=_no_constant)
+            except json.JSONDecodeError as exc:
                 raise forms.ValidationError(f"This is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+            except (ValueError, RecursionError) as exc:
+                raise forms.ValidationError(f"This JSON cannot be sent: {exc}.") from None
             if not isinstance(value, dict):
                 raise forms.ValidationError("Enter a JSON object ({…}).")
             return value

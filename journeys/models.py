@@ -6,7 +6,14 @@ service (journeys/services/sync.py) keeps them current and a journey's page refr
 
 from __future__ import annotations
 
+from typing import Final
+
 from django.db import models
+
+# The step types people act on from the portal: a case handler continues a suspend step, an approver decides a
+# require-approval step. Every other waiting step (an end user's form or eID login, a timer) is not the portal's.
+SUSPEND_STEP: Final = "suspend"
+APPROVAL_STEP: Final = "require-approval"
 
 
 class JourneyStatus(models.TextChoices):

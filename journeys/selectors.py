@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Action, AuditEvent
 from accounts.policy import workflow_access
-from journeys.models import Journey, JourneyStatus
+from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey, JourneyStatus
 from mintportal.cache import cache_key, cached_json, generation
 from mintportal.csv_export import csv_lines
 from mintportal.mint import errors, get_client, models
@@ -289,11 +289,11 @@ class WaitingStep:
 
     @property
     def resumable(self) -> bool:
-        return self.step_type == "suspend"
+        return self.step_type == SUSPEND_STEP
 
     @property
     def approval(self) -> bool:
-        return self.step_type == "require-approval"
+        return self.step_type == APPROVAL_STEP
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,10 @@ from journeys.forms import (
     ResumeForm,
 )
 from journeys.models import Journey
-from journeys.services.actions import SharedUrl, journey_resume, journey_url_create
+from journeys.services.actions import Resumed, SharedUrl, journey_resume, journey_url_create
 from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.notes import journey_note_create, journey_note_update
+from mintportal.errors import ApplicationError, NotVisible
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import clear_outage, is_outage, note_outage
 from mintportal.mint import errors, get_client
@@ -161,7 +162,7 @@ def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> di
         "may_annotate": user_can(user=user, action=Action.ANNOTATE, workflow_id=workflow_id),
         "resume_forms": [
             (step, extra.get("resume_form") if extra.get("resume_step") == step.step_id else
-             ResumeForm(step_ids=[step.step_id], initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s"))
+             ResumeForm(initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s"))
             for step in waiting if step.resumable
         ],
         # A refused resume of a step that no longer waits has no form left to show its errors beside.
@@ -201,47 +202,75 @@ def _back_to_journey(request: HtmxHttpRequest, journey_id: str, anchor: str = ""
     return HttpResponseRedirect(url)
 
 
-def _with_errors(request: HtmxHttpRequest, journey_id: str, region: str, **extra: Any) -> HttpResponse:
+def _with_errors(request: HtmxHttpRequest, journey_id: str, region: str, *, status: int = 400,
+                 **extra: Any) -> HttpResponse:
     context = _page_context(request, journey_id, **extra)
-    return render_region(request, "journeys/detail.html", context, region=region, status=400)
+    return render_region(request, "journeys/detail.html", context, region=region, status=status)
+
+
+def _resumed_message(resumed: Resumed) -> tuple[int, str]:
+    """What the page says after a continue: where the journey is now, in Mint's own words, never a guess."""
+    journey, step = resumed.journey, f"Continued step “{resumed.step_id}”"
+    if journey is None:
+        return messages.WARNING, f"{step}, but Mint could not be asked where the journey is now; reload the page."
+    if journey.status == "faulted":
+        alert = next((a.message for a in reversed(journey.alerts) if a.message), "")
+        return messages.ERROR, f"{step}, and the journey faulted" + (f": {alert}" if alert else ".")
+    if journey.is_final:
+        return messages.SUCCESS, f"{step}; the journey is now {journey.status}."
+    waiting = ", ".join(f"“{active.step_id}”" for active in journey.active_steps)
+    if waiting:
+        return messages.SUCCESS, f"{step}; the journey now waits at {waiting}."
+    return messages.SUCCESS, f"{step}; the journey is {journey.status}."
 
 
 @login_required
 @require_POST
 def journey_resume_view(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
-    row = _authorize(request, journey_id, Action.CONTINUE)
-    suspended = [step["stepId"] for step in row.active_steps if step.get("stepType") == "suspend"]
+    _authorize(request, journey_id, Action.CONTINUE)
     step_id = request.POST.get("step_id", "")
-    form = ResumeForm(request.POST, step_ids=suspended or [step_id], auto_id=f"id_{step_id}_%s")
+    form = ResumeForm(request.POST, auto_id=f"id_{step_id[:50]}_%s")
+    status = 400
     if form.is_valid():
         try:
-            journey_resume(actor=request.user, journey_id=journey_id, workflow_id=row.workflow_id,
-                           step_id=form.cleaned_data["step_id"], input=form.cleaned_data["input"])
+            resumed = journey_resume(actor=request.user, journey_id=journey_id,
+                                     step_id=form.cleaned_data["step_id"], input=form.cleaned_data["input"])
+        except ApplicationError as exc:
+            if isinstance(exc, NotVisible):
+                raise Http404(exc.message) from None
+            form.add_error(None, exc.message)
+            status = exc.status
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=RESUME_MINT_FIELDS)
         else:
-            messages.success(request, f"Continued step “{form.cleaned_data['step_id']}”; the journey moves on.")
+            level, text = _resumed_message(resumed)
+            messages.add_message(request, level, text)
             return _back_to_journey(request, journey_id)
-    return _with_errors(request, journey_id, "journey-actions", resume_form=form, resume_step=step_id)
+    return _with_errors(request, journey_id, "journey-actions", status=status, resume_form=form, resume_step=step_id)
 
 
 @login_required
 @require_POST
 def journey_url_view(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
-    row = _authorize(request, journey_id, Action.SHARE)
+    _authorize(request, journey_id, Action.SHARE)
     form = JourneyUrlForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             shared: SharedUrl = journey_url_create(actor=request.user, journey_id=journey_id,
-                                                   workflow_id=row.workflow_id,
                                                    time_to_live=form.cleaned_data["time_to_live"])
+        except ApplicationError as exc:
+            if isinstance(exc, NotVisible):
+                raise Http404(exc.message) from None
+            form.add_error(None, exc.message)
+            status = exc.status
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=URL_MINT_FIELDS)
         else:
             messages.success(request, "Created a new journey URL. Share it only with the journey's end user.")
             context = _page_context(request, journey_id, shared=shared, url_form=form)
             return render_region(request, "journeys/detail.html", context, region="journey-share")
-    return _with_errors(request, journey_id, "journey-share", url_form=form)
+    return _with_errors(request, journey_id, "journey-share", status=status, url_form=form)
 
 
 def _note_for(journey_id: str, note_id: str) -> selectors.NoteView:

@@ -1,8 +1,8 @@
 """Reads for launches: one launch, a bulk launch's progress, its invalid rows and its results.
 
-Every read that names a launch checks access through ``accounts.policy``: launches belong to a workflow,
-and only users who may launch journeys of that workflow see them (404 outside their view scope, 403
-when they may view but not launch).
+Every read that names a launch checks access through ``accounts.policy``. A launch's page is its
+launcher's, and is also shown (without the journey URL) to anyone who may view the journey it started; a bulk
+launch is its launcher's alone. Everyone else gets 404.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.http import Http404
 
 from accounts.models import Action
-from accounts.policy import ensure_can, workflow_access
+from accounts.policy import ensure_can, user_can, workflow_access
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 
 RECENT_LIMIT = 20
@@ -30,18 +30,31 @@ def _parse_id(value: uuid.UUID | str) -> uuid.UUID:
 
 
 def launch_get(*, user: AbstractBaseUser | AnonymousUser, launch_id: uuid.UUID | str) -> Launch:
-    """The launch, if the user may launch journeys of its workflow (404 / 403 otherwise)."""
+    """The launch, for its launcher (who may still launch journeys of its workflow) and for anyone who may view
+    the journey it started; 404 for everyone else, so a launch id reveals nothing. Only the launcher is shown
+    its journey URL: see :func:`launch_shows_url`."""
     launch = Launch.objects.filter(pk=_parse_id(launch_id)).first()
     if launch is None:
         raise Http404("Not found")
-    ensure_can(user=user, action=Action.LAUNCH, workflow_id=launch.workflow_id)
-    return launch
+    if launch.created_by_id is not None and launch.created_by_id == user.pk:
+        ensure_can(user=user, action=Action.LAUNCH, workflow_id=launch.workflow_id)
+        return launch
+    if launch.journey_id and user_can(user=user, action=Action.VIEW, workflow_id=launch.workflow_id):
+        return launch
+    raise Http404("Not found")
+
+
+def launch_shows_url(*, user: AbstractBaseUser | AnonymousUser, launch: Launch) -> bool:
+    """Whether the launch's page shows its journey URL: a bearer link for the end user, for its launcher alone.
+    Others who may share links of the workflow create their own on the journey's page."""
+    return launch.created_by_id is not None and launch.created_by_id == user.pk
 
 
 def bulk_launch_get(*, user: AbstractBaseUser | AnonymousUser, bulk_id: uuid.UUID | str) -> BulkLaunch:
-    """The bulk launch, if the user may launch journeys of its workflow (404 / 403 otherwise)."""
+    """The bulk launch, for its launcher alone (while they may launch journeys of its workflow): its results
+    hold every row's journey URL. 404 for everyone else."""
     bulk = BulkLaunch.objects.filter(pk=_parse_id(bulk_id)).first()
-    if bulk is None:
+    if bulk is None or bulk.created_by_id is None or bulk.created_by_id != user.pk:
         raise Http404("Not found")
     ensure_can(user=user, action=Action.LAUNCH, workflow_id=bulk.workflow_id)
     return bulk

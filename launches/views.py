@@ -28,6 +28,7 @@ from launches.selectors import (
     bulk_launch_results,
     launch_get,
     launch_recent,
+    launch_shows_url,
     launch_target,
 )
 from launches.services import (
@@ -79,7 +80,9 @@ def _qr_data_uri(launch: Launch) -> str:
 @require_GET
 def launch_detail(request: HttpRequest, launch_id: uuid.UUID) -> HttpResponse:
     launch = launch_get(user=request.user, launch_id=launch_id)
-    context = {"launch": launch, "qr": _qr_data_uri(launch), "poll_every": POLL_EVERY}
+    shows_url = launch_shows_url(user=request.user, launch=launch)
+    context = {"launch": launch, "shows_url": shows_url, "qr": _qr_data_uri(launch) if shows_url else "",
+               "poll_every": POLL_EVERY}
     return render_region(request, "launches/detail.html", context, region="launch-status")
 
 

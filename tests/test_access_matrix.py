@@ -34,7 +34,8 @@ from journeys.models import Journey
 from journeys.services.sync import journey_refresh
 from launches.models import BulkLaunch, Launch, LaunchStatus
 from mintportal.mint import MintClient, get_client
-from tests.personas import approval_workflow_create
+from mintportal.mint import models as mint_models
+from tests.personas import approval_workflow_create, place_workflow
 from workflows.services import secret_create
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,8 @@ pytestmark = pytest.mark.django_db
 ANY = "signed-in"  # every signed-in user
 PUBLIC = "public"  # no sign-in needed
 SECRETS = "secrets"  # managing secrets: MANAGE on every workflow (secrets belong to the whole Mint account)
+LAUNCHER = "launcher"  # the person who launched it (the matrix's launches are the operator's), with LAUNCH there
+MATRIX_LAUNCHER = "operator"
 ALL_ACTIONS = frozenset(Action.values)
 
 
@@ -97,11 +100,12 @@ ROUTES: dict[str, Route] = {
     "launches:index": Route(get=ANY),
     "launches:new": Route(get=Action.LAUNCH, post=Action.LAUNCH),
     "launches:bulk-upload": Route(post=Action.LAUNCH),
-    "launches:detail": Route(get=Action.LAUNCH),
-    "launches:bulk": Route(get=Action.LAUNCH),
-    "launches:bulk-confirm": Route(post=Action.LAUNCH),
-    "launches:bulk-discard": Route(post=Action.LAUNCH),
-    "launches:bulk-results": Route(get=Action.LAUNCH),
+    # A launch's page: its launcher, and whoever may view the journey it started; a bulk launch: its launcher.
+    "launches:detail": Route(get=Action.VIEW),
+    "launches:bulk": Route(get=LAUNCHER),
+    "launches:bulk-confirm": Route(post=LAUNCHER),
+    "launches:bulk-discard": Route(post=LAUNCHER),
+    "launches:bulk-results": Route(get=LAUNCHER),
     "approvals:inbox": Route(get=ANY, variants=PROBES + ("?kind=approval",)),
     "approvals:decide": Route(get=Action.APPROVE, post=Action.APPROVE),
     "audit:list": Route(get=Action.AUDIT, variants=PROBES),
@@ -227,6 +231,9 @@ def expected(persona: str, requirement: str | None, *, on_object: bool, inside: 
         rights = inside_rights if inside else outside_rights
         if Action.VIEW not in rights:
             return frozenset({404})
+        if requirement == LAUNCHER:
+            # Someone else's bulk launch is not revealed, whatever the visitor's rights.
+            return ALLOWED if persona == MATRIX_LAUNCHER and Action.LAUNCH in rights else frozenset({404})
         return ALLOWED if requirement in rights else frozenset({403})
     if requirement == ANY:
         return ALLOWED
@@ -243,6 +250,7 @@ def _body(response: Any) -> str:
 @pytest.fixture
 def matrix_data(mint_settings, operator: User, admin: User) -> tuple[Side, Side]:
     client = get_client()
+    assert operator.get_username() == MATRIX_LAUNCHER
     inside = _side(client, tags=["onboarding"], label="inside", launcher=operator)
     outside = _side(client, tags=["batch"], label="outside", launcher=operator)
     secret = secret_create(actor=admin, name=f"matrix-{uuid.uuid4().hex[:8]}", description="", value="matrix-value")
@@ -324,3 +332,143 @@ def test_counts_exports_and_the_inbox_leave_out_what_is_outside_the_scope(
     assert _journeys_counted(client) == (1, 1, 1)
     client.force_login(outsider)
     assert _journeys_counted(client) == (0, 0, 0)
+
+
+# --- forged writes: a request naming what the page never offered --------------------------------------------
+
+MINT_WRITES = ("resumeJourney", "approveJourney", "createJourneyUrl")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Journeys of one in-scope workflow, each waiting on a step of a different kind (or ended)."""
+
+    at_login: str  # an end user's eID login
+    at_check: str  # a require-approval step
+    at_after: str  # a suspend step, the only kind a case handler may continue
+    ended: str  # faulted (rejected)
+    outside: str  # waiting at "check", on a workflow outside every persona's scope but the admin's
+
+
+def _waiting_journeys(client: MintClient) -> Waiting:
+    def step(step_id: str, step_type: str) -> Any:
+        return mint_models.WorkflowStep(id=step_id, type=step_type)
+
+    def link(source: str, target: str, outcome: str | None = None) -> Any:
+        return mint_models.WorkflowStepConnection(source_step_id=source, target_step_id=target, outcome=outcome)
+
+    login_flow = client.create_workflow(mint_models.WorkflowInput(
+        name=f"Forgery {uuid.uuid4().hex[:8]}",
+        steps=[step("login", "eid-login"), step("review", "suspend"), step("end", "finish")],
+        connections=[link("login", "review", "Success"), link("review", "end")],
+    ))
+    place_workflow(login_flow.id, tags=["onboarding"], name=login_flow.name or "")
+    approvals = approval_workflow_create(client, tags=["onboarding"], name="Forgery approvals")
+    outside = approval_workflow_create(client, tags=["batch"], name="Forgery outside")
+
+    def started(workflow_id: str) -> str:
+        journey_id = client.start_journey(workflow_id, input={"case": uuid.uuid4().hex[:6]}).journey_id
+        journey_refresh(journey_id=journey_id)
+        return journey_id
+
+    at_login, at_check, at_after, ended = (started(login_flow.id), started(approvals.id), started(approvals.id),
+                                           started(approvals.id))
+    client.approve_journey(at_after, step_id="check", approved=True, message="set-up")
+    client.approve_journey(ended, step_id="check", approved=False, message="set-up")
+    for journey_id in (at_after, ended):
+        journey_refresh(journey_id=journey_id)
+    return Waiting(at_login=at_login, at_check=at_check, at_after=at_after, ended=ended,
+                   outside=started(outside.id))
+
+
+def _waiting_at(client: MintClient, journey_id: str) -> tuple[str, list[str]]:
+    journey = client.get_journey(journey_id)
+    return journey.status, sorted(step.step_id for step in journey.active_steps)
+
+
+@pytest.fixture
+def waiting(mint_settings) -> Waiting:
+    return _waiting_journeys(get_client())
+
+
+# (route, journey, posted data, the statuses a refusal may have). Every case names a step the page would not
+# offer there: an end user's step, a step of another kind, one that does not wait (yet or any more), one that
+# does not exist, or a journey that has ended.
+FORGERIES: list[tuple[str, str, dict[str, str], frozenset[int]]] = [
+    ("journeys:resume", "at_login", {"step_id": "login", "input": '{"subject": "forged"}'}, frozenset({400})),
+    ("journeys:resume", "at_check", {"step_id": "check", "input": "approved=true"}, frozenset({400})),
+    ("journeys:resume", "at_check", {"step_id": "after", "input": ""}, frozenset({409})),
+    ("journeys:resume", "at_after", {"step_id": "check", "input": ""}, frozenset({409})),
+    ("journeys:resume", "at_after", {"step_id": "no-such-step", "input": ""}, frozenset({409})),
+    ("journeys:resume", "ended", {"step_id": "after", "input": ""}, frozenset({409})),
+    ("approvals:decide", "at_login", {"step_id": "login", "decision": "approve"}, frozenset({400})),
+    ("approvals:decide", "at_after", {"step_id": "after", "decision": "approve"}, frozenset({400})),
+    ("approvals:decide", "at_after", {"step_id": "check", "decision": "approve"}, frozenset({409})),
+    ("approvals:decide", "at_check", {"step_id": "no-such-step", "decision": "reject", "reason": "x"},
+     frozenset({409})),
+    ("approvals:decide", "at_check", {"step_id": "check", "decision": "approve", "occurrence": "7"},
+     frozenset({409})),
+    ("journeys:url", "ended", {"time_to_live": "600"}, frozenset({409})),
+]
+# Who may make each write on the in-scope workflow (tests/personas.py), so that the refusal is the step's fault.
+WRITERS = {"journeys:resume": ("case_handler", "admin"), "approvals:decide": ("approver", "admin"),
+           "journeys:url": ("case_handler", "operator", "admin")}
+
+
+@pytest.mark.parametrize("persona", ["case_handler", "approver", "operator", "admin"])
+def test_a_forged_write_is_refused_audited_and_never_reaches_mint(
+    request: pytest.FixtureRequest, persona: str, waiting: Waiting, sandbox
+) -> None:
+    user = request.getfixturevalue(persona)
+    mint = get_client()
+    web = Client()
+    web.force_login(user)
+    before = {name: _waiting_at(mint, getattr(waiting, name)) for name in ("at_login", "at_check", "at_after")}
+    sandbox.reset_counters()
+    problems: list[str] = []
+    for route, journey_name, data, refusals in FORGERIES:
+        journey_id = getattr(waiting, journey_name)
+        refused_before = AuditEvent.objects.filter(journey_id=journey_id, outcome=AuditEvent.Outcome.REFUSED).count()
+        for htmx in (False, True):
+            headers = {"HX-Request": "true"} if htmx else {}
+            response = web.post(reverse(route, kwargs={"journey_id": journey_id}), data, headers=headers)
+            wanted = refusals if persona in WRITERS[route] else frozenset({403})
+            if response.status_code not in wanted:
+                problems.append(f"{persona} {route} {journey_name} {data}: {response.status_code}, "
+                                f"expected {sorted(wanted)}")
+        refused = AuditEvent.objects.filter(journey_id=journey_id, outcome=AuditEvent.Outcome.REFUSED).count()
+        if persona in WRITERS[route] and refused - refused_before != 2:
+            problems.append(f"{persona} {route} {journey_name} {data}: {refused - refused_before} refusals audited")
+    # Not one forged write reached Mint, and no journey moved.
+    assert {op: sandbox.count(op) for op in MINT_WRITES} == dict.fromkeys(MINT_WRITES, 0)
+    assert {name: _waiting_at(mint, getattr(waiting, name)) for name in before} == before
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("route,data", [
+    ("journeys:resume", {"step_id": "check", "input": ""}),
+    ("approvals:decide", {"step_id": "check", "decision": "approve"}),
+    ("journeys:url", {"time_to_live": "600"}),
+])
+def test_a_write_to_a_journey_outside_the_scope_answers_404_and_reaches_nothing(
+    case_handler: User, approver: User, operator: User, waiting: Waiting, sandbox, route: str, data: dict
+) -> None:
+    sandbox.reset_counters()
+    for user in (case_handler, approver, operator):
+        web = Client()
+        web.force_login(user)
+        response = web.post(reverse(route, kwargs={"journey_id": waiting.outside}), data)
+        assert response.status_code == 404, (user, response.status_code)
+    assert {op: sandbox.count(op) for op in MINT_WRITES} == dict.fromkeys(MINT_WRITES, 0)
+    assert not AuditEvent.objects.filter(journey_id=waiting.outside).exists()
+
+
+def test_the_handler_continues_the_suspend_step_the_page_offers(case_handler: User, waiting: Waiting) -> None:
+    """The refusals above are about the step, not the route: the offered step still goes through."""
+    web = Client()
+    web.force_login(case_handler)
+    response = web.post(reverse("journeys:resume", kwargs={"journey_id": waiting.at_after}),
+                        {"step_id": "after", "input": "checked=yes"}, follow=True)
+    assert response.status_code == 200
+    assert "now finished" in response.content.decode()
+    assert _waiting_at(get_client(), waiting.at_after) == ("finished", [])

@@ -15,10 +15,14 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.models import Action, AuditEvent
+from accounts.policy import REFUSALS, user_can
 from accounts.services import audit_record
+from journeys.models import SUSPEND_STEP
 from journeys.services.mirror import journey_mirror_refresh
+from mintportal.errors import ApplicationError, Conflict, NotAllowed, NotVisible, Refused
 from mintportal.mint import errors, get_client
+from mintportal.mint import models as mint
 
 logger = logging.getLogger(__name__)
 
@@ -28,34 +32,92 @@ def outcome_of(exc: errors.MintError) -> str:
     return AuditEvent.Outcome.UNKNOWN if isinstance(exc, errors.MintOutcomeUnknownError) else AuditEvent.Outcome.FAILED
 
 
-def refresh_mirror_quietly(journey_id: str) -> None:
-    """Re-reads the journey after a write so lists show the change now; the write stands if this fails."""
+def refresh_mirror_quietly(journey_id: str) -> mint.Journey | None:
+    """Re-reads the journey after a write so lists show the change now, and returns it; the write stands if
+    this fails (then None)."""
     try:
-        journey_mirror_refresh(journey=get_client().get_journey(journey_id))
+        journey = get_client().get_journey(journey_id)
     except errors.MintError as exc:
         logger.warning("could not refresh journey %s after a write: %s trace_id=%s",
                        journey_id, type(exc).__name__, exc.trace_id or "-")
+        return None
+    journey_mirror_refresh(journey=journey)
+    return journey
 
 
-def journey_resume(
-    *, actor: AbstractBaseUser, journey_id: str, workflow_id: str, step_id: str, input: dict[str, Any]
-) -> None:
-    """Continues the journey's suspended step ``step_id``; ``input`` becomes the step's output.
+def _audit_refusal(*, actor: AbstractBaseUser, action: str, journey_id: str, workflow_id: str,
+                   refusal: ApplicationError, detail: dict[str, Any]) -> ApplicationError:
+    """Records a request the portal refused before calling Mint, and returns the refusal to raise."""
+    audit_record(actor=actor, action=action, outcome=AuditEvent.Outcome.REFUSED, workflow_id=workflow_id,
+                 journey_id=journey_id, summary=f"Refused: {refusal.message}",
+                 detail={**detail, "refusal": type(refusal).__name__})
+    return refusal
 
-    The audit event names the input's keys, not its values (they may be personal data).
-    Raises ``MintError`` when Mint refuses (e.g. ``MintConflictError``: the step no longer waits).
+
+def _read_journey(journey_id: str) -> mint.Journey:
+    try:
+        return get_client().get_journey(journey_id)
+    except errors.MintNotFoundError:
+        raise NotVisible("No such journey.") from None
+
+
+def _resume_refusal(*, actor: AbstractBaseUser, journey: mint.Journey, step_id: str) -> ApplicationError | None:
+    """Why ``actor`` may not continue ``step_id`` of the journey as it is now, or None when they may."""
+    if not user_can(user=actor, action=Action.VIEW, workflow_id=journey.workflow_id):
+        return NotVisible("No such journey.")
+    if not user_can(user=actor, action=Action.CONTINUE, workflow_id=journey.workflow_id):
+        return NotAllowed(REFUSALS[Action.CONTINUE])
+    if journey.is_final:
+        return Conflict(f"The journey has ended ({journey.status}); there is nothing left to continue.")
+    waiting = {step.step_id: step.step_type for step in journey.active_steps}
+    if step_id not in waiting:
+        return Conflict(f"The journey is not waiting at step “{step_id}” (any more); reload the page.")
+    if waiting[step_id] != SUSPEND_STEP:
+        return Refused(
+            f"Step “{step_id}” is a {waiting[step_id]} step: only manual (suspend) steps can be continued "
+            "from the portal. End-user steps are completed by the end user at the journey URL, approvals "
+            "by an approver."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A continued step and the journey as Mint describes it right after (None when it could not be re-read)."""
+
+    step_id: str
+    journey: mint.Journey | None
+
+
+def journey_resume(*, actor: AbstractBaseUser, journey_id: str, step_id: str, input: dict[str, Any]) -> Resumed:
+    """Continues the journey's waiting suspend step ``step_id``; ``input`` becomes the step's output.
+
+    The page offers a form only for suspend steps that wait, but a request may name any step, so this reads
+    the journey from Mint and checks again: the user may view and continue its workflow, the journey has not
+    ended, ``step_id`` waits now, and it is a suspend step (never an end user's form or eID login, never an
+    approval). A request that fails a check raises ``NotVisible``/``NotAllowed``/``Conflict``/``Refused``, is
+    audited as ``refused``, and Mint's resume is not called. The audit event names the input's keys, not its
+    values (they may be personal data). Raises ``MintError`` when Mint refuses or cannot answer.
     """
-    detail = {"step_id": step_id, "input_keys": sorted(input)}
+    detail: dict[str, Any] = {"step_id": step_id, "input_keys": sorted(input)}
+    journey = _read_journey(journey_id)
+    refusal = _resume_refusal(actor=actor, journey=journey, step_id=step_id)
+    if isinstance(refusal, NotVisible):
+        # Nothing is recorded against a journey the user may not know exists beyond the refusal itself.
+        raise refusal
+    if refusal is not None:
+        raise _audit_refusal(actor=actor, action="journey.resume", journey_id=journey_id,
+                             workflow_id=journey.workflow_id, refusal=refusal, detail=detail)
     try:
         get_client().resume_journey(journey_id, step_id=step_id, input=input)
     except errors.MintError as exc:
-        audit_record(actor=actor, action="journey.resume", outcome=outcome_of(exc), workflow_id=workflow_id,
+        audit_record(actor=actor, action="journey.resume", outcome=outcome_of(exc), workflow_id=journey.workflow_id,
                      journey_id=journey_id, summary=f"Continue step {step_id} refused by Mint", detail=detail,
                      trace_id=exc.trace_id)
         raise
-    audit_record(actor=actor, action="journey.resume", workflow_id=workflow_id, journey_id=journey_id,
+    audit_record(actor=actor, action="journey.resume", workflow_id=journey.workflow_id, journey_id=journey_id,
                  summary=f"Continued step {step_id}", detail=detail)
-    refresh_mirror_quietly(journey_id)
+    return Resumed(step_id=step_id, journey=refresh_mirror_quietly(journey_id))
 
 
 @dataclass(frozen=True)
@@ -65,13 +127,29 @@ class SharedUrl:
     expires_at: datetime
 
 
-def journey_url_create(*, actor: AbstractBaseUser, journey_id: str, workflow_id: str, time_to_live: int) -> SharedUrl:
+def journey_url_create(*, actor: AbstractBaseUser, journey_id: str, time_to_live: int) -> SharedUrl:
     """Asks Mint for a new end-user link to the journey, valid ``time_to_live`` seconds (0–2,592,000).
 
-    Returns the link with its expiry; the audit event records the lifetime and expiry, never the link.
+    Reads the journey first and checks again what the page offered: the user may view it and share links
+    of its workflow, and the journey has not ended (a link to a finished journey shows the end user nothing
+    to do). A refusal raises ``NotVisible``/``NotAllowed``/``Conflict``, is audited as ``refused`` and Mint
+    is not asked. Returns the link with its expiry; the audit event records the lifetime and expiry, never
+    the link.
     """
+    detail: dict[str, Any] = {"time_to_live": time_to_live}
+    journey = _read_journey(journey_id)
+    if not user_can(user=actor, action=Action.VIEW, workflow_id=journey.workflow_id):
+        raise NotVisible("No such journey.")
+    refusal: ApplicationError | None = None
+    if not user_can(user=actor, action=Action.SHARE, workflow_id=journey.workflow_id):
+        refusal = NotAllowed(REFUSALS[Action.SHARE])
+    elif journey.is_final:
+        refusal = Conflict(f"The journey has ended ({journey.status}); a new link would show the end user nothing.")
+    if refusal is not None:
+        raise _audit_refusal(actor=actor, action="journey.url_create", journey_id=journey_id,
+                             workflow_id=journey.workflow_id, refusal=refusal, detail=detail)
+    workflow_id = journey.workflow_id
     requested_at = timezone.now()
-    detail = {"time_to_live": time_to_live}
     try:
         result = get_client().create_journey_url(journey_id, time_to_live=time_to_live)
     except errors.MintError as exc:

@@ -140,9 +140,27 @@ def test_invalid_resume_input_is_shown_in_place_and_kept(root_client: Client, ca
     assert not AuditEvent.objects.filter(action="journey.resume").exists()
 
 
-def test_mints_refusal_to_continue_is_shown_and_audited_as_failed(root_client: Client, case: dict, api: Api) -> None:
+def test_a_step_that_no_longer_waits_is_refused_before_mint_is_asked(
+    root_client: Client, case: dict, api: Api, sandbox
+) -> None:
     root_client.get(case["url"])
     api.post(f"journeys/{case['journey_id']}/resume", json={"stepId": "review", "input": {}})
+    sandbox.reset_counters()
+    url = reverse("journeys:resume", kwargs={"journey_id": case["journey_id"]})
+    response = root_client.post(url, {"step_id": "review", "input": "a=b"})
+    assert response.status_code == 409
+    assert "The journey has ended (finished); there is nothing left to continue." in response.content.decode()
+    assert sandbox.count("resumeJourney") == 0
+    event = AuditEvent.objects.get(action="journey.resume")
+    assert event.outcome == "refused" and event.detail["step_id"] == "review"
+
+
+def test_mints_refusal_to_continue_is_shown_and_audited_as_failed(
+    root_client: Client, case: dict, sandbox
+) -> None:
+    root_client.get(case["url"])
+    # Someone else continues the step between the portal's check and its call: Mint answers 409.
+    sandbox.add_fault(path=r"/resume$", method="POST", status=409, times=1)
     url = reverse("journeys:resume", kwargs={"journey_id": case["journey_id"]})
     response = root_client.post(url, {"step_id": "review", "input": "a=b"})
     assert response.status_code == 400
