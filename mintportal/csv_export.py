@@ -15,12 +15,21 @@ from typing import Any
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _guarded(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def csv_cell(value: Any) -> str:
-    """One cell as text: empty for None, ISO 8601 for a datetime, and quoted when it would run as a formula."""
+    """One cell as text: empty for None, ISO 8601 for a datetime, and guarded where it would run as a formula.
+
+    Spreadsheets in many locales split CSV on ``;``, so every ``;``-separated part of a cell is guarded too
+    (``x;=cmd()`` becomes ``x;'=cmd()``); and every cell is quoted (see :func:`csv_lines`), so a reader that
+    honours quotes keeps the cell whole.
+    """
     if value is None:
         return ""
     text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return ";".join(_guarded(part) for part in text.split(";"))
 
 
 class _Echo:
@@ -31,8 +40,8 @@ class _Echo:
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """The header, then one CSV line per row, each cell passed through :func:`csv_cell`."""
-    writer = csv.writer(_Echo())
+    """The header, then one CSV line per row, each cell passed through :func:`csv_cell` and quoted."""
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([csv_cell(value) for value in row])
