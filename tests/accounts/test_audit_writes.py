@@ -86,6 +86,8 @@ def test_each_write_records_one_event_and_no_secret_value_appears_anywhere(mint_
     recorder.write(f"/approvals/{journey_id}/decide", {"step_id": "check", "occurrence": "1", "decision": "approve",
                                                        "reason": "ok"},
                    action="journey.approve", workflow_id=approval.id, journey_id=journey_id)
+    recorder.write(f"/journeys/{journey_id}/url", {"time_to_live": "600"}, action="journey.url_create",
+                   workflow_id=approval.id, journey_id=journey_id)
     recorder.write(f"/journeys/{journey_id}/resume", {"step_id": "after", "input": "checked=yes"},
                    action="journey.resume", workflow_id=approval.id, journey_id=journey_id)
     rejected_id = mint.start_journey(approval.id, input={"case": "W-2"}).journey_id
@@ -93,8 +95,6 @@ def test_each_write_records_one_event_and_no_secret_value_appears_anywhere(mint_
     recorder.write(f"/approvals/{rejected_id}/decide", {"step_id": "check", "occurrence": "1", "decision": "reject",
                                                         "reason": "No"},
                    action="journey.reject", workflow_id=approval.id, journey_id=rejected_id)
-    recorder.write(f"/journeys/{journey_id}/url", {"time_to_live": "600"}, action="journey.url_create",
-                   workflow_id=approval.id, journey_id=journey_id)
     recorder.write(f"/journeys/{journey_id}/notes", {"content": "First note"}, action="note.create",
                    workflow_id=approval.id, journey_id=journey_id)
     note_id = mint.list_journey_notes(journey_id).data[0].id
