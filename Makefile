@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 RUN_DIR := var
 DEMO_ENV := $(RUN_DIR)/demo.env
 
-.PHONY: run test setup browser demo-env clean
+.PHONY: run test setup browser npm demo-env clean
 
 $(VENV)/.installed: requirements.txt
 	@python_bin="$$(scripts/find-python)" || exit 1; \
@@ -42,7 +42,16 @@ browser:
 	  else echo "Chromium is missing: install Debian's 'chromium' package (apt-get install chromium)" >&2; exit 1; fi; \
 	fi
 
-test: setup browser
+# axe-core for the accessibility checks of the browser tests (tests/e2e/test_accessibility.py): installed from the
+# lock file, again whenever package.json or package-lock.json is newer than the install. `make run` needs none of it.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (Debian's nodejs and npm packages)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+npm: node_modules/.installed
+
+test: setup browser npm
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The scale benchmark (issue 6): needs PostgreSQL and Redis; takes several minutes. See bench/README.md.
