@@ -8,6 +8,7 @@ https://docs.djangoproject.com/en/6.1/ref/settings/
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "journeys",
     "launches",
     "approvals",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +160,29 @@ MINT_READ_TIMEOUT = env.float("MINT_READ_TIMEOUT", 15, min=0.1, max=300)
 MINT_MAX_RETRIES = env.int("MINT_MAX_RETRIES", 3, min=0, max=10)
 # Longest single wait between retries, also the cap on an honoured Retry-After.
 MINT_MAX_RETRY_WAIT = env.float("MINT_MAX_RETRY_WAIT", 30, min=0, max=600)
+
+# --- Single sign-on (sso/; README, "Single sign-on") -----------------------------------------
+# The OpenID Connect issuer of the companies' identity provider; empty turns single sign-on off. Discovery is
+# read from <issuer>/.well-known/openid-configuration. https://openid.net/specs/openid-connect-discovery-1_0.html
+OIDC_ISSUER = env.optional_url("OIDC_ISSUER", schemes=("https", "http")) or ""
+if OIDC_ISSUER.startswith("http://") and urlsplit(OIDC_ISSUER).hostname not in {"127.0.0.1", "localhost", "::1"}:
+    # Discovery and keys fetched over plain HTTP could be swapped by anyone on the path.
+    raise ImproperlyConfigured("OIDC_ISSUER must start with https:// (plain http only for a provider on this machine)")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", required=True) if OIDC_ISSUER else ""
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", required=True) if OIDC_ISSUER else ""
+# The sign-in button reads "Sign in with <OIDC_PROVIDER_NAME>".
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", "your company account")
+# The ID token claim whose values (group or role names) admins map to teams; a dotted path reaches into
+# nested claims (Keycloak's realm_access.roles).
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_SCOPES = env.str("OIDC_SCOPES", "openid profile email")
+if "openid" not in OIDC_SCOPES.split():
+    raise ImproperlyConfigured(f"OIDC_SCOPES must include openid, got {OIDC_SCOPES!r}")
+# The callback URL registered at the provider; unset, it is built from the request (<host>/sso/callback/).
+OIDC_REDIRECT_URI = env.optional_str("OIDC_REDIRECT_URI")
+if OIDC_REDIRECT_URI and urlsplit(OIDC_REDIRECT_URI).scheme not in {"http", "https"}:
+    raise ImproperlyConfigured(f"OIDC_REDIRECT_URI must be an http(s) URL, got {OIDC_REDIRECT_URI!r}")
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", 5, min=0.1, max=60)
 
 # --- Background work --------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

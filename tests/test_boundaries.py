@@ -3,7 +3,8 @@
 - The sandbox imports nothing from the portal, and the portal imports nothing from the sandbox: they meet
   only over HTTP.
 - Among the portal's packages, only ``mintportal/mint/`` imports ``requests`` or ``authlib`` (the one place
-  that speaks HTTP to Mint).
+  that speaks HTTP to Mint), except that ``sso/`` imports ``authlib`` (its OpenID Connect client) and nothing
+  else of them.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTAL_PACKAGES = ("mintportal", "workflows", "journeys", "accounts", "launches", "approvals")
+PORTAL_PACKAGES = ("mintportal", "workflows", "journeys", "accounts", "launches", "approvals", "sso")
 HTTP_LIBRARIES = ("requests", "authlib")
 MINT_CLIENT = ROOT / "mintportal" / "mint"
+# What each package may import of HTTP_LIBRARIES besides the Mint client: single sign-on speaks OpenID Connect
+# through authlib, but never requests directly.
+HTTP_ALLOWED = {"sso": ("authlib",)}
 
 
 def python_files(package: str) -> Iterator[Path]:
@@ -66,7 +70,15 @@ def test_the_portal_imports_nothing_from_the_sandbox(package: str) -> None:
 
 @pytest.mark.parametrize("package", PORTAL_PACKAGES)
 def test_only_the_mint_client_imports_http_libraries(package: str) -> None:
-    assert violations((package,), HTTP_LIBRARIES, skip=MINT_CLIENT) == []
+    forbidden = tuple(library for library in HTTP_LIBRARIES if library not in HTTP_ALLOWED.get(package, ()))
+    assert violations((package,), forbidden, skip=MINT_CLIENT) == []
+
+
+def test_single_sign_on_uses_authlib_and_only_through_its_client_module() -> None:
+    # The exception above is kept narrow: one module of sso/ speaks to the provider, and it does use authlib.
+    importers = [path.relative_to(ROOT).as_posix() for path in python_files("sso")
+                 if "authlib" in imported_roots(path)]
+    assert importers == ["sso/client.py"]
 
 
 def test_the_checker_sees_imports_of_every_form(tmp_path: Path) -> None:

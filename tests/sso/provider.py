@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.sandbox_process import SandboxProcess
 
@@ -46,21 +47,27 @@ class CodeGrant:
     verifier: str
 
 
+def pick(sandbox: SandboxProcess, authorize_url: str, *, subject: str, action: str = "sign-in") -> str:
+    """Opens ``authorize_url`` (the provider's page a relying party redirected to), submits its form for
+    ``subject`` (or cancels) and answers the URL the provider sends the browser back to."""
+    page = sandbox.http.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    answer = sandbox.http.post(f"{issuer(sandbox)}/authorize", data={
+        **{name: html.unescape(value) for name, value in form.items()}, "subject": subject, "action": action},
+        headers={"Referer": authorize_url}, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, answer.text
+    return answer.headers["Location"]
+
+
 def authorize(sandbox: SandboxProcess, *, client_id: str, redirect_uri: str, subject: str,
               nonce: str = "n-0S6_WzA2Mj", scope: str = "openid profile email") -> CodeGrant:
-    """Opens the authorize page, picks ``subject`` in its form and answers the code sent back."""
+    """Opens the authorize page for a PKCE request of our own, picks ``subject`` and answers the code."""
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(16)
     params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
               "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256"}
-    page = sandbox.http.get(f"{issuer(sandbox)}/authorize", params=params, timeout=10)
-    assert page.status_code == 200, page.text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    assert csrf is not None
-    answer = sandbox.http.post(f"{issuer(sandbox)}/authorize", data={
-        **params, "csrfmiddlewaretoken": csrf.group(1), "subject": subject, "action": "sign-in"},
-        headers={"Referer": f"{issuer(sandbox)}/authorize"}, allow_redirects=False, timeout=10)
-    assert answer.status_code == 302, answer.text
-    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    location = pick(sandbox, f"{issuer(sandbox)}/authorize?{urlencode(params)}", subject=subject)
+    query = parse_qs(urlsplit(location).query)
     assert query["state"] == [state]
     return CodeGrant(code=query["code"][0], state=state, verifier=verifier)
