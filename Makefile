@@ -23,13 +23,20 @@ $(DEMO_ENV):
 	@$(PY) scripts/make-demo-env > $@.tmp && mv $@.tmp $@
 	@echo "Wrote demo credentials to $@"
 
+# A demo.env written before a variable existed (e.g. the single sign-on client) gets it appended; values kept.
 demo-env: setup $(DEMO_ENV)
+	@$(PY) scripts/make-demo-env --missing-from $(DEMO_ENV) > $(DEMO_ENV).missing && \
+	 if [ -s $(DEMO_ENV).missing ]; then \
+	   cat $(DEMO_ENV).missing >> $(DEMO_ENV); \
+	   echo "Added to $(DEMO_ENV): $$(cut -d= -f1 $(DEMO_ENV).missing | tr '\n' ' ')"; \
+	 fi; rm -f $(DEMO_ENV).missing
 
 run: demo-env
 	@set -a; source $(DEMO_ENV); set +a; \
 	 $(PY) -m sandbox migrate && $(PY) -m sandbox demo && \
 	 $(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py collectstatic --no-input -v 0 && \
 	 $(PY) manage.py demo_setup && \
+	 $(PY) manage.py sso_demo_setup && \
 	 scripts/banner && \
 	 exec $(VENV)/bin/honcho --no-prefix -f Procfile -e $(DEMO_ENV) start
 
