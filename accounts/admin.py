@@ -17,11 +17,13 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 
 from accounts.forms import ScopeForm
-from accounts.models import Action, AuditEvent, Scope
+from accounts.models import Action, AuditEvent, Scope, SignInThrottle
 from accounts.policy import user_can, workflow_access
 from accounts.services import access_change_record
+from accounts.signin import AdminSignInForm, signin_lockout_lift
 
 
 def _may_manage_access(request: HttpRequest) -> bool:
@@ -196,3 +198,58 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+# The admin's sign-in page goes through the same throttle as the portal's and says so in the same words.
+admin.site.login_form = AdminSignInForm
+
+
+class LockedNowFilter(admin.SimpleListFilter):
+    title = "locked now"
+    parameter_name = "locked"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SignInThrottle]) -> QuerySet[SignInThrottle]:
+        if self.value() == "yes":
+            return queryset.filter(locked_until__gt=timezone.now())
+        if self.value() == "no":
+            return queryset.exclude(locked_until__gt=timezone.now())
+        return queryset
+
+
+@admin.register(SignInThrottle)
+class SignInLockoutAdmin(admin.ModelAdmin):
+    """Accounts and client addresses with recent failed sign-ins; whoever may manage access lifts lockouts.
+
+    Rows are written only by the throttle (accounts/signin.py): nobody adds, edits or deletes them here.
+    """
+
+    list_display = ["kind", "key", "locked_until", "failures", "lockouts", "last_failure_at"]
+    list_filter = [LockedNowFilter, "kind"]
+    search_fields = ["key"]
+    actions = ["lift"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_access(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return _may_manage_access(request)
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_access(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.action(description="Lift the lockout of the selected accounts and addresses", permissions=["lift"])
+    def lift(self, request: HttpRequest, queryset: QuerySet[SignInThrottle]) -> None:
+        lifted = signin_lockout_lift(throttles=queryset, actor=request.user)
+        self.message_user(request, f"Lifted {lifted} lockout{'' if lifted == 1 else 's'}.")

@@ -82,3 +82,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.outcome}"
+
+
+class SignInThrottle(models.Model):
+    """Recent failed sign-ins of one account (the username tried) or one client address, and its lockout.
+
+    Written only by ``accounts.signin``: one row per account or address, updated under a row lock.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", "Account"
+        ADDRESS = "address", "Client address"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # A username as tried (existing or not), or an IPv4 address or IPv6 /64 network.
+    key = models.CharField(max_length=150)
+    # Failures in the current window, counting attempts whose password is still being checked.
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField(null=True, blank=True)
+    # Lockouts in a row; each doubles the next cool-off. A day without one, or a sign-in, starts again.
+    lockouts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-locked_until", "kind", "key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="signin_throttle_kind_key")]
+        verbose_name = "sign-in lockout"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"

@@ -1,7 +1,8 @@
 """Sign-in, sign-out and the dashboard.
 
-Sign-in and sign-out are Django's own views with the portal's template; the dashboard reads only the
-journey mirror, scoped to what the user may view, so it is fast and works while Mint is away.
+Sign-in and sign-out are Django's own views with the portal's template (sign-in with the throttled form of
+accounts/signin.py); the dashboard reads only the journey mirror, scoped to what the user may view, so it is
+fast and works while Mint is away.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
+from accounts.signin import SignInForm
 from journeys.selectors import MIRROR_SCREEN_TTL, journey_dashboard, journey_mirror_key_parts
 from mintportal.responses import HtmxHttpRequest, render_region_cached
 
-login_view = auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)
+# Behind the sign-in throttle (accounts/signin.py): a locked account or address gets 429 and says for how long.
+login_view = auth_views.LoginView.as_view(
+    template_name="accounts/login.html", form_class=SignInForm, redirect_authenticated_user=True
+)
 logout_view = auth_views.LogoutView.as_view()
 
 

@@ -7,6 +7,7 @@ with a message that says which variable to fix instead of failing later somewher
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
 
 
 class Env:
@@ -92,6 +94,15 @@ class Env:
         if self._raw(name) is None:
             return None
         return self.url(name, schemes=schemes)
+
+    def optional_header(self, name: str) -> str | None:
+        """An HTTP header name such as ``X-Forwarded-Proto``, as its ``request.META`` key (``HTTP_X_FORWARDED_PROTO``)."""
+        raw = self._raw(name)
+        if raw is None:
+            return None
+        if not _HEADER_NAME.fullmatch(raw):
+            raise ImproperlyConfigured(f"{name} must be an HTTP header name such as X-Forwarded-Proto, got {raw!r}")
+        return "HTTP_" + raw.upper().replace("-", "_")
 
 
 env = Env()

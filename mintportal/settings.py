@@ -53,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "mintportal.security.NoStoreMiddleware",
+    "mintportal.security.SessionTimeoutMiddleware",
+    "accounts.signin.SignInRefusalMiddleware",
     "mintportal.middleware.MintErrorMiddleware",
 ]
 
@@ -145,9 +148,52 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = RUN_DIR / "staticfiles"
 
+# --- HTTPS, cookies and sessions --------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
+# Whether browsers reach the portal over HTTPS. The redirect and HSTS default to it, so that a deployment that
+# says "plain http" (the embedded default's var/demo.env, even one written before they existed) keeps working,
+# and one that says nothing gets all of them.
+SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A __Host- cookie must be Secure, for this host only and path /: a sibling subdomain cannot plant or replace it.
+# https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Cookies#cookie_prefixes
+SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", SECURE_COOKIES)
+# Health checks and signed webhook deliveries reach the web container over the internal network in plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/"]
+# https://docs.djangoproject.com/en/6.1/ref/middleware/#http-strict-transport-security
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, min=0, max=63072000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+# The header a TLS-terminating proxy sets to "https" (e.g. X-Forwarded-Proto); only where that proxy strips it
+# from what clients send. https://docs.djangoproject.com/en/6.1/ref/settings/#secure-proxy-ssl-header
+_proxy_ssl_header = env.optional_header("DJANGO_SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
+
+# The absolute lifetime of a session, from sign-in; the cookie expires with it.
+SESSION_COOKIE_AGE = env.int("PORTAL_SESSION_MAX_AGE", 12 * 3600, min=300, max=30 * 86400)
+# A session ends after this long without a request the user made (background polls do not count):
+# mintportal/security.py.
+SESSION_IDLE_TIMEOUT = env.int("PORTAL_SESSION_IDLE_TIMEOUT", 30 * 60, min=60, max=30 * 86400)
+if SESSION_IDLE_TIMEOUT > SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured("PORTAL_SESSION_IDLE_TIMEOUT must not be longer than PORTAL_SESSION_MAX_AGE")
+
+# --- Sign-in throttle (accounts/signin.py) ---------------------------------------------------------
+# Every password check goes through the throttle: the portal's sign-in page, the admin's, and authenticate().
+AUTHENTICATION_BACKENDS = ["accounts.signin.ThrottledModelBackend"]
+# This many failures of one account or one client address within the window start a lockout...
+SIGNIN_FAILURE_LIMIT = env.int("PORTAL_SIGNIN_FAILURE_LIMIT", 5, min=1, max=1000)
+# Raise it where many people share one address (an office behind NAT): it counts everyone's failures there.
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("PORTAL_SIGNIN_ADDRESS_FAILURE_LIMIT", SIGNIN_FAILURE_LIMIT, min=1, max=10000)
+SIGNIN_FAILURE_WINDOW = env.int("PORTAL_SIGNIN_FAILURE_WINDOW", 15 * 60, min=60, max=86400)
+# ...of 1 minute, then 2, 4, 8... in a row, never longer than this many seconds.
+SIGNIN_MAX_COOLOFF = env.int("PORTAL_SIGNIN_MAX_COOLOFF", 3600, min=60, max=7 * 86400)
+# The client address is REMOTE_ADDR unless a proxy in front sets this header (X-Forwarded-For, X-Real-IP);
+# then the address that many trusted proxies from the right end of that header is the client's.
+CLIENT_ADDRESS_HEADER = env.optional_header("PORTAL_CLIENT_ADDRESS_HEADER")
+TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", 1, min=1, max=10)
 
 # --- Mint -------------------------------------------------------------------------------------
 MINT_BASE_URL = env.url("MINT_BASE_URL", "http://127.0.0.1:8001/mint")
@@ -237,6 +283,7 @@ CELERY_BEAT_SCHEDULE = {
         ("sync-workflows", "journeys.tasks.workflows_sync", MINT_WORKFLOW_SYNC_INTERVAL),
         ("prune-webhook-events", "journeys.tasks.webhook_events_prune", 86400),
         ("requeue-stale-launches", "launches.tasks.launches_requeue_stale", 60),
+        ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune", 3600),
     )
     if interval > 0
 }

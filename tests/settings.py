@@ -12,13 +12,14 @@ os.environ.setdefault("MINT_CLIENT_ID", "portal-tests")
 os.environ.setdefault("MINT_CLIENT_SECRET", "portal-tests-secret")
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("PORTAL_RUN_DIR", tempfile.mkdtemp(prefix="mintportal-tests-"))
+# The test client and live_server speak plain http: no Secure or __Host- cookies, no HTTPS redirect, no HSTS
+# (all follow this variable). tests/test_deploy_check.py checks the HTTPS settings in a process of their own.
+os.environ["DJANGO_SECURE_COOKIES"] = "false"
 
 from mintportal.settings import *  # noqa: E402,F403
 
 # Fast hashing keeps persona fixtures cheap; nothing here protects a real password.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SESSION_COOKIE_SECURE = False
-CSRF_COOKIE_SECURE = False
 
 # An in-memory SQLite test database is shared between threads through SQLite's shared cache, whose table
 # locks fail at once ("database table is locked") instead of waiting; a file gets the busy timeout and WAL

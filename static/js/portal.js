@@ -91,6 +91,13 @@
   document.addEventListener("DOMContentLoaded", function () { fadeLater(document); });
   document.addEventListener("htmx:load", function () { fadeLater(document); });
 
+  // Only what the user does keeps a session alive (mintportal/security.py): a request triggered by a real
+  // click, key or submit says so; polls, load triggers and server-sent events carry no trusted event.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var trigger = event.detail.triggeringEvent;
+    if (trigger && trigger.isTrusted) event.detail.headers["X-Portal-Activity"] = "user";
+  });
+
   // Requests htmx does not swap (403, 404, 5xx) or cannot send still tell the user what happened.
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
