@@ -97,7 +97,11 @@ class Launch(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the claim was taken, renewed by the claiming worker while its Mint call runs (a lease heartbeat).
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A pending launch waiting on a retry (Mint said 429 or was unreachable): when that retry is due. The
+    # periodic requeue queues it again if it is still pending well after, because its message was lost.
+    retry_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     journey_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
     journey_url = models.TextField(blank=True, default="")

@@ -16,15 +16,17 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import IO, Final
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -32,15 +34,16 @@ from accounts.models import AuditEvent
 from accounts.services import audit_record
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from launches.validation import clean_input, header_errors, input_errors
+from mintportal.celery import retry_countdown
 from mintportal.mint import errors, get_client
 
 logger = logging.getLogger(__name__)
 
-# A launch claimed longer ago than this whose worker never reported back is presumed abandoned (the worker
-# died mid-call); it is flagged for review. Longer than a start_journey call with all its client retries.
-CLAIM_LEASE: Final = timedelta(minutes=5)
-# A pending launch with no claim after this long had its task lost (e.g. the broker was down): queue again.
+# A pending launch with no claim this long after it was recorded, or after its retry fell due, had its task
+# lost (the broker was down, or restarted without the message): queue it again.
 REQUEUE_AFTER: Final = timedelta(minutes=2)
+# Attempts at most per launch, across retries and requeues; then a passing refusal is recorded as failed.
+MAX_ATTEMPTS: Final = 10
 # Rows written per INSERT while streaming a CSV.
 UPLOAD_BATCH: Final = 500
 # Larger uploads are refused at the header check rather than half-stored.
@@ -53,12 +56,17 @@ class LaunchError(Exception):
 
 
 class LaunchRetryLater(Exception):
-    """Mint refused for a reason that passes (429, connection refused): the launch is pending again."""
+    """Mint refused for a reason that passes (429, connection refused): the launch is pending again.
 
-    def __init__(self, cause: errors.MintError) -> None:
+    ``countdown`` is the wait before the retry (``retry_countdown``: backoff, never below Retry-After); the
+    launch records when it falls due (``retry_at``), so a retry whose message is lost is requeued.
+    """
+
+    def __init__(self, cause: errors.MintError, *, countdown: float) -> None:
         super().__init__(str(cause))
         self.cause = cause
         self.retry_after = cause.retry_after
+        self.countdown = countdown
 
 
 def _workflow_name(workflow_id: str) -> str:
@@ -141,12 +149,44 @@ def _finish(launch: Launch, status: str, **fields: object) -> None:
         setattr(launch, name, value)
 
 
+def _claim_lease() -> timedelta:
+    """How long a claim lives without its worker renewing it; then the worker is presumed dead."""
+    return timedelta(seconds=settings.LAUNCH_CLAIM_LEASE_SECONDS)
+
+
 def _abandoned(launch: Launch) -> bool:
     return (
         launch.status == LaunchStatus.STARTING
         and launch.claimed_at is not None
-        and launch.claimed_at < timezone.now() - CLAIM_LEASE
+        and launch.claimed_at < timezone.now() - _claim_lease()
     )
+
+
+@contextmanager
+def _claim_kept(launch_id: uuid.UUID) -> Iterator[None]:
+    """Renews the claim on ``launch_id`` (its ``claimed_at``) every third of the lease while the block runs.
+
+    A slow Mint call of a live worker thus never looks abandoned, and a dead worker's claim expires one lease
+    after its last renewal. The renewing thread has its own database connection; it stops with the block and
+    writes only while the launch is still starting.
+    """
+    stop = threading.Event()
+    every = _claim_lease().total_seconds() / 3
+
+    def renew() -> None:
+        try:
+            while not stop.wait(every):
+                Launch.objects.filter(pk=launch_id, status=LaunchStatus.STARTING).update(claimed_at=timezone.now())
+        except Exception:
+            logger.exception("launch %s: could not renew the claim", launch_id)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=renew, name=f"launch-claim-{launch_id}", daemon=True).start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 _REVIEW_ABANDONED: Final = (
@@ -159,10 +199,12 @@ def launch_start(*, launch_id: uuid.UUID | str, final_attempt: bool = True, refr
     """Starts the launch's journey in Mint unless it was already started or claimed; returns the launch.
 
     Claims the record (pending → starting) with a conditional UPDATE, so concurrent or repeated calls start
-    at most one journey. Outcomes: started (journey id, URL and URL expiry stored; with ``refresh_mirror``
-    the journey's mirror row is written), failed (Mint refused: message and trace id stored), needs review
-    (``MintOutcomeUnknownError``, or a claim abandoned by a dead worker). A retryable refusal sets the launch
-    back to pending and raises ``LaunchRetryLater`` unless ``final_attempt``, which records it as failed.
+    at most one journey; the claim is renewed while Mint is called (``_claim_kept``). Outcomes: started
+    (journey id, URL and URL expiry stored; with ``refresh_mirror`` the journey's mirror row is written),
+    failed (Mint refused: message and trace id stored), needs review (``MintOutcomeUnknownError``, a success
+    status with an unreadable answer, or a claim abandoned by a dead worker). A retryable refusal sets the
+    launch back to pending with ``retry_at`` and raises ``LaunchRetryLater``, unless ``final_attempt`` or the
+    launch has had ``MAX_ATTEMPTS``, which records it as failed.
     """
     now = timezone.now()
     claimed = _claim(launch_id, now)
@@ -189,24 +231,30 @@ def _review_if_abandoned(launch: Launch) -> None:
 def _start_claimed(launch: Launch, now: datetime, *, final_attempt: bool, refresh_mirror: bool) -> None:
     """Calls Mint for a launch this caller has just claimed and records the outcome (see ``launch_start``)."""
     try:
-        started = get_client().start_journey(
-            launch.workflow_id, input=launch.input or None, journey_url_ttl=launch.journey_url_ttl
-        )
-    except errors.MintOutcomeUnknownError as exc:
+        with _claim_kept(launch.id):
+            started = get_client().start_journey(
+                launch.workflow_id, input=launch.input or None, journey_url_ttl=launch.journey_url_ttl
+            )
+    except (errors.MintOutcomeUnknownError, errors.MintResponseError) as exc:
+        # A success status with an answer the client cannot read may well have started the journey: failing
+        # the launch would invite a second one.
         logger.warning("launch %s: outcome unknown (%s), marked for review", launch.id, exc.trace_id or "-")
         _finish(launch, LaunchStatus.NEEDS_REVIEW, error=str(exc)[:500], trace_id=exc.trace_id or "")
     except errors.MintError as exc:
-        if exc.retryable and not final_attempt:
+        if exc.retryable and not final_attempt and launch.attempts < MAX_ATTEMPTS:
+            countdown = retry_countdown(max(0, launch.attempts - 1), retry_after=exc.retry_after)
             Launch.objects.filter(pk=launch.id, status=LaunchStatus.STARTING).update(
-                status=LaunchStatus.PENDING, claimed_at=None
+                status=LaunchStatus.PENDING, claimed_at=None,
+                retry_at=timezone.now() + timedelta(seconds=countdown),
             )
-            raise LaunchRetryLater(exc) from exc
+            raise LaunchRetryLater(exc, countdown=countdown) from exc
         logger.info("launch %s: Mint refused (%s, trace %s)", launch.id, type(exc).__name__, exc.trace_id or "-")
         _finish(launch, LaunchStatus.FAILED, error=str(exc)[:500], trace_id=exc.trace_id or "")
     else:
         _finish(
             launch, LaunchStatus.STARTED, journey_id=started.journey_id, journey_url=started.journey_url,
             journey_url_expires_at=now + timedelta(seconds=launch.journey_url_ttl), error="", trace_id="",
+            retry_at=None,
         )
         if refresh_mirror:
             _refresh_mirror(started.journey_id)
@@ -222,24 +270,52 @@ def _refresh_mirror(journey_id: str) -> None:
         logger.info("launch: mirror refresh of %s failed (%s); the sync will catch up", journey_id, exc)
 
 
-def launch_requeue_stale() -> int:
-    """Queues again launches whose task was lost, flags abandoned claims, finishes done bulk launches.
+def launch_recover(*, claimed_before: datetime) -> int:
+    """Recovers launches after the only worker restarted on a broker that does not redeliver; returns how many.
 
-    Run by beat every minute; returns how many launches or bulk launches it acted on. Safe alongside
-    running tasks, because queueing a launch twice starts it once:
-
-    - a single launch still pending, never attempted, ``REQUEUE_AFTER`` after it was recorded;
-    - a launching bulk launch with pending rows and no row claimed for ``REQUEUE_AFTER``;
-    - a claim older than ``CLAIM_LEASE`` whose worker never reported back: needs review.
+    The embedded default's filesystem broker deletes a message when a worker fetches it, so whatever the
+    previous worker held (a launch it was starting, retries it was waiting to run) is gone with it. With no
+    other worker alive, a claim taken before ``claimed_before`` (this worker's start) is abandoned: needs
+    review. Pending single launches are queued again, a waiting retry for when it falls due, and launching
+    bulk launches get their chunks queued again. Queueing twice still starts each launch once.
     """
     from launches import tasks
 
     now = timezone.now()
-    acted = Launch.objects.filter(status=LaunchStatus.STARTING, claimed_at__lt=now - CLAIM_LEASE).update(
+    acted = Launch.objects.filter(status=LaunchStatus.STARTING, claimed_at__lt=claimed_before).update(
         status=LaunchStatus.NEEDS_REVIEW, finished_at=now, error=_REVIEW_ABANDONED
     )
-    singles = Launch.objects.filter(
-        bulk__isnull=True, status=LaunchStatus.PENDING, attempts=0, created_at__lt=now - REQUEUE_AFTER
+    pending = Launch.objects.filter(bulk__isnull=True, status=LaunchStatus.PENDING).values_list("id", "retry_at")
+    for launch_id, retry_at in pending.iterator(chunk_size=1000):
+        due = retry_at if retry_at is not None and retry_at > now else None
+        tasks.launch_start.apply_async((str(launch_id),), eta=due)
+        acted += 1
+    for bulk_id in BulkLaunch.objects.filter(status=BulkLaunchStatus.LAUNCHING).values_list("id", flat=True):
+        acted += _queue_chunks(bulk_id)
+    return acted
+
+
+def launch_requeue_stale() -> int:
+    """Queues again launches whose task was lost, flags abandoned claims, finishes done bulk launches.
+
+    Run by beat every 20 seconds; returns how many launches or bulk launches it acted on. Safe alongside
+    running tasks, because queueing a launch twice starts it once:
+
+    - a single launch still pending ``REQUEUE_AFTER`` after it was recorded (never attempted) or after its
+      retry fell due (``retry_at``): its message was lost, e.g. Redis restarted without it;
+    - a launching bulk launch with pending rows and no row claimed for ``REQUEUE_AFTER``;
+    - a claim its worker has not renewed for the lease (``LAUNCH_CLAIM_LEASE_SECONDS``): the worker died
+      mid-call, and the launch needs review.
+    """
+    from launches import tasks
+
+    now = timezone.now()
+    acted = Launch.objects.filter(status=LaunchStatus.STARTING, claimed_at__lt=now - _claim_lease()).update(
+        status=LaunchStatus.NEEDS_REVIEW, finished_at=now, error=_REVIEW_ABANDONED
+    )
+    lost = now - REQUEUE_AFTER
+    singles = Launch.objects.filter(bulk__isnull=True, status=LaunchStatus.PENDING).filter(
+        Q(retry_at__isnull=True, created_at__lt=lost) | Q(retry_at__lt=lost)
     ).values_list("id", flat=True)[:1000]
     for launch_id in singles:
         tasks.launch_start.delay(str(launch_id))

@@ -1,16 +1,22 @@
-"""Celery tasks for launches. Each wraps one service; the retry policy lives here.
+"""Celery tasks for launches. Each wraps one service; the retry limits live here (a single launch's wait is
+chosen by its service, which records when the retry falls due).
 
 All run with late acknowledgement (settings), so a worker killed mid-task leaves the message for another
-worker; the services' conditional claims make the second run skip what the first one finished.
+worker; the services' conditional claims make the second run skip what the first one finished. A message
+lost anyway (Redis restarted without it, or the filesystem broker, which deletes what a worker fetched) is
+made good by ``launches_requeue_stale`` and, on the filesystem broker, ``launches_recover`` at worker start.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from celery import shared_task
 
 from launches.services import (
     LaunchRetryLater,
     bulk_launch_run_chunk,
+    launch_recover,
     launch_requeue_stale,
     launch_start as launch_start_service,
 )
@@ -23,7 +29,8 @@ def launch_start(self, launch_id: str) -> str:
     try:
         launch = launch_start_service(launch_id=launch_id, final_attempt=self.request.retries >= self.max_retries)
     except LaunchRetryLater as exc:
-        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries, retry_after=exc.retry_after))
+        # The service chose the wait (backoff, never below Retry-After) and recorded when the retry is due.
+        raise self.retry(exc=exc, countdown=exc.countdown)
     return launch.status
 
 
@@ -41,5 +48,11 @@ def bulk_launch_chunk(self, bulk_id: str, first_row: int, last_row: int) -> int:
 
 @shared_task
 def launches_requeue_stale() -> int:
-    """Beat (every minute): recover launches whose task was lost or whose worker died."""
+    """Beat (every 20 s): recover launches whose task was lost or whose worker died."""
     return launch_requeue_stale()
+
+
+@shared_task
+def launches_recover(claimed_before: str) -> int:
+    """Sent by a starting worker on a broker that does not redeliver (mintportal/celery.py)."""
+    return launch_recover(claimed_before=datetime.fromisoformat(claimed_before))

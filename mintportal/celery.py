@@ -3,18 +3,25 @@
 Delivery guarantees come from settings (``CELERY_TASK_ACKS_LATE``, ``CELERY_TASK_REJECT_ON_WORKER_LOST``,
 prefetch 1): a task is acknowledged only after it ran, so a worker killed mid-task leaves it queued for
 another worker. Every task must therefore be safe to run twice; the services they wrap make sure of it.
+Beat runs with ``OneRunPerInterval``, so a second beat (two containers, a restart overlapping) does not
+double the periodic work.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.beat import PersistentScheduler, ScheduleEntry
 from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mintportal.settings")
+logger = logging.getLogger(__name__)
 
 app = Celery("mintportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -39,6 +46,50 @@ def _sync_on_worker_start(sender: object, **kwargs: object) -> None:
     if settings.MINT_SYNC_ON_WORKER_START:
         app.send_task("journeys.tasks.workflows_sync")
         app.send_task("journeys.tasks.journeys_sync_incremental")
+
+
+@worker_ready.connect
+def _recover_launches_on_worker_start(sender: object, **kwargs: object) -> None:
+    """On the filesystem broker, which deletes a message as a worker fetches it, a killed worker's tasks are
+    gone: the embedded default's only worker recovers the launches at start (``launches.services.launch_recover``).
+    Redis keeps unacknowledged messages and redelivers them, so there is nothing to do there."""
+    if str(app.conf.broker_url or "").startswith("filesystem://"):
+        app.send_task("launches.tasks.launches_recover", args=(datetime.now(UTC).isoformat(),))
+
+
+class OneRunPerInterval(PersistentScheduler):
+    """Beat's scheduler, guarded so that a periodic task runs once per interval however many beats run.
+
+    Before sending an entry, a beat claims the entry's current slot (``floor(now / interval)``) in the shared
+    cache with an atomic add (``SET NX`` on Redis); another beat that comes due in the same slot finds it taken
+    and sends nothing. One beat alone never meets a taken slot, because its runs are an interval apart. If the
+    cache cannot be reached the entry is sent anyway: every periodic task is safe to run twice, so a doubled
+    run is the lesser harm.
+    """
+
+    def apply_entry(self, entry: ScheduleEntry, producer: object = None) -> None:
+        if not _claim_run(entry):
+            logger.info("beat: %s already sent in this interval by another beat; skipped", entry.name)
+            return
+        super().apply_entry(entry, producer=producer)
+
+
+def _claim_run(entry: ScheduleEntry) -> bool:
+    from django.core.cache import cache
+
+    run_every = getattr(entry.schedule, "run_every", None)
+    if run_every is None:
+        return True
+    interval = max(1.0, run_every.total_seconds())
+    slot = int(time.time() // interval)
+    try:
+        return bool(cache.add(f"beat-run:{entry.name}:{slot}", 1, timeout=int(interval * 2) + 1))
+    except Exception:
+        logger.exception("beat: could not claim the run of %s; sending it anyway", entry.name)
+        return True
+
+
+app.conf.beat_scheduler = "mintportal.celery:OneRunPerInterval"
 
 
 # Retry waits grow 2, 4, 8 ... seconds up to this cap, with jitter so that a burst does not retry in step.

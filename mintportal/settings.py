@@ -274,6 +274,9 @@ MINT_SYNC_ON_WORKER_START = env.bool("MINT_SYNC_ON_WORKER_START", False)
 MINT_WEBHOOK_SECRET = env.optional_str("MINT_WEBHOOK_SECRET")
 # Launches per bulk-launch task: small enough that a redelivered chunk redoes little work.
 BULK_LAUNCH_CHUNK_SIZE = env.int("BULK_LAUNCH_CHUNK_SIZE", 50, min=1, max=1000)
+# A launch's claim lives this long unless its worker renews it (every third of it, while Mint is called); a
+# claim not renewed means the worker died, and the requeue (every 20 s) flags the launch for review.
+LAUNCH_CLAIM_LEASE_SECONDS = env.int("LAUNCH_CLAIM_LEASE_SECONDS", 30, min=3, max=3600)
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
     name: {"task": task, "schedule": float(interval), "options": {"expires": float(interval)}}
@@ -282,7 +285,7 @@ CELERY_BEAT_SCHEDULE = {
         ("reconcile-journeys", "journeys.tasks.journeys_sync_full", MINT_FULL_RECONCILE_INTERVAL),
         ("sync-workflows", "journeys.tasks.workflows_sync", MINT_WORKFLOW_SYNC_INTERVAL),
         ("prune-webhook-events", "journeys.tasks.webhook_events_prune", 86400),
-        ("requeue-stale-launches", "launches.tasks.launches_requeue_stale", 60),
+        ("requeue-stale-launches", "launches.tasks.launches_requeue_stale", 20),
         ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune", 3600),
     )
     if interval > 0
