@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -11,8 +12,8 @@ class StartForm(forms.Form):
 
     next = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, *args: object, host: str, secure: bool, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, data: QueryDict, *, host: str, secure: bool) -> None:
+        super().__init__(data)
         self.host = host
         self.secure = secure
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,8 +24,8 @@ NEXT_SESSION_KEY = "sso_next"
 
 
 def _failed(request: HttpRequest, *, status: int, reason: str, message: str, subject: str = "",
-            user: object = None) -> HttpResponse:
-    sso_refusal_record(reason=reason, issuer=settings.OIDC_ISSUER, subject=subject, user=user)  # type: ignore[arg-type]
+            user: User | None = None) -> HttpResponse:
+    sso_refusal_record(reason=reason, issuer=settings.OIDC_ISSUER, subject=subject, user=user)
     return render(request, "sso/error.html", {"message": message}, status=status)
 
 
