@@ -14,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -71,8 +73,14 @@ def _profile(claims: dict[str, Any]) -> dict[str, str]:
         value = claims.get(key)
         return value[:limit] if isinstance(value, str) else ""
 
+    email = text("email", 254)
+    try:
+        validate_email(email)
+    except ValidationError:
+        # An address Django would refuse in the admin is not kept: the user's form must stay valid.
+        email = ""
     return {"first_name": text("given_name", 150) or text("name", 150), "last_name": text("family_name", 150),
-            "email": text("email", 254)}
+            "email": email}
 
 
 def _create_user(*, issuer: str, claims: dict[str, Any]) -> tuple[User, str | None]:

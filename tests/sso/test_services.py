@@ -148,3 +148,21 @@ def test_it_audits_each_sign_in_with_the_teams_it_changed(teams: dict[str, Group
     access = AuditEvent.objects.filter(action__startswith="access.user.").order_by("id")
     assert [event.action for event in access] == ["access.user.create", "access.user.update"]
     assert access.last().detail["state"]["teams"] == ["Approvers"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(preferred=st.one_of(st.none(), st.text(max_size=200)), email=st.one_of(st.none(), st.emails(), st.text()),
+       local_name=st.sampled_from(["kari", "Kari", "kari@example.com", "sso-x", "a" * 150]))
+def test_no_claims_ever_sign_in_as_or_change_a_local_account(preferred: str | None, email: str | None,
+                                                              local_name: str) -> None:
+    local, _ = User.objects.get_or_create(username=local_name)
+    local.set_password("local-password-1")
+    local.save()
+    result = sso_user_sign_in(issuer=ISSUER, claims=claims(f"sub-{uuid.uuid4().hex}", preferred_username=preferred,
+                                                           email=email))
+    assert result.user.pk != local.pk
+    assert len(result.user.username) <= 150
+    result.user.full_clean(exclude=["password"])
+    local.refresh_from_db()
+    assert local.check_password("local-password-1")
+    assert not SsoIdentity.objects.filter(user=local).exists()
