@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -12,7 +15,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
-from tests.sandbox_process import SandboxProcess
+from tests.sandbox_process import ROOT, SandboxProcess
 from tests.sso.provider import CodeGrant, add_person, authorize, issuer, register_client, tamper_next_id_tokens
 
 SECRET = "oidc-tests-secret"
@@ -59,14 +62,33 @@ def test_it_publishes_its_endpoints_and_an_rs256_key(sandbox: SandboxProcess) ->
     assert "d" not in keys[0], "the private exponent must never be published"
 
 
-def test_it_keeps_its_signing_key_across_a_restart(sandbox: SandboxProcess) -> None:
+def test_it_keeps_its_signing_key_across_a_restart_and_accepts_the_client_of_its_settings(
+        sandbox: SandboxProcess, subject: str) -> None:
     before = key_set(sandbox).keys[0].kid
-    second = SandboxProcess(workdir=sandbox.workdir)
+    second = SandboxProcess(workdir=sandbox.workdir, extra_env={
+        "SANDBOX_OIDC_CLIENT_ID": "from-env", "SANDBOX_OIDC_CLIENT_SECRET": SECRET,
+        "SANDBOX_OIDC_REDIRECT_URIS": f"http://127.0.0.1:9/other/, {REDIRECT_URI}"})
     second.start()
     try:
         assert key_set(second).keys[0].kid == before
+        grant = authorize(second, client_id="from-env", redirect_uri=REDIRECT_URI, subject=subject)
+        answer = exchange(second, grant, "from-env")
+        assert answer.status_code == 200, answer.text
+        assert jwt.decode(answer.json()["id_token"], key_set(sandbox)).claims["aud"] == "from-env"
     finally:
         second.stop()
+
+
+@pytest.mark.parametrize("missing", ["SANDBOX_OIDC_CLIENT_SECRET", "SANDBOX_OIDC_REDIRECT_URIS"])
+def test_a_settings_client_without_secret_or_redirect_uris_stops_start_up(tmp_path, missing: str) -> None:
+    env = {**os.environ, "SANDBOX_DATABASE_PATH": str(tmp_path / "db.sqlite3"), "SANDBOX_CLIENT_ID": "c",
+           "SANDBOX_CLIENT_SECRET": "s", "SANDBOX_OIDC_CLIENT_ID": "portal",
+           "SANDBOX_OIDC_CLIENT_SECRET": "x", "SANDBOX_OIDC_REDIRECT_URIS": REDIRECT_URI, missing: ""}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run([sys.executable, "-m", "sandbox", "migrate"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "SANDBOX_OIDC_CLIENT_SECRET and SANDBOX_OIDC_REDIRECT_URIS must be set" in result.stderr
 
 
 @pytest.mark.parametrize("basic", [True, False], ids=["basic-auth", "form-auth"])
