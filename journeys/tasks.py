@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from journeys.services.sync import journey_refresh as journey_refresh_service
-from journeys.services.sync import journey_sync, workflow_sync
+from journeys.services.sync import journey_sweep, journey_sync, workflow_sync
 from journeys.webhooks import webhook_events_prune as webhook_events_prune_service
 from mintportal.celery import retry_or_raise
 from mintportal.mint.errors import MintError
@@ -28,6 +28,16 @@ def journeys_sync_full(self) -> dict[str, Any]:
     """Beat (rarely): walk every journey and mark the ones Mint no longer lists."""
     try:
         return journey_sync(full=True).as_dict()
+    except MintError as exc:
+        retry_or_raise(self, exc)
+        raise
+
+
+@shared_task(bind=True, max_retries=3)
+def journeys_sweep(self) -> dict[str, Any]:
+    """Beat (every few minutes): catch journeys whose status changed without running (cancelled from outside)."""
+    try:
+        return journey_sweep().as_dict()
     except MintError as exc:
         retry_or_raise(self, exc)
         raise

@@ -272,6 +272,9 @@ MINT_SYNC_LEASE_SECONDS = env.int("MINT_SYNC_LEASE_SECONDS", 300, min=10, max=86
 MINT_SYNC_ON_WORKER_START = env.bool("MINT_SYNC_ON_WORKER_START", False)
 # Shared secret of Signicat Events deliveries to /webhooks/mint; unset refuses every delivery.
 MINT_WEBHOOK_SECRET = env.optional_str("MINT_WEBHOOK_SECRET")
+# Seconds between sweeps of the journeys the mirror holds as idle, running or active, which catch status
+# changes without an execution (a journey cancelled from outside) that the incremental sync cannot see; 0 off.
+MINT_SWEEP_INTERVAL = env.int("MINT_SWEEP_INTERVAL", 300, min=0, max=86400)
 # Launches per bulk-launch task: small enough that a redelivered chunk redoes little work.
 BULK_LAUNCH_CHUNK_SIZE = env.int("BULK_LAUNCH_CHUNK_SIZE", 50, min=1, max=1000)
 # A launch's claim lives this long unless its worker renews it (every third of it, while Mint is called); a
@@ -285,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
         ("reconcile-journeys", "journeys.tasks.journeys_sync_full", MINT_FULL_RECONCILE_INTERVAL),
         ("sync-workflows", "journeys.tasks.workflows_sync", MINT_WORKFLOW_SYNC_INTERVAL),
         ("prune-webhook-events", "journeys.tasks.webhook_events_prune", 86400),
+        ("sweep-journeys", "journeys.tasks.journeys_sweep", MINT_SWEEP_INTERVAL),
         ("requeue-stale-launches", "launches.tasks.launches_requeue_stale", 20),
         ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune", 3600),
     )

@@ -11,6 +11,8 @@ How the journey sync stays correct and cheap:
 - **Full reconcile** walks every journey sorted by ``createdAt`` (which never changes, so offsets are stable),
   then marks rows it did not see as gone. Its watermark is Mint's newest ``lastExecutedAt`` read *before*
   the walk, so anything that changed during the walk is picked up by the next incremental run.
+- A **sweep** (``journey_sweep``) catches what neither sees cheaply: status changes without an execution (a
+  journey cancelled from outside), by comparing Mint's listing per non-final status with the mirror.
 - Pages are upserted as they arrive (never all held in memory), and the watermark moves only after a run
   succeeds. A lease row (``SyncState``) taken with a conditional UPDATE keeps two beats, or a slow run and
   the next one, from syncing at once; a crashed worker's lease simply expires.
@@ -49,6 +51,12 @@ PAGE_SIZE: Final = 100
 FETCH_AHEAD: Final = 2
 JOURNEYS: Final = "journeys"
 WORKFLOWS: Final = "workflows"
+SWEEP: Final = "journey-sweep"
+# The statuses the sweep checks: the ones a journey can leave without executing (cancelled from outside).
+SWEEP_STATUSES: Final = ("idle", "running", "active")
+# Per run: listing pages per status, and journeys re-read (the rest wait for the next run).
+SWEEP_MAX_PAGES: Final = 10
+SWEEP_MAX_REFRESHES: Final = 100
 # Keyset paging steps back this much so journeys sharing the boundary timestamp are read again, not skipped.
 _TIE_MARGIN: Final = timedelta(milliseconds=1)
 
@@ -300,6 +308,102 @@ def workflow_sync(*, workflow_id: str | None = None) -> WorkflowSyncResult:
         result = WorkflowSyncResult(mint_calls=calls, upserted=upserted, seconds=time.monotonic() - started)
         lease.release(last_finished_at=timezone.now(), last_error="",
                       last_result={"mint_calls": calls, "upserted": upserted, "seconds": round(result.seconds, 3)})
+        return result
+    except Exception as exc:
+        lease.release(last_error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What one sweep did: listing pages read, journeys re-read because Mint no longer listed them as the
+    mirror had them, and how many of those had in fact changed."""
+
+    skipped: bool = False
+    mint_calls: int = 0
+    listed: int = 0
+    refreshed: int = 0
+    changed: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"skipped": self.skipped, "mint_calls": self.mint_calls, "listed": self.listed,
+                "refreshed": self.refreshed, "changed": self.changed, "seconds": round(self.seconds, 3)}
+
+
+def _stamp(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _not_listed(status: str, after: datetime | None, until: datetime | None, listed: set[str]) -> list[str]:
+    """Mirror rows held as ``status`` and created within ``[after, until]`` that Mint's listing of ``status``
+    over the same stretch of creation times did not contain (an open end is unbounded)."""
+    rows = Journey.objects.filter(status=status, gone_at__isnull=True)
+    if after is not None:
+        rows = rows.filter(created_at__gte=after)
+    if until is not None:
+        rows = rows.filter(created_at__lte=until)
+    return [journey_id for journey_id in rows.values_list("id", flat=True) if journey_id not in listed]
+
+
+def journey_sweep(
+    *, page_size: int = PAGE_SIZE, max_pages: int = SWEEP_MAX_PAGES, max_refreshes: int = SWEEP_MAX_REFRESHES
+) -> SweepResult:
+    """Catches status changes without an execution, which the incremental sync cannot see; returns what it did.
+
+    A journey cancelled from outside (or for inactivity) changes status without running, so its
+    ``lastExecutedAt`` stays put and the incremental sync, which asks for journeys executed since its
+    watermark, never meets it. Mint's listing cannot be filtered by id, but it can by status: for each status
+    the mirror holds as not final (idle, running, active) the sweep walks Mint's listing of that status in
+    ``createdAt`` order and compares each page with the mirror rows of that status created over the same
+    stretch. A row Mint no longer lists under its status has changed; only those are re-read
+    (``journey_refresh``: one call each, and a 404 marks the row gone). Stretches join end to end, so a
+    journey skipped by a shifting offset falls into the next stretch and costs a re-read, never a miss.
+
+    Bounded per run: at most ``max_pages`` pages per status, continued by the next run from a cursor kept in
+    ``SyncState`` (a rolling window), and at most ``max_refreshes`` re-reads, the walk stopping before a page
+    whose re-reads would not fit. A lease keeps two sweeps from running at once (``skipped``). A Mint failure
+    is recorded in ``last_error`` and re-raised.
+    """
+    started = time.monotonic()
+    lease = SyncLease(SWEEP, ttl=_lease_ttl())
+    if not lease.acquire():
+        return SweepResult(skipped=True)
+    try:
+        client = get_client()
+        state = SyncState.objects.get(name=SWEEP)
+        cursors: dict[str, dict[str, object]] = dict(state.last_result.get("cursors") or {})
+        calls = listed = 0
+        stale: list[str] = []
+        for status in SWEEP_STATUSES:
+            cursor = cursors.get(status) or {}
+            offset, after = int(cursor.get("offset") or 0), _stamp(cursor.get("after"))
+            for _ in range(max_pages):
+                page = client.list_journeys(status=status, sort="createdAt", offset=offset, limit=page_size)
+                calls += 1
+                ends = not page.data or offset + len(page.data) >= page.total_count
+                until = None if ends else page.data[-1].created_at
+                missing = _not_listed(status, after, until, {journey.id for journey in page.data})
+                if stale and len(stale) + len(missing) > max_refreshes:
+                    break
+                listed += len(page.data)
+                stale.extend(missing)
+                offset, after = (0, None) if ends else (offset + len(page.data), until)
+                lease.renew()
+                if ends:
+                    break
+            cursors[status] = {"offset": offset, "after": after.isoformat() if after else None}
+        changed = 0
+        for journey_id in stale[:max_refreshes]:
+            before = Journey.objects.filter(pk=journey_id).values_list("status", flat=True).first()
+            row = journey_refresh(journey_id=journey_id)
+            calls += 1
+            changed += row is None or row.status != before
+        result = SweepResult(mint_calls=calls, listed=listed, refreshed=min(len(stale), max_refreshes),
+                             changed=changed, seconds=time.monotonic() - started)
+        lease.release(last_finished_at=timezone.now(), last_error="",
+                      last_result={**result.as_dict(), "cursors": cursors})
+        logger.info("journey sweep done: %s", result.as_dict())
         return result
     except Exception as exc:
         lease.release(last_error=f"{type(exc).__name__}: {exc}"[:500])
