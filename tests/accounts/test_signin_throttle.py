@@ -285,3 +285,32 @@ def test_no_lockout_is_ever_skipped_or_overstayed(case_handler: User, clock: Clo
             checked_failures = []
         checked_failures.append(clock.now)
         assert len(checked_failures) < limit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_slip_past_the_limit(case_handler: User, settings) -> None:
+    """Twenty wrong passwords at once: attempts are counted before the slow password check, so at most the
+    limit of them are checked at all and the rest are refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    # Production's slow hash, so that guesses really overlap while their passwords are checked.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    case_handler.set_password(PASSWORD)
+    case_handler.save()
+
+    def guess(index: int) -> bool:
+        try:
+            request = RequestFactory().post(LOGIN, REMOTE_ADDR=f"203.0.113.{index + 1}")
+            authenticate(request, username="handler", password=WRONG)
+            return getattr(request, "signin_refusal", None) is not None
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(guess, range(20)))
+
+    assert AuditEvent.objects.filter(action="signin.failed").count() <= 5
+    assert AuditEvent.objects.filter(action="signin.refused").count() >= 15
+    assert authenticate(RequestFactory().post(LOGIN), username="handler", password=PASSWORD) is None
