@@ -175,6 +175,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail, read-only for everyone (superusers included): events are only ever inserted."""
 
     list_display = ["at", "actor_username", "action", "outcome", "workflow_id", "journey_id", "summary", "trace_id"]
+    # Shown on an event's page so an auditor can match it against a head hash kept elsewhere.
+    readonly_fields = ["prev_hash", "hash"]
     list_filter = ["outcome", "action"]
     search_fields = ["actor_username", "action", "workflow_id", "journey_id", "summary", "trace_id"]
     date_hierarchy = "at"

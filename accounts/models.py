@@ -58,7 +58,11 @@ class Scope(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One write through the portal. Rows are only ever inserted; the admin and pages never change them."""
+    """One write through the portal, appended to a hash chain (``accounts.audit_chain``).
+
+    Rows are only ever inserted, by ``accounts.services.audit_record``: the database refuses UPDATE, DELETE
+    and TRUNCATE on the table (triggers of migration 0005_audit_append_only), and no page offers a change.
+    """
 
     class Outcome(models.TextChoices):
         OK = "ok", "Succeeded"
@@ -67,7 +71,11 @@ class AuditEvent(models.Model):
         UNKNOWN = "unknown", "Outcome unknown"
 
     at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    # No database constraint and nothing done on delete: deleting a user must not touch (UPDATE) their events,
+    # which keep the user's id and username as they were. ``actor`` raises DoesNotExist for a deleted user.
+    actor = models.ForeignKey(
+        "auth.User", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     actor_username = models.CharField(max_length=150)
     action = models.CharField(max_length=64, db_index=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
@@ -76,6 +84,9 @@ class AuditEvent(models.Model):
     summary = models.CharField(max_length=500, blank=True, default="")
     detail = models.JSONField(default=dict, blank=True)
     trace_id = models.CharField(max_length=100, blank=True, default="")
+    # The hash of the event before this one (by id), and this event's own: see accounts.audit_chain.
+    prev_hash = models.CharField(max_length=64, default="", editable=False)
+    hash = models.CharField(max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import Q, QuerySet
 
+from accounts.audit_chain import CHAINED_FIELDS, GENESIS, GUARD_TRIGGERS, event_hash
 from accounts.models import Action, AuditEvent
 from accounts.policy import user_can, workflow_access
 
@@ -83,3 +85,65 @@ def audit_events_for_journey(
 def audit_event_rows(*, events: QuerySet[AuditEvent]) -> Iterator[AuditEvent]:
     """Streams ``events`` in chunks so an export of millions of rows keeps memory flat."""
     return events.iterator(chunk_size=2000)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first event at which the audit chain does not hold, and what is wrong with it."""
+
+    event_id: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What ``audit_chain_verify`` found: events checked, the last good hash, the first break (None: intact)."""
+
+    events: int
+    head: str
+    first_break: ChainBreak | None
+
+
+def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
+    """Walks the audit chain in id order, in keyset batches (memory stays flat), up to the first break.
+
+    An event breaks the chain when its fields do not hash to its stored ``hash`` (it was changed after it was
+    written), or when its ``prev_hash`` is not the hash of the event before it (an event between them was
+    deleted, or the earlier one was rewritten together with its hash).
+    """
+    prev_hash, prev_id, checked, last_id = GENESIS, None, 0, 0
+    columns = ("id", "prev_hash", "hash", *CHAINED_FIELDS)
+    while rows := list(AuditEvent.objects.filter(id__gt=last_id).order_by("id").values(*columns)[:batch_size]):
+        for row in rows:
+            if row["prev_hash"] != prev_hash:
+                before = f"event {prev_id}" if prev_id is not None else "the start of the trail"
+                return ChainReport(events=checked, head=prev_hash, first_break=ChainBreak(
+                    event_id=row["id"],
+                    problem=f"does not follow {before}: its prev_hash is {row['prev_hash'][:12] or '(empty)'}…, "
+                            f"expected {prev_hash[:12]}…; an event in between was deleted, or {before} was "
+                            "rewritten",
+                ))
+            if event_hash(values=row, prev_hash=prev_hash) != row["hash"]:
+                return ChainReport(events=checked, head=prev_hash, first_break=ChainBreak(
+                    event_id=row["id"],
+                    problem="its content does not match its hash: it was changed after it was written",
+                ))
+            prev_hash, prev_id, checked = row["hash"], row["id"], checked + 1
+        last_id = rows[-1]["id"]
+    return ChainReport(events=checked, head=prev_hash, first_break=None)
+
+
+def audit_guard_missing() -> list[str]:
+    """The append-only triggers of the audit table that are missing or disabled (empty: all in force)."""
+    expected = GUARD_TRIGGERS.get(connection.vendor, ())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgenabled <> 'D'",
+                [AuditEvent._meta.db_table],
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                           [AuditEvent._meta.db_table])
+        present = {name for (name,) in cursor.fetchall()}
+    return [name for name in expected if name not in present]

@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AbstractUser, Group
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from accounts.audit_chain import GENESIS, chain_lock, event_hash
 from accounts.models import AuditEvent, Scope
 
 logger = logging.getLogger(__name__)
@@ -36,15 +38,18 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     trace_id: str | None = "",
 ) -> AuditEvent:
-    """Records one audit event (who, when in UTC, what, on which workflow/journey, outcome, trace id).
+    """Appends one audit event (who, when in UTC, what, on which workflow/journey, outcome, trace id).
 
     ``action`` is a dotted verb such as ``journey.launch`` or ``secret.update``. Values under secret-like keys
-    in ``detail`` are replaced by ``[redacted]`` so that no secret value is ever stored.
+    in ``detail`` are replaced by ``[redacted]`` so that no secret value is ever stored. The event is chained
+    to the one before it (``accounts.audit_chain``): writers take turns from here until the surrounding
+    transaction commits, so call it last in a transaction. This is the only code that writes audit rows.
     """
-    event = AuditEvent.objects.create(
+    authenticated = actor is not None and actor.is_authenticated
+    event = AuditEvent(
         at=timezone.now(),
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "system",
+        actor_id=actor.pk if authenticated else None,
+        actor_username=actor.get_username() if authenticated else "system",
         action=action,
         outcome=outcome,
         workflow_id=workflow_id or "",
@@ -53,6 +58,12 @@ def audit_record(
         detail=_scrub(detail or {}),
         trace_id=trace_id or "",
     )
+    # No savepoint: inside a caller's transaction the insert stands or falls with it.
+    with transaction.atomic(savepoint=False):
+        chain_lock(connection)
+        event.prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+        event.hash = event_hash(values=vars(event), prev_hash=event.prev_hash)
+        event.save(force_insert=True)
     logger.info("audit %s %s by %s journey=%s workflow=%s trace=%s", action, outcome, event.actor_username,
                 journey_id or "-", workflow_id or "-", trace_id or "-")
     return event

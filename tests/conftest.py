@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.audit_guard import allow_audit_flush
 from tests.sandbox_process import SandboxProcess
 # A real Celery worker process (Redis broker, the test database): tests/celery_worker.py.
 from tests.celery_worker import celery_worker, celery_worker_process  # noqa: F401
@@ -22,6 +23,12 @@ from tests.personas import (  # noqa: F401
 )
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_table_flushable() -> None:
+    """Tests that commit are cleaned up by a flush of every table, which the append-only audit table refuses."""
+    allow_audit_flush()
 
 
 @pytest.fixture(scope="session")
