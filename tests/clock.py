@@ -1,6 +1,6 @@
 """A clock for tests of timeouts and lockouts: ``django.utils.timezone.now`` under the test's control.
 
-Import the fixture into a test module: ``from tests.clock import clock  # noqa: F401``.
+The ``clock`` fixture is imported into the conftest.py of tests/accounts and tests/e2e.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.clock import Clock, clock  # noqa: F401
+from tests.clock import Clock
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -9,12 +9,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditEvent, SignInThrottle
 from accounts.signin import address_key, client_address
-from tests.clock import Clock, clock  # noqa: F401
+from tests.clock import Clock
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db

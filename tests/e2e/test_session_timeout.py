@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from tests.clock import Clock, clock  # noqa: F401
+from tests.clock import Clock
 from tests.e2e.conftest import LIVE_TIMEOUT_MS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
