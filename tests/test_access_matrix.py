@@ -77,6 +77,9 @@ ROUTES: dict[str, Route] = {
     "healthz": Route(get=PUBLIC, post=PUBLIC),
     "mint-webhook": Route(post=PUBLIC, public_statuses=frozenset({401, 403})),
     "accounts:login": Route(get=PUBLIC, post=PUBLIC),
+    # Single sign-on is off here (OIDC_ISSUER empty), so both answer 404; tests/sso covers them switched on.
+    "sso:login": Route(get=PUBLIC, public_statuses=frozenset({404})),
+    "sso:callback": Route(get=PUBLIC, public_statuses=frozenset({404})),
     "accounts:logout": Route(post=ANY),
     "accounts:dashboard": Route(get=ANY),
     "journeys:list": Route(get=ANY, variants=PROBES + ("?status=active&sort=-last_executed_at",)),
