@@ -9,6 +9,7 @@ an :class:`SsoFailure` with an HTTP status and one sentence a person can read. N
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -118,7 +119,9 @@ def authorization_complete(request: HttpRequest) -> dict[str, Any]:
             raise SsoFailure(status=403, reason="code_refused",
                              message="The identity provider refused the sign-in code: it was already used or "
                                      "has expired. Start again from the sign-in page.") from None
-        raise SsoFailure(status=403, reason=f"provider_error:{str(error.error)[:40]}",
+        # The error code may come from the callback's query string, which anyone can write: letters only.
+        code = re.sub(r"[^a-z_]", "", str(error.error).lower())[:40]
+        raise SsoFailure(status=403, reason=f"provider_error:{code}",
                          message="The identity provider refused the sign-in.") from None
     except BadSignatureError:
         raise SsoFailure(status=403, reason="bad_signature",

@@ -174,3 +174,10 @@ def test_no_code_or_token_reaches_the_audit_trail(client: Client, sandbox: Sandb
     for event in AuditEvent.objects.all():
         assert code not in f"{event.summary} {event.detail}"
         assert "eyJ" not in str(event.detail), "no JWT may be recorded"
+
+
+def test_an_error_code_in_the_callback_is_recorded_only_as_letters(client: Client, sso_settings) -> None:
+    response = client.get("/sso/callback/?error=server_error<script>&state=whatever")
+    assert response.status_code == 403
+    assert b"<script>" not in response.content
+    assert refusals() == ["provider_error:server_errorscript"]
