@@ -141,12 +141,70 @@ def _launch_with_key(key: str, actor: AbstractBaseUser) -> Launch | None:
     return existing
 
 
-def _finish(launch: Launch, status: str, **fields: object) -> None:
-    """Records the outcome in the database and on ``launch`` (saving a re-read per launch in bulk runs)."""
+def _finish(
+    launch: Launch, status: str, *, audit_detail: dict[str, object] | None = None, **fields: object
+) -> None:
+    """Records the outcome in the database, on ``launch`` (saving a re-read per launch in bulk runs) and as an
+    audit event (``_audit_outcome``, with ``audit_detail``), in one transaction."""
     fields.update(status=status, finished_at=timezone.now())
-    Launch.objects.filter(pk=launch.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(launch, name, value)
+    with transaction.atomic():
+        Launch.objects.filter(pk=launch.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(launch, name, value)
+        _audit_outcome(launch, **(audit_detail or {}))
+
+
+_OUTCOME_EVENTS: Final = {
+    LaunchStatus.STARTED: ("journey.launch.started", AuditEvent.Outcome.OK),
+    LaunchStatus.FAILED: ("journey.launch.failed", AuditEvent.Outcome.FAILED),
+    LaunchStatus.NEEDS_REVIEW: ("journey.launch.needs_review", AuditEvent.Outcome.UNKNOWN),
+}
+
+
+def _audit_outcome(launch: Launch, **detail: object) -> None:
+    """One audit event per launch outcome, bulk rows included: an auditor asks about a single journey.
+
+    The launcher is the actor; Mint's trace id is that of the refusal or unknown answer (a successful start
+    answers with none). Never the journey URL: it lets whoever holds it act as the end user.
+    """
+    action, outcome = _OUTCOME_EVENTS[launch.status]
+    name = launch.workflow_name or launch.workflow_id
+    row = f" (bulk row {launch.row_number})" if launch.bulk_id else ""
+    summaries = {
+        LaunchStatus.STARTED: f"Journey {launch.journey_id} of {name} started{row}",
+        LaunchStatus.FAILED: f"Launch of {name} failed{row}: {launch.error}",
+        LaunchStatus.NEEDS_REVIEW: f"Launch of {name} needs review{row}: {launch.error}",
+    }
+    context: dict[str, object] = {"launch_id": str(launch.id)}
+    if launch.bulk_id:
+        context.update(bulk_id=str(launch.bulk_id), row=launch.row_number)
+    if launch.error:
+        context["error"] = launch.error
+    audit_record(
+        actor=launch.created_by, action=action, outcome=outcome, workflow_id=launch.workflow_id,
+        journey_id=launch.journey_id, summary=summaries[launch.status], detail={**context, **detail},
+        trace_id=launch.trace_id,
+    )
+
+
+def _flag_abandoned(*, claimed_before: datetime) -> int:
+    """Marks for review the launches still starting on a claim taken before ``claimed_before``; returns how many.
+
+    Each is switched by its own conditional UPDATE (a worker reporting back at that moment keeps its outcome)
+    and audited as needing review, in one transaction.
+    """
+    flagged = 0
+    abandoned = Launch.objects.filter(status=LaunchStatus.STARTING, claimed_at__lt=claimed_before)
+    for launch in abandoned.select_related("created_by")[:1000]:
+        fields = {"status": LaunchStatus.NEEDS_REVIEW, "finished_at": timezone.now(), "error": _REVIEW_ABANDONED}
+        with transaction.atomic():
+            if not abandoned.filter(pk=launch.pk).update(**fields):
+                continue
+            for name, value in fields.items():
+                setattr(launch, name, value)
+            _audit_outcome(launch)
+        flagged += 1
+    return flagged
 
 
 def _claim_lease() -> timedelta:
@@ -254,7 +312,7 @@ def _start_claimed(launch: Launch, now: datetime, *, final_attempt: bool, refres
         _finish(
             launch, LaunchStatus.STARTED, journey_id=started.journey_id, journey_url=started.journey_url,
             journey_url_expires_at=now + timedelta(seconds=launch.journey_url_ttl), error="", trace_id="",
-            retry_at=None,
+            retry_at=None, audit_detail={"step_id": started.step_id},
         )
         if refresh_mirror:
             _refresh_mirror(started.journey_id)
@@ -282,9 +340,7 @@ def launch_recover(*, claimed_before: datetime) -> int:
     from launches import tasks
 
     now = timezone.now()
-    acted = Launch.objects.filter(status=LaunchStatus.STARTING, claimed_at__lt=claimed_before).update(
-        status=LaunchStatus.NEEDS_REVIEW, finished_at=now, error=_REVIEW_ABANDONED
-    )
+    acted = _flag_abandoned(claimed_before=claimed_before)
     pending = Launch.objects.filter(bulk__isnull=True, status=LaunchStatus.PENDING).values_list("id", "retry_at")
     for launch_id, retry_at in pending.iterator(chunk_size=1000):
         due = retry_at if retry_at is not None and retry_at > now else None
@@ -310,9 +366,7 @@ def launch_requeue_stale() -> int:
     from launches import tasks
 
     now = timezone.now()
-    acted = Launch.objects.filter(status=LaunchStatus.STARTING, claimed_at__lt=now - _claim_lease()).update(
-        status=LaunchStatus.NEEDS_REVIEW, finished_at=now, error=_REVIEW_ABANDONED
-    )
+    acted = _flag_abandoned(claimed_before=now - _claim_lease())
     lost = now - REQUEUE_AFTER
     singles = Launch.objects.filter(bulk__isnull=True, status=LaunchStatus.PENDING).filter(
         Q(retry_at__isnull=True, created_at__lt=lost) | Q(retry_at__lt=lost)
