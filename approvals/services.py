@@ -11,10 +11,11 @@
   called, so of two people deciding at once (or one double-clicking) exactly one calls Mint; the other
   gets ``AlreadyDecided`` ("already decided by … at …"). If Mint refuses, the row is deleted and the
   approval can be decided again.
-- **Audit.** Every approval or rejection the user makes records exactly one audit event: ``ok`` when
-  Mint was told (or the approval was recorded while more approvers are needed), ``refused`` when a
-  four-eyes rule stopped it, ``failed`` with Mint's trace id when Mint refused. A request that decides
-  nothing (the loser of a race, a repeated click) records none.
+- **Audit.** Each counted approval vote is an event of its own (``journey.approve.vote``: step, occurrence,
+  n of the required), also when it is the N-th or its request then loses the race to decide. Each decision
+  records one more (``journey.approve`` / ``journey.reject``): ``ok`` when Mint was told, ``refused`` when a
+  rule stopped it, ``failed`` or ``unknown`` with Mint's trace id when Mint refused or did not confirm. A
+  request that counts and decides nothing (a repeated click, the loser of a race before voting) records none.
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ class DecisionResult:
     approvals: int
     required: int
     message: str
+
+
+# The audit action of one counted approval vote; the decision it may lead to is journey.approve.
+VOTE_ACTION = "journey.approve.vote"
 
 
 def _audit_action(approved: bool) -> str:
@@ -218,19 +223,22 @@ def approval_decide(
             ApprovalVote.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current)
             .order_by("at", "id").values_list("username", flat=True)
         )
+        if created:
+            # Whatever follows (more approvers needed, this vote deciding, or losing the race to decide), the
+            # counted vote is an event of its own.
+            position = approvers.index(user.get_username()) + 1
+            audit_record(
+                **audit_common, action=VOTE_ACTION,
+                summary=f"Approval {position} of {rules.required_approvals} recorded",
+                detail={"step_id": step_id, "occurrence": current, "vote": position,
+                        "required": rules.required_approvals, "approvers": approvers, "reason": reason},
+            )
         if len(approvers) < rules.required_approvals:
             remaining = rules.required_approvals - len(approvers)
             message = (
                 f"Your approval is recorded ({len(approvers)} of {rules.required_approvals}); "
                 f"waiting for {remaining} more approver{'s' if remaining > 1 else ''}."
             )
-            if created:
-                audit_record(
-                    **audit_common, action=_audit_action(approved),
-                    summary=f"Approval {len(approvers)} of {rules.required_approvals} recorded",
-                    detail={"step_id": step_id, "occurrence": current, "approvers": approvers,
-                            "required": rules.required_approvals, "reason": reason},
-                )
             return DecisionResult(sent=False, approved=True, approvals=len(approvers),
                                   required=rules.required_approvals, message=message)
 
