@@ -149,6 +149,49 @@ def _load_and_store(key: str, ttl: int, load: Callable[[], Any]) -> Any:
     return json.loads(encoded)
 
 
+# The wall clock of stale-while-revalidate entries; a function of its own so that tests can move it.
+def _clock() -> float:
+    return time.time()
+
+
+def cached_json_swr(key: str, *, fresh_for: int, keep_for: int, load: Callable[[], Any],
+                    refresh: Callable[[], None], refresh_every: int = LOCK_TTL) -> Any:
+    """Like ``cached_json``, but an entry older than ``fresh_for`` seconds is still served (stale while
+    revalidate): ``refresh()`` is called to renew it in the background, at most once per ``refresh_every``
+    seconds per key, and the stale value is returned at once. Only a key with no value at all (never loaded,
+    deleted by a write, or older than ``keep_for``) is loaded inline, with ``cached_json``'s single loader.
+
+    So an outage of the source costs pages nothing while a copy of at most ``keep_for`` seconds exists.
+    ``refresh`` should renew the value with ``cache_refill``; its failures are logged, never raised.
+    """
+    if not 0 < fresh_for <= keep_for:
+        raise ValueError("need 0 < fresh_for <= keep_for")
+    entry = cached_json(key, ttl=keep_for, load=lambda: {"at": _clock(), "value": load()})
+    if not (isinstance(entry, dict) and "at" in entry and "value" in entry):
+        # A value in an older format under this key: replace it with a fresh entry now.
+        return cache_refill(key, keep_for=keep_for, load=load)
+    if _clock() - float(entry["at"]) >= fresh_for:
+        try:
+            due = bool(cache.add(f"{key}:refreshing", "1", timeout=refresh_every))
+        except Exception as exc:  # noqa: BLE001 - a cache outage: serve the stale value, refresh another time
+            _warn("refresh lock", exc)
+            due = False
+        if due:
+            try:
+                refresh()
+            except Exception:
+                logger.warning("cache: could not start the refresh of a stale entry", exc_info=True)
+    return entry["value"]
+
+
+def cache_refill(key: str, *, keep_for: int, load: Callable[[], Any]) -> Any:
+    """Loads the value of a ``cached_json_swr`` key now and stores it as fresh; returns it. Exceptions from
+    ``load`` propagate and leave the stale entry in place."""
+    value = json.loads(json.dumps(load()))
+    _store(key, json.dumps({"at": _clock(), "value": value}, separators=(",", ":")), keep_for)
+    return value
+
+
 def cache_delete(*keys: str) -> None:
     """Deletes cached values (invalidation after a write). A cache outage is logged, never raised.
 

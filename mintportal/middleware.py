@@ -1,7 +1,9 @@
 """Turns a Mint failure that no view handled into a clear page or htmx flash, never a traceback.
 
 Also keeps a short-lived, process-wide note that Mint could not be reached, so that pages which answer
-from the portal's own copy (dashboard, journeys list) can say their data may be behind.
+from the portal's own copy (dashboard, journeys list) can say their data may be behind; gives every web
+request its time budget for Mint (``MintBudgetMiddleware``); and answers 503 with a plain page when the
+portal's own database cannot be reached (``DatabaseUnavailableMiddleware``, ``database_unavailable``).
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_htmx.http import reswap, retarget
 
-from mintportal.mint import errors
+from mintportal.mint import errors, get_client
+from mintportal.mint.breaker import OPEN
+from mintportal.mint.budget import web_request_budget
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +40,11 @@ _OUTAGES: tuple[type[errors.MintError], ...] = (
     errors.MintServerError,
     errors.MintRateLimitedError,
     errors.MintAuthenticationError,
+    errors.MintCircuitOpenError,
+    errors.MintBudgetExhaustedError,
 )
+# What a page says while a breaker keeps the portal from asking Mint at all.
+BREAKER_OPEN_MESSAGE = "Mint is unavailable right now. The portal shows what it last knew; try again shortly."
 
 
 def is_outage(exc: errors.MintError) -> bool:
@@ -81,15 +91,18 @@ def clear_outage() -> None:
 
 
 def current_outage() -> dict[str, Any] | None:
-    """The outage note (``at`` as a datetime, ``message``) if Mint failed within the last minute."""
+    """The outage note (``at`` as a datetime, ``message``) if Mint failed within the last minute, or while a
+    circuit breaker keeps the portal from asking Mint (a page served from cached data then says so too)."""
     try:
         note = cache.get(OUTAGE_CACHE_KEY)
     except Exception:
         logger.warning("could not read the Mint outage note from the cache", exc_info=True)
         return None
-    if not isinstance(note, dict):
-        return None
-    return {"at": datetime.fromisoformat(note["at"]), "message": note["message"]}
+    if isinstance(note, dict):
+        return {"at": datetime.fromisoformat(note["at"]), "message": note["message"]}
+    if OPEN in get_client().breakers.states().values():
+        return {"at": timezone.now(), "message": BREAKER_OPEN_MESSAGE}
+    return None
 
 
 def log_mint_error(request: HttpRequest, exc: errors.MintError) -> None:
@@ -151,3 +164,51 @@ class MintErrorMiddleware:
         if isinstance(exception, errors.MintRateLimitedError) and exception.retry_after:
             response["Retry-After"] = str(math.ceil(exception.retry_after))
         return response
+
+
+class MintBudgetMiddleware:
+    """Gives each web request its time budget for Mint (``MINT_WEB_TIMEOUT``, see ``mintportal.mint.budget``):
+    its reads get one short attempt and never sleep on ``Retry-After``, so a slow or busy Mint cannot tie up
+    the threads that serve everything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with web_request_budget(settings.MINT_WEB_TIMEOUT):
+            return self.get_response(request)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the portal's database cannot be reached (as opposed to a bug in a query)."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The 503 answer while the database is down, the same for pages and htmx requests (whose error handler
+    shows its sentence as a flash). Rendered without the request's context: the layout's user, menu and
+    session would all query the database again."""
+    html = render_to_string("errors/database_unavailable.html", {"path": request.get_full_path()})
+    response = HttpResponse(html, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns the database errors a view raises while PostgreSQL is down into the 503 page, never a traceback.
+
+    Failures outside views (another middleware reaching the session or the user) end in ``handler500``
+    (``mintportal.health.server_error``), which answers the same way.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_outage(exception):
+            return None
+        logger.error("database unavailable on %s %s: %s", request.method, request.path, type(exception).__name__)
+        return database_unavailable(request)

@@ -7,6 +7,7 @@ https://docs.djangoproject.com/en/6.1/ref/settings/
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,7 +44,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that the request histogram times everything below.
+    "mintportal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "mintportal.middleware.MintBudgetMiddleware",
+    "mintportal.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,7 +167,7 @@ SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", SECURE_COOKIES)
 # Health checks and signed webhook deliveries reach the web container over the internal network in plain http.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^webhooks/"]
 # https://docs.djangoproject.com/en/6.1/ref/middleware/#http-strict-transport-security
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, min=0, max=63072000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -206,6 +211,29 @@ MINT_READ_TIMEOUT = env.float("MINT_READ_TIMEOUT", 15, min=0.1, max=300)
 MINT_MAX_RETRIES = env.int("MINT_MAX_RETRIES", 3, min=0, max=10)
 # Longest single wait between retries, also the cap on an honoured Retry-After.
 MINT_MAX_RETRY_WAIT = env.float("MINT_MAX_RETRY_WAIT", 30, min=0, max=600)
+# Seconds all Mint reads of one web request may take together: one attempt each, never a wait on Retry-After;
+# then the page shows what the portal last knew. Retries with backoff belong to Celery tasks.
+MINT_WEB_TIMEOUT = env.float("MINT_WEB_TIMEOUT", 3, min=0.1, max=60)
+# Circuit breaker per group of Mint operations (workflow reads, journey reads, writes), shared through the
+# cache: this many failures within MINT_BREAKER_WINDOW seconds open it; calls then fail at once for
+# MINT_BREAKER_COOLDOWN seconds, after which one probe call decides whether it closes.
+# https://martinfowler.com/bliki/CircuitBreaker.html
+MINT_BREAKER_FAILURES = env.int("MINT_BREAKER_FAILURES", 5, min=1, max=1000)
+MINT_BREAKER_WINDOW = env.float("MINT_BREAKER_WINDOW", 30, min=1, max=3600)
+MINT_BREAKER_COOLDOWN = env.float("MINT_BREAKER_COOLDOWN", 15, min=1, max=3600)
+# How long the last known copy of a workflow listing, definition or the step types is kept to be served
+# (and refreshed in the background) once it is stale, e.g. through an outage of Mint.
+MINT_STALE_TTL = env.int("MINT_STALE_TTL", 86400, min=60, max=30 * 86400)
+
+# --- Metrics (mintportal/metrics.py) ------------------------------------------------------------
+# /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" or from one of these addresses or
+# networks (REMOTE_ADDR, e.g. "10.0.0.0/8,127.0.0.1"); with neither set it answers 404.
+METRICS_TOKEN = env.optional_str("METRICS_TOKEN")
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(item, strict=False)
+                                for item in env.list("METRICS_ALLOWED_ADDRESSES", [])]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES must list IP addresses or networks: {exc}") from None
 
 # --- Single sign-on (sso/; README, "Single sign-on") -----------------------------------------
 # The OpenID Connect issuer of the companies' identity provider; empty turns single sign-on off. Discovery is

@@ -1,16 +1,17 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from journeys.webhooks import mint_webhook
+from mintportal.health import healthz, readyz
+from mintportal.metrics import metrics
 
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
-
+# Unexpected errors, and a database outage met outside a view, without a traceback or a database query.
+handler500 = "mintportal.health.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("workflows/", include("workflows.urls")),

@@ -58,6 +58,10 @@ def mint_settings(settings, sandbox: SandboxProcess):
     settings.MINT_CLIENT_ID = sandbox.client_id
     settings.MINT_CLIENT_SECRET = sandbox.client_secret
     settings.MINT_MAX_RETRY_WAIT = 2
+    # The breakers' state is shared through the cache and outlives a test, as the sandbox's faults would.
+    from mintportal.mint import get_client
+
+    get_client().breakers.reset()
     return settings
 
 

@@ -4,6 +4,11 @@ Workflow listings, definitions, versions and the step-type catalogue come from M
 (``mintportal.cache``): a repeated page view makes no call to Mint. The cache keys are built here; the
 services in ``workflows.services`` delete them after each write. Listings depend on what the user may see,
 so their keys carry a digest of the user's scope.
+
+Entries are served stale while revalidated (``cached_json_swr``): once older than their lifetime they are
+still shown, and a Celery task (``workflows.tasks.workflow_cache_refresh``) reads them again from Mint, so a
+page never waits for Mint to renew what it already has, and the launch form and the workflow page keep
+working from the last known definition through an outage of Mint (kept ``MINT_STALE_TTL`` seconds).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from accounts.models import Action
 from accounts.policy import WorkflowAccess, workflow_access
-from mintportal.cache import cache_key, cached_json, generation
+from mintportal.cache import cache_key, cache_refill, cached_json_swr, generation
 from mintportal.mint import get_client, models
 from workflows.models import SecretRecord, Workflow
 
@@ -47,12 +53,15 @@ def may_manage_secrets(user: AbstractBaseUser | AnonymousUser) -> bool:
     return workflow_access(user=user, action=Action.MANAGE).everything
 
 
+def _ids_digest(ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+
+
 def scope_digest(access: WorkflowAccess) -> str:
     """A short, stable name for what a user may see, for cache keys of scoped listings."""
     if access.everything:
         return "all"
-    joined = "\n".join(sorted(access.workflow_ids))
-    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+    return _ids_digest(list(access.workflow_ids))
 
 
 def workflow_list_key(*, scope: str, search: str, sort: str, version: str, offset: int, limit: int) -> str:
@@ -99,6 +108,76 @@ def _page_json(page: models.Page[Any]) -> dict[str, Any]:
     return {"data": [row.to_wire() for row in page.data], "total": page.total_count}
 
 
+# --- the cached reads, each by a name the background refresh uses ---------------------------------
+
+
+def _load_list(*, ids: list[str] | None, search: str, sort: str, version: str, offset: int, limit: int
+               ) -> dict[str, Any]:
+    """One page of Mint's workflow listing, limited to ``ids`` unless None (the user may see every workflow)."""
+    client = get_client()
+    client_args: dict[str, Any] = {"search": search or None, "sort": sort or None, "version": version or None}
+    if ids is None:
+        return _page_json(client.list_workflows(**client_args, offset=offset, limit=limit))
+    if len(ids) <= MAX_ID_FILTER:
+        return _page_json(client.list_workflows(**client_args, ids=ids, offset=offset, limit=limit))
+    allowed_ids = set(ids)
+    allowed = [row.to_wire() for row in client.iter_workflows(**client_args) if row.id in allowed_ids]
+    return {"data": allowed[offset : offset + limit], "total": len(allowed)}
+
+
+def _list_key(*, ids: list[str] | None, search: str, sort: str, version: str, offset: int, limit: int) -> str:
+    scope = "all" if ids is None else _ids_digest(ids)
+    return workflow_list_key(scope=scope, search=search, sort=sort, version=version, offset=offset, limit=limit)
+
+
+def _load_definition(*, workflow_id: str, version: int | None) -> dict[str, Any]:
+    return get_client().get_workflow(workflow_id, version=version).to_wire()
+
+
+def _load_versions(*, workflow_id: str) -> list[dict[str, Any]]:
+    return [row.to_wire() for row in get_client().iter_workflow_versions(workflow_id)]
+
+
+def _load_step_types() -> list[dict[str, Any]]:
+    return [row.to_wire() for row in get_client().list_step_types()]
+
+
+# name: (key for the parameters, loader, seconds an entry is fresh)
+_CACHED: Final[dict[str, tuple[Any, Any, Any]]] = {
+    "list": (_list_key, _load_list, lambda **params: LIST_TTL),
+    "definition": (workflow_definition_key, _load_definition,
+                   lambda *, version, **params: LATEST_TTL if version is None else VERSION_TTL),
+    "versions": (workflow_versions_key, _load_versions, lambda **params: LIST_TTL),
+    "step-types": (step_types_key, _load_step_types, lambda **params: STEP_TYPES_TTL),
+}
+
+
+def _keep_for(fresh_for: int) -> int:
+    return max(int(settings.MINT_STALE_TTL), fresh_for)
+
+
+def _queue_refresh(*, what: str, params: dict[str, Any]) -> None:
+    # tasks.py imports this module, so the task is looked up when a refresh is due, not at import.
+    from workflows.tasks import workflow_cache_refresh
+
+    # retry=False: with the broker down the page goes on with the stale value instead of waiting for it.
+    workflow_cache_refresh.apply_async(kwargs={"what": what, "params": params}, retry=False)
+
+
+def _cached(what: str, **params: Any) -> Any:
+    key_for, load, fresh = _CACHED[what]
+    fresh_for = fresh(**params)
+    return cached_json_swr(key_for(**params), fresh_for=fresh_for, keep_for=_keep_for(fresh_for),
+                           load=lambda: load(**params), refresh=lambda: _queue_refresh(what=what, params=params))
+
+
+def workflow_cache_refill(*, what: str, params: dict[str, Any]) -> None:
+    """Reads one cached workflow entry (``what``: list, definition, versions, step-types) from Mint again and
+    stores it as fresh. Raises ``MintError`` when Mint cannot answer; the stale entry then stays."""
+    key_for, load, fresh = _CACHED[what]
+    cache_refill(key_for(**params), keep_for=_keep_for(fresh(**params)), load=lambda: load(**params))
+
+
 def workflow_list(
     *,
     user: AbstractBaseUser | AnonymousUser,
@@ -116,54 +195,26 @@ def workflow_list(
     access = workflow_access(user=user, action=Action.VIEW)
     if access.nothing:
         return WorkflowPage(rows=[], total=0, offset=offset, limit=limit)
-    client_args: dict[str, Any] = {"search": search or None, "sort": sort or None, "version": version or None}
-
-    def load() -> dict[str, Any]:
-        client = get_client()
-        if access.everything:
-            return _page_json(client.list_workflows(**client_args, offset=offset, limit=limit))
-        ids = sorted(access.workflow_ids)
-        if len(ids) <= MAX_ID_FILTER:
-            return _page_json(client.list_workflows(**client_args, ids=ids, offset=offset, limit=limit))
-        allowed = [row.to_wire() for row in client.iter_workflows(**client_args) if access.allows(row.id)]
-        return {"data": allowed[offset : offset + limit], "total": len(allowed)}
-
-    key = workflow_list_key(
-        scope=scope_digest(access), search=search, sort=sort, version=version, offset=offset, limit=limit
-    )
-    data = cached_json(key, ttl=LIST_TTL, load=load)
+    ids = None if access.everything else sorted(access.workflow_ids)
+    data = _cached("list", ids=ids, search=search, sort=sort, version=version, offset=offset, limit=limit)
     rows = [models.WorkflowSummary.model_validate(row) for row in data["data"]]
     return WorkflowPage(rows=rows, total=int(data["total"]), offset=offset, limit=limit)
 
 
 def workflow_get(*, workflow_id: str, version: int | None = None) -> models.Workflow:
     """One version of a workflow (the latest when ``version`` is None), from Mint through the cache."""
-    ttl = LATEST_TTL if version is None else VERSION_TTL
-    data = cached_json(
-        workflow_definition_key(workflow_id=workflow_id, version=version),
-        ttl=ttl,
-        load=lambda: get_client().get_workflow(workflow_id, version=version).to_wire(),
-    )
-    return models.Workflow.model_validate(data)
+    return models.Workflow.model_validate(_cached("definition", workflow_id=workflow_id, version=version))
 
 
 def workflow_versions(*, workflow_id: str) -> list[models.WorkflowVersion]:
     """Every version of a workflow, newest first."""
-    data = cached_json(
-        workflow_versions_key(workflow_id=workflow_id),
-        ttl=LIST_TTL,
-        load=lambda: [row.to_wire() for row in get_client().iter_workflow_versions(workflow_id)],
-    )
-    versions = [models.WorkflowVersion.model_validate(row) for row in data]
+    versions = [models.WorkflowVersion.model_validate(row) for row in _cached("versions", workflow_id=workflow_id)]
     return sorted(versions, key=lambda row: row.version, reverse=True)
 
 
 def step_type_list(*, search: str = "") -> list[models.StepType]:
     """The step-type catalogue, optionally narrowed to types whose name, category or text mention ``search``."""
-    data = cached_json(
-        step_types_key(), ttl=STEP_TYPES_TTL, load=lambda: [row.to_wire() for row in get_client().list_step_types()]
-    )
-    types = [models.StepType.model_validate(row) for row in data]
+    types = [models.StepType.model_validate(row) for row in _cached("step-types")]
     needle = search.strip().lower()
     if needle:
         types = [

@@ -133,13 +133,17 @@ class TokenProvider:
 
     # --- public -----------------------------------------------------------------------------
 
-    def get(self) -> str:
-        """A token that is valid now; fetches or waits for a new one when the current one is due."""
+    def get(self, *, timeout: tuple[float, float] | None = None, max_wait: float | None = None) -> str:
+        """A token that is valid now; fetches or waits for a new one when the current one is due.
+
+        ``timeout`` (connect, read) bounds a fetch and ``max_wait`` the wait for another process's renewal,
+        so that a web request spends no more than its budget (budget.py); both default to the configured ones.
+        """
         token = self._token
         if token is not None and token.is_fresh(self.clock()):
             return token.access_token
         with self._lock:
-            return self._get_locked().access_token
+            return self._get_locked(timeout or self.config.timeout, max_wait).access_token
 
     def renew(self) -> CachedToken:
         """Fetches a new token now, whatever is cached, and shares it (used by ``mint_check``)."""
@@ -165,7 +169,7 @@ class TokenProvider:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _get_locked(self) -> CachedToken:
+    def _get_locked(self, timeout: tuple[float, float], max_wait: float | None) -> CachedToken:
         now = self.clock()
         if self._token is not None and self._token.is_fresh(now):
             return self._token
@@ -182,7 +186,7 @@ class TokenProvider:
                 if shared is not None and shared.is_fresh(self.clock()):
                     self._token = shared
                     return shared
-                token = self._fetch()
+                token = self._fetch(timeout)
                 self._store(token)
                 return token
             finally:
@@ -191,11 +195,11 @@ class TokenProvider:
             # Someone else is renewing; the token we have stays valid for a while yet.
             self._token = current
             return current
-        return self._wait_for_renewal()
+        return self._wait_for_renewal(timeout, max_wait)
 
-    def _wait_for_renewal(self) -> CachedToken:
+    def _wait_for_renewal(self, timeout: tuple[float, float], max_wait: float | None) -> CachedToken:
         """Polls the cache until the lock holder publishes a token; fetches itself if that takes too long."""
-        deadline = time.monotonic() + self.lock_ttl
+        deadline = time.monotonic() + (self.lock_ttl if max_wait is None else min(self.lock_ttl, max_wait))
         pause = 0.02
         while time.monotonic() < deadline:
             time.sleep(pause + random.uniform(0, pause))
@@ -209,7 +213,7 @@ class TokenProvider:
             if not locked:
                 # The holder gave up (its fetch failed): fetch ourselves rather than wait out the TTL.
                 break
-        token = self._fetch()
+        token = self._fetch(timeout)
         self._store(token)
         return token
 
@@ -220,7 +224,7 @@ class TokenProvider:
         self._token = token
         self._write_shared(token)
 
-    def _fetch(self) -> CachedToken:
+    def _fetch(self, timeout: tuple[float, float] | None = None) -> CachedToken:
         """One request to the token endpoint (client credentials, secret sent as form fields)."""
         config = self.config
         session = OAuth2Session(
@@ -234,7 +238,8 @@ class TokenProvider:
         started = self.clock()
         try:
             with session:
-                raw = session.fetch_token(config.token_url, grant_type="client_credentials", timeout=config.timeout)
+                raw = session.fetch_token(config.token_url, grant_type="client_credentials",
+                                          timeout=timeout or config.timeout)
         except requests.RequestException as exc:
             error = connection_error(exc, operation=TOKEN_OPERATION, url=config.token_url)
             logger.warning("mint call failed: POST %s status=- trace_id=- (%s)", TOKEN_OPERATION, type(error).__name__)

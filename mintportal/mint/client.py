@@ -1,12 +1,16 @@
 """The Mint client: one typed method per operation, with tokens, timeouts, retries and error mapping.
 
 Every method sends through ``MintClient._call``, which
+- runs within the caller's time budget (budget.py): inside a web request one attempt and at most the time the
+  request has left, never a sleep; in workers the timeouts and retries below;
+- asks the operation group's circuit breaker first (breaker.py), failing fast while Mint is known to be down;
 - adds a bearer token (``TokenProvider``) and, on a 401, drops it and retries once with a new one;
 - retries connection failures, 429 and 502/503/504 within ``MINT_MAX_RETRIES`` with jittered
   exponential backoff, honouring ``Retry-After`` up to ``MINT_MAX_RETRY_WAIT``;
 - repeats a call that is not idempotent (e.g. starting a journey) only when Mint certainly did not
   act on it, and otherwise raises ``MintOutcomeUnknownError``;
-- logs one line per failed call (method, operation, status, code, trace id; never bodies or tokens).
+- logs one line per failed call (method, operation, status, code, trace id; never bodies or tokens), and
+  counts every call by operation and outcome for the Prometheus metrics (``mintportal_mint_calls_total``).
 One client is safe to share between threads.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import email.message
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,10 +28,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
+from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
 from mintportal.mint import errors, models, paths
 from mintportal.mint.auth import TOKEN_OPERATION, TokenProvider
+from mintportal.mint.breaker import CircuitBreakers
+from mintportal.mint.budget import CallBudget, web_deadline
 from mintportal.mint.config import MintConfig
 from mintportal.mint.paths import Operation
 from mintportal.mint.retry import RetryPolicy
@@ -37,6 +45,21 @@ logger = logging.getLogger("mintportal.mint")
 T = TypeVar("T")
 # The largest page Mint serves; iterators use it so that walking a listing takes the fewest calls.
 PAGE_LIMIT = 100
+# A web request with less time than this left does not start another Mint read: it could only time out.
+MIN_ATTEMPT_SECONDS = 0.1
+
+MINT_CALLS = Counter(
+    "mintportal_mint_calls", "Calls of the Mint client by operation and outcome (ok, or the error's kind), "
+    "each counted once whatever its retries", ["operation", "outcome"],
+)
+
+
+def outcome_label(error: errors.MintError | None) -> str:
+    """``ok``, or the error's class in snake case without the Mint prefix (``server``, ``circuit_open``, ...)."""
+    if error is None:
+        return "ok"
+    name = type(error).__name__.removeprefix("Mint").removesuffix("Error") or "error"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 @functools.cache
@@ -113,6 +136,7 @@ class MintClient:
         self.page_limit = page_limit
         self.retry_policy = RetryPolicy(max_retries=config.max_retries, max_wait=config.max_retry_wait)
         self.tokens = TokenProvider(config, cache_alias=cache_alias)
+        self.breakers = CircuitBreakers(config, cache_alias=cache_alias)
         self._transport = Transport(config)
 
     def __repr__(self) -> str:
@@ -390,61 +414,111 @@ class MintClient:
         files: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
-        """Sends ``operation`` with retries; returns the 2xx response or raises a ``MintError``."""
+        """Sends ``operation`` within the budget, through its breaker, with retries; returns the 2xx response or
+        raises a ``MintError``."""
         url = operation.url(self.config.base_url, **(path_params or {}))
+        try:
+            budget = self._budget(operation)
+            ticket = self.breakers.admit(operation)
+        except errors.MintError as error:
+            # Not sent, so not logged as a failed call: the breaker logged its opening, the page logs its outage.
+            MINT_CALLS.labels(operation.name, outcome_label(error)).inc()
+            raise
         state = _CallState()
-        return self._with_retries(
-            operation.name, operation.idempotent,
-            lambda: self._attempt(operation, url, state, params=params, json=json, files=files, headers=headers),
-            method=operation.method,
-        )
+        try:
+            response = self._with_retries(
+                operation.name, operation.idempotent,
+                lambda: self._attempt(operation, url, state, budget, params=params, json=json, files=files,
+                                      headers=headers),
+                method=operation.method, budget=budget,
+                on_failure=lambda error: self.breakers.failed(ticket, error),
+            )
+        except errors.MintError as error:
+            MINT_CALLS.labels(operation.name, outcome_label(error)).inc()
+            raise
+        self.breakers.succeeded(ticket)
+        MINT_CALLS.labels(operation.name, "ok").inc()
+        return response
 
-    def _with_retries(self, name: str, idempotent: bool, attempt: Callable[[], T], *, method: str = "POST") -> T:
+    def _budget(self, operation: Operation) -> CallBudget:
+        """The time this call may take: a worker's timeouts and retries, or what its web request has left."""
+        config = self.config
+        deadline = web_deadline()
+        if deadline is None:
+            return CallBudget(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
+                              max_retries=config.max_retries, max_retry_wait=config.max_retry_wait,
+                              in_web_request=False)
+        if operation.method != "GET":
+            # A write cut short by a page's budget may still have happened in Mint ("outcome unknown"), so it
+            # keeps the full read timeout; like everything a page asks, it is tried once and never sleeps.
+            return CallBudget(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
+                              max_retries=0, max_retry_wait=0.0, in_web_request=True)
+        left = deadline - time.monotonic()
+        if left < MIN_ATTEMPT_SECONDS:
+            raise errors.MintBudgetExhaustedError(
+                f"{operation.name}: not called, the page has spent its {config.web_timeout:g} s for Mint",
+                operation=operation.name, request_sent=False,
+            )
+        return CallBudget(connect_timeout=min(config.connect_timeout, left), read_timeout=left, max_retries=0,
+                          max_retry_wait=0.0, in_web_request=True)
+
+    def _with_retries(self, name: str, idempotent: bool, attempt: Callable[[], T], *, method: str = "POST",
+                      budget: CallBudget | None = None,
+                      on_failure: Callable[[errors.MintError], None] | None = None) -> T:
+        policy = self.retry_policy if budget is None else RetryPolicy(max_retries=budget.max_retries,
+                                                                      max_wait=budget.max_retry_wait)
         retries = 0
         while True:
             try:
                 return attempt()
             except errors.MintError as error:
-                wait = self._retry_wait(idempotent, error, retries)
+                wait = self._retry_wait(policy, idempotent, error, retries)
                 if wait is None:
+                    if on_failure is not None:
+                        on_failure(error)
                     final = self._final_error(idempotent, error)
                     self._log_failure(method, name, final)
                     raise final from None
                 logger.info("mint call retrying in %.2fs: %s %s status=%s trace_id=%s (retry %d of %d)",
                             wait, method, name, error.status or "-", error.trace_id or "-",
-                            retries + 1, self.retry_policy.max_retries)
+                            retries + 1, policy.max_retries)
                 time.sleep(wait)
                 retries += 1
 
-    def _attempt(self, operation: Operation, url: str, state: _CallState, **kwargs: Any) -> requests.Response:
-        token = self._token()
-        response = self._send(operation, url, token, **kwargs)
+    def _attempt(self, operation: Operation, url: str, state: _CallState, budget: CallBudget,
+                 **kwargs: Any) -> requests.Response:
+        token = self._token(budget)
+        response = self._send(operation, url, token, budget, **kwargs)
         if response.status_code == 401 and not state.reauthenticated:
             # The token was revoked or expired early: drop it everywhere and try once with a new one.
             state.reauthenticated = True
             self.tokens.invalidate(token)
-            response = self._send(operation, url, self._token(), **kwargs)
+            response = self._send(operation, url, self._token(budget), budget, **kwargs)
         if 200 <= response.status_code < 300:
             return response
         raise error_from_response(response, operation=operation.name)
 
-    def _send(self, operation: Operation, url: str, token: str, *, headers: dict[str, str] | None = None,
-              **kwargs: Any) -> requests.Response:
+    def _send(self, operation: Operation, url: str, token: str, budget: CallBudget, *,
+              headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
         all_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})}
-        return self._transport.send(operation.name, operation.method, url, headers=all_headers, **kwargs)
+        return self._transport.send(operation.name, operation.method, url, timeout=budget.timeout,
+                                    headers=all_headers, **kwargs)
 
-    def _token(self) -> str:
+    def _token(self, budget: CallBudget) -> str:
         try:
+            if budget.in_web_request:
+                return self.tokens.get(timeout=budget.timeout, max_wait=budget.read_timeout)
             return self.tokens.get()
         except errors.MintError as error:
             # Without a token the API request itself was never sent, so any call may be retried.
             error.request_sent = False
             raise
 
-    def _retry_wait(self, idempotent: bool, error: errors.MintError, retries: int) -> float | None:
+    @staticmethod
+    def _retry_wait(policy: RetryPolicy, idempotent: bool, error: errors.MintError, retries: int) -> float | None:
         if not (idempotent or not error.request_sent or _turned_away(error)):
             return None
-        return self.retry_policy.wait_before_retry(error, retries)
+        return policy.wait_before_retry(error, retries)
 
     @staticmethod
     def _final_error(idempotent: bool, error: errors.MintError) -> errors.MintError:

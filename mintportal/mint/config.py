@@ -23,6 +23,13 @@ class MintConfig:
     max_retries: int = 3
     max_retry_wait: float = 30.0
     scope: str = "signicat-api"
+    # All Mint reads of one web request together may take this long (budget.py); workers have no such cap.
+    web_timeout: float = 3.0
+    # The circuit breaker of each operation group (breaker.py): this many failures within the window open it;
+    # it stays open for the cool-down, then lets one probe through.
+    breaker_failures: int = 5
+    breaker_window: float = 30.0
+    breaker_cooldown: float = 15.0
 
     @classmethod
     def from_settings(cls) -> MintConfig:
@@ -35,6 +42,10 @@ class MintConfig:
             read_timeout=float(settings.MINT_READ_TIMEOUT),
             max_retries=int(settings.MINT_MAX_RETRIES),
             max_retry_wait=float(settings.MINT_MAX_RETRY_WAIT),
+            web_timeout=float(settings.MINT_WEB_TIMEOUT),
+            breaker_failures=int(settings.MINT_BREAKER_FAILURES),
+            breaker_window=float(settings.MINT_BREAKER_WINDOW),
+            breaker_cooldown=float(settings.MINT_BREAKER_COOLDOWN),
         )
 
     @property

@@ -127,3 +127,20 @@ class MintOutcomeUnknownError(MintError):
     Raised after a read timeout or a server error on such a call, because trying again could create a
     second journey. Check Mint (e.g. list the workflow's recent journeys) before starting another.
     """
+
+
+class MintCircuitOpenError(MintError):
+    """The portal did not call Mint: this group of operations failed repeatedly, and its circuit breaker stops
+    calls until a cool-down has passed and a probe succeeded (breaker.py). ``retry_after`` is the cool-down left.
+
+    Never sent, so any call, a create included, is safe to try again later.
+    """
+
+    default_retryable = True
+
+
+class MintBudgetExhaustedError(MintError):
+    """The portal did not call Mint: the web request had already spent its time budget on earlier Mint calls
+    (``MINT_WEB_TIMEOUT``), so the page goes on with what the portal last knew instead of waiting longer."""
+
+    default_retryable = True

@@ -24,6 +24,8 @@ class RenewalLock(Protocol):
 
     def is_held(self) -> bool: ...
 
+    def clear(self) -> None: ...
+
 
 class CacheAddLock:
     """``cache.add`` as a lock: atomic on Redis and in the local-memory cache."""
@@ -40,6 +42,10 @@ class CacheAddLock:
 
     def is_held(self) -> bool:
         return self.cache.get(self.key) is not None
+
+    def clear(self) -> None:
+        """Removes the lock whoever holds it."""
+        self.cache.delete(self.key)
 
 
 class ExclusiveFileLock:
@@ -82,6 +88,10 @@ class ExclusiveFileLock:
     def is_held(self) -> bool:
         age = self._age()
         return age is not None and age <= self.ttl
+
+    def clear(self) -> None:
+        """Removes the lock whoever holds it."""
+        self.path.unlink(missing_ok=True)
 
 
 def renewal_lock(cache: BaseCache, key: str, ttl: int) -> RenewalLock:

@@ -49,10 +49,12 @@ class Transport:
                 self._sessions.add(session)
         return session
 
-    def send(self, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Sends one request; raises ``MintConnectionError`` (or ``MintTimeoutError``) when no answer came."""
+    def send(self, operation: str, method: str, url: str, *, timeout: tuple[float, float] | None = None,
+             **kwargs: Any) -> requests.Response:
+        """Sends one request within ``timeout`` (connect, read; the configured pair by default); raises
+        ``MintConnectionError`` (or ``MintTimeoutError``) when no answer came."""
         try:
-            return self.session().request(method, url, timeout=self.config.timeout, **kwargs)
+            return self.session().request(method, url, timeout=timeout or self.config.timeout, **kwargs)
         except requests.RequestException as exc:
             raise connection_error(exc, operation=operation, url=url) from None
 

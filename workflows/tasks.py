@@ -1,0 +1,29 @@
+"""Celery tasks for workflows. Each wraps one selector or service and owns its retry policy."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from mintportal.middleware import is_outage, record_outage
+from mintportal.mint.errors import MintError
+from workflows.selectors import workflow_cache_refill
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def workflow_cache_refresh(what: str, params: dict[str, Any]) -> None:
+    """A page served a stale cached workflow entry: read it from Mint again.
+
+    Never retried: the stale entry stays in place and the next page that reads it queues another refresh.
+    An outage of Mint is noted so that pages show the banner while they serve what the portal last knew.
+    """
+    try:
+        workflow_cache_refill(what=what, params=params)
+    except MintError as exc:
+        if is_outage(exc):
+            record_outage(exc)
+        logger.info("workflow cache refresh of %s failed: %s", what, type(exc).__name__)
