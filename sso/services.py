@@ -132,14 +132,20 @@ def sso_user_sign_in(*, issuer: str, claims: dict[str, Any]) -> SignIn:
     values = sso_claim_values(claims=claims, claim_name=settings.OIDC_GROUPS_CLAIM)
     with transaction.atomic():
         identity = SsoIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
-        renamed_from = None
+        created, renamed_from = False, None
         if identity is None:
-            user, renamed_from = _create_user(issuer=issuer, claims=claims)
-            identity = SsoIdentity.objects.create(user=user, issuer=issuer, subject=subject, created_at=now,
-                                                  last_sign_in_at=now)
-            created = True
-        else:
-            user, created = identity.user, False
+            try:
+                with transaction.atomic():
+                    user, renamed_from = _create_user(issuer=issuer, claims=claims)
+                    identity = SsoIdentity.objects.create(user=user, issuer=issuer, subject=subject,
+                                                          created_at=now, last_sign_in_at=now)
+                    created = True
+            except IntegrityError:
+                # The same person's first sign-in in another tab got there first: carry on with its user.
+                renamed_from = None
+                identity = SsoIdentity.objects.select_related("user").get(issuer=issuer, subject=subject)
+        user = identity.user
+        if not created:
             if not user.is_active:
                 raise SsoRefused(reason="account_disabled", user=user,
                                  message="Your portal account is disabled. Ask an administrator.")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -166,3 +169,23 @@ def test_no_claims_ever_sign_in_as_or_change_a_local_account(preferred: str | No
     local.refresh_from_db()
     assert local.check_password("local-password-1")
     assert not SsoIdentity.objects.filter(user=local).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_sign_ins_of_one_person_at_once_make_one_user() -> None:
+    for round_ in range(5):
+        barrier = Barrier(2)
+        subject = f"racer-{round_}"
+
+        def sign_in() -> int:
+            try:
+                barrier.wait(timeout=10)
+                return sso_user_sign_in(issuer=ISSUER, claims=claims(subject, preferred_username=subject)).user.pk
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            users = [future.result(timeout=30) for future in [pool.submit(sign_in), pool.submit(sign_in)]]
+        assert users[0] == users[1]
+        assert SsoIdentity.objects.filter(subject=subject).count() == 1
+        assert User.objects.filter(username__startswith=subject).count() == 1
