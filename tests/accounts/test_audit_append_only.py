@@ -120,6 +120,8 @@ def test_deleting_a_user_leaves_their_events_unchanged_and_the_chain_intact(how,
         client.force_login(admin)
         response = client.post(f"/admin/auth/user/{leaver.pk}/delete/", {"post": "yes"})
         assert response.status_code == 302
+        page = client.get(f"/admin/accounts/auditevent/{before[0][0]}/change/")
+        assert page.status_code == 200 and leaver.username in page.content.decode()
     else:
         leaver.delete()
 
