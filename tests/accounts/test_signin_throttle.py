@@ -315,3 +315,21 @@ def test_parallel_guesses_cannot_slip_past_the_limit(case_handler: User, setting
     assert AuditEvent.objects.filter(action="signin.failed").count() <= 5
     assert AuditEvent.objects.filter(action="signin.refused").count() >= 15
     assert authenticate(RequestFactory().post(LOGIN), username="handler", password=PASSWORD) is None
+
+
+def test_pruning_forgets_only_what_no_longer_counts(client: Client, case_handler: User, clock: Clock) -> None:
+    from accounts.tasks import signin_throttles_prune
+
+    sign_in(client, "handler", PASSWORD, address="198.51.100.30")
+    client.logout()
+    sign_in(client, "typo", WRONG, address="198.51.100.31")
+    for index in range(5):
+        sign_in(client, "mallory", WRONG, address=f"198.51.100.{40 + index}")
+    clock.advance(16 * 60)
+
+    # Gone: the sign-in that left nothing counted, and failures whose window has passed. Kept: the lockout.
+    assert signin_throttles_prune() > 0
+    assert set(SignInThrottle.objects.values_list("key", flat=True)) == {"mallory"}
+    clock.advance(86400)
+    signin_throttles_prune()
+    assert not SignInThrottle.objects.exists()
