@@ -618,6 +618,15 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["webhooks"]:
+        from bench import webhooks
+
+        return webhooks.main(argv[1:])
+    if argv[:1] == ["outage"]:
+        from bench import outage
+
+        return outage.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--journeys", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=1000)

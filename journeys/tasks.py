@@ -9,6 +9,7 @@ from celery import shared_task
 from journeys.services.sync import journey_refresh as journey_refresh_service
 from journeys.services.sync import journey_sweep, journey_sync, workflow_sync
 from journeys.webhooks import webhook_events_prune as webhook_events_prune_service
+from journeys.webhooks import webhook_process as webhook_process_service
 from mintportal.celery import retry_or_raise
 from mintportal.mint.errors import MintError
 
@@ -55,7 +56,7 @@ def workflows_sync(self) -> int:
 
 @shared_task(bind=True, max_retries=5)
 def workflow_refresh(self, workflow_id: str) -> None:
-    """Webhook: a workflow was created or saved in Mint."""
+    """A workflow was created or saved in Mint (webhook deliveries queued before webhook_process)."""
     try:
         workflow_sync(workflow_id=workflow_id)
     except MintError as exc:
@@ -65,9 +66,20 @@ def workflow_refresh(self, workflow_id: str) -> None:
 
 @shared_task(bind=True, max_retries=5)
 def journey_refresh(self, journey_id: str) -> None:
-    """Webhook or launch: re-read one journey's detail into its mirror row."""
+    """Re-read one journey's detail into its mirror row (webhook deliveries queued before webhook_process)."""
     try:
         journey_refresh_service(journey_id=journey_id)
+    except MintError as exc:
+        retry_or_raise(self, exc)
+        raise
+
+
+@shared_task(bind=True, max_retries=5)
+def webhook_process(self, event_id: str, event_name: str, target_id: str) -> str:
+    """Webhook: record the event's id and refresh the journey or workflow it names (journeys/webhooks.py)."""
+    try:
+        return webhook_process_service(event_id=event_id, event_name=event_name, target_id=target_id,
+                                       check_repeat=self.request.retries == 0)
     except MintError as exc:
         retry_or_raise(self, exc)
         raise

@@ -2,15 +2,18 @@
 
 A delivery is a Signicat Events envelope ``{id, timestamp, sender, eventName, eventData, ...}`` with the
 header ``Signicat-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` keyed with
-``MINT_WEBHOOK_SECRET``. The receiver answers quickly and does no Mint call itself: it checks the signature
-and its age, records the event id (a repeated id is acknowledged and ignored) and queues a task that
-refreshes what the event names:
+``MINT_WEBHOOK_SECRET``. The receiver verifies, records and acknowledges, and leaves the work to a task: it
+checks the signature and its age, notes the event id in the cache (a repeated id is acknowledged and
+ignored) and queues ``journeys.tasks.webhook_process`` with what the event names. The request touches
+neither the database nor Mint: two round trips to Redis (a ``SET NX``, a publish) and an HMAC, so a burst of
+deliveries is acknowledged at once. The task records the id in ``WebhookEvent`` (the durable guard against
+repeats, which the cache may forget) and refreshes:
 
 - ``mint-api:journey_status_changed`` (``eventData.journeyId``): the journey's mirror row, from its detail;
 - ``mint-api:create_event`` / ``mint-api:save_event`` (``eventData.workflowId``): the workflow mirror row.
 
 Answers: 202 accepted, 200 duplicate or ignored event, 400 malformed or stale, 401 bad signature (or no
-secret configured), 503 when the task could not be queued (the sender retries later).
+secret configured), 503 when the event could not be noted or queued (the sender retries later).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -32,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from journeys.models import WebhookEvent
+from journeys.services.sync import journey_refresh, workflow_sync
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,11 @@ SIGNATURE_HEADER: Final = "Signicat-Signature"
 TOLERANCE_SECONDS: Final = 300
 # Seen event ids are kept a week: Signicat Events expire after a day, so older ids can no longer repeat.
 SEEN_IDS_KEPT: Final = timedelta(days=7)
+# The receiver's quick note of an id lasts a day (an event's lifetime); the task's record lasts the week.
+SEEN_IDS_CACHED: Final = timedelta(days=1)
+# How long a queued refresh of one journey or workflow absorbs further events about it. The task clears the
+# mark as it starts; this expiry only matters if the task is lost, and the sweep and sync cover that case.
+REFRESH_PENDING: Final = timedelta(minutes=2)
 MAX_BODY_BYTES: Final = 256 * 1024
 
 JOURNEY_EVENTS: Final = frozenset({"mint-api:journey_status_changed"})
@@ -108,41 +118,83 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
     return envelope
 
 
-def _queue_refresh(event_name: str, data: dict[str, Any]) -> bool:
-    """Queues the refresh an event calls for; returns False when the event names nothing we mirror."""
-    from journeys import tasks
+def _target(event_name: str, data: dict[str, Any]) -> str | None:
+    """The id of what the event names that the portal mirrors (a journey or a workflow), or None."""
+    key = "journeyId" if event_name in JOURNEY_EVENTS else "workflowId" if event_name in WORKFLOW_EVENTS else None
+    value = data.get(key) if key else None
+    return value[:100] if isinstance(value, str) and value else None
 
-    if event_name in JOURNEY_EVENTS and isinstance(data.get("journeyId"), str):
-        tasks.journey_refresh.delay(data["journeyId"])
-        return True
-    if event_name in WORKFLOW_EVENTS and isinstance(data.get("workflowId"), str):
-        tasks.workflow_refresh.delay(data["workflowId"])
-        return True
-    return False
+
+def _seen_key(event_id: str) -> str:
+    return "webhook-seen:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+
+def _pending_key(event_name: str, target_id: str) -> str:
+    kind = "journey" if event_name in JOURNEY_EVENTS else "workflow"
+    return f"webhook-refresh-pending:{kind}:" + hashlib.sha256(target_id.encode()).hexdigest()
 
 
 def webhook_receive(*, body: bytes, signature_header: str | None) -> WebhookOutcome:
-    """Verifies and records one delivery, queueing the refresh it calls for. Raises ``WebhookRejected``.
+    """Verifies one delivery, notes its id and queues its processing (``webhook_process``); raises
+    ``WebhookRejected``. No database write, no Mint call.
 
-    The event id is inserted in the same transaction that queues the task: if queueing fails the id is
-    not kept, so the sender's retry is processed instead of being mistaken for a repeat.
+    The id is noted with an atomic add in the cache, so a repeat is answered "duplicate" at once. Events about
+    a journey (or workflow) whose refresh is queued and not yet started are absorbed by it, since it reads
+    Mint after they happened: a burst about one journey costs one refresh. If queueing fails the notes are
+    taken back, so that the sender's retry is processed instead of being mistaken for a repeat.
     """
+    from journeys import tasks
+
     webhook_verify(body=body, header=signature_header, secret=settings.MINT_WEBHOOK_SECRET)
     envelope = _parse_envelope(body)
-    event_id, event_name = envelope["id"][:100], envelope["eventName"]
+    event_id, event_name = envelope["id"][:100], envelope["eventName"][:100]
+    target = _target(event_name, envelope.get("eventData") or {})
+    if target is None:
+        logger.info("webhook %s (%s): names nothing the portal mirrors, ignored", event_id, event_name)
+        return WebhookOutcome(status=200, result="ignored", event_id=event_id)
+    seen, pending = _seen_key(event_id), _pending_key(event_name, target)
     try:
-        with transaction.atomic():
-            WebhookEvent.objects.create(id=event_id, event_name=event_name[:100], received_at=timezone.now())
-            queued = _queue_refresh(event_name, envelope.get("eventData") or {})
-    except IntegrityError:
-        logger.info("webhook %s (%s): repeated id, ignored", event_id, event_name)
-        return WebhookOutcome(status=200, result="duplicate", event_id=event_id)
+        if not cache.add(seen, 1, timeout=int(SEEN_IDS_CACHED.total_seconds())):
+            logger.info("webhook %s (%s): repeated id, ignored", event_id, event_name)
+            return WebhookOutcome(status=200, result="duplicate", event_id=event_id)
+        if not cache.add(pending, 1, timeout=int(REFRESH_PENDING.total_seconds())):
+            logger.info("webhook %s (%s): a queued refresh covers it", event_id, event_name)
+            return WebhookOutcome(status=202, result="accepted", event_id=event_id)
+        try:
+            tasks.webhook_process.delay(event_id, event_name, target)
+        except Exception:
+            cache.delete_many([seen, pending])
+            raise
     except Exception as exc:
-        logger.error("webhook %s (%s): could not queue the refresh: %s", event_id, event_name, type(exc).__name__)
+        logger.error("webhook %s (%s): could not queue the event: %s", event_id, event_name, type(exc).__name__)
         raise WebhookRejected("temporarily unable to accept events", status=503) from exc
-    logger.info("webhook %s (%s): %s", event_id, event_name, "queued" if queued else "ignored")
-    return WebhookOutcome(status=202 if queued else 200, result="accepted" if queued else "ignored",
-                          event_id=event_id)
+    logger.info("webhook %s (%s): queued", event_id, event_name)
+    return WebhookOutcome(status=202, result="accepted", event_id=event_id)
+
+
+def webhook_process(*, event_id: str, event_name: str, target_id: str, check_repeat: bool = True) -> str:
+    """Records a delivered event's id and refreshes what it names; returns "duplicate" or "refreshed".
+
+    The id goes into ``WebhookEvent`` first: an id already there (a repeat the cache forgot, or a message
+    delivered twice) is skipped. Then the mark that lets the receiver fold later events into this refresh is
+    cleared, before Mint is read. ``check_repeat=False`` is for a retry of this same event after a Mint
+    failure, whose id this very event recorded. The refresh reads Mint (``journey_refresh`` or
+    ``workflow_sync``); its ``MintError`` propagates for the task's retry policy.
+    """
+    if check_repeat:
+        try:
+            with transaction.atomic():
+                WebhookEvent.objects.create(id=event_id, event_name=event_name, received_at=timezone.now())
+        except IntegrityError:
+            logger.info("webhook %s (%s): repeated id, ignored", event_id, event_name)
+            return "duplicate"
+    # Cleared before Mint is read: an event arriving from now on queues a refresh of its own.
+    cache.delete(_pending_key(event_name, target_id))
+    if event_name in JOURNEY_EVENTS:
+        journey_refresh(journey_id=target_id)
+    else:
+        workflow_sync(workflow_id=target_id)
+    return "refreshed"
 
 
 def webhook_events_prune() -> int:

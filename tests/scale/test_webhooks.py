@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from journeys.models import Journey, WebhookEvent
+from journeys.webhooks import webhook_process
 from tests.celery_worker import WEBHOOK_SECRET, wait_for
 from tests.sandbox.helpers import Api, chain, step
 
@@ -49,7 +50,7 @@ def test_a_signed_event_is_accepted_without_a_csrf_token(client, secret):
     response = deliver(client, body, signature(body))
 
     assert response.status_code == 202
-    assert WebhookEvent.objects.filter(pk=json.loads(body)["id"]).exists()
+    assert response.json() == {"result": "accepted", "id": json.loads(body)["id"]}
 
 
 @pytest.mark.django_db
@@ -99,7 +100,32 @@ def test_a_repeated_event_id_is_acknowledged_and_ignored(client, secret):
 
     assert first.status_code == 202
     assert second.status_code == 200 and second.json()["result"] == "duplicate"
-    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_acknowledging_an_event_writes_nothing_to_the_database(client, secret, django_assert_num_queries):
+    body = envelope(journeyId="j-quick")
+
+    with django_assert_num_queries(0):
+        response = deliver(client, body, signature(body))
+
+    assert response.status_code == 202
+
+
+@pytest.mark.django_db
+def test_the_task_records_the_event_once_and_refreshes_the_journey_it_names(mint_settings, sandbox):
+    api = Api(sandbox=sandbox, token=sandbox.token())
+    workflow = api.create_workflow(chain(step("hold", "suspend"), step("done", "finish")))
+    journey_id = api.start(workflow["id"])["journeyId"]
+    sandbox.reset_counters()
+    event = {"event_id": str(uuid.uuid4()), "event_name": "mint-api:journey_status_changed", "target_id": journey_id}
+
+    assert webhook_process(**event) == "refreshed"
+    assert webhook_process(**event) == "duplicate"
+
+    assert Journey.objects.get(pk=journey_id).status == "active"
+    assert WebhookEvent.objects.filter(pk=event["event_id"]).count() == 1
+    assert sandbox.count("getJourney") == 1
 
 
 @pytest.mark.django_db
