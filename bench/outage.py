@@ -113,14 +113,14 @@ def recovery_seconds(base: str, headers: dict[str, str], journey_path: str, time
 
 def markdown(results: dict[str, Any]) -> str:
     healthy = results["phases"]["healthy"]
+    run = results["args"]
+    pace = "back to back" if not run["pace"] else f"one request per {run['pace']} s each"
     lines = [
-        f"Run {results['started_at']}, {results['args']['clients']} browsing clients "
-        f"({'back to back' if not results['args']['pace'] else 'one request per ' + str(results['args']['pace']) + ' s each'}) + "
-        f"{results['args']['mint_clients']} on Mint pages, {results['args']['seconds']} s per phase, gunicorn "
-        f"{results['args']['web_workers']} x {results['args']['web_threads']}.",
+        (f"Run {results['started_at']}, {run['clients']} browsing clients ({pace}) + {run['mint_clients']} on Mint "
+         f"pages, {run['seconds']} s per phase, gunicorn {run['web_workers']} x {run['web_threads']}."),
         "",
-        "| Mint | list + inbox p50 / p95 (ms) | list + inbox requests/s | errors | `/healthz` p50 / p99 (ms) | "
-        "Mint pages p50 / p95 (ms), errors | p95 vs healthy | recovery after the fault |",
+        ("| Mint | list + inbox p50 / p95 (ms) | list + inbox requests/s | errors | `/healthz` p50 / p99 (ms) | "
+         "Mint pages p50 / p95 (ms), errors | p95 vs healthy | recovery after the fault |"),
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, phase in results["phases"].items():
