@@ -232,13 +232,15 @@ class CircuitBreakers:
     def states(self) -> dict[str, str]:
         """Every group's phase (closed, open, half-open); a group whose state cannot be read counts as closed."""
         now = self.clock()
+        try:
+            # One round trip: every page's banner asks this (mintportal.middleware.current_outage).
+            stored = self._cache.get_many([self._key(group) for group in GROUPS])
+        except Exception as exc:  # noqa: BLE001
+            _warn("read", exc)
+            stored = {}
         phases = {}
         for group in GROUPS:
-            try:
-                state = self._read(group)
-            except Exception as exc:  # noqa: BLE001
-                _warn("read", exc)
-                state = None
+            state = BreakerState.from_json(stored.get(self._key(group)))
             phases[group] = state.phase(now) if state else CLOSED
         return phases
 

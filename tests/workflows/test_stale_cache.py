@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from mintportal import cache as portal_cache
+from mintportal.mint import errors, get_client
 from tests.celery_worker import wait_for
 from tests.sandbox.helpers import Api, step, unique
 from workflows import selectors
@@ -52,6 +53,25 @@ def test_the_workflow_page_and_launch_form_render_from_the_last_known_definition
     assert form.status_code == 200 and "customerEmail" in form.content.decode()
     # Served at once from the last known copy: the page did not wait on Mint.
     assert sandbox.count("getWorkflow") == 0 and sandbox.count("listWorkflowVersions") == 0
+
+
+def test_while_the_breaker_is_open_the_page_shows_the_last_known_definition_with_the_outage_banner(
+    root_client: Client, sandbox, mint_settings, launchable: dict, later: list[float]
+) -> None:
+    detail = reverse("workflows:detail", kwargs={"workflow_id": launchable["id"]})
+    assert 'id="mint-outage"' not in root_client.get(detail).content.decode()
+    mint_settings.MINT_MAX_RETRIES = 0
+    mint_settings.MINT_BREAKER_FAILURES = 1
+    sandbox.add_fault(path=r"^/mint/workflows/", method="GET", status=503)
+    with pytest.raises(errors.MintServerError):
+        get_client().get_workflow(launchable["id"])
+    later.append(3600)
+    sandbox.reset_counters()
+
+    html = root_client.get(detail).content.decode()
+
+    assert launchable["name"] in html and 'id="mint-outage"' in html
+    assert sandbox.count("getWorkflow") == 0
 
 
 def test_the_step_types_and_the_workflow_list_are_served_stale_too(root_client: Client, sandbox, launchable: dict,
