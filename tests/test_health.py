@@ -235,3 +235,25 @@ def test_with_postgresql_stopped_pages_answer_503_and_readiness_fails_until_it_r
     wait_for(lambda: requests.get(f"{base}/readyz", timeout=10).status_code == 200, timeout=30,
              message="readiness to return with the database")
     assert http.get(f"{base}/journeys/", timeout=10).status_code == 200
+
+
+def test_in_multiprocess_mode_a_scrape_sums_the_mint_calls_of_every_process(sandbox, mint_settings,
+                                                                          tmp_path: Path) -> None:
+    """gunicorn's workers (and Celery's) each count in memory; with PROMETHEUS_MULTIPROC_DIR a scrape of any one
+    process reports the sum of all of them."""
+    from django.conf import settings
+
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PORTAL_RUN_DIR": str(settings.RUN_DIR),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "MINT_BASE_URL": sandbox.base_url,
+        "MINT_TOKEN_URL": sandbox.token_url, "MINT_CLIENT_ID": sandbox.client_id,
+        "MINT_CLIENT_SECRET": sandbox.client_secret,
+    }
+    call = "import django; django.setup()\nfrom mintportal.mint import get_client\nget_client().list_step_types()\n"
+    scrape = "import django; django.setup()\nfrom mintportal.metrics import _exposition\nprint(_exposition().decode())\n"
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", call], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+    text = subprocess.run([sys.executable, "-c", scrape], cwd=ROOT, env=env, check=True, capture_output=True,
+                          text=True, timeout=60).stdout
+
+    assert f'mintportal_mint_calls_total{{operation="{paths.LIST_STEP_TYPES.name}",outcome="ok"}} 2.0' in text
