@@ -361,8 +361,9 @@ def journey_sweep(
     journey skipped by a shifting offset falls into the next stretch and costs a re-read, never a miss.
 
     Bounded per run: at most ``max_pages`` pages per status, continued by the next run from a cursor kept in
-    ``SyncState`` (a rolling window), and at most ``max_refreshes`` re-reads, the walk stopping before a page
-    whose re-reads would not fit. A lease keeps two sweeps from running at once (``skipped``). A Mint failure
+    ``SyncState`` (a rolling window), and at most ``max_refreshes`` re-reads: after its first page of a run, a
+    status's walk stops before a page whose re-reads would not fit; re-reads beyond the bound wait for the next
+    round of the window. A lease keeps two sweeps from running at once (``skipped``). A Mint failure
     is recorded in ``last_error`` and re-raised.
     """
     started = time.monotonic()
@@ -378,21 +379,26 @@ def journey_sweep(
         for status in SWEEP_STATUSES:
             cursor = cursors.get(status) or {}
             offset, after = int(cursor.get("offset") or 0), _stamp(cursor.get("after"))
-            for _ in range(max_pages):
+            # Journeys the previous page listed at its last instant: this page's stretch starts there too.
+            edge = set(cursor.get("edge") or [])
+            for page_number in range(max_pages):
                 page = client.list_journeys(status=status, sort="createdAt", offset=offset, limit=page_size)
                 calls += 1
                 ends = not page.data or offset + len(page.data) >= page.total_count
                 until = None if ends else page.data[-1].created_at
-                missing = _not_listed(status, after, until, {journey.id for journey in page.data})
-                if stale and len(stale) + len(missing) > max_refreshes:
+                missing = _not_listed(status, after, until, edge | {journey.id for journey in page.data})
+                # Each status moves at least a page per run; further pages only while their re-reads fit.
+                if page_number and len(stale) + len(missing) > max_refreshes:
                     break
                 listed += len(page.data)
                 stale.extend(missing)
+                edge = {journey.id for journey in page.data if journey.created_at == until}
                 offset, after = (0, None) if ends else (offset + len(page.data), until)
                 lease.renew()
                 if ends:
                     break
-            cursors[status] = {"offset": offset, "after": after.isoformat() if after else None}
+            cursors[status] = {"offset": offset, "after": after.isoformat() if after else None,
+                               "edge": sorted(edge) if after else []}
         changed = 0
         for journey_id in stale[:max_refreshes]:
             before = Journey.objects.filter(pk=journey_id).values_list("status", flat=True).first()
