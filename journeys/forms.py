@@ -11,6 +11,7 @@ from django import forms
 
 from journeys.models import JourneyStatus
 from journeys.selectors import DEFAULT_SORT, SORT_FIELDS, JourneyFilters
+from mintportal.lifetimes import DAY, LifetimeField
 
 PER_PAGE_CHOICES: Final = (25, 50, 100)
 MAX_URL_TTL: Final = 2_592_000
@@ -142,10 +143,8 @@ class ResumeForm(forms.Form):
 
 
 class JourneyUrlForm(forms.Form):
-    time_to_live = forms.IntegerField(
-        label="Lifetime (seconds)", min_value=0, max_value=MAX_URL_TTL, initial=86_400,
-        help_text="0 to 2,592,000 (30 days). 3600 is an hour, 86400 a day.",
-    )
+    # Mint's bound for a new journey URL is 30 days; 0 would be a link nobody can use.
+    time_to_live = LifetimeField(label="Link lifetime", minimum=1, maximum=MAX_URL_TTL, initial=DAY)
 
 
 class NoteForm(forms.Form):
@@ -153,6 +152,8 @@ class NoteForm(forms.Form):
         label="Note", max_length=NOTE_MAX, strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "data-counter": str(NOTE_MAX)}),
     )
+    # The step the note is about (Mint's stepId), chosen from the journey's workflow on the page; optional.
+    step_id = forms.CharField(label="About step", max_length=100, required=False)
 
     def clean_content(self) -> str:
         content = self.cleaned_data["content"]
@@ -164,3 +165,4 @@ class NoteForm(forms.Form):
 class NoteSearchForm(forms.Form):
     note_q = forms.CharField(label="Search notes", max_length=100, required=False,
                              widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search notes"}))
+    note_step = forms.CharField(label="Notes about step", max_length=100, required=False)

@@ -356,6 +356,11 @@ class JourneyLive:
         return any(step.approval for step in self.waiting)
 
     @property
+    def awaits_end_user(self) -> bool:
+        """A step waits on the end user (a form, an eID login), so a journey URL has something to show them."""
+        return any(step.interactive for step in self.waiting)
+
+    @property
     def signature(self) -> str:
         """Changes whenever the set of waiting steps changes (the page then redraws its action forms)."""
         ids = ",".join(sorted(f"{step.step_id}:{step.step_type}" for step in self.waiting))
@@ -389,6 +394,14 @@ def _interactive_types() -> set[str]:
         return {row.type for row in step_type_list() if row.interactive}
     except errors.MintError:
         return {"form", "eid-login"}
+
+
+def journey_awaits_end_user(*, journey: models.Journey) -> bool:
+    """Whether a journey URL leads the end user anywhere: the journey has not run its first step yet, or one of
+    the steps it waits on is interactive (the end user's form or eID login) by the step-type catalogue."""
+    if journey.status == "idle":
+        return True
+    return any(step.step_type in _interactive_types() for step in journey.active_steps)
 
 
 def journey_live(*, journey_id: str) -> JourneyLive:
@@ -438,13 +451,15 @@ class NoteView:
     edited_by: str
 
 
-def journey_notes(*, journey_id: str, search: str = "") -> list[NoteView]:
-    """The journey's notes, newest first, each with the portal user who wrote it (from the audit trail).
+def journey_notes(*, journey_id: str, search: str = "", step_id: str = "") -> list[NoteView]:
+    """The journey's notes, newest first, each with the portal user who wrote it (from the audit trail); with
+    ``step_id``, only the notes about that step (Mint's listing has no such filter, so the portal applies it).
 
     Mint records the API client as every note's author; the portal knows the person from its own
     ``note.create`` / ``note.update`` audit events and falls back to Mint's author for notes made elsewhere.
     """
-    notes = list(get_client().iter_journey_notes(journey_id, search=search or None))
+    notes = [note for note in get_client().iter_journey_notes(journey_id, search=search or None)
+             if not step_id or note.step_id == step_id]
     notes.sort(key=lambda note: (note.created_at or datetime.min.replace(tzinfo=UTC), note.id),
                reverse=True)
     authors: dict[str, str] = {}

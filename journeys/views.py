@@ -133,7 +133,8 @@ def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> di
     try:
         live = selectors.journey_live(journey_id=journey_id)
         notes = selectors.journey_notes(
-            journey_id=journey_id, search=note_search.cleaned_data["note_q"] if note_search.is_valid() else ""
+            journey_id=journey_id, search=note_search.cleaned_data["note_q"] if note_search.is_valid() else "",
+            step_id=note_search.cleaned_data["note_step"] if note_search.is_valid() else "",
         )
         clear_outage()
     except errors.MintNotFoundError:
@@ -288,7 +289,7 @@ def journey_note_add(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             journey_note_create(actor=request.user, journey_id=journey_id, workflow_id=row.workflow_id,
-                                content=form.cleaned_data["content"])
+                                content=form.cleaned_data["content"], step_id=form.cleaned_data["step_id"])
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=NOTE_MINT_FIELDS)
         else:

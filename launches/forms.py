@@ -17,19 +17,16 @@ from launches.validation import (
     clean_input,
     value_errors,
 )
+from mintportal.lifetimes import LifetimeField
 
 # A CSV of 10,000 rows of a few short fields is about 1 MB; this leaves ample room without inviting abuse.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
-def _ttl_field() -> forms.IntegerField:
-    return forms.IntegerField(
-        label="Journey URL lifetime (seconds)",
-        min_value=JOURNEY_URL_TTL_MIN,
-        max_value=JOURNEY_URL_TTL_MAX,
-        initial=JOURNEY_URL_TTL_DEFAULT,
-        help_text="How long the journey URL works: 1 second to 7 days (604800).",
-    )
+def _ttl_field() -> LifetimeField:
+    # Mint's start answer carries a journey URL that lives 1 second to 7 days.
+    return LifetimeField(label="Journey URL lifetime", minimum=JOURNEY_URL_TTL_MIN, maximum=JOURNEY_URL_TTL_MAX,
+                         initial=JOURNEY_URL_TTL_DEFAULT)
 
 
 def _value_validator(value: str) -> None:
@@ -65,6 +62,11 @@ class LaunchForm(forms.Form):
 class BulkUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="UTF-8 CSV; the first row names the columns.")
     journey_url_ttl = _ttl_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Shown beside the one-journey form, whose lifetime field has the same name: ids must differ.
+        kwargs.setdefault("auto_id", "id_bulk_%s")
+        super().__init__(*args, **kwargs)
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

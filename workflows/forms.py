@@ -3,14 +3,20 @@ so most mistakes are caught before a call, and Mint's remaining refusals land on
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from typing import Any, Final
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from pydantic import ValidationError as PydanticValidationError
 
 from accounts.forms import CommaListField
 from mintportal.forms import PrettyJSONField
 from mintportal.mint import models
+from workflows.models import SecretRecord
 from workflows.selectors import VERSION_FILTERS, WORKFLOW_SORTS
 
 MAX_STEPS: Final = 250
@@ -27,6 +33,54 @@ WORKFLOW_MINT_FIELDS: Final = {
     "inputParameters": "input_parameters",
 }
 SECRET_MINT_FIELDS: Final = {"name": "name", "description": "description", "value": "value"}
+# Mint takes 1 to 50 characters; workflows name a secret in their step properties, so the portal keeps to names
+# that read the same everywhere: letters, digits, "_", "-" and ".", starting with a letter or digit.
+SECRET_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,49}")
+# Characters of the offending line shown on each side of a JSON error.
+EXCERPT_CHARS: Final = 60
+
+
+@dataclass(frozen=True)
+class JsonProblem:
+    """Where a definition field's JSON breaks: 1-based line and column, the message, and the offending line cut
+    into the text before the error, the character at it and the text after (for the page to highlight)."""
+
+    line: int
+    column: int
+    message: str
+    before: str
+    at: str
+    after: str
+
+
+def _json_problem(text: str, error: json.JSONDecodeError) -> JsonProblem:
+    lines = text.splitlines() or [""]
+    line = lines[min(error.lineno, len(lines)) - 1]
+    index = error.colno - 1
+    return JsonProblem(
+        line=error.lineno, column=error.colno, message=error.msg,
+        before=line[max(0, index - EXCERPT_CHARS):index], at=line[index:index + 1] or " ",
+        after=line[index + 1:index + 1 + EXCERPT_CHARS],
+    )
+
+
+class DefinitionJSONField(PrettyJSONField):
+    """A definition's JSON; broken text is refused with its line and column, and the error carries the spot."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not self.disabled and value.strip() == "":
+            return None
+        if self.disabled or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            problem = _json_problem(value, exc)
+            raise forms.ValidationError(
+                "Not valid JSON at line %(line)s, column %(column)s: %(message)s.", code="invalid_json",
+                params={"line": problem.line, "column": problem.column, "message": problem.message,
+                        "problem": problem},
+            ) from None
 
 
 def _without_nulls(item: dict[str, Any]) -> dict[str, Any]:
@@ -63,17 +117,17 @@ class WorkflowForm(forms.Form):
         label="Input parameters", widget=forms.TextInput,
         help_text="Names of the inputs a journey accepts, separated by commas.",
     )
-    steps = PrettyJSONField(
+    steps = DefinitionJSONField(
         expect=list,
         widget=forms.Textarea(attrs={"rows": 18, "class": "code", "spellcheck": "false"}),
         help_text=f'A list of steps, at most {MAX_STEPS}: {{"id": …, "type": …, "displayName": …, "properties": {{…}}}}.',
     )
-    connections = PrettyJSONField(
+    connections = DefinitionJSONField(
         expect=list, required=False,
         widget=forms.Textarea(attrs={"rows": 10, "class": "code", "spellcheck": "false"}),
         help_text='A list of {"sourceStepId": …, "targetStepId": …, "outcome": …}.',
     )
-    variables = PrettyJSONField(
+    variables = DefinitionJSONField(
         expect=dict, required=False,
         widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
         help_text="An object of custom variables, or empty.",
@@ -117,6 +171,16 @@ class WorkflowForm(forms.Form):
             if not isinstance(connection, dict):
                 raise forms.ValidationError(f"connections[{index}] must be an object.")
         return connections
+
+    @property
+    def json_problems(self) -> dict[str, JsonProblem]:
+        """Per definition field whose text is not JSON: where it breaks (empty when the form is unbound or valid)."""
+        found = {}
+        for name, field_errors in self.errors.as_data().items():
+            for error in field_errors:
+                if error.code == "invalid_json" and error.params:
+                    found[name] = error.params["problem"]
+        return found
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -184,15 +248,39 @@ class SecretForm(forms.Form):
         help_text="Write-only: it is sent to Mint and never shown again, so re-enter it if the form reports an error.",
     )
 
-    def __init__(self, *args: Any, updating: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, updating: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The id of the secret being updated, or None when a new one is created.
         self.updating = updating
+        self.fields["name"].help_text = "Up to 50 letters, digits, “_”, “-” or “.”; no spaces."
         if updating:
             self.fields["value"].help_text = "Leave empty to keep the current value. " + self.fields["value"].help_text
         else:
             self.fields["value"].required = True
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if not SECRET_NAME.fullmatch(name):
+            raise forms.ValidationError(
+                "Use only letters, digits, “_”, “-” and “.” (no spaces), starting with a letter or digit: "
+                "workflows refer to a secret by this name.", code="invalid_name",
+            )
+        # Mint would accept a second secret of the same name, told apart only by its id; the register refuses it.
+        twin = SecretRecord.objects.filter(name__iexact=name).exclude(pk=self.updating or "").first()
+        if twin is not None:
+            raise forms.ValidationError(format_html(
+                "A secret named “{}” is already in the register: <a href=\"{}\">update it</a> instead.",
+                twin.name, reverse("workflows:secret_edit", args=[twin.pk]),
+            ), code="duplicate_name")
+        return name
+
     def new_value(self) -> str | None:
         """The value to send: None on an update whose value field was left empty (keep the current one)."""
         value = self.cleaned_data.get("value") or ""
         return None if self.updating and value == "" else value
+
+
+class PublishForm(forms.Form):
+    """The second step of publishing a version: the person has read what it changes and confirmed."""
+
+    confirmed = forms.BooleanField(required=True)

@@ -9,17 +9,22 @@ position of the steps that lead to them, which keeps most arrows short and uncro
 
 from __future__ import annotations
 
+import textwrap
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 NODE_WIDTH = 184
-NODE_HEIGHT = 56
+NODE_HEIGHT = 72
 H_GAP = 48
 V_GAP = 64
 MARGIN = 24
 LABEL_CHARS = 24
+# A step's name wraps onto at most this many lines of LABEL_CHARS; the full name is in the box's tooltip.
+LABEL_LINES = 3
+LINE_HEIGHT = 15
+TYPE_HEIGHT = 14
 # The room a connection passing through a layer takes there.
 VIA_WIDTH = 12
 _VIA = "\x00via:"
@@ -35,8 +40,23 @@ class GraphNode:
     css: str
 
     @property
-    def short_label(self) -> str:
-        return self.label if len(self.label) <= LABEL_CHARS else self.label[: LABEL_CHARS - 1] + "…"
+    def lines(self) -> list[str]:
+        """The name wrapped at word boundaries (long words are split), the last line shortened with "…"."""
+        lines = textwrap.wrap(self.label, LABEL_CHARS, break_long_words=True) or [""]
+        if len(lines) > LABEL_LINES:
+            last = " ".join(lines[LABEL_LINES - 1:])
+            lines = [*lines[: LABEL_LINES - 1], last[: LABEL_CHARS - 1] + "…"]
+        return lines
+
+    @property
+    def _top(self) -> int:
+        # The name's lines and the type below them sit in the middle of the box.
+        block = len(self.lines) * LINE_HEIGHT + TYPE_HEIGHT
+        return self.y + (NODE_HEIGHT - block) // 2
+
+    @property
+    def label_lines(self) -> list[tuple[str, int]]:
+        return [(line, self._top + 12 + index * LINE_HEIGHT) for index, line in enumerate(self.lines)]
 
     @property
     def width(self) -> int:
@@ -51,12 +71,8 @@ class GraphNode:
         return self.x + NODE_WIDTH // 2
 
     @property
-    def label_y(self) -> int:
-        return self.y + 24
-
-    @property
     def type_y(self) -> int:
-        return self.y + 42
+        return self._top + len(self.lines) * LINE_HEIGHT + 11
 
 
 @dataclass(frozen=True)

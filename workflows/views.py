@@ -28,6 +28,7 @@ from workflows import selectors, services
 from workflows.forms import (
     SECRET_MINT_FIELDS,
     WORKFLOW_MINT_FIELDS,
+    PublishForm,
     SecretForm,
     StepTypeSearchForm,
     VersionDiffForm,
@@ -99,7 +100,12 @@ def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
 @require_GET
 def workflow_diff(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
     ensure_can(user=request.user, action=Action.VIEW, workflow_id=workflow_id)
-    form = VersionDiffForm(request.GET)
+    versions = selectors.workflow_versions(workflow_id=workflow_id)
+    data = request.GET
+    if "left" not in data and "right" not in data and versions:
+        # Opened without a choice: the previous version against the latest, not the latest against itself.
+        data = {"left": versions[min(1, len(versions) - 1)].version, "right": versions[0].version}
+    form = VersionDiffForm(data)
     rows = None
     if form.is_valid():
         try:
@@ -108,7 +114,6 @@ def workflow_diff(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
             )
         except errors.MintNotFoundError:
             form.add_error(None, "One of these versions does not exist.")
-    versions = selectors.workflow_versions(workflow_id=workflow_id)
     workflow = selectors.workflow_get(workflow_id=workflow_id)
     context = {"workflow": workflow, "versions": versions, "form": form, "rows": rows}
     return render_region(request, "workflows/diff.html", context, region="diff-table")
@@ -186,7 +191,13 @@ def workflow_edit(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def workflow_publish(request: HtmxHttpRequest, workflow_id: str, version: int) -> HttpResponse:
+    """Publishing changes what every new journey runs, so the first POST only asks; the confirmed one publishes."""
     ensure_can(user=request.user, action=Action.MANAGE, workflow_id=workflow_id)
+    if not PublishForm(request.POST).is_valid():
+        workflow = selectors.workflow_get(workflow_id=workflow_id)
+        published = next((v for v in selectors.workflow_versions(workflow_id=workflow_id) if v.is_published), None)
+        context = {"workflow": workflow, "version": version, "published": published}
+        return render(request, "workflows/publish_confirm.html", context)
     try:
         services.workflow_publish(actor=request.user, workflow_id=workflow_id, version=version)
         messages.success(request, f"Published version {version}: new journeys start from it.")
@@ -253,7 +264,7 @@ def secret_edit(request: HtmxHttpRequest, secret_id: str) -> HttpResponse:
     except SecretRecord.DoesNotExist:
         raise Http404("This secret is not in the portal's register") from None
     initial = {"name": record.name, "description": record.description}
-    form = SecretForm(request.POST or None, initial=initial, updating=True)
+    form = SecretForm(request.POST or None, initial=initial, updating=secret_id)
     status = 200
     if request.method == "POST":
         if form.is_valid():

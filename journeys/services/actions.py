@@ -19,6 +19,7 @@ from accounts.models import Action, AuditEvent
 from accounts.policy import REFUSALS, user_can
 from accounts.services import audit_record
 from journeys.models import SUSPEND_STEP
+from journeys.selectors import journey_awaits_end_user
 from journeys.services.mirror import journey_mirror_refresh
 from mintportal.errors import ApplicationError, Conflict, NotAllowed, NotVisible, Refused
 from mintportal.mint import errors, get_client
@@ -128,11 +129,11 @@ class SharedUrl:
 
 
 def journey_url_create(*, actor: AbstractBaseUser, journey_id: str, time_to_live: int) -> SharedUrl:
-    """Asks Mint for a new end-user link to the journey, valid ``time_to_live`` seconds (0–2,592,000).
+    """Asks Mint for a new end-user link to the journey, valid ``time_to_live`` seconds (1–2,592,000).
 
     Reads the journey first and checks again what the page offered: the user may view it and share links
-    of its workflow, and the journey has not ended (a link to a finished journey shows the end user nothing
-    to do). A refusal raises ``NotVisible``/``NotAllowed``/``Conflict``, is audited as ``refused`` and Mint
+    of its workflow, the journey has not ended (a link to a finished journey shows the end user nothing
+    to do), a step waits on the end user (or none has run yet), and the link lasts at least a second. A refusal raises ``NotVisible``/``NotAllowed``/``Conflict``, is audited as ``refused`` and Mint
     is not asked. Returns the link with its expiry; the audit event records the lifetime and expiry, never
     the link.
     """
@@ -145,6 +146,10 @@ def journey_url_create(*, actor: AbstractBaseUser, journey_id: str, time_to_live
         refusal = NotAllowed(REFUSALS[Action.SHARE])
     elif journey.is_final:
         refusal = Conflict(f"The journey has ended ({journey.status}); a new link would show the end user nothing.")
+    elif time_to_live <= 0:
+        refusal = Refused("A link that lasts no time could not be used; give it a lifetime of at least a second.")
+    elif not journey_awaits_end_user(journey=journey):
+        refusal = Conflict("No step of this journey waits on the end user; a link would show them nothing to do.")
     if refusal is not None:
         raise _audit_refusal(actor=actor, action="journey.url_create", journey_id=journey_id,
                              workflow_id=journey.workflow_id, refusal=refusal, detail=detail)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import segno
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from mintportal.lifetimes import lifetime_words
 
 register = template.Library()
 
@@ -46,6 +49,18 @@ def duration(seconds: float | int | timedelta | None) -> str:
     if isinstance(seconds, timedelta):
         seconds = seconds.total_seconds()
     return _span(float(seconds))
+
+
+@register.filter
+def lifetime(seconds: int | None) -> str:
+    """A link's lifetime in words: ``1 day``, ``1 hour 30 minutes``."""
+    return "" if seconds is None else lifetime_words(seconds)
+
+
+@register.filter
+def qr_svg(url: str) -> str:
+    """A QR code of ``url`` as an SVG data URI for an ``<img>`` (the CSP allows data: images)."""
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#0f172a") if url else ""
 
 
 @register.filter

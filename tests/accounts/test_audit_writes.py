@@ -13,8 +13,8 @@ from django.test import Client
 
 from accounts.models import AuditEvent
 from journeys.services.sync import journey_refresh
-from mintportal.mint import get_client
-from tests.personas import approval_workflow_create
+from mintportal.mint import get_client, models
+from tests.personas import approval_workflow_create, place_workflow
 from workflows.models import SecretRecord
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_each_write_records_one_event_and_no_secret_value_appears_anywhere(mint_
         "name": "Audited workflow v2", "description": "", "tags": "onboarding", "input_parameters": "case",
         "steps": steps, "connections": connections, "variables": ""}, action="workflow.update",
         workflow_id=workflow_id)
-    recorder.write(f"/workflows/{workflow_id}/versions/2/publish", {}, action="workflow.publish",
+    recorder.write(f"/workflows/{workflow_id}/versions/2/publish", {"confirmed": "1"}, action="workflow.publish",
                    workflow_id=workflow_id)
 
     recorder.write("/workflows/secrets", {"name": "api-key", "description": "for tests", "value": CANARY},
@@ -87,8 +87,6 @@ def test_each_write_records_one_event_and_no_secret_value_appears_anywhere(mint_
                                                        "reason": "ok"},
                    action="journey.approve", workflow_id=approval.id, journey_id=journey_id,
                    events=2)  # the counted vote (journey.approve.vote), then the decision
-    recorder.write(f"/journeys/{journey_id}/url", {"time_to_live": "600"}, action="journey.url_create",
-                   workflow_id=approval.id, journey_id=journey_id)
     recorder.write(f"/journeys/{journey_id}/resume", {"step_id": "after", "input": "checked=yes"},
                    action="journey.resume", workflow_id=approval.id, journey_id=journey_id)
     rejected_id = mint.start_journey(approval.id, input={"case": "W-2"}).journey_id
@@ -96,6 +94,15 @@ def test_each_write_records_one_event_and_no_secret_value_appears_anywhere(mint_
     recorder.write(f"/approvals/{rejected_id}/decide", {"step_id": "check", "occurrence": "1", "decision": "reject",
                                                         "reason": "No"},
                    action="journey.reject", workflow_id=approval.id, journey_id=rejected_id)
+    # A journey URL is offered only while a step waits on the end user: a journey at its form.
+    asking = mint.create_workflow(models.WorkflowInput(name="Asks the customer", steps=[
+        models.WorkflowStep(id="ask", type="form", properties={"fields": [{"name": "phone", "label": "Phone"}]}),
+        models.WorkflowStep(id="end", type="finish"),
+    ], connections=[models.WorkflowStepConnection(source_step_id="ask", target_step_id="end")]))
+    place_workflow(asking.id, tags=["onboarding"], name="Asks the customer")
+    asking_id = mint.start_journey(asking.id, input={}).journey_id
+    recorder.write(f"/journeys/{asking_id}/url", {"time_to_live": "600"}, action="journey.url_create",
+                   workflow_id=asking.id, journey_id=asking_id)
     recorder.write(f"/journeys/{journey_id}/notes", {"content": "First note"}, action="note.create",
                    workflow_id=approval.id, journey_id=journey_id)
     note_id = mint.list_journey_notes(journey_id).data[0].id

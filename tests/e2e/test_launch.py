@@ -34,7 +34,7 @@ def test_an_operator_launches_a_journey_that_the_end_user_completes(
     page.goto(f"{live_server.url}/launches/new/{workflow['id']}/")
     page.fill("#id_p0", "kari@example.com")
     page.fill("#id_p1", "Kari Nordmann")
-    page.fill("#id_journey_url_ttl", "3600")
+    page.select_option("#id_journey_url_ttl_0", "3600")
     screenshot(page, "launch-01-form")
     page.click("#launch-one button[type=submit]")
 

@@ -98,7 +98,7 @@ def test_a_case_handler_follows_a_journey_from_shared_url_to_the_end(
     expect(page.locator("svg.graph .step-active")).to_have_count(1)
     screenshot(page, "04-journey-waiting-for-form")
 
-    page.fill("#id_time_to_live", "3600")
+    page.select_option("#id_time_to_live_0", "3600")
     page.click("#journey-share button[type=submit]")
     shared = page.locator("#shared-url")
     expect(shared).to_be_visible()

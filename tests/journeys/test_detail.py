@@ -44,6 +44,19 @@ def case(api: Api, mint_settings) -> dict:
         "journeys:detail", kwargs={"journey_id": started["journeyId"]})}
 
 
+@pytest.fixture
+def form_case(api: Api, mint_settings) -> dict:
+    """A journey waiting for the end user's form: the kind a journey URL is for."""
+    steps = [step("name", "set-name", template="Form for {{ input.customer }}"),
+             step("details", "form", fields=[{"name": "phone", "label": "Phone", "type": "text"}]),
+             step("done", "finish")]
+    connections = [link(a["id"], b["id"]) for a, b in zip(steps, steps[1:], strict=False)]
+    workflow = api.create_workflow({"steps": steps, "connections": connections}, inputParameters=[{"name": "customer"}])
+    place_workflow(workflow["id"], tags=["onboarding"], name=workflow["name"])
+    started = api.start(workflow["id"], {"customer": "Kari Nordmann"})
+    return {"workflow": workflow, "journey_id": started["journeyId"]}
+
+
 def test_the_page_shows_the_live_journey_and_refreshes_the_mirror(root_client: Client, case: dict) -> None:
     response = root_client.get(case["url"])
     html = response.content.decode()
@@ -178,7 +191,8 @@ def test_a_role_without_continue_may_not_resume(client: Client, operator: User, 
     assert "continuing manual steps" in response.content.decode()
 
 
-def test_a_new_journey_url_is_shown_with_copy_button_qr_code_and_expiry(root_client: Client, case: dict) -> None:
+def test_a_new_journey_url_is_shown_with_copy_button_qr_code_and_expiry(root_client: Client, form_case: dict) -> None:
+    case = form_case
     url = reverse("journeys:url", kwargs={"journey_id": case["journey_id"]})
     response = root_client.post(url, {"time_to_live": 3600}, **HTMX)
     html = response.content.decode().strip()
@@ -195,9 +209,9 @@ def test_a_new_journey_url_is_shown_with_copy_button_qr_code_and_expiry(root_cli
 
 
 @pytest.mark.parametrize("ttl", ["-1", "2592001", "soon"])
-def test_a_journey_url_lifetime_outside_the_limits_is_refused_in_place(root_client: Client, case: dict,
+def test_a_journey_url_lifetime_outside_the_limits_is_refused_in_place(root_client: Client, form_case: dict,
                                                                       ttl: str) -> None:
-    url = reverse("journeys:url", kwargs={"journey_id": case["journey_id"]})
+    url = reverse("journeys:url", kwargs={"journey_id": form_case["journey_id"]})
     response = root_client.post(url, {"time_to_live": ttl}, **HTMX)
     html = response.content.decode()
     assert response.status_code == 400

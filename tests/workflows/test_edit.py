@@ -38,7 +38,7 @@ def test_the_create_page_has_the_step_type_catalogue_beside_the_form(root_client
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("steps", '[{"id": "a", "type": "finish"', "Enter a valid JSON"),
+    ("steps", '[{"id": "a", "type": "finish"', "Not valid JSON at line 1, column 30"),
     ("steps", '{"id": "a"}', "Enter a list"),
     ("steps", json.dumps([{"id": f"s{i}", "type": "finish"} for i in range(251)]), "At most 250 steps"),
     ("steps", '[{"id": "a", "type": "finish"}, {"id": "a", "type": "finish"}]', "is used twice"),

@@ -157,7 +157,7 @@ def test_publishing_a_version_is_audited_and_shown(root_client: Client, api: Api
                                                    mint_settings) -> None:
     workflow = api.create_workflow(branching(), name=unique("publish"))
     url = reverse("workflows:publish", kwargs={"workflow_id": workflow["id"], "version": 1})
-    response = root_client.post(url, follow=True)
+    response = root_client.post(url, {"confirmed": "1"}, follow=True)
     assert "Published version 1" in response.content.decode()
     assert api.get(f"workflows/{workflow['id']}").json()["isPublished"] is True
     event = AuditEvent.objects.get(action="workflow.publish")
