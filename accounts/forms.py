@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from accounts.models import Action, AuditEvent, Scope
+from accounts.models import Action, AuditEvent, Scope, Theme
 
 
 def _split_list(value: str) -> list[str]:
@@ -95,3 +95,10 @@ class AuditFilterForm(forms.Form):
         start = datetime.combine(since, time.min, tzinfo=zone) if since else None
         end = datetime.combine(until, time.max, tzinfo=zone) if until else None
         return start, end
+
+
+class ThemeForm(forms.Form):
+    """The colour theme chosen in the top bar, and the page to go back to."""
+
+    theme = forms.ChoiceField(choices=Theme.choices)
+    next = forms.CharField(required=False, max_length=2000)

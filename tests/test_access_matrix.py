@@ -82,6 +82,7 @@ ROUTES: dict[str, Route] = {
     "sso:callback": Route(get=PUBLIC, public_statuses=frozenset({404})),
     "accounts:logout": Route(post=ANY),
     "accounts:dashboard": Route(get=ANY),
+    "accounts:theme": Route(post=ANY),
     "journeys:list": Route(get=ANY, variants=PROBES + ("?status=active&sort=-last_executed_at",)),
     "journeys:export": Route(get=ANY, variants=PROBES),
     "journeys:detail": Route(get=Action.VIEW, variants=("?region=live", "?region=notes")),

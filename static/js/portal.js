@@ -79,17 +79,138 @@
   document.addEventListener("DOMContentLoaded", function () { initCounters(document); });
   document.addEventListener("htmx:load", function (event) { initCounters(event.detail.elt); });
 
-  // Confirmations fade after a while; errors stay until dismissed.
-  function fadeLater(root) {
+  // Messages stay in the page's flow until dismissed (nothing vanishes while being read); a new confirmation
+  // replaces the older ones, errors stay.
+  document.addEventListener("htmx:load", function (event) {
+    var item = event.detail.elt;
+    if (!item.classList || !item.classList.contains("flash") || !item.parentElement) return;
+    item.parentElement.querySelectorAll(".flash-success, .flash-info").forEach(function (older) {
+      if (older !== item) older.remove();
+    });
+  });
+
+  // --- phones: the menu button, tables as cards, the decision panel as a sheet -------------------------
+  document.documentElement.classList.add("js");
+
+  function setMenu(open) {
+    var toggle = document.querySelector("[data-menu-toggle]");
+    var menu = document.getElementById("topbar-menu");
+    if (!toggle || !menu) return;
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("open", open);
+  }
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (toggle) setMenu(toggle.getAttribute("aria-expanded") !== "true");
+    var close = event.target.closest("[data-sheet-close]");
+    if (close) closeSheet(close.closest(".sheet"));
+  });
+
+  // Cards show each cell's column name: copied from the table's header, so templates keep one table.
+  function labelCells(root) {
     if (!root.querySelectorAll) return;
-    root.querySelectorAll(".flash-success, .flash-info").forEach(function (item) {
-      if (item.hasAttribute("data-fading")) return;
-      item.setAttribute("data-fading", "");
-      window.setTimeout(function () { item.remove(); }, 8000);
+    var tables = root.matches && root.matches("table.data") ? [root] : root.querySelectorAll("table.data");
+    tables.forEach(function (table) {
+      var names = [];
+      table.querySelectorAll("thead th").forEach(function (th) {
+        for (var i = 0; i < (th.colSpan || 1); i++) names.push(th.textContent.trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (!cell.hasAttribute("data-label") && cell.colSpan === 1) cell.setAttribute("data-label", names[column] || "");
+          column += cell.colSpan || 1;
+        });
+      });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { fadeLater(document); });
-  document.addEventListener("htmx:load", function () { fadeLater(document); });
+  document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  document.addEventListener("htmx:load", function (event) { labelCells(event.detail.elt); });
+
+  // Focus follows what an htmx swap opens (a panel, a form with errors, an outcome) and returns to the control
+  // that opened it when it closes.
+  var opener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches("a, button")) opener = elt;
+  });
+
+  function focusInside(panel) {
+    var target = panel.querySelector(".has-error textarea, .has-error input, .has-error select")
+      || panel.querySelector(".notice, [role=alert]")
+      || panel.querySelector("[data-focus-first], textarea, input:not([type=hidden]):not([type=search])")
+      || panel.querySelector("h2, h3");
+    if (!target) return;
+    if (!target.matches("a, button, input, select, textarea")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: false });
+  }
+
+  function trapTab(event) {
+    var sheet = document.querySelector(".decision-panel.sheet");
+    if (!sheet || window.getComputedStyle(sheet).position !== "fixed") return;
+    if (event.key === "Escape") { closeSheet(sheet); return; }
+    if (event.key !== "Tab") return;
+    var items = Array.prototype.filter.call(
+      sheet.querySelectorAll("a[href], button, textarea, input:not([type=hidden]), select, [tabindex='-1']"),
+      function (item) { return item.offsetParent !== null; });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    if (event.shiftKey && document.activeElement === first) { last.focus(); event.preventDefault(); }
+    else if (!event.shiftKey && document.activeElement === last) { first.focus(); event.preventDefault(); }
+  }
+  document.addEventListener("keydown", trapTab);
+
+  function closeSheet(sheet) {
+    if (!sheet) return;
+    sheet.classList.remove("sheet");
+    document.body.classList.remove("sheet-open");
+    if (opener && document.body.contains(opener)) opener.focus();
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var panel = event.detail.elt;
+    if (!panel || !panel.matches || !panel.matches("[data-focus-on-swap]")) {
+      panel = event.detail.target && document.getElementById(event.detail.target.id);
+      if (!panel || !panel.matches || !panel.matches("[data-focus-on-swap]")) return;
+    }
+    if (panel.classList.contains("sheet") && window.getComputedStyle(panel).position === "fixed") {
+      document.body.classList.add("sheet-open");
+    }
+    focusInside(panel);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var toggle = document.querySelector("[data-menu-toggle][aria-expanded=true]");
+    if (toggle) { setMenu(false); toggle.focus(); }
+  });
+
+  // A lifetime's own length and unit show only when "Another length" is chosen.
+  function syncLifetimes(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll("[data-lifetime-choice]").forEach(function (choice) {
+      var custom = choice.parentElement.querySelector("[data-lifetime-custom]");
+      if (custom) custom.hidden = choice.value !== "custom";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { syncLifetimes(document); });
+  document.addEventListener("htmx:load", function (event) { syncLifetimes(event.detail.elt); });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-lifetime-choice]")) {
+      syncLifetimes(event.target.parentElement);
+      if (event.target.value === "custom") event.target.parentElement.querySelector(".lifetime-amount").focus();
+    }
+  });
+
+  // A theme that follows the system offers the opposite of what the system shows now.
+  document.addEventListener("DOMContentLoaded", function () {
+    var button = document.querySelector('.theme-toggle[data-theme-current="system"]');
+    if (button && window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches) {
+      button.value = "light";
+      button.textContent = "Light mode";
+    }
+  });
 
   // Only what the user does keeps a session alive (mintportal/security.py): a request triggered by a real
   // click, key or submit says so; polls, load triggers and server-sent events carry no trusted event.
