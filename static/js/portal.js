@@ -180,6 +180,21 @@
     focusInside(panel);
   });
 
+  // A swap that removes the focused control (Save or Cancel of a note being edited) returns focus to the same
+  // place in the new content instead of dropping it to the start of the page.
+  var focusHome = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    var home = active && active !== document.body ? active.closest("[id]") : null;
+    focusHome = home ? home.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusHome || (document.activeElement && document.activeElement !== document.body)) return;
+    var home = document.getElementById(focusHome);
+    var target = home && home.querySelector("a[href], button, textarea, input:not([type=hidden]), select");
+    if (target) target.focus();
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     var toggle = document.querySelector("[data-menu-toggle][aria-expanded=true]");

@@ -256,3 +256,21 @@ def test_the_dark_theme_a_user_picks_follows_them_to_another_browser(
         expect(page.get_by_role("button", name="Dark mode")).to_be_visible()
     finally:
         second.close()
+
+
+def test_focus_moves_into_a_note_being_edited_and_back_to_the_note_after(
+    browser_page: Page, live_server, superuser: User, api: Api, mint_settings
+) -> None:
+    journey_id = welcome_journey(api)
+    page = browser_page
+    login(page, live_server.url, superuser)
+    page.goto(f"{live_server.url}/journeys/{journey_id}")
+    page.fill("#id_content", "Called the customer")
+    page.click("#journey-notes button[type=submit]")
+    note = page.locator("#journey-notes .note").first
+    expect(note).to_contain_text("Called the customer")
+    note.locator(".edit-link").click()
+    expect(page.locator("#journey-notes .note.editing textarea")).to_be_focused()
+    page.locator("#journey-notes .note.editing").get_by_role("link", name="Cancel").click()
+    expect(page.locator("#journey-notes .note.editing")).to_have_count(0)
+    expect(page.locator("#journey-notes .note").first.locator(".edit-link")).to_be_focused()
