@@ -359,7 +359,8 @@ def launch_requeue_stale() -> int:
 
     - a single launch still pending ``REQUEUE_AFTER`` after it was recorded (never attempted) or after its
       retry fell due (``retry_at``): its message was lost, e.g. Redis restarted without it;
-    - a launching bulk launch with pending rows and no row claimed for ``REQUEUE_AFTER``;
+    - a launching bulk launch with pending rows, no row claimed for ``REQUEUE_AFTER`` and no row waiting on a
+      retry that is not yet ``REQUEUE_AFTER`` overdue;
     - a claim its worker has not renewed for the lease (``LAUNCH_CLAIM_LEASE_SECONDS``): the worker died
       mid-call, and the launch needs review.
     """
@@ -380,7 +381,9 @@ def launch_requeue_stale() -> int:
             acted += 1
             continue
         last_claim = Launch.objects.filter(bulk_id=bulk_id).aggregate(last=Max("claimed_at"))["last"]
-        if last_claim is None or last_claim < now - REQUEUE_AFTER:
+        # A row waiting on a retry that is not overdue means its chunk's retry message is still to come.
+        waiting = Launch.objects.filter(bulk_id=bulk_id, status=LaunchStatus.PENDING, retry_at__gte=lost).exists()
+        if (last_claim is None or last_claim < lost) and not waiting:
             acted += 1
             _queue_chunks(bulk_id)
     return acted
@@ -565,6 +568,8 @@ def bulk_launch_run_chunk(
             # Claimed or finished by someone else since the read (a chunk delivered twice).
             _review_if_abandoned(Launch.objects.get(pk=launch.id))
             continue
+        # The claim counted an attempt; the retry's backoff grows with it.
+        launch.attempts += 1
         _start_claimed(launch, now, final_attempt=final_attempt, refresh_mirror=False)
         started += launch.status == LaunchStatus.STARTED
     bulk_launch_finish_if_done(bulk_id=bulk_id)

@@ -20,7 +20,6 @@ from launches.services import (
     launch_requeue_stale,
     launch_start as launch_start_service,
 )
-from mintportal.celery import retry_countdown
 
 
 @shared_task(bind=True, max_retries=6, acks_late=True)
@@ -43,7 +42,8 @@ def bulk_launch_chunk(self, bulk_id: str, first_row: int, last_row: int) -> int:
             final_attempt=self.request.retries >= self.max_retries,
         )
     except LaunchRetryLater as exc:
-        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries, retry_after=exc.retry_after))
+        # The refused row recorded when this retry is due (its retry_at); the requeue relies on it.
+        raise self.retry(exc=exc, countdown=exc.countdown)
 
 
 @shared_task

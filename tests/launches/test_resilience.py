@@ -16,7 +16,7 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from launches.models import Launch, LaunchStatus
+from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from launches.services import launch_create, launch_requeue_stale, launch_start
 from tests.celery_worker import CeleryWorker, require_worker_services, wait_for, worker_env
 from tests.redis_server import (
@@ -218,3 +218,31 @@ def test_the_embedded_worker_recovers_a_retry_its_killed_predecessor_took_from_t
                        message="the launch to finish after the restart")
     assert started.status == LaunchStatus.STARTED
     assert journeys_in_mint(api, launch_workflow.id) == 1
+
+
+@pytest.mark.django_db
+def test_the_requeue_leaves_a_bulk_launch_alone_while_a_row_waits_on_mints_retry_after(
+    operator, launch_workflow, tmp_path
+):
+    now = timezone.now()
+    bulk = BulkLaunch.objects.create(workflow_id=launch_workflow.id, journey_url_ttl=60, created_by=operator,
+                                     created_at=now - timedelta(minutes=10), confirmed_at=now - timedelta(minutes=10),
+                                     status=BulkLaunchStatus.LAUNCHING, row_count=3)
+    row = {"workflow_id": launch_workflow.id, "input": INPUT, "journey_url_ttl": 60, "created_by": operator,
+           "created_at": now - timedelta(minutes=10), "bulk": bulk}
+    Launch.objects.create(key="b2", row_number=2, status=LaunchStatus.STARTED, journey_id="j-2",
+                          claimed_at=now - timedelta(minutes=9), **row)
+    waiting = Launch.objects.create(key="b3", row_number=3, status=LaunchStatus.PENDING, attempts=1,
+                                    retry_at=now + timedelta(seconds=60), **row)
+    Launch.objects.create(key="b4", row_number=4, status=LaunchStatus.PENDING, **row)
+    broker = filesystem_broker_options(tmp_path / "broker")
+    queue = Path(str(broker["data_folder_in"]))
+
+    with publishing_to("filesystem://", broker):
+        assert launch_requeue_stale() == 0
+        assert not list(queue.iterdir())
+
+        # The chunk's retry is long overdue: its message was lost, so the chunk is queued again.
+        Launch.objects.filter(pk=waiting.pk).update(retry_at=now - timedelta(minutes=5))
+        assert launch_requeue_stale() == 1
+    assert [path for path in queue.iterdir() if "bulk_launch_chunk" in path.read_text()]
