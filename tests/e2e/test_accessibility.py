@@ -1,7 +1,7 @@
 """WCAG 2.2 AA as a test: axe-core runs inside Chromium on every portal page and every htmx state the browser
 tests reach, in light and dark mode, at 1440 and 390 px wide, and any serious or critical violation fails.
 
-The counts per page and mode are written to test-artifacts/accessibility-<mode>.json (the test prints where).
+On phones every control also offers a touch target of at least 44 × 44 px. The counts per page and mode are written to test-artifacts/accessibility-<mode>.json (the test prints where).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from mintportal.mint import get_client
 from tests.e2e.accessibility import AxeReport
 from tests.e2e.conftest import login, screenshot
+from tests.e2e.test_phone import SMALL_TARGETS, TOUCH_TARGETS
 from tests.personas import approval_workflow_create, place_workflow
 from tests.sandbox.helpers import Api, chain, step, unique
 
@@ -181,6 +182,10 @@ def test_every_page_passes_axe_in_light_and_dark_mode_on_desktop_and_phone(
                     failures.append(f"--- {scheme} {width}px: {name} cannot be reached: {str(error).splitlines()[0]}")
                     continue
                 report.check(page, name)
+                if width < 768:
+                    small = page.evaluate(SMALL_TARGETS, TOUCH_TARGETS)
+                    if small:
+                        failures.append(f"--- {scheme} {width}px: {name} has touch targets under 44 px: {small[:4]}")
         finally:
             context.close()
         path = report.write()
