@@ -182,16 +182,28 @@
 
   // A swap that removes the focused control (Save or Cancel of a note being edited) returns focus to the same
   // place in the new content instead of dropping it to the start of the page.
+  // A refresh (a poll) puts focus back on the same control when it is still there, and nowhere else.
   var focusHome = null;
-  document.addEventListener("htmx:beforeSwap", function () {
+  var FOCUSABLE = "a[href], button, textarea, input:not([type=hidden]), select";
+  document.addEventListener("htmx:beforeSwap", function (event) {
     var active = document.activeElement;
     var home = active && active !== document.body ? active.closest("[id]") : null;
-    focusHome = home ? home.id : null;
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    focusHome = home ? {
+      id: home.id, tag: active.tagName, href: active.getAttribute("href"), name: active.getAttribute("name"),
+      text: active.textContent.trim(), byUser: Boolean(trigger && trigger.isTrusted),
+    } : null;
   });
   document.addEventListener("htmx:afterSettle", function () {
-    if (!focusHome || (document.activeElement && document.activeElement !== document.body)) return;
-    var home = document.getElementById(focusHome);
-    var target = home && home.querySelector("a[href], button, textarea, input:not([type=hidden]), select");
+    var was = focusHome;
+    if (!was || (document.activeElement && document.activeElement !== document.body)) return;
+    var home = document.getElementById(was.id);
+    if (!home) return;
+    var same = Array.prototype.find.call(home.querySelectorAll(FOCUSABLE), function (item) {
+      return item.tagName === was.tag && item.getAttribute("href") === was.href
+        && item.getAttribute("name") === was.name && item.textContent.trim() === was.text;
+    });
+    var target = same || (was.byUser ? home.querySelector(FOCUSABLE) : null);
     if (target) target.focus();
   });
 
@@ -217,6 +229,14 @@
       if (event.target.value === "custom") event.target.parentElement.querySelector(".lifetime-amount").focus();
     }
   });
+
+  // A chart too wide for a phone opens on its latest days, at its right end.
+  function showLatest(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll(".chart-scroll").forEach(function (box) { box.scrollLeft = box.scrollWidth; });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showLatest(document); });
+  document.addEventListener("htmx:load", function (event) { showLatest(event.detail.elt); });
 
   // A theme that follows the system offers the opposite of what the system shows now.
   document.addEventListener("DOMContentLoaded", function () {

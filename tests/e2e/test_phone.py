@@ -274,3 +274,49 @@ def test_focus_moves_into_a_note_being_edited_and_back_to_the_note_after(
     page.locator("#journey-notes .note.editing").get_by_role("link", name="Cancel").click()
     expect(page.locator("#journey-notes .note.editing")).to_have_count(0)
     expect(page.locator("#journey-notes .note").first.locator(".edit-link")).to_be_focused()
+
+
+def test_a_finished_bulk_launchs_progress_bar_spans_its_card(
+    browser_page: Page, live_server, superuser: User, api: Api, mint_settings
+) -> None:
+    from django.utils import timezone
+
+    from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
+
+    workflow = api.create_workflow(chain(step("done", "finish")), name=unique("Bulk"),
+                                   inputParameters=[{"name": "customer"}])
+    place_workflow(workflow["id"], tags=["onboarding"], name=workflow["name"])
+    now = timezone.now()
+    bulk = BulkLaunch.objects.create(workflow_id=workflow["id"], workflow_name=workflow["name"], columns=["customer"],
+                                     journey_url_ttl=3600, status=BulkLaunchStatus.FINISHED, row_count=1,
+                                     created_by=superuser, created_at=now, confirmed_at=now, finished_at=now)
+    Launch.objects.create(key=unique("key"), workflow_id=workflow["id"], input={"customer": "Ola"}, bulk=bulk,
+                          row_number=2, journey_url_ttl=3600, status=LaunchStatus.STARTED, created_by=superuser,
+                          created_at=now, finished_at=now, journey_id="j-1")
+    page = browser_page
+    login(page, live_server.url, superuser)
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/launches/bulk/{bulk.id}/")
+        card = page.locator("#bulk-progress")
+        inner = card.evaluate("(el) => el.clientWidth - parseFloat(getComputedStyle(el).paddingLeft)"
+                              " - parseFloat(getComputedStyle(el).paddingRight)")
+        assert card.locator("progress").bounding_box()["width"] >= inner - 1, width
+
+
+def test_a_poll_of_the_table_keeps_focus_on_the_same_link(browser_page: Page, live_server, superuser: User,
+                                                          api: Api, mint_settings) -> None:
+    welcome_journey(api)
+    page = browser_page
+    login(page, live_server.url, superuser)
+    page.goto(f"{live_server.url}/journeys/?status=active")
+    link = page.locator("#journey-table tbody tr .name-cell a").first
+    link.focus()
+    href = link.get_attribute("href")
+    # What the table's own 10 s poll does, without waiting 10 s: a request no person triggered.
+    page.evaluate("""() => new Promise((done) => {
+        document.body.addEventListener("htmx:afterSettle", () => setTimeout(done, 0), {once: true});
+        htmx.ajax("GET", location.pathname + location.search, {target: "#journey-table", swap: "outerHTML"});
+    })""")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == href
+    assert page.evaluate("document.activeElement.closest('#journey-table') !== null")
