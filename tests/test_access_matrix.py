@@ -74,7 +74,10 @@ PROBES = (
 )
 
 ROUTES: dict[str, Route] = {
-    "healthz": Route(get=PUBLIC, post=PUBLIC),
+    "healthz": Route(get=PUBLIC),
+    "readyz": Route(get=PUBLIC),
+    # Off unless METRICS_TOKEN or METRICS_ALLOWED_ADDRESSES is set (tests/test_health.py covers both).
+    "metrics": Route(get=PUBLIC, public_statuses=frozenset({404})),
     "mint-webhook": Route(post=PUBLIC, public_statuses=frozenset({401, 403})),
     "accounts:login": Route(get=PUBLIC, post=PUBLIC),
     # Single sign-on is off here (OIDC_ISSUER empty), so both answer 404; tests/sso covers them switched on.
