@@ -91,7 +91,7 @@ def test_the_page_stops_polling_once_the_journey_has_ended(root_client: Client, 
     api.post(f"journeys/{case['journey_id']}/resume", json={"stepId": "review", "input": {}})
     html = root_client.get(case["url"]).content.decode()
     assert 'hx-trigger="every 10s"' not in html
-    assert "This journey has ended" in html
+    assert '<section id="journey-share" hidden></section>' in html  # no journey URL offered any more
 
 
 def test_a_journey_outside_the_scope_is_not_found(client: Client, case_handler: User, case: dict) -> None:

@@ -109,8 +109,8 @@ def test_a_journey_no_end_user_waits_on_offers_no_url_and_a_posted_one_is_refuse
     root_client: Client, superuser: User, at_suspend: str, sandbox
 ) -> None:
     page = root_client.get(reverse("journeys:detail", kwargs={"journey_id": at_suspend})).content.decode()
-    assert "No step waits on the end user now" in page
-    assert "Create a new URL" not in page
+    assert '<section id="journey-share" hidden></section>' in page
+    assert "Create a new URL" not in page and "Journey URL</h2>" not in page
     calls = sandbox.count("createJourneyUrl")
     response = root_client.post(reverse("journeys:url", kwargs={"journey_id": at_suspend}), {"time_to_live": "600"},
                                 **HTMX)
@@ -133,3 +133,11 @@ def test_a_journey_waiting_for_the_end_users_form_offers_a_url_in_words(root_cli
     assert response.status_code == 200
     assert "1 hour 30 minutes from now" in response.content.decode()
     assert AuditEvent.objects.get(action="journey.url_create", outcome="ok").detail["time_to_live"] == 5400
+
+
+@pytest.mark.django_db
+def test_a_finished_journey_shows_no_url_card(root_client: Client, api: Api, mint_settings) -> None:
+    finished = started(api, step("name", "set-name", template="Done at once"), step("done", "finish"))
+    page = root_client.get(reverse("journeys:detail", kwargs={"journey_id": finished})).content.decode()
+    assert '<section id="journey-share" hidden></section>' in page
+    assert "Create a new URL" not in page
