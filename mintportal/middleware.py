@@ -106,8 +106,14 @@ def current_outage() -> dict[str, Any] | None:
 
 
 def log_mint_error(request: HttpRequest, exc: errors.MintError) -> None:
-    """Logs a Mint failure with its trace id (never the request body, which may hold secrets)."""
-    logger.warning(
+    """Logs a Mint failure with its trace id (never the request body, which may hold secrets).
+
+    A call the portal did not even send (an open breaker, a spent budget) is logged at INFO: the breaker logged
+    its opening once, and a warning per page view through an outage would bury everything else.
+    """
+    not_sent = isinstance(exc, (errors.MintCircuitOpenError, errors.MintBudgetExhaustedError))
+    logger.log(
+        logging.INFO if not_sent else logging.WARNING,
         "Mint error on %s %s: %s status=%s code=%s trace_id=%s",
         request.method, request.path, type(exc).__name__, exc.status, exc.code, exc.trace_id or "-",
     )
