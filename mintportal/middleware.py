@@ -26,7 +26,7 @@ from django_htmx.http import reswap, retarget
 
 from mintportal.mint import errors, get_client
 from mintportal.mint.breaker import OPEN
-from mintportal.mint.budget import web_request_budget
+from mintportal.mint.budget import time_budget
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class MintBudgetMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with web_request_budget(settings.MINT_WEB_TIMEOUT):
+        with time_budget(settings.MINT_WEB_TIMEOUT):
             return self.get_response(request)
 
 

@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from mintportal.middleware import is_outage, record_outage
+from mintportal.mint.budget import time_budget
 from mintportal.mint.errors import MintError
 from workflows.selectors import workflow_cache_refill
 
@@ -18,11 +20,14 @@ logger = logging.getLogger(__name__)
 def workflow_cache_refresh(what: str, params: dict[str, Any]) -> None:
     """A page served a stale cached workflow entry: read it from Mint again.
 
-    Never retried: the stale entry stays in place and the next page that reads it queues another refresh.
-    An outage of Mint is noted so that pages show the banner while they serve what the portal last knew.
+    Never retried, and like a page given one attempt within ``MINT_WEB_TIMEOUT``: the stale entry stays in place
+    and the next page that reads it queues another refresh, so waiting on a busy Mint here would only keep the
+    worker from launches. An outage of Mint is noted so that pages show the banner while they serve what the
+    portal last knew.
     """
     try:
-        workflow_cache_refill(what=what, params=params)
+        with time_budget(settings.MINT_WEB_TIMEOUT):
+            workflow_cache_refill(what=what, params=params)
     except MintError as exc:
         if is_outage(exc):
             record_outage(exc)

@@ -1,4 +1,4 @@
-"""Which time budget a Mint call runs under: a web request's, or a background task's.
+"""Which time budget a Mint call runs under: a web request's (or other work that must not wait), or a task's.
 
 A page must never hold a web server thread while Mint is slow or busy: every thread that sleeps on a
 ``Retry-After`` or waits on a slow answer is one that cannot serve the pages that need no Mint at all. So a
@@ -6,6 +6,10 @@ web request gets a deadline (``MINT_WEB_TIMEOUT`` seconds for all its Mint reads
 ``mintportal.middleware.MintBudgetMiddleware``; inside it each call makes one attempt, waits at most what is
 left, and never sleeps before a retry. Celery tasks run without a deadline and keep the retries with backoff
 of ``MINT_MAX_RETRIES`` / ``MINT_MAX_RETRY_WAIT``.
+
+Work in a worker that is just as cheap to redo as a page view (the background refresh of a stale cache entry,
+which the next page view asks for again) runs under the same kind of budget, so that it cannot tie up a worker
+that launches are waiting for.
 
 The deadline lives in a context variable, so it follows the request through every layer without being passed
 around, stays with the thread (or asyncio task) serving that request, and is absent in worker processes.
@@ -19,12 +23,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-_deadline: ContextVar[float | None] = ContextVar("mint_web_deadline", default=None)
+_deadline: ContextVar[float | None] = ContextVar("mint_budget_deadline", default=None)
 
 
 @contextmanager
-def web_request_budget(seconds: float) -> Iterator[None]:
-    """Runs the block as a web request: its Mint reads may take ``seconds`` together, without retries."""
+def time_budget(seconds: float) -> Iterator[None]:
+    """Runs the block under a budget: its Mint reads may take ``seconds`` together, one attempt each."""
     token = _deadline.set(time.monotonic() + seconds)
     try:
         yield
@@ -32,8 +36,8 @@ def web_request_budget(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def web_deadline() -> float | None:
-    """The ``time.monotonic()`` by which the current web request's Mint reads must end; None outside one."""
+def budget_deadline() -> float | None:
+    """The ``time.monotonic()`` by which the current budget's Mint reads must end; None without a budget."""
     return _deadline.get()
 
 
@@ -45,7 +49,8 @@ class CallBudget:
     read_timeout: float
     max_retries: int
     max_retry_wait: float
-    in_web_request: bool
+    # Under a time budget (a page): a wait for another process's token renewal is bounded too.
+    bounded: bool
 
     @property
     def timeout(self) -> tuple[float, float]:

@@ -34,7 +34,7 @@ from pydantic import TypeAdapter, ValidationError
 from mintportal.mint import errors, models, paths
 from mintportal.mint.auth import TOKEN_OPERATION, TokenProvider
 from mintportal.mint.breaker import CircuitBreakers
-from mintportal.mint.budget import CallBudget, web_deadline
+from mintportal.mint.budget import CallBudget, budget_deadline
 from mintportal.mint.config import MintConfig
 from mintportal.mint.paths import Operation
 from mintportal.mint.retry import RetryPolicy
@@ -443,16 +443,16 @@ class MintClient:
     def _budget(self, operation: Operation) -> CallBudget:
         """The time this call may take: a worker's timeouts and retries, or what its web request has left."""
         config = self.config
-        deadline = web_deadline()
+        deadline = budget_deadline()
         if deadline is None:
             return CallBudget(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
                               max_retries=config.max_retries, max_retry_wait=config.max_retry_wait,
-                              in_web_request=False)
+                              bounded=False)
         if operation.method != "GET":
             # A write cut short by a page's budget may still have happened in Mint ("outcome unknown"), so it
             # keeps the full read timeout; like everything a page asks, it is tried once and never sleeps.
             return CallBudget(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
-                              max_retries=0, max_retry_wait=0.0, in_web_request=True)
+                              max_retries=0, max_retry_wait=0.0, bounded=True)
         left = deadline - time.monotonic()
         if left < MIN_ATTEMPT_SECONDS:
             raise errors.MintBudgetExhaustedError(
@@ -460,7 +460,7 @@ class MintClient:
                 operation=operation.name, request_sent=False,
             )
         return CallBudget(connect_timeout=min(config.connect_timeout, left), read_timeout=left, max_retries=0,
-                          max_retry_wait=0.0, in_web_request=True)
+                          max_retry_wait=0.0, bounded=True)
 
     def _with_retries(self, name: str, idempotent: bool, attempt: Callable[[], T], *, method: str = "POST",
                       budget: CallBudget | None = None,
@@ -506,7 +506,7 @@ class MintClient:
 
     def _token(self, budget: CallBudget) -> str:
         try:
-            if budget.in_web_request:
+            if budget.bounded:
                 return self.tokens.get(timeout=budget.timeout, max_wait=budget.read_timeout)
             return self.tokens.get()
         except errors.MintError as error:

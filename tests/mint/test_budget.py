@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from mintportal.mint import MintClient, errors, get_client
-from mintportal.mint.budget import web_request_budget
+from mintportal.mint.budget import time_budget
 from tests.sandbox.helpers import Api, step, unique
 
 
@@ -28,7 +28,7 @@ def test_a_web_request_never_sleeps_on_retry_after(sandbox, client: MintClient, 
     sandbox.add_fault(path=r"^/mint/step-types$", status=503, retry_after=2)
 
     started = time.monotonic()
-    with web_request_budget(3.0), pytest.raises(errors.MintServerError) as caught:
+    with time_budget(3.0), pytest.raises(errors.MintServerError) as caught:
         client.list_step_types()
 
     assert time.monotonic() - started < 0.5
@@ -51,7 +51,7 @@ def test_a_slow_mint_costs_a_web_request_no_more_than_its_budget(sandbox, client
     sandbox.add_fault(path=r"^/mint/step-types$", latency_ms=3000)
 
     started = time.monotonic()
-    with web_request_budget(0.5), pytest.raises(errors.MintTimeoutError):
+    with time_budget(0.5), pytest.raises(errors.MintTimeoutError):
         client.list_step_types()
 
     assert time.monotonic() - started < 1.2
@@ -62,7 +62,7 @@ def test_the_budget_is_shared_by_every_read_of_one_request(sandbox, client: Mint
     sandbox.add_fault(path=r"^/mint/step-types$", latency_ms=3000, times=1)
     sandbox.reset_counters()
 
-    with web_request_budget(0.5):
+    with time_budget(0.5):
         with pytest.raises(errors.MintTimeoutError):
             client.list_step_types()
         with pytest.raises(errors.MintBudgetExhaustedError) as caught:

@@ -113,3 +113,20 @@ def test_a_stale_definition_is_read_again_by_a_background_task(root_client: Clie
     assert launchable["name"] in first and renamed not in first
     wait_for(lambda: renamed in root_client.get(detail).content.decode(), timeout=30,
              message="the background refresh of the workflow definition")
+
+
+def test_the_background_refresh_makes_one_attempt_and_never_sleeps_on_retry_after(sandbox, mint_settings,
+                                                                                 launchable: dict) -> None:
+    """A worker busy refreshing a cache entry through an outage would keep launches waiting; the next page view
+    asks for another refresh anyway."""
+    from workflows.tasks import workflow_cache_refresh
+
+    mint_settings.MINT_MAX_RETRY_WAIT = 10
+    sandbox.add_fault(path=r"^/mint/workflows/", method="GET", status=503, retry_after=5)
+    sandbox.reset_counters()
+
+    started = time.monotonic()
+    workflow_cache_refresh(what="definition", params={"workflow_id": launchable["id"], "version": None})
+
+    assert time.monotonic() - started < 1.0
+    assert sandbox.count("getWorkflow") == 1
