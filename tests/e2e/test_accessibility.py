@@ -18,9 +18,8 @@ from playwright.sync_api import Page, expect
 from journeys.services.sync import journey_refresh
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from mintportal.mint import get_client
-from tests.e2e.accessibility import AxeReport
+from tests.e2e.accessibility import SMALL_TARGETS, TOUCH_TARGETS, AxeReport
 from tests.e2e.conftest import login, screenshot
-from tests.e2e.test_phone import SMALL_TARGETS, TOUCH_TARGETS
 from tests.personas import approval_workflow_create, place_workflow
 from tests.sandbox.helpers import Api, chain, step, unique
 

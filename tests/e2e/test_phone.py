@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import UserPreference
 from journeys.services.sync import journey_refresh
 from mintportal.mint import get_client
-from tests.e2e.accessibility import ARTIFACTS
+from tests.e2e.accessibility import ARTIFACTS, SMALL_TARGETS, TOUCH_TARGETS
 from tests.e2e.conftest import login
 from tests.personas import approval_workflow_create, place_workflow
 from tests.sandbox.helpers import Api, chain, step, unique
@@ -27,17 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENS = ARTIFACTS / "screens"
 PHONE = {"width": 390, "height": 844}
-
-# Interactive elements that are not words inside a sentence: each must offer a 44 × 44 px target on a phone.
-TOUCH_TARGETS = (
-    "main .button, main button, main select, main input:not([type=hidden]), main textarea, "
-    ".topbar-menu.open a, .topbar-menu.open button, .menu-button, main .pager a, main th a.sort"
-)
-
-SMALL_TARGETS = """(selector) => Array.from(document.querySelectorAll(selector))
-  .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== "hidden")
-  .map((el) => { const r = el.getBoundingClientRect(); return {el: el.outerHTML.slice(0, 90), w: r.width, h: r.height}; })
-  .filter((r) => r.w < 44 || r.h < 44)"""
 
 # Every visible control in the viewport answers a click at its centre itself: nothing (a message) lies on top.
 COVERED_CONTROLS = """() => Array.from(document.querySelectorAll("main a.button, main button, main input, main select"))
