@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from django import forms
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 MINUTE: Final = 60
 HOUR: Final = 3_600
@@ -53,7 +54,7 @@ class LifetimeWidget(forms.MultiWidget):
                 return [CUSTOM, seconds // size, unit]
         return [CUSTOM, seconds, "seconds"]
 
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         """The choice, then the length and its unit, each with a label; the choice is named by the fieldset's
         legend (``<id>_legend``, see templates/components/_lifetime_field.html)."""
         base = (attrs or {}).get("id") or f"id_{name}"
