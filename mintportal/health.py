@@ -30,6 +30,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from mintportal.celery import app
 from mintportal.middleware import database_unavailable, is_database_outage
 from mintportal.mint import get_client
 from mintportal.mint.breaker import CLOSED
@@ -94,8 +95,6 @@ def check_cache() -> CheckResult:
 
 
 def check_broker() -> CheckResult:
-    from mintportal.celery import app
-
     try:
         with app.connection_for_write(connect_timeout=1) as broker:
             broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0, timeout=2)
