@@ -193,6 +193,15 @@ class CircuitBreakers:
         except Exception as exc:  # noqa: BLE001
             _warn("delete", exc)
 
+    def abandon(self, ticket: Ticket) -> None:
+        """The call's outcome says nothing about Mint: nothing is recorded, and a probe lets another one go."""
+        if not ticket.probe_owner:
+            return
+        try:
+            self._probe_lock(ticket.group).release(ticket.probe_owner)
+        except Exception as exc:  # noqa: BLE001
+            _warn("probe unlock", exc)
+
     def failed(self, ticket: Ticket, error: errors.MintError) -> None:
         """Records the outcome of a call that ended in ``error``; only failures of Mint itself count."""
         if not is_failure(error):

@@ -33,7 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from mintportal.mint import errors, models, paths
 from mintportal.mint.auth import TOKEN_OPERATION, TokenProvider
-from mintportal.mint.breaker import CircuitBreakers
+from mintportal.mint.breaker import CircuitBreakers, Ticket
 from mintportal.mint.budget import CallBudget, budget_deadline
 from mintportal.mint.config import MintConfig
 from mintportal.mint.paths import Operation
@@ -431,7 +431,7 @@ class MintClient:
                 lambda: self._attempt(operation, url, state, budget, params=params, json=json, files=files,
                                       headers=headers),
                 method=operation.method, budget=budget,
-                on_failure=lambda error: self.breakers.failed(ticket, error),
+                on_failure=lambda error: self._breaker_failed(ticket, budget, error),
             )
         except errors.MintError as error:
             MINT_CALLS.labels(operation.name, outcome_label(error)).inc()
@@ -439,6 +439,15 @@ class MintClient:
         self.breakers.succeeded(ticket)
         MINT_CALLS.labels(operation.name, "ok").inc()
         return response
+
+    def _breaker_failed(self, ticket: Ticket, budget: CallBudget, error: errors.MintError) -> None:
+        """Tells the breaker about a failed call, except a timeout that only the page's earlier calls caused:
+        a read given less than half the page's budget says nothing about Mint, and the breaker learns nothing."""
+        if (isinstance(error, errors.MintTimeoutError) and budget.bounded
+                and budget.read_timeout < self.config.web_timeout / 2):
+            self.breakers.abandon(ticket)
+            return
+        self.breakers.failed(ticket, error)
 
     def _budget(self, operation: Operation) -> CallBudget:
         """The time this call may take: a worker's timeouts and retries, or what its web request has left."""

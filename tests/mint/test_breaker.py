@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from mintportal.mint import MintClient, MintConfig, errors, get_client
 from mintportal.mint.breaker import CLOSED, HALF_OPEN, JOURNEY_READS, OPEN, WORKFLOW_READS, WRITES, CircuitBreakers
+from mintportal.mint.budget import time_budget
 from mintportal.mint.paths import GET_JOURNEY, LIST_STEP_TYPES, START_JOURNEY
 from tests.sandbox_process import ROOT
 
@@ -215,3 +216,19 @@ def test_it_never_lets_a_call_through_while_open_and_opens_after_enough_failures
     assert breakers.states()[JOURNEY_READS] == CLOSED
     breakers.admit(GET_JOURNEY)
     breakers.admit(START_JOURNEY)
+
+
+def test_a_timeout_caused_by_the_pages_earlier_calls_does_not_count_against_mint(sandbox, breaker_client,
+                                                                                 mint_settings) -> None:
+    mint_settings.MINT_BREAKER_FAILURES = 1
+    mint_settings.MINT_WEB_TIMEOUT = 1.0
+    client = get_client()
+    client.list_step_types()
+    sandbox.add_fault(path=STEP_TYPES, latency_ms=700)
+
+    with time_budget(1.0):
+        client.list_step_types()
+        with pytest.raises(errors.MintTimeoutError):
+            client.list_step_types()
+
+    assert client.breakers.states()[WORKFLOW_READS] == CLOSED
