@@ -190,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare_database(args.database_url)
         prepare_redis(args.redis_url)
         env = portal_env(args, workdir, sandbox_url)
+        # The bulkhead as README recommends it: half of each process's threads at most wait on Mint.
+        env["MINT_WEB_CONCURRENCY"] = str(max(1, args.web_threads // 2))
         subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
         run_json([PYTHON, "-m", "bench.probes", "sync", "--full"], env)
         django_setup(env)

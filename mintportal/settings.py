@@ -214,6 +214,9 @@ MINT_MAX_RETRY_WAIT = env.float("MINT_MAX_RETRY_WAIT", 30, min=0, max=600)
 # Seconds all Mint reads of one web request may take together: one attempt each, never a wait on Retry-After;
 # then the page shows what the portal last knew. Retries with backoff belong to Celery tasks.
 MINT_WEB_TIMEOUT = env.float("MINT_WEB_TIMEOUT", 3, min=0.1, max=60)
+# At most this many threads of one web process wait on Mint at once (a bulkhead; 0: no limit), so that a slow
+# Mint never holds every thread: about half of gunicorn's --threads leaves the rest for pages without Mint.
+MINT_WEB_CONCURRENCY = env.int("MINT_WEB_CONCURRENCY", 0, min=0, max=1000)
 # Circuit breaker per group of Mint operations (workflow reads, journey reads, writes), shared through the
 # cache: this many failures within MINT_BREAKER_WINDOW seconds open it; calls then fail at once for
 # MINT_BREAKER_COOLDOWN seconds, after which one probe call decides whether it closes.

@@ -3,7 +3,8 @@
 Every method sends through ``MintClient._call``, which
 - runs within the caller's time budget (budget.py): inside a web request one attempt and at most the time the
   request has left, never a sleep; in workers the timeouts and retries below;
-- asks the operation group's circuit breaker first (breaker.py), failing fast while Mint is known to be down;
+- asks the operation group's circuit breaker first (breaker.py), failing fast while Mint is known to be down,
+  and inside a web request takes one of the process's ``MINT_WEB_CONCURRENCY`` slots (a bulkhead);
 - adds a bearer token (``TokenProvider``) and, on a 401, drops it and retries once with a new one;
 - retries connection failures, 429 and 502/503/504 within ``MINT_MAX_RETRIES`` with jittered
   exponential backoff, honouring ``Retry-After`` up to ``MINT_MAX_RETRY_WAIT``;
@@ -137,6 +138,7 @@ class MintClient:
         self.retry_policy = RetryPolicy(max_retries=config.max_retries, max_wait=config.max_retry_wait)
         self.tokens = TokenProvider(config, cache_alias=cache_alias)
         self.breakers = CircuitBreakers(config, cache_alias=cache_alias)
+        self._web_slots = threading.BoundedSemaphore(config.web_concurrency) if config.web_concurrency else None
         self._transport = Transport(config)
 
     def __repr__(self) -> str:
@@ -419,6 +421,30 @@ class MintClient:
         url = operation.url(self.config.base_url, **(path_params or {}))
         try:
             budget = self._budget(operation)
+            self._take_web_slot(operation, budget)
+        except errors.MintError as error:
+            MINT_CALLS.labels(operation.name, outcome_label(error)).inc()
+            raise
+        try:
+            return self._call_admitted(operation, url, budget, params=params, json=json, files=files,
+                                       headers=headers)
+        finally:
+            if budget.bounded and self._web_slots is not None:
+                self._web_slots.release()
+
+    def _take_web_slot(self, operation: Operation, budget: CallBudget) -> None:
+        """The bulkhead (``MINT_WEB_CONCURRENCY``): at most that many of this process's page threads wait on Mint
+        at once, so that the others always serve the pages that need no Mint."""
+        if not budget.bounded or self._web_slots is None:
+            return
+        if not self._web_slots.acquire(blocking=False):
+            raise errors.MintBudgetExhaustedError(
+                f"{operation.name}: not called, {self.config.web_concurrency} pages of this process already wait "
+                "on Mint", operation=operation.name, request_sent=False,
+            )
+
+    def _call_admitted(self, operation: Operation, url: str, budget: CallBudget, **kwargs: Any) -> requests.Response:
+        try:
             ticket = self.breakers.admit(operation)
         except errors.MintError as error:
             # Not sent, so not logged as a failed call: the breaker logged its opening, the page logs its outage.
@@ -428,8 +454,7 @@ class MintClient:
         try:
             response = self._with_retries(
                 operation.name, operation.idempotent,
-                lambda: self._attempt(operation, url, state, budget, params=params, json=json, files=files,
-                                      headers=headers),
+                lambda: self._attempt(operation, url, state, budget, **kwargs),
                 method=operation.method, budget=budget,
                 on_failure=lambda error: self._breaker_failed(ticket, budget, error),
             )

@@ -25,6 +25,8 @@ class MintConfig:
     scope: str = "signicat-api"
     # All Mint reads of one web request together may take this long (budget.py); workers have no such cap.
     web_timeout: float = 3.0
+    # How many threads of one process may wait on Mint for pages at once (0: no limit); see client.py.
+    web_concurrency: int = 0
     # The circuit breaker of each operation group (breaker.py): this many failures within the window open it;
     # it stays open for the cool-down, then lets one probe through.
     breaker_failures: int = 5
@@ -43,6 +45,7 @@ class MintConfig:
             max_retries=int(settings.MINT_MAX_RETRIES),
             max_retry_wait=float(settings.MINT_MAX_RETRY_WAIT),
             web_timeout=float(settings.MINT_WEB_TIMEOUT),
+            web_concurrency=int(settings.MINT_WEB_CONCURRENCY),
             breaker_failures=int(settings.MINT_BREAKER_FAILURES),
             breaker_window=float(settings.MINT_BREAKER_WINDOW),
             breaker_cooldown=float(settings.MINT_BREAKER_COOLDOWN),

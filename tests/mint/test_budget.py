@@ -6,6 +6,7 @@ fell from ~150 to 2 requests/s; with Mint 20 s slow, pages (and /healthz behind 
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from mintportal.mint import MintClient, errors, get_client
 from mintportal.mint.budget import time_budget
+from tests.celery_worker import wait_for
 from tests.sandbox.helpers import Api, step, unique
 
 
@@ -113,3 +115,34 @@ def test_a_page_waits_on_a_slow_mint_no_longer_than_the_web_timeout(sandbox, min
     assert time.monotonic() - started < 1.5
     assert response.status_code == 503
     assert sandbox.count("getWorkflow") == 1
+
+
+def test_no_more_page_threads_than_the_bulkhead_allows_wait_on_mint_at_once(sandbox, mint_settings) -> None:
+    mint_settings.MINT_WEB_CONCURRENCY = 1
+    client = get_client()
+    client.list_step_types()
+    sandbox.add_fault(path=r"^/mint/step-types$", latency_ms=1000, times=1)
+    sandbox.reset_counters()
+    waiting = threading.Event()
+    outcome: list[object] = []
+
+    def slow_page() -> None:
+        with time_budget(3.0):
+            waiting.set()
+            outcome.append(client.list_step_types())
+
+    slow = threading.Thread(target=slow_page)
+    slow.start()
+    waiting.wait(timeout=10)
+    # The slow page has the only slot once its request is in flight at the sandbox.
+    wait_for(lambda: sandbox.count("listStepTypes") == 1, timeout=10, message="the slow call to reach the sandbox")
+    started = time.monotonic()
+    with time_budget(3.0), pytest.raises(errors.MintBudgetExhaustedError):
+        client.list_step_types()
+    refused_in = time.monotonic() - started
+    slow.join(timeout=30)
+
+    assert refused_in < 0.2 and outcome
+    assert sandbox.count("listStepTypes") == 1
+    with time_budget(3.0):
+        assert client.list_step_types()
