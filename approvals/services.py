@@ -196,6 +196,12 @@ def approval_decide(
     journey_mirror_refresh(journey=journey)
     audit_common = {"actor": user, "workflow_id": workflow_id, "journey_id": journey_id}
     refusal = _step_refusal(journey=journey, step_id=step_id)
+    if refusal is not None and refusal.status == 409:
+        # The step stopped waiting between the checks above and this read: if the portal decided it meanwhile,
+        # this request lost that race, which decides nothing and records nothing.
+        decided = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current).first()
+        if decided is not None:
+            raise _already_decided(decided)
     if refusal is not None:
         audit_record(**audit_common, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,
                      summary=f"Refused: {refusal.message}", detail={"step_id": step_id, "occurrence": current})

@@ -206,3 +206,27 @@ def test_two_people_deciding_at_once_give_one_decision_in_mint_and_one_audit_eve
     loser = outcomes["approver2" if winner == "approver" else "approver"]
     assert isinstance(loser, AlreadyDecided), loser
     assert str(loser).startswith(f"Already decided by {winner} at")
+
+
+def test_a_decision_that_loses_the_race_after_its_checks_hears_already_decided_and_records_nothing(
+    sandbox, approval_workflow, start, mint, approver, approver2
+):
+    """The rival's whole decision lands between this request's "decided yet?" check and its read of the journey,
+    so the step no longer waits when this request looks: it lost a race, it was not refused."""
+    journey = start(approval_workflow(tags=["onboarding"]), "R-1")
+    sandbox.reset_counters()
+    rival = {"done": False}
+
+    def rival_decides_in_between(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if (not rival["done"] and sql.startswith("SELECT") and '"approvals_decision"' in sql
+                and "COUNT(" not in sql):
+            rival["done"] = True
+            decide(approver2, journey, reason="rival")
+        return result
+
+    with connection.execute_wrapper(rival_decides_in_between), pytest.raises(AlreadyDecided, match="approver2"):
+        decide(approver, journey, reason="late")
+
+    assert rival["done"] and sandbox.count("approveJourney") == 1
+    assert [(event.actor_username, event.outcome) for event in decision_events(journey)] == [("approver2", "ok")]
