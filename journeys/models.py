@@ -37,7 +37,9 @@ class Journey(models.Model):
     workflow_name = models.CharField(max_length=255, blank=True, default="")
     version = models.IntegerField()
     status = models.CharField(max_length=16, choices=JourneyStatus.choices)
-    name = models.CharField(max_length=255, blank=True, default="")
+    # Mint sets a journey's name from a workflow template, so it has no fixed bound (the sandbox allows 500):
+    # the mirror keeps it whole.
+    name = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(null=True, blank=True)
     last_executed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -65,6 +67,8 @@ class Journey(models.Model):
             models.Index(fields=["-last_executed_at", "id"], name="journey_lastexec"),
             models.Index(fields=["-created_at", "id"], name="journey_created"),
             models.Index(fields=["status", "waiting_since"], name="journey_status_waiting"),
+            # The sweep compares each status's rows, by creation time, with Mint's listing of that status.
+            models.Index(fields=["status", "created_at"], name="journey_status_created"),
         ]
 
     def __str__(self) -> str:
