@@ -414,7 +414,8 @@ def journey_live(*, journey_id: str) -> JourneyLive:
     journey = client.get_journey(journey_id)
     try:
         log = client.get_journey_log(journey_id)
-    except errors.MintNotFoundError:
+    except (errors.MintNotFoundError, errors.MintResponseError):
+        # A log Mint does not have, or one the portal cannot read, leaves the timeline out, not the whole page.
         log = None
     try:
         workflow = workflow_get(workflow_id=journey.workflow_id, version=journey.version)

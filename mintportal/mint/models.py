@@ -264,13 +264,34 @@ class JourneyLogStepStatus(MintModel):
     outcome: str | None = None
 
 
+def _status_text(value: Any) -> str | None:
+    # A number or a flag reads as its word; a nested object or list says nothing a page could show.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _open_step_status(value: Any) -> Any:
+    """The reference documents a log step's ``status`` as an object with no named fields: whatever shape Mint
+    sends, keep what reads as a ``name`` and an ``outcome``, so an unexpected shape never fails the whole log."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {key: _status_text(value.get(key)) for key in ("name", "outcome")}
+    return _status_text(value)
+
+
 class JourneyLogStep(MintModel):
     step_id: str
     step_type: str
     started_at: Timestamp | None = None
     ended_at: Timestamp | None = None
     # The reference documents an object without naming its fields; a bare word is accepted as well.
-    status: JourneyLogStepStatus | str | None = None
+    status: Annotated[JourneyLogStepStatus | str | None, BeforeValidator(_open_step_status)] = None
     events: ListOrEmpty[JourneyLogEvent] = Field(default_factory=list)
 
 
