@@ -204,10 +204,10 @@ def signin_refusal_record(*, username: str, address: str | None, refusal: SignIn
     )
 
 
-def signin_lockout_lift(*, throttles: Iterable[SignInThrottle], actor: AbstractBaseUser) -> int:
+def signin_lockout_lift(*, throttles: Iterable[SignInThrottle], actor: AbstractBaseUser | None) -> int:
     """Lifts the lockouts (and forgets the failures) of these accounts or addresses; returns how many.
 
-    Records one audit event per lifted row, with ``actor`` as the admin who lifted it.
+    Records one audit event per lifted row, with ``actor`` as the admin who lifted it (None: the command line).
     """
     lifted = 0
     now = timezone.now()

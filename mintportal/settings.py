@@ -190,8 +190,10 @@ if SESSION_IDLE_TIMEOUT > SESSION_COOKIE_AGE:
 AUTHENTICATION_BACKENDS = ["accounts.signin.ThrottledModelBackend"]
 # This many failures of one account or one client address within the window start a lockout...
 SIGNIN_FAILURE_LIMIT = env.int("PORTAL_SIGNIN_FAILURE_LIMIT", 5, min=1, max=1000)
-# Raise it where many people share one address (an office behind NAT): it counts everyone's failures there.
-SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("PORTAL_SIGNIN_ADDRESS_FAILURE_LIMIT", SIGNIN_FAILURE_LIMIT, min=1, max=10000)
+# One address counts everyone's failures there (an office behind NAT, a proxy), so it gets four accounts' worth:
+# one person's typos never lock their colleagues out, while guessing across many accounts still stops.
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("PORTAL_SIGNIN_ADDRESS_FAILURE_LIMIT", 4 * SIGNIN_FAILURE_LIMIT, min=1,
+                                       max=10000)
 SIGNIN_FAILURE_WINDOW = env.int("PORTAL_SIGNIN_FAILURE_WINDOW", 15 * 60, min=60, max=86400)
 # ...of 1 minute, then 2, 4, 8... in a row, never longer than this many seconds.
 SIGNIN_MAX_COOLOFF = env.int("PORTAL_SIGNIN_MAX_COOLOFF", 3600, min=60, max=7 * 86400)
