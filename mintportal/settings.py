@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "mintportal.security.NoStoreMiddleware",
     "mintportal.security.SessionTimeoutMiddleware",
     "accounts.signin.SignInRefusalMiddleware",
+    "accounts.middleware.RefusedWriteAuditMiddleware",
     "mintportal.middleware.MintErrorMiddleware",
 ]
 

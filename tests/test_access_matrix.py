@@ -471,7 +471,8 @@ def test_a_write_to_a_journey_outside_the_scope_answers_404_and_reaches_nothing(
         response = web.post(reverse(route, kwargs={"journey_id": waiting.outside}), data)
         assert response.status_code == 404, (user, response.status_code)
     assert {op: sandbox.count(op) for op in MINT_WRITES} == dict.fromkeys(MINT_WRITES, 0)
-    assert not AuditEvent.objects.filter(journey_id=waiting.outside).exists()
+    recorded = AuditEvent.objects.filter(journey_id=waiting.outside)
+    assert recorded.count() == 3 and set(recorded.values_list("outcome", flat=True)) == {"refused"}
 
 
 def test_the_handler_continues_the_suspend_step_the_page_offers(case_handler: User, waiting: Waiting) -> None:

@@ -148,4 +148,7 @@ def test_the_admin_shows_an_event_with_its_hashes_and_offers_no_change_or_delete
     assert client.post(f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.post("/admin/accounts/auditevent/", {"action": "delete_selected",
                                                        "_selected_action": [event.pk]}).status_code in (200, 302)
-    assert snapshot() == [tuple(getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields)]
+    # The event is as it was; what was tried is on record after it, as refused.
+    assert snapshot()[:1] == [tuple(getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields)]
+    tried = AuditEvent.objects.filter(pk__gt=event.pk)
+    assert tried.exists() and set(tried.values_list("outcome", flat=True)) == {"refused"}

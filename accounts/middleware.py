@@ -1,0 +1,67 @@
+"""Records every write the portal refuses for want of rights: a POST answered 403, or 404 for something outside
+the user's view scope. Refusals a service decides itself (a step that does not wait, a four-eyes rule) are
+audited by that service; these are the ones a view's access check makes before any service runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from accounts.models import AuditEvent
+from accounts.services import audit_record
+
+# The audit action of each write route, named as the service that would have carried it out names its events.
+_ACTIONS: Final = {
+    "journeys:resume": "journey.resume",
+    "journeys:url": "journey.url_create",
+    "journeys:note_add": "note.create",
+    "journeys:note_edit": "note.update",
+    "launches:new": "journey.launch",
+    "launches:bulk-upload": "journey.bulk_upload",
+    "launches:bulk-confirm": "journey.bulk_launch",
+    "launches:bulk-discard": "journey.bulk_discard",
+    "workflows:create": "workflow.create",
+    "workflows:edit": "workflow.update",
+    "workflows:publish": "workflow.publish",
+    "workflows:secrets": "secret.create",
+    "workflows:secret_edit": "secret.update",
+}
+_UNSAFE: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _action(request: HttpRequest, view_name: str) -> str:
+    if view_name == "approvals:decide":
+        return "journey.reject" if request.POST.get("decision") == "reject" else "journey.approve"
+    return _ACTIONS.get(view_name, view_name.replace(":", "."))
+
+
+class RefusedWriteAuditMiddleware:
+    """Audits, as ``refused``, a signed-in user's write that a view refuses with 403 or 404."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if not isinstance(exception, PermissionDenied | Http404) or request.method not in _UNSAFE:
+            return
+        user = getattr(request, "user", None)
+        match = request.resolver_match
+        if user is None or not user.is_authenticated or match is None or not match.view_name:
+            return
+        # A 404 does not tell the user whether the object exists; the audit trail may say what was asked for.
+        reason = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else (
+            "not allowed" if isinstance(exception, PermissionDenied) else "not visible to them")
+        kwargs = match.kwargs
+        audit_record(
+            actor=user, action=_action(request, match.view_name), outcome=AuditEvent.Outcome.REFUSED,
+            workflow_id=str(kwargs.get("workflow_id", "")), journey_id=str(kwargs.get("journey_id", "")),
+            summary=f"Refused {request.method} {request.path}: {reason}"[:500],
+            detail={"route": match.view_name, "status": 403 if isinstance(exception, PermissionDenied) else 404},
+        )
