@@ -106,6 +106,8 @@ class Launch(models.Model):
     journey_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
     journey_url = models.TextField(blank=True, default="")
     journey_url_expires_at = models.DateTimeField(null=True, blank=True)
+    # The step the journey waited on when Mint answered the start (``stepId`` of the start answer), if it said.
+    step_id = models.CharField(max_length=100, blank=True, default="")
     error = models.CharField(max_length=500, blank=True, default="")
     trace_id = models.CharField(max_length=100, blank=True, default="")
 

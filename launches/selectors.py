@@ -111,6 +111,7 @@ def bulk_launch_invalid_rows(*, bulk: BulkLaunch, offset: int = 0, limit: int = 
 @dataclass(frozen=True)
 class ResultRow:
     row: int
+    input: dict[str, str]
     status: str
     journey_id: str
     journey_url: str
@@ -118,16 +119,17 @@ class ResultRow:
 
 
 def bulk_launch_results(*, bulk: BulkLaunch) -> Iterator[ResultRow]:
-    """Every row's outcome in file order, streamed from the database in chunks (flat memory)."""
+    """Every row's input and outcome in file order, streamed from the database in chunks (flat memory)."""
     rows = (
         Launch.objects.filter(bulk=bulk).order_by("row_number")
-        .values_list("row_number", "status", "journey_id", "journey_url", "error", "errors")
+        .values_list("row_number", "input", "status", "journey_id", "journey_url", "error", "errors")
         .iterator(chunk_size=2000)
     )
-    for row_number, status, journey_id, journey_url, error, row_errors in rows:
+    for row_number, values, status, journey_id, journey_url, error, row_errors in rows:
         if row_errors:
             error = "; ".join(f"{item['column']}: {item['message']}" for item in row_errors)
-        yield ResultRow(row=row_number, status=status, journey_id=journey_id, journey_url=journey_url, error=error)
+        yield ResultRow(row=row_number, input=values or {}, status=status, journey_id=journey_id,
+                        journey_url=journey_url, error=error)
 
 
 @dataclass(frozen=True)

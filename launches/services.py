@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +50,8 @@ UPLOAD_BATCH: Final = 500
 # Larger uploads are refused at the header check rather than half-stored.
 MAX_BULK_ROWS: Final = 50_000
 MAX_CELL_LENGTH: Final = 100_000
+# A byte that is not UTF-8, as the "surrogateescape" error handler passes it on.
+_UNDECODED: Final = re.compile(r"[\udc80-\udcff]")
 
 
 class LaunchError(Exception):
@@ -164,8 +167,8 @@ _OUTCOME_EVENTS: Final = {
 def _audit_outcome(launch: Launch, **detail: object) -> None:
     """One audit event per launch outcome, bulk rows included: an auditor asks about a single journey.
 
-    The launcher is the actor; Mint's trace id is that of the refusal or unknown answer (a successful start
-    answers with none). Never the journey URL: it lets whoever holds it act as the end user.
+    The launcher is the actor; Mint's trace id is that of the start's answer (its ``X-Trace-Id``) or of the
+    refusal. Never the journey URL: it lets whoever holds it act as the end user.
     """
     action, outcome = _OUTCOME_EVENTS[launch.status]
     name = launch.workflow_name or launch.workflow_id
@@ -311,7 +314,8 @@ def _start_claimed(launch: Launch, now: datetime, *, final_attempt: bool, refres
     else:
         _finish(
             launch, LaunchStatus.STARTED, journey_id=started.journey_id, journey_url=started.journey_url,
-            journey_url_expires_at=now + timedelta(seconds=launch.journey_url_ttl), error="", trace_id="",
+            journey_url_expires_at=now + timedelta(seconds=launch.journey_url_ttl), step_id=started.step_id or "",
+            error="", trace_id=started.trace_id or "",
             retry_at=None, audit_detail={"step_id": started.step_id},
         )
         if refresh_mirror:
@@ -392,18 +396,39 @@ def launch_requeue_stale() -> int:
 # --- bulk launches ----------------------------------------------------------------------------
 
 
-def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
-    """Decodes and parses the upload lazily, a line at a time (UTF-8, an optional BOM, any newline)."""
-    reader = codecs.getreader("utf-8-sig")(file, errors="strict")
+def _csv_rows(file: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+    """Decodes and parses the upload lazily, a line at a time (UTF-8, an optional BOM, any newline); yields each
+    record with the number of the line it ends on.
+
+    Bytes that are not UTF-8 come through as lone surrogates (``surrogateescape``), so that one such row is
+    refused alone, by line and column (``_not_utf8``), instead of the whole file.
+    """
+    reader = codecs.getreader("utf-8-sig")(file, errors="surrogateescape")
     csv.field_size_limit(MAX_CELL_LENGTH)
-    yield from csv.reader(reader)
+    records = csv.reader(reader)
+    for cells in records:
+        yield records.line_num, cells
+
+
+def _not_utf8(line: int, cell: str) -> str | None:
+    """Where a cell holds bytes that are not UTF-8, in words; None when it is clean text."""
+    bad = _UNDECODED.search(cell)
+    if bad is None:
+        return None
+    return (f"Line {line}, character {bad.start() + 1} of this column is not UTF-8 "
+            f"(byte 0x{ord(bad.group()) - 0xDC00:02X}): save the file as “CSV UTF-8” and upload this row again.")
 
 
 def _row_launch(
-    bulk: BulkLaunch, parameters: Sequence[str], header: Sequence[str], row_number: int, cells: list[str]
+    bulk: BulkLaunch, parameters: Sequence[str], header: Sequence[str], row_number: int, line: int, cells: list[str]
 ) -> Launch:
+    columns = [*header, *["(row)"] * (len(cells) - len(header))]
+    undecoded = [(column, message) for column, cell in zip(columns, cells, strict=False)
+                 if (message := _not_utf8(line, cell))]
+    # What is kept of the row is valid text (PostgreSQL refuses lone surrogates): each bad byte becomes U+FFFD.
+    cells = [_UNDECODED.sub("\ufffd", cell) for cell in cells]
     values = dict(zip(header, cells, strict=False))
-    problems = input_errors(parameters=parameters, values=values)
+    problems = undecoded + input_errors(parameters=parameters, values=values)
     if len(cells) > len(header):
         problems.append(("(row)", f"Has {len(cells)} cells; the header has {len(header)}."))
     return Launch(
@@ -442,27 +467,33 @@ def bulk_launch_upload(
         rows = invalid = 0
         file_errors: list[str] = []
         try:
-            lines = enumerate(_csv_rows(file), start=1)
+            lines = ((number, line, cells) for number, (line, cells) in enumerate(_csv_rows(file), start=1))
             header: list[str] = []
-            for _, cells in lines:
+            header_line = 0
+            for _, header_line, cells in lines:
                 if any(cell.strip() for cell in cells):
                     header = [cell.strip() for cell in cells]
                     break
-            file_errors = header_errors(parameters=parameters, header=header) if header else ["The file is empty."]
+            if any(_not_utf8(header_line, cell) for cell in header):
+                file_errors = [
+                    f"Line {header_line} (the header) is not UTF-8: save the file as “CSV UTF-8” and upload it again."
+                ]
+            else:
+                file_errors = (header_errors(parameters=parameters, header=header) if header
+                               else ["The file is empty."])
             if not file_errors:
                 body = (
-                    (number, cells) for number, cells in lines if any(cell.strip() for cell in cells)
+                    (number, line, cells) for number, line, cells in lines if any(cell.strip() for cell in cells)
                 )
                 while batch := list(islice(body, UPLOAD_BATCH)):
                     if rows + len(batch) > MAX_BULK_ROWS:
                         file_errors.append(f"The file has more than {MAX_BULK_ROWS} rows; split it.")
                         break
-                    launches = [_row_launch(bulk, parameters, header, number, cells) for number, cells in batch]
+                    launches = [_row_launch(bulk, parameters, header, number, line, cells)
+                                for number, line, cells in batch]
                     Launch.objects.bulk_create(launches)
                     rows += len(launches)
                     invalid += sum(1 for launch in launches if launch.status == LaunchStatus.INVALID)
-        except UnicodeDecodeError:
-            file_errors.append("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
         except csv.Error as exc:
             file_errors.append(f"The file is not valid CSV: {exc}.")
         if file_errors:

@@ -153,16 +153,19 @@ def bulk_discard(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
     return redirect("launches:new", workflow_id=bulk.workflow_id)
 
 
-def _results_csv(rows: Iterator[ResultRow]) -> Iterator[str]:
-    return csv_lines(["row", "status", "journey_id", "journey_url", "error"],
-                     ([row.row, row.status, row.journey_id, row.journey_url, row.error] for row in rows))
+def _results_csv(rows: Iterator[ResultRow], columns: list[str]) -> Iterator[str]:
+    # The input columns come back beside each outcome, so the file can be matched to the upload row by row.
+    return csv_lines(["row", *columns, "status", "journey_id", "journey_url", "error"],
+                     ([row.row, *(row.input.get(column, "") for column in columns), row.status, row.journey_id,
+                       row.journey_url, row.error] for row in rows))
 
 
 @login_required
 @require_GET
 def bulk_results(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
     bulk = bulk_launch_get(user=request.user, bulk_id=bulk_id)
-    response = StreamingHttpResponse(_results_csv(bulk_launch_results(bulk=bulk)), content_type="text/csv")
+    response = StreamingHttpResponse(_results_csv(bulk_launch_results(bulk=bulk), list(bulk.columns)),
+                                     content_type="text/csv")
     response["Content-Disposition"] = content_disposition_header(True, f"launch-results-{bulk.id}.csv")
     response["Cache-Control"] = "no-store"
     return response
