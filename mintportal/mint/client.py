@@ -234,8 +234,10 @@ class MintClient:
     ) -> models.StartedJourney:
         """Starts a journey. Never repeated blindly: an answer that may hide a created journey (a read
         timeout, a 5xx) raises ``MintOutcomeUnknownError``."""
-        return self._json(paths.START_JOURNEY, models.StartedJourney, path_params={"workflow_id": workflow_id},
-                          json=_body(input=input, journeyUrlTtl=journey_url_ttl))
+        response = self._call(paths.START_JOURNEY, path_params={"workflow_id": workflow_id},
+                              json=_body(input=input, journeyUrlTtl=journey_url_ttl))
+        started = self._parse(paths.START_JOURNEY, models.StartedJourney, response)
+        return started.model_copy(update={"trace_id": response.headers.get("X-Trace-Id") or None})
 
     def list_journeys(
         self,
@@ -382,7 +384,10 @@ class MintClient:
 
     def _json(self, operation: Operation, model_type: Any, **kwargs: Any) -> Any:
         """Calls ``operation`` and parses its JSON answer into ``model_type`` (strict models)."""
-        response = self._call(operation, **kwargs)
+        return self._parse(operation, model_type, self._call(operation, **kwargs))
+
+    def _parse(self, operation: Operation, model_type: Any, response: requests.Response) -> Any:
+        """Parses a successful answer into ``model_type``; an answer of another shape is a ``MintResponseError``."""
         try:
             return _adapter(model_type).validate_json(response.content)
         except ValidationError as exc:

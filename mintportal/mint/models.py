@@ -170,6 +170,8 @@ class StartedJourney(MintModel):
     journey_id: str
     step_id: str | None = None
     journey_url: str
+    # Not in the body: Mint's trace id of the start call, from its ``X-Trace-Id`` header, for the audit trail.
+    trace_id: str | None = None
 
 
 class Alert(MintModel):

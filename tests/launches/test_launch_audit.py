@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import io
 from datetime import timedelta
 
@@ -44,6 +46,8 @@ def test_a_started_launch_records_who_started_which_journey(operator, launch_wor
         "journey.launch.started", "ok", "operator", launch_workflow.id, launch.journey_id)
     assert event.detail["launch_id"] == str(launch.id) and event.detail["step_id"] == "details"
     assert launch.journey_id in event.summary
+    # Mint's trace id of the start answer, to quote to Signicat about this journey's creation.
+    assert re.fullmatch(r"[0-9a-f]{32}", event.trace_id) and launch.trace_id == event.trace_id
     # The journey URL lets whoever holds it act as the end user: it stays out of the trail.
     assert launch.journey_url not in str(event.detail) + event.summary
     requested = AuditEvent.objects.get(action="journey.launch")
