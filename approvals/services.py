@@ -140,7 +140,7 @@ def _step_refusal(*, journey: mint.Journey, step_id: str) -> ApprovalRefused | N
     if step_id not in waiting:
         return ApprovalRefused("This journey is not waiting for this approval any more.", status=409)
     if waiting[step_id] != APPROVAL_STEP:
-        return ApprovalRefused(f"Step “{step_id}” is a {waiting[step_id]} step, not an approval; "
+        return ApprovalRefused(f"Step “{step_id}” ({waiting[step_id]}) is not an approval step; "
                                "only approval steps can be approved or rejected.")
     return None
 

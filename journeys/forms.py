@@ -112,7 +112,7 @@ class ResumeForm(forms.Form):
     input = forms.CharField(
         label="Input", required=False, max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false",
-                                     "placeholder": 'decision=accepted\nchecked_by=Ann\n\nor {"decision": "accepted"}'}),
+                                     "placeholder": "name=value, one per line, or a JSON object"}),
         help_text="One key=value per line, or a JSON object. It becomes the step's output.",
     )
 

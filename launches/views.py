@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Action
+from accounts.policy import user_can
 from launches.forms import BulkPageForm, BulkUploadForm, LaunchForm
 from launches.models import Launch
 from launches.selectors import (
@@ -82,6 +84,7 @@ def launch_detail(request: HttpRequest, launch_id: uuid.UUID) -> HttpResponse:
     launch = launch_get(user=request.user, launch_id=launch_id)
     shows_url = launch_shows_url(user=request.user, launch=launch)
     context = {"launch": launch, "shows_url": shows_url, "qr": _qr_data_uri(launch) if shows_url else "",
+               "may_launch": user_can(user=request.user, action=Action.LAUNCH, workflow_id=launch.workflow_id),
                "poll_every": POLL_EVERY}
     return render_region(request, "launches/detail.html", context, region="launch-status")
 

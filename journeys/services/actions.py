@@ -75,7 +75,7 @@ def _resume_refusal(*, actor: AbstractBaseUser, journey: mint.Journey, step_id: 
         return Conflict(f"The journey is not waiting at step “{step_id}” (any more); reload the page.")
     if waiting[step_id] != SUSPEND_STEP:
         return Refused(
-            f"Step “{step_id}” is a {waiting[step_id]} step: only manual (suspend) steps can be continued "
+            f"Step “{step_id}” ({waiting[step_id]}) is not a manual step: only suspend steps can be continued "
             "from the portal. End-user steps are completed by the end user at the journey URL, approvals "
             "by an approver."
         )

@@ -254,6 +254,25 @@
     if (trigger && trigger.isTrusted) event.detail.headers["X-Portal-Activity"] = "user";
   });
 
+  // A write is sent once: while a form's request is on its way, its submit buttons are disabled, so a double
+  // click cannot send it twice (the server still refuses a second continue or decision; this spares the noise).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.tagName !== "FORM" || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
+    form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+    });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.tagName !== "FORM" || !document.body.contains(form)) return;
+    form.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    });
+  });
+
   // Requests htmx does not swap (403, 404, 5xx) or cannot send still tell the user what happened.
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;

@@ -55,6 +55,8 @@ def test_someone_who_may_view_the_journey_sees_the_launch_but_never_its_journey_
     assert status == 200
     assert "bearer-secret" not in body
     assert "shown to its launcher only" in body
+    # "Launch another" is offered only to those who may launch journeys of the workflow.
+    assert ("Launch another" in body) == (persona in {"admin", "another_operator"})
 
 
 def test_a_launch_that_started_no_journey_is_its_launchers_alone(operator: User, admin: User) -> None:
