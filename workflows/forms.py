@@ -54,8 +54,8 @@ class JsonProblem:
 
 
 def _json_problem(text: str, error: json.JSONDecodeError) -> JsonProblem:
-    lines = text.splitlines() or [""]
-    line = lines[min(error.lineno, len(lines)) - 1]
+    # json counts lines by "\n" alone, so the text is split the same way (an error may sit on a last, empty line).
+    line = text.split("\n")[error.lineno - 1].rstrip("\r")
     index = error.colno - 1
     return JsonProblem(
         line=error.lineno, column=error.colno, message=error.msg,

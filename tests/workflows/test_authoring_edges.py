@@ -56,7 +56,8 @@ def test_any_json_error_points_at_a_line_and_column_inside_the_text(text: str) -
         json.loads(text)
     except json.JSONDecodeError as error:
         assert problem is not None and (problem.line, problem.column) == (error.lineno, error.colno)
-        assert 1 <= problem.line <= max(1, len(text.splitlines()) or 1)
+        assert 1 <= problem.line <= text.count("\n") + 1
+        assert len(problem.before) <= 60 and len(problem.at) == 1
     else:
         assert problem is None
 
