@@ -16,20 +16,24 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from sandbox.core import views
 from sandbox.core.listing import JOURNEY_SORT_FIELDS, NOTE_SORT_FIELDS, WORKFLOW_SORT_FIELDS
 from sandbox.core.problems import ApiError, problem_response
-from sandbox.core.steptypes import STEP_TYPES
-from sandbox.core import views
+from sandbox.core.steptypes import (
+    ALERT_SEVERITIES,
+    DOCUMENT_FORMATS,
+    FORM_FIELD_TYPES,
+    IF_ELSE_OPERATORS,
+    MAX_DELAY_SECONDS,
+    STEP_TYPES,
+)
+from sandbox.core.validation import INT32_MAX, INT32_MIN
 
 Schema = dict[str, Any]
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
-# Signicat's pattern for numbers that may be sent as an integer or as a string of digits.
-DIGITS = r"^-?(?:0|[1-9]\d*)$"
-INT32_MAX = 2147483647
 JOURNEY_STATUSES = ["idle", "running", "finished", "active", "faulted", "cancelled"]
-ALERT_SEVERITIES = ["info", "warning", "critical"]
 READ_ROLE = "Flow Viewer"
 WRITE_ROLE = "Flow Editor"
 
@@ -69,17 +73,63 @@ def integer(*, minimum: int | None = None, maximum: int | None = None) -> Schema
     return schema
 
 
+def _same_length_alternatives(low: str, high: str) -> list[str]:
+    """Regex alternatives matching exactly the digit strings of ``len(low)`` between ``low`` and ``high``."""
+    if not low:
+        return [""]
+    if low[0] == high[0]:
+        return [low[0] + rest for rest in _same_length_alternatives(low[1:], high[1:])]
+    width = len(low) - 1
+    low_whole = low[1:] == "0" * width
+    high_whole = high[1:] == "9" * width
+    first = int(low[0]) if low_whole else int(low[0]) + 1
+    last = int(high[0]) if high_whole else int(high[0]) - 1
+    tail = f"[0-9]{{{width}}}" if width > 1 else "[0-9]" * width
+    alternatives = [] if low_whole else [low[0] + rest for rest in _same_length_alternatives(low[1:], "9" * width)]
+    if first <= last:
+        alternatives.append((str(first) if first == last else f"[{first}-{last}]") + tail)
+    if not high_whole:
+        alternatives += [high[0] + rest for rest in _same_length_alternatives("0" * width, high[1:])]
+    return alternatives
+
+
+def _natural_alternatives(low: int, high: int) -> list[str]:
+    """Regex alternatives matching exactly the decimal numbers ``low..high`` (0 <= low), without leading zeros."""
+    if low > high:
+        return []
+    if len(str(low)) < len(str(high)):
+        widest_of_low = 10 ** len(str(low)) - 1
+        return _natural_alternatives(low, widest_of_low) + _natural_alternatives(widest_of_low + 1, high)
+    return _same_length_alternatives(str(low), str(high))
+
+
+def digits_pattern(minimum: int, maximum: int) -> str:
+    """A pattern for the digit strings (Signicat's ``^-?(?:0|[1-9]\\d*)$``) whose value is in minimum..maximum.
+
+    JSON Schema's minimum and maximum do not apply to strings, so the range is spelt out as digits: a client
+    that generates strings from the pattern sends only numbers the server accepts. ``-0`` is zero, as the
+    server reads it.
+    """
+    alternatives = _natural_alternatives(max(minimum, 0), maximum)
+    if minimum < 0:
+        alternatives += ["-" + alternative for alternative in _natural_alternatives(max(1, -maximum), -minimum)]
+    if minimum <= 0 <= maximum:
+        alternatives.append("-0")
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
 def int_or_digits(minimum: int, maximum: int) -> Schema:
     """Signicat's ``integer or string <int32> [min .. max] ^-?(?:0|[1-9]\\d*)$``.
 
-    The string branch states the pattern and, as far as a pattern can, the range: the digit string's length is
-    bounded by the maximum's so that generated strings stay plausible; the server enforces the exact range.
+    The integer branch states the range as minimum and maximum (a whole-number float such as ``903.0`` is an
+    integer to JSON Schema, and to the server); the string branch states it as a pattern of digits.
     """
     return {
+        "description": f"An integer from {minimum} to {maximum}, as a JSON number or a string of digits.",
         "anyOf": [
             integer(minimum=minimum, maximum=maximum) | {"format": "int32"},
-            string(pattern=DIGITS, max_length=len(str(maximum))),
-        ]
+            string(pattern=digits_pattern(minimum, maximum)),
+        ],
     }
 
 
@@ -131,11 +181,15 @@ def query_param(name: str, schema: Schema, description: str, **extra: Any) -> Sc
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
 
 
+# In a URL every value is text: the integer branch of a number parameter may be written as a JSON number.
+URL_NUMBER = " In the URL, a number may also be written as a JSON number with no fractional part (`10`, `10.0`)."
+
+
 def paging_params() -> list[Schema]:
     return [
-        query_param("offset", int_or_digits(0, INT32_MAX), "The offset of the first item to return."),
+        query_param("offset", int_or_digits(0, INT32_MAX), "The offset of the first item to return." + URL_NUMBER),
         query_param("limit", int_or_digits(1, 100) | {"default": 10},
-                    "The maximum number of items to return per page. Defaults to 10."),
+                    "The maximum number of items to return per page. Defaults to 10." + URL_NUMBER),
     ]
 
 
@@ -160,13 +214,19 @@ def time_filter(name: str, description: str) -> Schema:
 # --- responses -------------------------------------------------------------------------------------------------
 
 ERROR_DESCRIPTIONS = {
-    "400": "The request is not valid: `invalidParams` names each bad field.",
+    "400": "The request is not valid (by the schema, or by a rule the operation's description states): "
+           "`invalidParams` names each bad field.",
     "401": "The bearer token is missing, invalid, expired or revoked.",
     "403": "The API client lacks the role this operation needs.",
     "404": "No such resource.",
     "405": "The path does not support this method.",
     "409": "The journey is not waiting at that step.",
+    "429": "Too many requests: retry after the number of seconds in Retry-After.",
+    "503": "The service is unavailable for a while: retry later (Retry-After, when present, says when).",
 }
+# Every operation can answer these: authentication and role, a method the path lacks, and the two transient
+# refusals a client must expect from Mint (and that the sandbox's control API injects as faults).
+COMMON_ERRORS = ("401", "403", "405", "429", "503")
 
 
 def problem_ref(status: str) -> Schema:
@@ -196,39 +256,115 @@ def operation(
     body_required: bool = True,
     role: str = READ_ROLE,
     extension: bool = False,
+    rules: str = "",
+    links: dict[str, Schema] | None = None,
+    example: Any = None,
 ) -> Schema:
     """One operation: its success response, its problem responses and the role it needs.
 
-    401, 403 and 405 apply to every operation and are added here; ``errors`` lists the others.
+    :data:`COMMON_ERRORS` apply to every operation and are added here; ``errors`` lists the others. ``rules``
+    states, in words, what the server checks beyond the schema; ``links`` are the OpenAPI links from the success
+    response to the operations that can use its ids.
     """
     status, response = ok
+    if links:
+        response = response | {"links": links}
+    description = f"Needs the *{role}* role." + (" A sandbox extension, not part of Mint's API." if extension
+                                                 else "")
     op: Schema = {
         "operationId": operation_id,
         "summary": summary,
         "tags": [tag],
-        "description": f"Needs the *{role}* role." + (" A sandbox extension, not part of Mint's API." if extension
-                                                       else ""),
+        "description": description + (f"\n\n{rules}" if rules else ""),
         "parameters": params or [],
-        "responses": {status: response} | {code: problem_ref(code) for code in sorted({*errors, "401", "403",
-                                                                                          "405"})},
+        "responses": {status: response} | {code: problem_ref(code) for code in sorted({*errors, *COMMON_ERRORS})},
     }
     if body is not None:
-        op["requestBody"] = {"required": body_required, "content": {JSON: {"schema": body}}}
+        media: Schema = {"schema": body}
+        if example is not None:
+            media["example"] = example
+        op["requestBody"] = {"required": body_required, "content": {JSON: media}}
     return op
+
+
+def link(operation_id: str, **parameters: str) -> Schema:
+    """An OpenAPI link to ``operation_id`` filling its path parameters from runtime expressions."""
+    return {"operationId": operation_id, "parameters": parameters}
 
 
 # --- component schemas -----------------------------------------------------------------------------------------
 
 
-def _workflow_step(*, request: bool) -> Schema:
-    required = {"id": string(max_length=50), "type": string(enum=sorted(STEP_TYPES))}
-    optional = {
+def _step_texts() -> dict[str, Schema]:
+    return {
         "name": nullable(string(max_length=255)),
         "displayName": nullable(string(max_length=255)),
         "description": nullable(string(max_length=5000)),
-        "properties": nullable(free_object() | {"description": "The step type's settings (see GET /step-types)."}),
     }
-    return request_object(required, optional) if request else response_object(required | optional)
+
+
+def _workflow_step() -> Schema:
+    """A step as the sandbox answers it."""
+    return response_object(
+        {"id": string(max_length=50), "type": string(enum=sorted(STEP_TYPES))}
+        | _step_texts()
+        | {"properties": nullable(free_object() | {"description": "The step type's settings."})}
+    )
+
+
+def _step_properties() -> dict[str, Schema | None]:
+    """The ``properties`` each step type requires (an object), allows (nullable) or ignores (None), as
+    ``steptypes.check_properties`` checks them."""
+    form_field = request_object(
+        {"name": string(min_length=1, max_length=100)},
+        {"label": nullable(string(max_length=200)), "type": nullable(string(enum=list(FORM_FIELD_TYPES))),
+         "required": nullable({"type": "boolean"})},
+    )
+    return {
+        "form": nullable(request_object({}, {"fields": nullable(array(form_field, max_items=100))})),
+        "set-name": request_object({"template": string(max_length=500)}),
+        "if-else": request_object(
+            {"left": string(max_length=500), "operator": string(enum=list(IF_ELSE_OPERATORS))},
+            {"right": {"type": ["string", "number", "boolean", "null"]}},
+        ),
+        "for-each": request_object({"items": string(max_length=500)}),
+        "trigger-alert": request_object(
+            {"message": string(max_length=1000)}, {"severity": nullable(string(enum=list(ALERT_SEVERITIES)))}
+        ),
+        "waiting": request_object({"delay": int_or_digits(0, MAX_DELAY_SECONDS)}),
+        "generate-document": request_object(
+            {"filename": string(min_length=1, max_length=255)},
+            {"format": nullable(string(enum=list(DOCUMENT_FORMATS))),
+             "content": nullable(string(max_length=100_000))},
+        ),
+        "send-email": request_object(
+            {"to": string(min_length=1, max_length=500)},
+            {"subject": nullable(string(max_length=1000)), "body": nullable(string(max_length=100_000))},
+        ),
+        "fault": nullable(request_object({}, {"message": nullable(string(max_length=1000))})),
+    }
+
+
+def _workflow_step_input() -> Schema:
+    """A step the sandbox accepts: one variant per step type, each stating the ``properties`` that type needs."""
+    checked = _step_properties()
+    variants = []
+    for step_type in sorted(STEP_TYPES):
+        properties = checked.get(step_type)
+        required: dict[str, Schema] = {"id": string(max_length=50), "type": {"const": step_type}}
+        optional = _step_texts()
+        if properties is None:
+            optional["properties"] = nullable(free_object())
+        elif {"type": "null"} in properties.get("anyOf", []):
+            optional["properties"] = properties
+        else:
+            required["properties"] = properties
+        variants.append(request_object(required, optional) | {"title": step_type})
+    return {
+        "description": "A step: `type` is one of GET /step-types, and `properties` holds that type's settings. "
+                       "Step ids are unique within the workflow.",
+        "anyOf": variants,
+    }
 
 
 def _connection(*, request: bool) -> Schema:
@@ -254,7 +390,8 @@ def _workflow_summary_fields() -> dict[str, Schema]:
 
 def _alert() -> Schema:
     return response_object(
-        {"stepId": string(), "severity": string(enum=ALERT_SEVERITIES), "message": string(), "timestamp": timestamp()}
+        {"stepId": string(), "severity": string(enum=list(ALERT_SEVERITIES)), "message": string(),
+         "timestamp": timestamp()}
     )
 
 
@@ -312,7 +449,8 @@ def _problem() -> Schema:
 
 def _workflow_request() -> Schema:
     return request_object(
-        {"name": string(min_length=0, max_length=255), "steps": array(ref("WorkflowStepInput"), max_items=250)},
+        {"name": string(min_length=0, max_length=255),
+         "steps": array(ref("WorkflowStepInput"), max_items=250) | {"minItems": 1}},
         {
             "description": nullable(string(min_length=0, max_length=5000)),
             "connections": nullable(array(ref("WorkflowStepConnectionInput"))),
@@ -327,8 +465,8 @@ def _schemas() -> dict[str, Schema]:
     workflow_file = {"id": string(), "filename": string(), "contentType": string(), "size": nullable(integer())}
     return {
         "Problem": _problem(),
-        "WorkflowStep": _workflow_step(request=False),
-        "WorkflowStepInput": _workflow_step(request=True),
+        "WorkflowStep": _workflow_step(),
+        "WorkflowStepInput": _workflow_step_input(),
         "WorkflowStepConnection": _connection(request=False),
         "WorkflowStepConnectionInput": _connection(request=True),
         "WorkflowFile": response_object(workflow_file),
@@ -430,6 +568,55 @@ def _schemas() -> dict[str, Schema]:
 WORKFLOW_ID = path_param("workflowId", "The workflow ID.")
 JOURNEY_ID = path_param("journeyId", "The journey ID.")
 
+# The rules the server enforces beyond the schema (JSON Schema cannot relate one field to another, or to stored
+# data). Each breach is a 400 whose invalidParams names the field; tests/sandbox/test_openapi.py holds the server
+# to exactly these.
+DEFINITION_RULES = (
+    "Rules beyond the schema, each a 400 naming the field: step ids are unique; every connection's "
+    "`sourceStepId` and `targetStepId` name a step of this definition; a connection's source step has outcomes "
+    "(a `fault` or `finish` step has none) and its `outcome`, when given, is one of that step type's outcomes "
+    "(GET /step-types); exactly one step is the start step (the one step no connection targets)."
+)
+START_RULES = (
+    "Rules beyond the schema: when the version declares `inputParameters`, every key of `input` must be one of "
+    "them (another key is a 400 naming `input.<key>`). The journey starts from the latest published version, "
+    "else the latest."
+)
+WAIT_RULES = (
+    "Rules beyond the schema: `stepId` must be a step of the journey's workflow version (an unknown stepId is a "
+    "400 naming `stepId`, not a 404); a step that is not waiting for this kind of decision is a 409."
+)
+WORKFLOW_EXAMPLE = {
+    "name": "Customer onboarding",
+    "steps": [
+        {"id": "document", "type": "generate-document",
+         "properties": {"filename": "terms.txt", "format": "text", "content": "Terms"}},
+        {"id": "check", "type": "suspend"},
+        {"id": "done", "type": "finish"},
+    ],
+    "connections": [
+        {"sourceStepId": "document", "targetStepId": "check"},
+        {"sourceStepId": "check", "targetStepId": "done"},
+    ],
+}
+WORKFLOW_LINKS = {
+    "GetWorkflow": link("getWorkflow", workflowId="$response.body#/id"),
+    "GetWorkflowVersion": link("getWorkflow", workflowId="$response.body#/id", version="$response.body#/version"),
+    "UpdateWorkflow": link("updateWorkflow", workflowId="$response.body#/id"),
+    "PublishWorkflowVersion": link("publishWorkflowVersion", workflowId="$response.body#/id",
+                                   version="$response.body#/version"),
+    "ListWorkflowVersions": link("listWorkflowVersions", workflowId="$response.body#/id"),
+    "StartJourney": link("startJourney", workflowId="$response.body#/id"),
+    "UploadWorkflowFile": link("uploadWorkflowFile", workflowId="$response.body#/id"),
+}
+JOURNEY_LINKS = {
+    name: link(operation_id, journeyId="$response.body#/journeyId")
+    for name, operation_id in [("GetJourney", "getJourney"), ("GetJourneyLog", "getJourneyLog"),
+                               ("CreateJourneyUrl", "createJourneyUrl"), ("CreateJourneyNote", "createJourneyNote"),
+                               ("ListJourneyNotes", "listJourneyNotes"), ("ResumeJourney", "resumeJourney"),
+                               ("ApproveJourney", "approveJourney")]
+}
+
 
 def file_download(operation_id: str, summary: str, owner: Schema, tag: str) -> Schema:
     """A file download extension: the file's bytes under its owner (a workflow or a journey)."""
@@ -468,22 +655,25 @@ def _paths() -> dict[str, Schema]:
             ),
             "post": operation(
                 "createWorkflow", "Creates a new workflow (version 1).", tag="Workflows", role=WRITE_ROLE,
-                body=ref("WorkflowRequest"),
-                ok=("201", json_body("The created workflow.", ref("Workflow"))),
+                body=ref("WorkflowRequest"), example=WORKFLOW_EXAMPLE, rules=DEFINITION_RULES,
+                ok=("201", json_body("The created workflow.", ref("Workflow"))), links=WORKFLOW_LINKS,
                 errors=("400",),
             ),
         },
         "/workflows/{workflowId}": {
             "get": operation(
                 "getWorkflow", "Retrieves a workflow.", tag="Workflows",
-                params=[WORKFLOW_ID, query_param("version", int_or_digits(1, INT32_MAX),
-                                                 "The version number; the latest version when not given.")],
+                params=[WORKFLOW_ID, query_param("version", int_or_digits(INT32_MIN, INT32_MAX),
+                                                 "The version number; the latest version when not given. Any "
+                                                 "int32 is accepted: a version the workflow lacks is a 404."
+                                                 + URL_NUMBER)],
                 ok=("200", json_body("The workflow at that version.", ref("Workflow"))),
                 errors=("400", "404"),
             ),
             "put": operation(
                 "updateWorkflow", "Updates a workflow, creating its next version.", tag="Workflows",
-                role=WRITE_ROLE, params=[WORKFLOW_ID], body=ref("WorkflowRequest"),
+                role=WRITE_ROLE, params=[WORKFLOW_ID], body=ref("WorkflowRequest"), example=WORKFLOW_EXAMPLE,
+                rules=DEFINITION_RULES, links=WORKFLOW_LINKS,
                 ok=("200", json_body("The new version.", ref("Workflow"))),
                 errors=("400", "404"),
             ),
@@ -492,7 +682,7 @@ def _paths() -> dict[str, Schema]:
             "post": operation(
                 "startJourney", "Starts a new journey from the workflow's latest published version.",
                 tag="Journeys", role=WRITE_ROLE, params=[WORKFLOW_ID], body=ref("StartJourneyRequest"),
-                body_required=False,
+                body_required=False, rules=START_RULES, links=JOURNEY_LINKS,
                 ok=("201", json_body("The started journey and its URL.", ref("StartJourneyResponse"))),
                 errors=("400", "404"),
             ),
@@ -510,7 +700,8 @@ def _paths() -> dict[str, Schema]:
                 "publishWorkflowVersion", "Publishes a workflow version.", tag="Workflows", role=WRITE_ROLE,
                 extension=True,
                 params=[WORKFLOW_ID, {"name": "version", "in": "path", "required": True,
-                                      "description": "The version number.", "schema": int_or_digits(1, INT32_MAX)}],
+                                      "description": "The version number." + URL_NUMBER,
+                                      "schema": int_or_digits(1, INT32_MAX)}],
                 ok=("200", json_body("The published version.", ref("Workflow"))),
                 errors=("400", "404"),
             ),
@@ -519,6 +710,10 @@ def _paths() -> dict[str, Schema]:
             "post": operation(
                 "uploadWorkflowFile", "Uploads a file to the workflow's latest version.", tag="Workflows",
                 role=WRITE_ROLE, extension=True, params=[WORKFLOW_ID],
+                rules="The body is multipart/form-data with a boundary; its `file` part is at most 10 MiB. A body "
+                      "that is not readable multipart, or lacks the part, is a 400.",
+                links={"DownloadWorkflowFile": link("downloadWorkflowFile", workflowId="$request.path.workflowId",
+                                                    fileId="$response.body#/id")},
                 ok=("201", json_body("The stored file.", ref("WorkflowFile"))),
                 errors=("400", "404"),
             )
@@ -552,6 +747,8 @@ def _paths() -> dict[str, Schema]:
             "post": operation(
                 "resumeJourney", "Resumes an active journey from a step requiring manual continuation.",
                 tag="Journeys", role=WRITE_ROLE, params=[JOURNEY_ID], body=ref("ResumeJourneyRequest"),
+                rules=WAIT_RULES + " Resume continues `suspend` steps and end-user steps (`form`, `eid-login`); "
+                                   "`require-approval` steps are decided through /approve.",
                 ok=("204", {"description": "Resumed."}), errors=("400", "404", "409"),
             ),
         },
@@ -559,6 +756,7 @@ def _paths() -> dict[str, Schema]:
             "post": operation(
                 "approveJourney", "Approves or rejects a journey pending approval.", tag="Journeys",
                 role=WRITE_ROLE, params=[JOURNEY_ID], body=ref("ApproveJourneyRequest"),
+                rules=WAIT_RULES + " Only a waiting `require-approval` step can be decided.",
                 ok=("204", {"description": "Decided."}), errors=("400", "404", "409"),
             ),
         },
@@ -580,6 +778,8 @@ def _paths() -> dict[str, Schema]:
             "post": operation(
                 "createJourneyNote", "Create journey note.", tag="Notes", role=WRITE_ROLE, params=[JOURNEY_ID],
                 body=ref("NoteCreateRequest"),
+                links={"UpdateJourneyNote": link("updateJourneyNote", journeyId="$request.path.journeyId",
+                                                 noteId="$response.body#/id")},
                 ok=("201", json_body("The created note.", ref("Note"))), errors=("400", "404"),
             ),
             "get": operation(
@@ -614,6 +814,7 @@ def _paths() -> dict[str, Schema]:
             "post": operation(
                 "createSecret", "Creates a new workflow secret.", tag="Secrets", role=WRITE_ROLE,
                 body=ref("SecretCreateRequest"),
+                links={"UpdateSecret": link("updateSecret", secretId="$response.body#/id")},
                 ok=("201", json_body("The secret, without its value.", ref("Secret"))), errors=("400",),
             ),
         },
@@ -631,7 +832,8 @@ def _paths() -> dict[str, Schema]:
                 "tags": ["Sandbox"],
                 "description": "A sandbox extension; needs no token.",
                 "security": [],
-                "responses": {"200": json_body("The OpenAPI 3.1 document.", free_object())},
+                "responses": {"200": json_body("The OpenAPI 3.1 document.", free_object())}
+                | {code: problem_ref(code) for code in ("405", "429", "503")},
             },
         },
     }

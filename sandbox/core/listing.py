@@ -63,8 +63,8 @@ def check_paging(query: QueryDict, checker: Checker, *, sort_fields: dict[str, s
 
     ``tie_field`` is the model field holding the listed resource's API id (ties are ordered by it)."""
     values = {key: query.get(key) for key in ("offset", "limit", "sort", "search")}
-    offset = checker.integer(values, "offset", low=0, high=INT32_MAX)
-    limit = checker.integer(values, "limit", low=1, high=MAX_LIMIT)
+    offset = checker.integer(values, "offset", low=0, high=INT32_MAX, from_text=True)
+    limit = checker.integer(values, "limit", low=1, high=MAX_LIMIT, from_text=True)
     sort = default_sort
     search = None
     if sortable:

@@ -39,7 +39,7 @@ from sandbox.core.models import (
 )
 from sandbox.core.problems import not_found
 from sandbox.core.steptypes import STEP_TYPES
-from sandbox.core.validation import INT32_MAX, Checker
+from sandbox.core.validation import INT32_MAX, INT32_MIN, Checker
 
 JOURNEY_LIST_FIELDS = (
     "id", "workflow_id", "version", "status", "name", "workflow_name", "created_at", "last_executed_at",
@@ -96,7 +96,8 @@ def workflow_version_get(*, workflow_id: str, version: int | None = None) -> Wor
 
 def workflow_get(*, workflow_id: str, query: QueryDict) -> dict[str, Any]:
     checker = Checker()
-    version = checker.integer({"version": query.get("version")}, "version", low=-INT32_MAX - 1, high=INT32_MAX)
+    version = checker.integer({"version": query.get("version")}, "version", low=INT32_MIN, high=INT32_MAX,
+                              from_text=True)
     checker.raise_if_invalid()
     return workflow_to_wire(workflow_version_get(workflow_id=workflow_id, version=version))
 

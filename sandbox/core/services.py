@@ -34,7 +34,7 @@ from sandbox.core.models import (
 )
 from sandbox.core.problems import InvalidParam, not_found, validation_error
 from sandbox.core.selectors import journey_get_row, note_to_wire, secret_to_wire, workflow_to_wire
-from sandbox.core.validation import Checker
+from sandbox.core.validation import INT32_MAX, Checker
 from sandbox.events.services import deliver_due, publish_event
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def workflow_update(*, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]
 def workflow_publish(*, workflow_id: str, version: str) -> dict[str, Any]:
     """Marks a version published; the highest published version is the one new journeys start from."""
     checker = Checker()
-    number = checker.integer({"version": version}, "version", low=1, high=2147483647)
+    number = checker.integer({"version": version}, "version", low=1, high=INT32_MAX, from_text=True)
     checker.raise_if_invalid()
     with transaction.atomic():
         target = WorkflowVersion.objects.filter(workflow_id=workflow_id, version=number).first()

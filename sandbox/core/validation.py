@@ -17,9 +17,16 @@ from django.http import HttpRequest
 
 from sandbox.core.problems import ApiError, InvalidParam, validation_error
 
-# The reference's pattern for integers given as strings: no leading zeros, no fractions, optional minus.
-INTEGER_PATTERN = re.compile(r"^-?(?:0|[1-9]\d*)$")
+# The reference's pattern for integers given as strings: no leading zeros, no fractions, optional minus. ASCII
+# digits only, as the OpenAPI document's patterns spell them ([0-9]): int() would also read other scripts' digits.
+INTEGER_PATTERN = re.compile(r"^-?(?:0|[1-9]\d*)$", re.ASCII)
+# A JSON number literal (RFC 8259), for integers written into a URL by a client that holds them as numbers.
+JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
+INT32_MIN = -2147483648
 INT32_MAX = 2147483647
+
+# RFC 8259's whitespace; bytes.strip() would also take form feeds and vertical tabs, which are not JSON.
+JSON_WHITESPACE = b" \t\n\r"
 
 _MISSING = object()
 
@@ -30,7 +37,7 @@ def parse_json_object(request: HttpRequest, *, allow_empty: bool = False) -> dic
     ``allow_empty`` treats an empty body as ``{}`` for operations whose fields are all optional.
     """
     raw = request.body
-    if not raw.strip():
+    if not raw.strip(JSON_WHITESPACE):
         if allow_empty:
             return {}
         raise validation_error([InvalidParam("body", "A JSON object is required.")], "The request body is empty.")
@@ -102,12 +109,20 @@ class Checker:
         return value
 
     def integer(self, data: dict[str, Any], key: str, name: str | None = None, *, low: int, high: int,
-                required: bool = False, nullable: bool = True) -> int | None:
-        """An integer given as a JSON integer or a digit string matching ``^-?(?:0|[1-9]\\d*)$``, in low..high."""
+                required: bool = False, nullable: bool = True, from_text: bool = False) -> int | None:
+        """An integer given as a JSON integer (a whole-number float such as ``903.0`` included) or a digit string
+        matching ``^-?(?:0|[1-9]\\d*)$``, in low..high.
+
+        ``from_text`` is for values that arrived as text (a query parameter or a path segment), which carry no JSON
+        type: there a JSON number literal with no fractional part (``903.0``, ``9e2``) is that integer too, as a
+        client that writes the document's integer into the URL would send it.
+        """
         name = name or key
         value = self._present(data, key, name, required=required, nullable=nullable)
         if value is None:
             return None
+        if from_text and isinstance(value, str) and JSON_NUMBER.fullmatch(value):
+            value = json.loads(value)
         return self.integer_value(value, name, low=low, high=high)
 
     def integer_value(self, value: Any, name: str, *, low: int, high: int) -> int | None:
@@ -116,6 +131,9 @@ class Checker:
             return None
         if isinstance(value, int):
             number = value
+        elif isinstance(value, float) and value.is_integer():
+            # JSON Schema's integer is a number with no fractional part, so 903.0 is one (as in the document).
+            number = int(value)
         elif isinstance(value, str) and INTEGER_PATTERN.match(value):
             number = int(value)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tests.sandbox.helpers import Api, chain, invalid_names, link, step, unique
 
 SIMPLE = chain(step("start", "set-name", template="Hello"), step("end", "finish"))
@@ -194,6 +195,19 @@ def test_workflow_files_can_be_uploaded_and_downloaded(api: Api) -> None:
     assert 'filename="terms.txt"' in download.headers["Content-Disposition"]
     assert api.get(f"workflows/{created['id']}/files/nope").status_code == 404
     assert "file" in invalid_names(api.post(f"workflows/{created['id']}/files", data={"x": "1"}))
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=",
+                                          "multipart/form-data; boundary=\"\"", "multipart/form-data; boundary=x"])
+def test_an_upload_that_is_not_readable_multipart_is_a_400_problem(api: Api, content_type: str) -> None:
+    created = api.create_workflow(SIMPLE)
+
+    response = api.post(f"workflows/{created['id']}/files", data=b"--x\r\nnot a part\r\n",
+                        headers={"Content-Type": content_type})
+
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["invalidParams"][0]["name"] in {"body", "file"}
 
 
 def test_step_types_are_listed_with_their_metadata(api: Api) -> None:
