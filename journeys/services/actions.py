@@ -133,7 +133,8 @@ def journey_url_create(*, actor: AbstractBaseUser, journey_id: str, time_to_live
 
     Reads the journey first and checks again what the page offered: the user may view it and share links
     of its workflow, the journey has not ended (a link to a finished journey shows the end user nothing
-    to do), a step waits on the end user (or none has run yet), and the link lasts at least a second. A refusal raises ``NotVisible``/``NotAllowed``/``Conflict``, is audited as ``refused`` and Mint
+    to do), a step waits on the end user (or none has run yet), and the link lasts at least a second. A
+    refusal raises ``NotVisible``/``NotAllowed``/``Conflict``/``Refused``, is audited as ``refused`` and Mint
     is not asked. Returns the link with its expiry; the audit event records the lifetime and expiry, never
     the link.
     """
