@@ -221,6 +221,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such resource.",
     "405": "The path does not support this method.",
     "409": "The journey is not waiting at that step.",
+    "413": "The request body is larger than the sandbox reads (20 MiB, uploaded files aside).",
     "429": "Too many requests: retry after the number of seconds in Retry-After.",
     "503": "The service is unavailable for a while: retry later (Retry-After, when present, says when).",
 }
@@ -262,7 +263,8 @@ def operation(
 ) -> Schema:
     """One operation: its success response, its problem responses and the role it needs.
 
-    :data:`COMMON_ERRORS` apply to every operation and are added here; ``errors`` lists the others. ``rules``
+    :data:`COMMON_ERRORS` apply to every operation and are added here, and 413 to every operation with a body;
+    ``errors`` lists the others. ``rules``
     states, in words, what the server checks beyond the schema; ``links`` are the OpenAPI links from the success
     response to the operations that can use its ids.
     """
@@ -277,7 +279,8 @@ def operation(
         "tags": [tag],
         "description": description + (f"\n\n{rules}" if rules else ""),
         "parameters": params or [],
-        "responses": {status: response} | {code: problem_ref(code) for code in sorted({*errors, *COMMON_ERRORS})},
+        "responses": {status: response} | {code: problem_ref(code) for code in sorted(
+            {*errors, *COMMON_ERRORS, *(["413"] if body is not None else [])})},
     }
     if body is not None:
         media: Schema = {"schema": body}
@@ -715,7 +718,7 @@ def _paths() -> dict[str, Schema]:
                 links={"DownloadWorkflowFile": link("downloadWorkflowFile", workflowId="$request.path.workflowId",
                                                     fileId="$response.body#/id")},
                 ok=("201", json_body("The stored file.", ref("WorkflowFile"))),
-                errors=("400", "404"),
+                errors=("400", "404", "413"),
             )
             | {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": request_object(
                 {"file": string(contentMediaType="application/octet-stream")}

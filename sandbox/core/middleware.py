@@ -11,19 +11,36 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 
 from sandbox.core import control
-from sandbox.core.problems import ApiError, problem_response
+from sandbox.core.problems import ApiError, InvalidParam, problem_response, validation_error
 
 logger = logging.getLogger("sandbox.requests")
 
 CONTROL_PREFIX = "/_sandbox/"
 
 
+def unreadable_request(exception: Exception) -> ApiError | None:
+    """The client's error when Django could not, or would not, read the request (a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a multipart body without a usable boundary); None otherwise."""
+    if isinstance(exception, RequestDataTooBig):
+        return ApiError(413, "content_too_large", "The request body is larger than the sandbox reads "
+                        f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, files aside).")
+    if isinstance(exception, MultiPartParserError):
+        return validation_error([InvalidParam("body", f"Not readable multipart/form-data: {exception}")],
+                                "The request body is not valid multipart/form-data.")
+    if isinstance(exception, SuspiciousOperation):
+        return ApiError(400, "unreadable_request", f"The request could not be read: {exception}")
+    return None
+
+
 class TraceMiddleware:
     """Gives each request a trace id (``X-Trace-Id``, and ``traceId`` in problems), logs one line per request,
-    answers an unexpected error as a 500 problem, and states every whole response's Content-Length."""
+    answers a request Django cannot read as a 4xx problem and an unexpected error as a 500 problem, and states every whole response's Content-Length."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -44,6 +61,9 @@ class TraceMiddleware:
         if isinstance(exception, Http404):
             # Not a failure: Django answers it through handler404 (a 404 problem), e.g. the control API when off.
             return None
+        unreadable = unreadable_request(exception)
+        if unreadable is not None:
+            return problem_response(request, unreadable)
         logger.exception("unhandled error in %s %s trace=%s", request.method, request.path,
                          getattr(request, "trace_id", None))
         return problem_response(request, ApiError(500, "internal_error", "The sandbox failed; see its log."))

@@ -22,6 +22,7 @@ _TITLES = {
     405: "Method Not Allowed",
     409: "Conflict",
     410: "Gone",
+    413: "Content Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.core import selectors, services
 from sandbox.core.auth import FLOW_EDITOR, FLOW_VIEWER, Caller, OAuthError, authenticate, issue_token
-from sandbox.core.problems import ApiError, InvalidParam, not_found, problem_response, validation_error
+from sandbox.core.problems import ApiError, not_found, problem_response
 from sandbox.core.validation import parse_json_object
 
 logger = logging.getLogger(__name__)
@@ -98,13 +97,8 @@ def publish_workflow_version(request: HttpRequest, caller: Caller, workflow_id: 
 
 
 def upload_workflow_file(request: HttpRequest, caller: Caller, workflow_id: str) -> HttpResponse:
-    try:
-        upload = request.FILES.get("file")
-    except MultiPartParserError as error:
-        # A multipart Content-Type without a usable boundary, or a body that is not the multipart it claims to be.
-        raise validation_error([InvalidParam("body", f"Not a readable multipart/form-data body: {error}")],
-                               "The request body is not valid multipart/form-data.") from None
-    return json_response(services.workflow_file_upload(workflow_id=workflow_id, upload=upload), 201)
+    return json_response(services.workflow_file_upload(workflow_id=workflow_id, upload=request.FILES.get("file")),
+                         201)
 
 
 def download_workflow_file(request: HttpRequest, caller: Caller, workflow_id: str, file_id: str) -> HttpResponse:
