@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "journeys",
     "launches",
     "approvals",
+    "operations",
     "sso",
 ]
 

@@ -117,6 +117,7 @@ ROUTES: dict[str, Route] = {
     "approvals:decide": Route(get=Action.APPROVE, post=Action.APPROVE),
     "audit:list": Route(get=Action.AUDIT, variants=PROBES),
     "audit:export": Route(get=Action.AUDIT, variants=PROBES),
+    "operations:overview": Route(get=Action.MANAGE_ACCESS),
 }
 
 # The personas' rights as tests/personas.py sets them up: (actions on the inside workflow, on the outside one).

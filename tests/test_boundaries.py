@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTAL_PACKAGES = ("mintportal", "workflows", "journeys", "accounts", "launches", "approvals", "sso")
+PORTAL_PACKAGES = ("mintportal", "workflows", "journeys", "accounts", "launches", "approvals", "operations", "sso")
 HTTP_LIBRARIES = ("requests", "authlib")
 MINT_CLIENT = ROOT / "mintportal" / "mint"
 # What each package may import of HTTP_LIBRARIES besides the Mint client: single sign-on speaks OpenID Connect
