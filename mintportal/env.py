@@ -75,6 +75,15 @@ class Env:
             return False
         raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
+    def choice(self, name: str, default: str, *, choices: tuple[str, ...]) -> str:
+        """One of ``choices`` (compared without regard to case)."""
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.lower() not in choices:
+            raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        return raw.lower()
+
     def list(self, name: str, default: list[str] | None = None) -> list[str]:
         raw = self._raw(name)
         if raw is None:

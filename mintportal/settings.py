@@ -8,6 +8,7 @@ https://docs.djangoproject.com/en/6.1/ref/settings/
 from __future__ import annotations
 
 import ipaddress
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -330,11 +331,18 @@ CELERY_BEAT_SCHEDULE = {
     if interval > 0
 }
 
+# "json": one JSON object per line (mintportal/logs.py) from web, worker and beat alike; "text" by default.
+LOG_FORMAT = env.choice("PORTAL_LOG_FORMAT", "text", choices=("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "mintportal.logs.JsonLinesFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -342,3 +350,13 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+if LOG_FORMAT == "json":
+    # Celery's worker and beat replace the root logger's handlers with their own text format unless told not
+    # to; its task logger and the pool's multiprocessing logger keep theirs only when none are configured.
+    # https://docs.celeryq.dev/en/stable/userguide/configuration.html#worker-hijack-root-logger
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+    # Python's warnings (Celery's SecurityWarning, deprecations) go through logging too, so stderr stays JSON.
+    logging.captureWarnings(True)
+    LOGGING["loggers"].update({
+        name: {"handlers": ["console"], "propagate": False} for name in ("celery.task", "multiprocessing")
+    })

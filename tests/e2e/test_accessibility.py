@@ -151,6 +151,7 @@ def states(ids: dict[str, str]) -> list[tuple[str, str, Callable[[Page], None] |
         ("launch", f"/launches/{ids['launch']}/", None),
         ("bulk-finished", f"/launches/bulk/{ids['bulk']}/", None),
         ("audit", "/audit/", None),
+        ("operations", "/operations/", None),
         ("not-found", "/journeys/no-such-journey", None),
     ]
 
