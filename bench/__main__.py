@@ -627,6 +627,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import outage
 
         return outage.main(argv[1:])
+    if argv[:1] == ["chaos"]:
+        from bench import chaos
+
+        return chaos.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--journeys", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=1000)

@@ -135,11 +135,15 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def small_world(args: argparse.Namespace, processes: Any, workdir: Path) -> tuple[Any, dict[str, str], str]:
+    """Starts the sandbox with its demo data, a fresh PostgreSQL database (``args.database_url``, dropped and
+    created) and Redis (``args.redis_url``, flushed), migrates and mirrors Mint (a full sync, then the
+    workflows), configures this process as a portal process and starts gunicorn (``args.web_workers`` x
+    ``args.web_threads``, the bulkhead at half the threads). Returns the sandbox, the portal's environment and
+    the portal's base URL. Shared by ``outage`` and ``chaos``."""
     from bench.__main__ import (
         CLIENT_ID,
         CLIENT_SECRET,
-        Processes,
         Sandbox,
         _answers,
         django_setup,
@@ -150,9 +154,45 @@ def main(argv: list[str] | None = None) -> int:
         prepare_redis,
         run_json,
         sandbox_env,
-        session_cookie,
         wait_until,
     )
+
+    port = free_port()
+    sandbox_url = f"http://127.0.0.1:{port}"
+    s_env = sandbox_env(workdir, port)
+    log("the sandbox with its demo data")
+    for command in ("migrate", "demo"):
+        subprocess.run([PYTHON, "-m", "sandbox", command], cwd=ROOT, env=s_env, check=True, capture_output=True)
+    processes.start("sandbox", [PYTHON, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    s_env)
+    wait_until(lambda: _answers(f"{sandbox_url}/_sandbox/health"), timeout=120, what="the sandbox")
+    sandbox = Sandbox(sandbox_url)
+    sandbox.control("POST", "clients", json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET,
+                                             "roles": ["Flow Viewer", "Flow Editor"]})
+    log("PostgreSQL and Redis, migrate, first sync")
+    prepare_database(args.database_url)
+    prepare_redis(args.redis_url)
+    env = portal_env(args, workdir, sandbox_url)
+    # The bulkhead as README recommends it: half of each process's threads at most wait on Mint.
+    env["MINT_WEB_CONCURRENCY"] = str(max(1, args.web_threads // 2))
+    subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
+    run_json([PYTHON, "-m", "bench.probes", "sync", "--full"], env)
+    django_setup(env)
+    from journeys.services.sync import workflow_sync
+
+    workflow_sync()
+    web_port = free_port()
+    processes.start("gunicorn", [
+        str(Path(PYTHON).with_name("gunicorn")), "mintportal.wsgi", "--bind", f"127.0.0.1:{web_port}",
+        "--workers", str(args.web_workers), "--threads", str(args.web_threads), "--worker-class", "gthread",
+        "--keep-alive", "30"], env)
+    base = f"http://127.0.0.1:{web_port}"
+    wait_until(lambda: _answers(f"{base}/healthz"), timeout=60, what="gunicorn")
+    return sandbox, env, base
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.__main__ import Processes, log, session_cookie
 
     parser = argparse.ArgumentParser(prog="python -m bench outage", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -174,37 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     processes = Processes(workdir)
     results: dict[str, Any] = {"started_at": started_at, "args": vars(args), "phases": {}}
     try:
-        port = free_port()
-        sandbox_url = f"http://127.0.0.1:{port}"
-        s_env = sandbox_env(workdir, port)
-        log("the sandbox with its demo data")
-        for command in ("migrate", "demo"):
-            subprocess.run([PYTHON, "-m", "sandbox", command], cwd=ROOT, env=s_env, check=True, capture_output=True)
-        processes.start("sandbox", [PYTHON, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                        s_env)
-        wait_until(lambda: _answers(f"{sandbox_url}/_sandbox/health"), timeout=120, what="the sandbox")
-        sandbox = Sandbox(sandbox_url)
-        sandbox.control("POST", "clients", json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET,
-                                                 "roles": ["Flow Viewer", "Flow Editor"]})
-        log("PostgreSQL and Redis, migrate, first sync")
-        prepare_database(args.database_url)
-        prepare_redis(args.redis_url)
-        env = portal_env(args, workdir, sandbox_url)
-        # The bulkhead as README recommends it: half of each process's threads at most wait on Mint.
-        env["MINT_WEB_CONCURRENCY"] = str(max(1, args.web_threads // 2))
-        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
-        run_json([PYTHON, "-m", "bench.probes", "sync", "--full"], env)
-        django_setup(env)
-        from journeys.services.sync import workflow_sync
-
-        workflow_sync()
-        web_port = free_port()
-        processes.start("gunicorn", [
-            str(Path(PYTHON).with_name("gunicorn")), "mintportal.wsgi", "--bind", f"127.0.0.1:{web_port}",
-            "--workers", str(args.web_workers), "--threads", str(args.web_threads), "--worker-class", "gthread",
-            "--keep-alive", "30"], env)
-        base = f"http://127.0.0.1:{web_port}"
-        wait_until(lambda: _answers(f"{base}/healthz"), timeout=60, what="gunicorn")
+        sandbox, _env, base = small_world(args, processes, workdir)
         headers = {"Cookie": f"sessionid={session_cookie()}"}
         browse, mint = browsing_paths(), mint_paths()
         log(f"warming up ({len(browse)} browsing paths, {len(mint)} Mint pages)")
