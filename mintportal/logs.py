@@ -19,7 +19,8 @@ from typing import Any, Final
 # The attributes every LogRecord has; anything else on a record came from ``extra``.
 _STANDARD: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 # ``trace_id=abc123``, ``status=503``: the pairs the portal's messages spell out for people to grep.
-_PAIR: Final = re.compile(r"(?<![\w.=/-])([a-z][a-z_]*)=([^\s,;()=]+)")
+# Only a word of its own counts: a query string's "?x=1" inside a request line is no field.
+_PAIR: Final = re.compile(r"(?<!\S)([a-z][a-z_]*)=([^\s,;()=]+)")
 
 
 def _plain(value: Any) -> bool:

@@ -11,9 +11,12 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -183,3 +186,44 @@ def test_objects_attached_to_a_record_stay_out_of_the_line() -> None:
 
     assert entry["status_code"] == 404
     assert "leaked-value" not in json.dumps(entry)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_gunicorn_and_the_web_requests_log_json_lines(tmp_path: Path) -> None:
+    port = _free_port()
+    stdout, stderr = tmp_path / "web.stdout", tmp_path / "web.stderr"
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "mintportal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--access-logfile", "-"],
+        cwd=ROOT, env=_env(tmp_path, PORTAL_LOG_FORMAT="json"), stdout=stdout.open("wb"), stderr=stderr.open("wb"),
+    )
+    try:
+        _wait_for(stderr, "Booting worker", web)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?probe=1", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page", timeout=5)
+        _wait_for(stdout, "/no-such-page", web)
+        _wait_for(stderr, "Not Found", web)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(timeout=20)
+
+    errors = _json_lines(stderr.read_text())
+    access = _json_lines(stdout.read_text())
+    assert any(entry["logger"] == "gunicorn.error" for entry in errors)
+    not_found = [entry for entry in errors if entry["logger"] == "django.request"]
+    assert not_found[0]["status_code"] == 404
+    assert any("GET /healthz?probe=1" in entry["message"] and "probe" not in entry for entry in access)
