@@ -204,8 +204,12 @@ def journeys_in_mint(sandbox: Any, workflow_id: str) -> Counter[str]:
 
 
 def page_recovery(hits: list[Hit], start: float, end: float) -> float | None:
-    """Seconds from ``start`` until every later page request in the window was healthy; None if never."""
-    window = sorted((hit for hit in hits if start <= hit.at < end), key=lambda hit: hit.at)
+    """Seconds from ``start`` until every later page request in the window was healthy; None if never.
+
+    The window holds the requests started at or after ``start`` and answered before ``end`` (the next fault):
+    a request still in flight when the next fault began may carry that fault's effect."""
+    window = sorted((hit for hit in hits if start <= hit.at and hit.at + hit.ms / 1000 < end),
+                    key=lambda hit: hit.at)
     last_bad = max((i for i, hit in enumerate(window) if not hit.healthy), default=-1)
     if last_bad == len(window) - 1:
         return None if window else 0.0
@@ -286,14 +290,13 @@ def soak(args: argparse.Namespace, processes: Any, sandbox: Any, env: dict[str, 
                 log(f"  killed worker {pid}; replacement {workers[victim].pid} ready")
                 continue
             fault = FAULTS[kind]
+            start = time.time()
             if fault is None:
                 sandbox.control("POST", "tokens/revoke")
-                now = time.time()
-                events.append(Event(kind, now, now))
+                events.append(Event(kind, start, time.time()))
                 log(f"  {kind}")
                 continue
             sandbox.control("POST", "faults", json=fault)
-            start = time.time()
             log(f"  fault: {kind} for {length:.0f} s")
             time.sleep(max(0.0, start + length - time.time()))
             sandbox.control("DELETE", "faults")
@@ -375,7 +378,10 @@ def soak(args: argparse.Namespace, processes: Any, sandbox: Any, env: dict[str, 
         "drained": drained, "drain_seconds": drain_seconds,
         "load_average_1min": {"min": min(loads, default=0.0), "max": max(loads, default=0.0),
                               "mean": round(sum(loads) / len(loads), 2) if loads else 0.0},
-        "events": recoveries, "timeline_10s": timeline, "longest_recovery_s": longest, "unrecovered": len(unrecovered),
+        "events": recoveries, "timeline_10s": timeline,
+        "unhealthy_requests": [[round(hit.at - began, 2), hit.page, hit.outcome, hit.banner, round(hit.ms)]
+                               for hit in sorted(hits, key=lambda hit: hit.at) if not hit.healthy],
+        "longest_recovery_s": longest, "unrecovered": len(unrecovered),
     }
     misses = []
     if unexplained:
