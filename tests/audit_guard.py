@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
+from psycopg.errors import DeadlockDetected
 
 TABLE = "accounts_auditevent"
+FLUSH_ATTEMPTS = 5
 
 
 @contextmanager
@@ -46,8 +48,17 @@ def allow_audit_flush() -> None:
         return
 
     def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
-        with audit_guard_lifted(self.connection):
-            original(self, sql_list)
+        for attempt in range(1, FLUSH_ATTEMPTS + 1):
+            try:
+                with audit_guard_lifted(self.connection):
+                    original(self, sql_list)
+                return
+            except OperationalError as exc:
+                # A Celery worker may still be finishing a task the test queued (a launch, say) and write to two
+                # tables the flush locks one by one: PostgreSQL breaks the deadlock by failing one of them. The
+                # flush's transaction is rolled back whole, so it goes again once the worker's has ended.
+                if attempt == FLUSH_ATTEMPTS or not isinstance(exc.__cause__, DeadlockDetected):
+                    raise
 
     execute_sql_flush.lifts_audit_guard = True  # type: ignore[attr-defined]
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
