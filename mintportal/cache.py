@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -24,6 +23,8 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from django.core.cache import cache
+
+from mintportal.logs import RateLimitedWarning
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +34,12 @@ LOCK_TTL: Final = 30
 WAIT_DEADLINE: Final = 5.0
 _POLL_INTERVAL: Final = 0.02
 _WARN_EVERY: Final = 60.0
+_warning = RateLimitedWarning(logger, every=_WARN_EVERY)
 # Keys longer than this are shortened with a digest: memcached limits keys to 250 bytes and long keys
 # waste memory in Redis.
 _MAX_KEY_LENGTH: Final = 200
 
 _MISS: Final = object()
-_warn_lock = threading.Lock()
-_last_warning = 0.0
 
 
 class _CacheUnavailable(Exception):
@@ -64,14 +64,8 @@ def cache_key(*parts: str) -> str:
 
 
 def _warn(operation: str, exc: BaseException) -> None:
-    global _last_warning
-    now = time.monotonic()
-    with _warn_lock:
-        if _last_warning and now - _last_warning < _WARN_EVERY:
-            return
-        _last_warning = now
     # The exception's class and message name the backend's problem; keys and values are not logged.
-    logger.warning("cache unavailable during %s, serving without it: %s: %s", operation, type(exc).__name__, exc)
+    _warning.warn("cache unavailable during %s, serving without it: %s: %s", operation, type(exc).__name__, exc)
 
 
 def _get(key: str) -> Any:

@@ -13,6 +13,8 @@ import json
 import logging
 import math
 import re
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -52,3 +54,27 @@ class JsonLinesFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class RateLimitedWarning:
+    """Logs a warning at most once per ``every`` seconds in this process, so an outage of a backend that every
+    request touches (the cache, the breakers' store) leaves one line a minute instead of one per request."""
+
+    def __init__(self, logger: logging.Logger, *, every: float) -> None:
+        self._logger = logger
+        self._every = every
+        self._lock = threading.Lock()
+        self._last = 0.0
+
+    def warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._last and now - self._last < self._every:
+                return
+            self._last = now
+        self._logger.warning(message, *args)
+
+    def reset(self) -> None:
+        """Forgets the last warning, so that the next one is logged (tests start each from a clean slate)."""
+        with self._lock:
+            self._last = 0.0

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from typing import Any, Final
 
 from django.core.cache import caches
 
+from mintportal.logs import RateLimitedWarning
 from mintportal.mint import errors
 from mintportal.mint.config import MintConfig
 from mintportal.mint.locks import renewal_lock
@@ -51,8 +51,7 @@ OPEN: Final = "open"
 HALF_OPEN: Final = "half-open"
 
 _WARN_EVERY: Final = 60.0
-_warn_lock = threading.Lock()
-_last_warning = 0.0
+_warning = RateLimitedWarning(logger, every=_WARN_EVERY)
 
 
 def group_of(operation: Operation) -> str:
@@ -70,13 +69,7 @@ def is_failure(error: errors.MintError) -> bool:
 
 
 def _warn(what: str, exc: BaseException) -> None:
-    global _last_warning
-    now = time.monotonic()
-    with _warn_lock:
-        if _last_warning and now - _last_warning < _WARN_EVERY:
-            return
-        _last_warning = now
-    logger.warning("mint breaker: cache %s failed (%s); letting calls through", what, type(exc).__name__)
+    _warning.warn("mint breaker: cache %s failed (%s); letting calls through", what, type(exc).__name__)
 
 
 @dataclass(frozen=True)

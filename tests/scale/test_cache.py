@@ -45,7 +45,7 @@ def redis_down(settings, caplog) -> None:
     """The cache pointed at a closed port: every cache call fails as when Redis is stopped."""
     settings.CACHES = redis_backend(f"redis://127.0.0.1:{free_port()}/0")
     # The outage warning is rate-limited per process; start each test with a clean slate.
-    json_cache._last_warning = 0.0
+    json_cache._warning.reset()
     caplog.set_level(logging.WARNING, logger="mintportal.cache")
 
 
