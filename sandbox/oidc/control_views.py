@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -10,13 +9,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sandbox.core import control
-from sandbox.core.control_views import _answer_problems
+from sandbox.core.control_views import _answer_problems, _json
 from sandbox.core.validation import Checker, parse_json_object
 from sandbox.oidc import services
-
-
-def _json(data: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
 
 
 def _strings(checker: Checker, body: dict[str, Any], key: str, *, required: bool) -> list[str]:
