@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -40,6 +39,7 @@ from mintportal.errors import ApplicationError, NotVisible
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import clear_outage, is_outage, note_outage
 from mintportal.mint import errors, get_client
+from mintportal.qr import qr_data_uri
 from mintportal.responses import (
     HtmxHttpRequest,
     flash_oob,
@@ -120,10 +120,6 @@ def _authorize(request: HtmxHttpRequest, journey_id: str, action: str) -> Journe
     return journey_mirror_refresh(journey=journey)
 
 
-def _qr_data_uri(url: str) -> str:
-    return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#0f172a")
-
-
 def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> dict[str, Any]:
     """Everything a journey's page shows. Reads Mint live and refreshes the mirror row; when Mint cannot
     answer, the page shows the mirror row with the reason instead."""
@@ -172,7 +168,7 @@ def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> di
         "url_form": extra.get("url_form") or JourneyUrlForm(),
         "note_form": extra.get("note_form") or NoteForm(),
         "shared": extra.get("shared"),
-        "qr": _qr_data_uri(extra["shared"].url) if extra.get("shared") else "",
+        "qr": qr_data_uri(extra["shared"].url) if extra.get("shared") else "",
         "signature": live.signature if live else "",
     }
     return context

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -21,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Action
 from accounts.policy import user_can
 from launches.forms import BulkPageForm, BulkUploadForm, LaunchForm
-from launches.models import Launch
 from launches.selectors import (
     ResultRow,
     bulk_launch_get,
@@ -41,6 +39,7 @@ from launches.services import (
     launch_create,
 )
 from mintportal.csv_export import csv_lines
+from mintportal.qr import qr_data_uri
 from mintportal.responses import render_region
 
 INVALID_ROWS_PER_PAGE = 100
@@ -72,18 +71,12 @@ def launch_new(request: HttpRequest, workflow_id: str) -> HttpResponse:
     return render(request, "launches/new.html", {"target": target, "form": form, "upload": BulkUploadForm()})
 
 
-def _qr_data_uri(launch: Launch) -> str:
-    if not launch.journey_url:
-        return ""
-    return segno.make(launch.journey_url, error="m").svg_data_uri(scale=4, border=2)
-
-
 @login_required
 @require_GET
 def launch_detail(request: HttpRequest, launch_id: uuid.UUID) -> HttpResponse:
     launch = launch_get(user=request.user, launch_id=launch_id)
     shows_url = launch_shows_url(user=request.user, launch=launch)
-    context = {"launch": launch, "shows_url": shows_url, "qr": _qr_data_uri(launch) if shows_url else "",
+    context = {"launch": launch, "shows_url": shows_url, "qr": qr_data_uri(launch.journey_url) if shows_url else "",
                "may_launch": user_can(user=request.user, action=Action.LAUNCH, workflow_id=launch.workflow_id),
                "poll_every": POLL_EVERY}
     return render_region(request, "launches/detail.html", context, region="launch-status")

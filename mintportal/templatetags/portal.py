@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-import segno
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from mintportal.lifetimes import lifetime_words
+from mintportal.qr import qr_data_uri
 
 register = template.Library()
 
@@ -60,7 +60,7 @@ def lifetime(seconds: int | None) -> str:
 @register.filter
 def qr_svg(url: str) -> str:
     """A QR code of ``url`` as an SVG data URI for an ``<img>`` (the CSP allows data: images)."""
-    return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#0f172a") if url else ""
+    return qr_data_uri(url)
 
 
 @register.filter
