@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -205,6 +206,14 @@ def _with_errors(request: HtmxHttpRequest, journey_id: str, region: str, *, stat
     return render_region(request, "journeys/detail.html", context, region=region, status=status)
 
 
+def _refusal_on_form(form: forms.Form, exc: ApplicationError) -> int:
+    """Shows a service's refusal above the form and returns its status; what the user may not see is a 404."""
+    if isinstance(exc, NotVisible):
+        raise Http404(exc.message) from None
+    form.add_error(None, exc.message)
+    return exc.status
+
+
 def _resumed_message(resumed: Resumed) -> tuple[int, str]:
     """What the page says after a continue: where the journey is now, in Mint's own words, never a guess."""
     journey, step = resumed.journey, f"Continued step “{resumed.step_id}”"
@@ -233,10 +242,7 @@ def journey_resume_view(request: HtmxHttpRequest, journey_id: str) -> HttpRespon
             resumed = journey_resume(actor=request.user, journey_id=journey_id,
                                      step_id=form.cleaned_data["step_id"], input=form.cleaned_data["input"])
         except ApplicationError as exc:
-            if isinstance(exc, NotVisible):
-                raise Http404(exc.message) from None
-            form.add_error(None, exc.message)
-            status = exc.status
+            status = _refusal_on_form(form, exc)
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=RESUME_MINT_FIELDS)
         else:
@@ -257,10 +263,7 @@ def journey_url_view(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
             shared: SharedUrl = journey_url_create(actor=request.user, journey_id=journey_id,
                                                    time_to_live=form.cleaned_data["time_to_live"])
         except ApplicationError as exc:
-            if isinstance(exc, NotVisible):
-                raise Http404(exc.message) from None
-            form.add_error(None, exc.message)
-            status = exc.status
+            status = _refusal_on_form(form, exc)
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=URL_MINT_FIELDS)
         else:
