@@ -58,6 +58,25 @@ class Scope(models.Model):
         return self.all_workflows or workflow_id in self.workflow_ids or bool(set(self.workflow_tags) & set(tags))
 
 
+class WorkflowRecord(models.Model):
+    """What access decisions need to know about a Mint workflow (name, description, tags, latest version).
+
+    Written by the workflow sync and by the portal's own workflow writes, so that a tag scope resolves to
+    workflow ids without calling Mint. It lives here, with the scopes that read it, because access
+    decisions sit below every app that shows workflows or journeys.
+    """
+
+    id = models.CharField(primary_key=True, max_length=100)
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    tags = models.JSONField(default=list, blank=True)
+    version = models.IntegerField(default=0)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+
 class AuditEvent(models.Model):
     """One write through the portal, appended to a hash chain (``accounts.audit_chain``).
 

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import Action, Scope
+from accounts.models import Action, Scope, WorkflowRecord
 
 _SCOPES_ATTR = "_mintportal_scopes"
 # Per-user-object memo of resolved access ({action: WorkflowAccess}); a user object lives for one request.
@@ -79,9 +79,7 @@ def user_scopes(user: AbstractBaseUser | AnonymousUser) -> list[Scope]:
 
 
 def _workflow_tags(workflow_id: str) -> frozenset[str]:
-    from workflows.models import Workflow
-
-    tags = Workflow.objects.filter(pk=workflow_id).values_list("tags", flat=True).first()
+    tags = WorkflowRecord.objects.filter(pk=workflow_id).values_list("tags", flat=True).first()
     return frozenset(tags or [])
 
 
@@ -127,9 +125,7 @@ def _resolve_access(*, scopes: list[Scope]) -> WorkflowAccess:
     ids = {workflow_id for scope in scopes for workflow_id in scope.workflow_ids}
     tags = {tag for scope in scopes for tag in scope.workflow_tags}
     if tags:
-        from workflows.models import Workflow
-
-        for workflow_id, workflow_tags in Workflow.objects.values_list("id", "tags").iterator(chunk_size=2000):
+        for workflow_id, workflow_tags in WorkflowRecord.objects.values_list("id", "tags").iterator(chunk_size=2000):
             if tags & set(workflow_tags or []):
                 ids.add(workflow_id)
     return WorkflowAccess(everything=False, workflow_ids=frozenset(ids))

@@ -7,11 +7,10 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
-from accounts.models import Action
+from accounts.models import Action, WorkflowRecord
 from accounts.policy import workflow_access
 from approvals.selectors import Kind
 from approvals.services import REASON_MAX_LENGTH
-from workflows.models import Workflow
 
 
 class InboxFilterForm(forms.Form):
@@ -23,7 +22,7 @@ class InboxFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         view = workflow_access(user=user, action=Action.VIEW)
         acting = [workflow_access(user=user, action=action) for action in Kind.ACTIONS.values()]
-        workflows = Workflow.objects.filter(view.q("id")).order_by("name", "id").values_list("id", "name")
+        workflows = WorkflowRecord.objects.filter(view.q("id")).order_by("name", "id").values_list("id", "name")
         self.fields["workflow"].choices = [("", "All workflows")] + [
             (workflow_id, name or workflow_id) for workflow_id, name in workflows
             if any(access.allows(workflow_id) for access in acting)

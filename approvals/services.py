@@ -108,7 +108,7 @@ def _already_decided(decision: Decision) -> AlreadyDecided:
     )
 
 
-def _read_journey(journey_id: str) -> mint.Journey:
+def _read_journey(journey_id: str) -> mint.JourneyDetail:
     try:
         return get_client().get_journey(journey_id)
     except errors.MintNotFoundError:
@@ -130,7 +130,7 @@ def _refresh_mirror(journey_id: str) -> None:
         Journey.objects.filter(pk=journey_id).update(detail_seen_at=None)
 
 
-def _step_refusal(*, journey: mint.Journey, step_id: str) -> ApprovalRefused | None:
+def _step_refusal(*, journey: mint.JourneyDetail, step_id: str) -> ApprovalRefused | None:
     """Why ``step_id`` of the journey as Mint describes it now cannot be decided, or None when it can.
 
     The page offers decisions only for waiting approval steps, but a request may name any step: an end
@@ -171,7 +171,7 @@ def approval_decide(
     # The scope check comes first, from the mirror when it knows the journey, so that nothing below
     # (not even "already decided") is revealed to someone outside the journey's scope.
     workflow_id = Journey.objects.filter(pk=journey_id).values_list("workflow_id", flat=True).first()
-    journey: mint.Journey | None = None
+    journey: mint.JourneyDetail | None = None
     if workflow_id is None:
         journey = _read_journey(journey_id)
         workflow_id = journey.workflow_id

@@ -61,11 +61,11 @@ def browsing_paths() -> list[str]:
 
 def mint_paths() -> list[str]:
     """Journey pages (read live from Mint) and workflow pages (through the workflow cache)."""
+    from accounts.models import WorkflowRecord
     from journeys.models import Journey
-    from workflows.models import Workflow
 
     journeys = [f"/journeys/{journey_id}" for journey_id in Journey.objects.values_list("id", flat=True)[:30]]
-    workflows = [f"/workflows/{workflow_id}" for workflow_id in Workflow.objects.values_list("id", flat=True)[:5]]
+    workflows = [f"/workflows/{workflow_id}" for workflow_id in WorkflowRecord.objects.values_list("id", flat=True)[:5]]
     return journeys + workflows
 
 

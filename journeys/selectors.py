@@ -331,9 +331,9 @@ def _status_outcome(status: models.JourneyLogStepStatus | str | None) -> str:
 class JourneyLive:
     """What a journey's page shows from Mint: the journey, its log, its workflow version and their views."""
 
-    journey: models.Journey
+    journey: models.JourneyDetail
     log: models.JourneyLog | None
-    workflow: models.Workflow | None
+    workflow: models.WorkflowDefinition | None
     waiting: list[WaitingStep]
     step_data: list[StepData]
     graph: Graph | None
@@ -372,7 +372,7 @@ def journey_mirror_get(*, journey_id: str) -> Journey | None:
     return Journey.objects.filter(pk=journey_id).first()
 
 
-def _step_labels(workflow: models.Workflow | None) -> dict[str, str]:
+def _step_labels(workflow: models.WorkflowDefinition | None) -> dict[str, str]:
     if workflow is None:
         return {}
     return {step.id: step.display_name or step.name or step.id for step in workflow.steps}
@@ -396,7 +396,7 @@ def _interactive_types() -> set[str]:
         return {"form", "eid-login"}
 
 
-def journey_awaits_end_user(*, journey: models.Journey) -> bool:
+def journey_awaits_end_user(*, journey: models.JourneyDetail) -> bool:
     """Whether a journey URL leads the end user anywhere: the journey has not run its first step yet, or one of
     the steps it waits on is interactive (the end user's form or eID login) by the step-type catalogue."""
     if journey.status == "idle":

@@ -31,7 +31,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, WorkflowRecord
 from accounts.services import audit_record
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from launches.validation import clean_input, header_errors, input_errors
@@ -73,9 +73,7 @@ class LaunchRetryLater(Exception):
 
 
 def _workflow_name(workflow_id: str) -> str:
-    from workflows.models import Workflow
-
-    return Workflow.objects.filter(pk=workflow_id).values_list("name", flat=True).first() or ""
+    return WorkflowRecord.objects.filter(pk=workflow_id).values_list("name", flat=True).first() or ""
 
 
 def _after_commit(queue: Callable[[], object], what: str) -> None:

@@ -24,9 +24,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from accounts.models import Action, Scope
+from accounts.models import Action, Scope, WorkflowRecord
 from mintportal.mint import MintClient, models
-from workflows.models import Workflow
 
 PASSWORD = "mintdemo"
 WF_INSIDE = "wf-onboarding"
@@ -56,13 +55,13 @@ TEAMS: dict[str, list[tuple[str, list[str], list[str] | None, dict]]] = {
 
 def place_workflow(workflow_id: str, *, tags: Iterable[str], name: str = "") -> Workflow:
     """Mirrors a workflow with these tags, so tag scopes cover (or do not cover) it at once."""
-    workflow, _ = Workflow.objects.update_or_create(
+    workflow, _ = WorkflowRecord.objects.update_or_create(
         pk=workflow_id, defaults={"name": name or workflow_id, "tags": list(tags), "seen_at": timezone.now()}
     )
     return workflow
 
 
-def approval_workflow_create(client: MintClient, *, tags: list[str], name: str = "Approval") -> models.Workflow:
+def approval_workflow_create(client: MintClient, *, tags: list[str], name: str = "Approval") -> models.WorkflowDefinition:
     """Creates in Mint (the sandbox) a workflow whose journeys wait for approval, and mirrors it with ``tags``.
 
     Steps: ``name`` (journey named "Case {{ input.case }}"), ``doc`` (a file "<case>.txt"), ``check``

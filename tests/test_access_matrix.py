@@ -76,7 +76,7 @@ PROBES = (
 ROUTES: dict[str, Route] = {
     "healthz": Route(get=PUBLIC),
     "readyz": Route(get=PUBLIC),
-    # Off unless METRICS_TOKEN or METRICS_ALLOWED_ADDRESSES is set (tests/test_health.py covers both).
+    # Off unless METRICS_TOKEN or METRICS_ALLOWED_ADDRESSES is set (tests/mintportal/test_health.py covers both).
     "metrics": Route(get=PUBLIC, public_statuses=frozenset({404})),
     "mint-webhook": Route(post=PUBLIC, public_statuses=frozenset({401, 403})),
     "accounts:login": Route(get=PUBLIC, post=PUBLIC),

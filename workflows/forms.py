@@ -134,7 +134,7 @@ class WorkflowForm(forms.Form):
     )
 
     @classmethod
-    def initial_from(cls, workflow: models.Workflow) -> dict[str, Any]:
+    def initial_from(cls, workflow: models.WorkflowDefinition) -> dict[str, Any]:
         body = models.WorkflowInput.from_workflow(workflow).to_wire()
         return {
             "name": body["name"],

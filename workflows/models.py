@@ -1,26 +1,14 @@
 """The portal's own records about workflows.
 
-``Workflow`` mirrors what access decisions need (tags, names) so that a tag scope can be resolved to
-workflow ids without calling Mint; ``SecretRecord`` is the register of secrets created through the
-portal, because Mint's API has no listing of secrets. Secret values are never stored here.
+``SecretRecord`` is the register of secrets created through the portal, because Mint's API has no listing
+of secrets. Secret values are never stored here. What access decisions need about each workflow (tags,
+names) is ``accounts.models.WorkflowRecord``.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-
-
-class Workflow(models.Model):
-    id = models.CharField(primary_key=True, max_length=100)
-    name = models.CharField(max_length=255, blank=True, default="")
-    description = models.TextField(blank=True, default="")
-    tags = models.JSONField(default=list, blank=True)
-    version = models.IntegerField(default=0)
-    seen_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return self.name or self.id
 
 
 class SecretRecord(models.Model):

@@ -23,11 +23,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from accounts.models import Action
+from accounts.models import Action, WorkflowRecord
 from accounts.policy import WorkflowAccess, workflow_access
 from mintportal.cache import cache_key, cache_refill, cached_json_swr, generation
 from mintportal.mint import get_client, models
-from workflows.models import SecretRecord, Workflow
+from workflows.models import SecretRecord
 
 LIST_TTL: Final = 60
 # Mint creates a new version on every save, so a numbered version never changes: keep it long.
@@ -201,9 +201,9 @@ def workflow_list(
     return WorkflowPage(rows=rows, total=int(data["total"]), offset=offset, limit=limit)
 
 
-def workflow_get(*, workflow_id: str, version: int | None = None) -> models.Workflow:
+def workflow_get(*, workflow_id: str, version: int | None = None) -> models.WorkflowDefinition:
     """One version of a workflow (the latest when ``version`` is None), from Mint through the cache."""
-    return models.Workflow.model_validate(_cached("definition", workflow_id=workflow_id, version=version))
+    return models.WorkflowDefinition.model_validate(_cached("definition", workflow_id=workflow_id, version=version))
 
 
 def workflow_versions(*, workflow_id: str) -> list[models.WorkflowVersion]:
@@ -238,7 +238,7 @@ class DiffRow:
     right: str
 
 
-def definition_text(workflow: models.Workflow) -> list[str]:
+def definition_text(workflow: models.WorkflowDefinition) -> list[str]:
     """The parts of a version that a save can change, as pretty-printed JSON lines (stable key order)."""
     body = models.WorkflowInput.from_workflow(workflow).to_wire()
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
@@ -294,7 +294,7 @@ def workflow_mirror_list(*, user: AbstractBaseUser | AnonymousUser, search: str 
                          ) -> list[Workflow]:
     """The portal's own copy of the workflows the user may view, for when Mint cannot be reached."""
     access = workflow_access(user=user, action=Action.VIEW)
-    rows = Workflow.objects.filter(access.q("id")).order_by("name", "id")
+    rows = WorkflowRecord.objects.filter(access.q("id")).order_by("name", "id")
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(description__icontains=search) | Q(id=search))
     return list(rows[:limit])

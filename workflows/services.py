@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, WorkflowRecord
 from accounts.services import audit_record
 from mintportal.cache import cache_delete, generation_bump
 from mintportal.mint import errors, get_client, models
-from workflows.models import SecretRecord, Workflow
+from workflows.models import SecretRecord
 from workflows.selectors import LISTING_GENERATION, workflow_definition_key, workflow_versions_key
 
 
@@ -33,9 +33,9 @@ def workflow_cache_invalidate(*, workflow_id: str) -> None:
     generation_bump(LISTING_GENERATION)
 
 
-def workflow_mirror_save(*, workflow: models.Workflow) -> None:
+def workflow_mirror_save(*, workflow: models.WorkflowDefinition) -> None:
     """Stores what access decisions need about a workflow (name, description, tags, version)."""
-    Workflow.objects.update_or_create(
+    WorkflowRecord.objects.update_or_create(
         id=workflow.id,
         defaults={
             "name": workflow.name or "",
@@ -51,7 +51,7 @@ def _audit_detail(data: models.WorkflowInput) -> dict[str, object]:
     return {"name": data.name, "steps": len(data.steps), "tags": list(data.tags or [])}
 
 
-def workflow_create(*, actor: AbstractBaseUser, data: models.WorkflowInput) -> models.Workflow:
+def workflow_create(*, actor: AbstractBaseUser, data: models.WorkflowInput) -> models.WorkflowDefinition:
     """Creates a workflow in Mint (its version 1) and mirrors it. Raises ``MintError`` when Mint refuses."""
     try:
         workflow = get_client().create_workflow(data)
@@ -68,7 +68,7 @@ def workflow_create(*, actor: AbstractBaseUser, data: models.WorkflowInput) -> m
     return workflow
 
 
-def workflow_update(*, actor: AbstractBaseUser, workflow_id: str, data: models.WorkflowInput) -> models.Workflow:
+def workflow_update(*, actor: AbstractBaseUser, workflow_id: str, data: models.WorkflowInput) -> models.WorkflowDefinition:
     """Saves a new version of a workflow in Mint and mirrors it. Raises ``MintError`` when Mint refuses."""
     try:
         workflow = get_client().update_workflow(workflow_id, data)

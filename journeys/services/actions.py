@@ -33,7 +33,7 @@ def outcome_of(exc: errors.MintError) -> str:
     return AuditEvent.Outcome.UNKNOWN if isinstance(exc, errors.MintOutcomeUnknownError) else AuditEvent.Outcome.FAILED
 
 
-def refresh_mirror_quietly(journey_id: str) -> mint.Journey | None:
+def refresh_mirror_quietly(journey_id: str) -> mint.JourneyDetail | None:
     """Re-reads the journey after a write so lists show the change now, and returns it; the write stands if
     this fails (then None)."""
     try:
@@ -55,14 +55,14 @@ def _audit_refusal(*, actor: AbstractBaseUser, action: str, journey_id: str, wor
     return refusal
 
 
-def _read_journey(journey_id: str) -> mint.Journey:
+def _read_journey(journey_id: str) -> mint.JourneyDetail:
     try:
         return get_client().get_journey(journey_id)
     except errors.MintNotFoundError:
         raise NotVisible("No such journey.") from None
 
 
-def _resume_refusal(*, actor: AbstractBaseUser, journey: mint.Journey, step_id: str) -> ApplicationError | None:
+def _resume_refusal(*, actor: AbstractBaseUser, journey: mint.JourneyDetail, step_id: str) -> ApplicationError | None:
     """Why ``actor`` may not continue ``step_id`` of the journey as it is now, or None when they may."""
     if not user_can(user=actor, action=Action.VIEW, workflow_id=journey.workflow_id):
         return NotVisible("No such journey.")
@@ -87,7 +87,7 @@ class Resumed:
     """A continued step and the journey as Mint describes it right after (None when it could not be re-read)."""
 
     step_id: str
-    journey: mint.Journey | None
+    journey: mint.JourneyDetail | None
 
 
 def journey_resume(*, actor: AbstractBaseUser, journey_id: str, step_id: str, input: dict[str, Any]) -> Resumed:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import WorkflowRecord
 from journeys.models import Journey, JourneyStatus
 from journeys.selectors import MIRROR_GENERATION
 from mintportal.cache import generation_bump
@@ -64,7 +65,7 @@ def _waiting_since(status: str, last_executed_at: datetime | None) -> datetime |
 
 
 def _row(
-    source: mint.JourneySummary | mint.Journey,
+    source: mint.JourneySummary | mint.JourneyDetail,
     *,
     workflow_name: str,
     pending_steps: bool,
@@ -197,21 +198,19 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
     return written
 
 
-def journey_mirror_refresh(*, journey: mint.Journey, workflow_name: str | None = None) -> Journey:
+def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | None = None) -> Journey:
     """Writes the mirror row for one journey from its detail (as read from Mint) and returns it.
 
     Besides the listing fields it stores ``active_steps`` ([{stepId, stepType}]) and ``detail_seen_at``.
     The detail carries no workflow name: pass ``workflow_name`` when known; otherwise the row keeps the
     name it has, or takes it from the workflow mirror. ``pending_steps`` is true when steps are active.
     """
-    from workflows.models import Workflow
-
     now = timezone.now()
     shown_before = Journey.objects.filter(pk=journey.id).values(*_SHOWN_FIELDS).first()
     if workflow_name is None:
         workflow_name = (
             (shown_before or {}).get("workflow_name")
-            or Workflow.objects.filter(pk=journey.workflow_id).values_list("name", flat=True).first()
+            or WorkflowRecord.objects.filter(pk=journey.workflow_id).values_list("name", flat=True).first()
             or ""
         )
     active_steps = list(journey.active_steps or [])

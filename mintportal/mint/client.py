@@ -176,17 +176,17 @@ class MintClient:
         return _iterate(lambda offset, limit: self.list_workflows(
             search=search, sort=sort, version=version, ids=ids, offset=offset, limit=limit), self.page_limit)
 
-    def create_workflow(self, workflow: models.WorkflowInput) -> models.Workflow:
-        return self._json(paths.CREATE_WORKFLOW, models.Workflow, json=workflow.to_wire())
+    def create_workflow(self, workflow: models.WorkflowInput) -> models.WorkflowDefinition:
+        return self._json(paths.CREATE_WORKFLOW, models.WorkflowDefinition, json=workflow.to_wire())
 
-    def get_workflow(self, workflow_id: str, *, version: int | None = None) -> models.Workflow:
+    def get_workflow(self, workflow_id: str, *, version: int | None = None) -> models.WorkflowDefinition:
         """The workflow's latest version, or ``version`` when given."""
-        return self._json(paths.GET_WORKFLOW, models.Workflow, path_params={"workflow_id": workflow_id},
+        return self._json(paths.GET_WORKFLOW, models.WorkflowDefinition, path_params={"workflow_id": workflow_id},
                           params=_query(version=version))
 
-    def update_workflow(self, workflow_id: str, workflow: models.WorkflowInput) -> models.Workflow:
+    def update_workflow(self, workflow_id: str, workflow: models.WorkflowInput) -> models.WorkflowDefinition:
         """Saves ``workflow`` as the workflow's new latest version."""
-        return self._json(paths.UPDATE_WORKFLOW, models.Workflow, path_params={"workflow_id": workflow_id},
+        return self._json(paths.UPDATE_WORKFLOW, models.WorkflowDefinition, path_params={"workflow_id": workflow_id},
                           json=workflow.to_wire())
 
     def list_workflow_versions(
@@ -205,7 +205,7 @@ class MintClient:
         The sandbox answers with the published workflow, which lacks the version's own id; the version
         row is then read from the versions listing.
         """
-        answer = self._json(paths.PUBLISH_WORKFLOW_VERSION, models.WorkflowVersion | models.Workflow,
+        answer = self._json(paths.PUBLISH_WORKFLOW_VERSION, models.WorkflowVersion | models.WorkflowDefinition,
                             path_params={"workflow_id": workflow_id, "version": version})
         if isinstance(answer, models.WorkflowVersion):
             return answer
@@ -271,8 +271,8 @@ class MintClient:
             last_executed_before=last_executed_before, search=search, sort=sort, offset=offset, limit=limit),
             self.page_limit)
 
-    def get_journey(self, journey_id: str) -> models.Journey:
-        return self._json(paths.GET_JOURNEY, models.Journey, path_params={"journey_id": journey_id})
+    def get_journey(self, journey_id: str) -> models.JourneyDetail:
+        return self._json(paths.GET_JOURNEY, models.JourneyDetail, path_params={"journey_id": journey_id})
 
     def resume_journey(self, journey_id: str, *, step_id: str, input: dict[str, Any] | None = None) -> None:
         """Continues a journey suspended at ``step_id``; ``input`` becomes that step's output."""

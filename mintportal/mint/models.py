@@ -112,7 +112,7 @@ class WorkflowSummary(MintModel):
     created_at: Timestamp | None = None
 
 
-class Workflow(WorkflowSummary):
+class WorkflowDefinition(WorkflowSummary):
     """One version of a workflow with its steps, connections and files."""
 
     steps: ListOrEmpty[WorkflowStep] = Field(default_factory=list)
@@ -141,7 +141,7 @@ class WorkflowInput(MintModel):
     input_parameters: list[WorkflowInputParameter] | None = None
 
     @classmethod
-    def from_workflow(cls, workflow: Workflow) -> WorkflowInput:
+    def from_workflow(cls, workflow: WorkflowDefinition) -> WorkflowInput:
         """The input that saves ``workflow`` unchanged, a starting point for an edit."""
         return cls(
             name=workflow.name or "",
@@ -221,7 +221,7 @@ class JourneyFile(MintModel):
     size: int | None = None
 
 
-class Journey(MintModel):
+class JourneyDetail(MintModel):
     """One journey with its step data, loops, the steps it waits on, alerts and files."""
 
     id: str

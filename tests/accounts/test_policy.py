@@ -7,10 +7,9 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts.models import Action, Scope
+from accounts.models import Action, Scope, WorkflowRecord
 from accounts.policy import approval_rules, ensure_can, ensure_global, user_can, workflow_access
 from tests.personas import WF_CONTRACTS, WF_INSIDE, WF_OUTSIDE, place_workflow, team
-from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +47,7 @@ def test_workflow_access_resolves_tags_into_ids_and_filters_querysets(operator) 
     access = workflow_access(user=fresh(operator), action=Action.LAUNCH)
     assert not access.everything
     assert access.workflow_ids == {WF_INSIDE, WF_CONTRACTS, "wf-service"}
-    assert set(Workflow.objects.filter(access.q("id")).values_list("id", flat=True)) == access.workflow_ids
+    assert set(WorkflowRecord.objects.filter(access.q("id")).values_list("id", flat=True)) == access.workflow_ids
 
 
 def test_outsiders_anonymous_and_inactive_users_may_do_nothing(outsider, approver) -> None:

@@ -12,10 +12,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import WorkflowRecord
 from journeys.models import Journey
 from journeys.services.mirror import journey_mirror_refresh, journey_mirror_upsert
 from mintportal.mint import models
-from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +31,8 @@ def summary(journey_id: str, *, status: str = "active", pending: bool = True, al
     })
 
 
-def detail(journey_id: str, *, status: str = "active", active_steps: list | None = None) -> models.Journey:
-    return models.Journey.model_validate({
+def detail(journey_id: str, *, status: str = "active", active_steps: list | None = None) -> models.JourneyDetail:
+    return models.JourneyDetail.model_validate({
         "id": journey_id, "workflowId": "wf-1", "version": 2, "status": status, "name": f"Journey {journey_id}",
         "createdAt": "2026-05-01T08:00:00Z", "lastExecutedAt": NOW.isoformat(),
         "activeSteps": active_steps if active_steps is not None else [{"stepId": "approve", "stepType": "require-approval"}],
@@ -104,7 +104,7 @@ def test_a_journey_that_reappears_is_no_longer_gone():
 
 
 def test_a_refresh_takes_the_workflow_name_from_the_workflow_mirror_when_the_row_is_new():
-    Workflow.objects.create(id="wf-1", name="Onboarding (mirrored)", seen_at=timezone.now())
+    WorkflowRecord.objects.create(id="wf-1", name="Onboarding (mirrored)", seen_at=timezone.now())
 
     row = journey_mirror_refresh(journey=detail("j-new"))
 

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import WorkflowRecord
 from journeys.models import Journey, JourneyStatus, SyncState
 from journeys.services.sync import JOURNEYS, SyncLease, journey_sync, workflow_sync
 from tests.sandbox.helpers import Api, chain, step
-from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +166,7 @@ def test_the_workflow_sync_mirrors_names_and_tags(mint_settings, api):
 
     result = workflow_sync()
 
-    mirrored = Workflow.objects.get(pk=workflow["id"])
+    mirrored = WorkflowRecord.objects.get(pk=workflow["id"])
     assert mirrored.tags == ["onboarding", "scale"]
     assert mirrored.name == workflow["name"]
-    assert result.upserted == Workflow.objects.count()
+    assert result.upserted == WorkflowRecord.objects.count()

@@ -69,7 +69,7 @@ def chain(*step_ids: str, outcomes: dict[str, str] | None = None) -> list[models
 
 
 @pytest.fixture
-def suspend_workflow(client: MintClient) -> models.Workflow:
+def suspend_workflow(client: MintClient) -> models.WorkflowDefinition:
     """A workflow that pauses at a suspend step and then finishes: journeys of it wait until resumed."""
     return client.create_workflow(models.WorkflowInput(
         name=unique("Suspend"),

@@ -17,7 +17,7 @@ def recent(value: datetime | None) -> bool:
 
 
 @pytest.fixture
-def case_workflow(client: MintClient) -> models.Workflow:
+def case_workflow(client: MintClient) -> models.WorkflowDefinition:
     """Names the journey, raises an alert, mails each item, writes a document, then waits to be resumed
     and approved: one journey of it fills every field of a journey's detail."""
     workflow = client.create_workflow(models.WorkflowInput(

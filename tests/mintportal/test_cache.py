@@ -123,7 +123,7 @@ def test_keys_keep_parts_apart_and_stay_short():
 
 
 @pytest.fixture
-def workflow(mint_settings, sandbox) -> models.Workflow:
+def workflow(mint_settings, sandbox) -> models.WorkflowDefinition:
     name = f"cached-{uuid.uuid4().hex[:8]}"
     return get_client().create_workflow(models.WorkflowInput(
         name=name, steps=[models.WorkflowStep(id="done", type="finish")], tags=["onboarding"],

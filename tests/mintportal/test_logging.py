@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from mintportal.logs import JsonLinesFormatter
 from tests.sandbox_process import SandboxProcess
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:

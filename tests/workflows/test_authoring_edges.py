@@ -152,7 +152,7 @@ def test_a_second_secret_with_a_registered_name_is_refused_with_a_link_to_update
 
 
 def test_a_published_workflows_domain_and_start_link_are_shown_with_copy_and_qr(superuser: User) -> None:
-    workflow = models.Workflow.model_validate({
+    workflow = models.WorkflowDefinition.model_validate({
         "id": "wf-1", "name": "Onboarding", "version": 1, "isLatest": True, "isPublished": True,
         "steps": [{"id": "a", "type": "finish"}], "domain": "onboarding.example.com",
         "workflowUrl": "https://onboarding.example.com/start/wf-1",
@@ -169,7 +169,7 @@ def test_a_published_workflows_domain_and_start_link_are_shown_with_copy_and_qr(
 
 
 def test_a_workflow_without_a_start_link_shows_no_link_card(superuser: User) -> None:
-    workflow = models.Workflow.model_validate({"id": "wf-2", "name": "Internal", "version": 1, "isLatest": True,
+    workflow = models.WorkflowDefinition.model_validate({"id": "wf-2", "name": "Internal", "version": 1, "isLatest": True,
                                                "isPublished": True, "steps": [{"id": "a", "type": "finish"}]})
     request = RequestFactory().get("/workflows/wf-2")
     request.user = superuser

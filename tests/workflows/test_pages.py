@@ -9,11 +9,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, WorkflowRecord
 from tests.personas import place_workflow
 from tests.sandbox.helpers import Api, link, step, unique
 from tests.sandbox_process import free_port
-from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -180,5 +179,5 @@ def test_the_workflow_mirror_learns_of_created_workflows(root_client: Client, mi
             "steps": '[{"id": "end", "type": "finish"}]', "connections": "[]", "variables": ""}
     response = root_client.post(reverse("workflows:create"), body)
     assert response.status_code == 302
-    created = Workflow.objects.get(name=body["name"])
+    created = WorkflowRecord.objects.get(name=body["name"])
     assert created.tags == ["kyc", "loans"] and created.version == 1
