@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 RUN_DIR := var
 DEMO_ENV := $(RUN_DIR)/demo.env
 
-.PHONY: run test setup browser npm demo-env clean
+.PHONY: run test test-fast lint setup browser npm demo-env clean
 
 $(VENV)/.installed: requirements.txt
 	@python_bin="$$(scripts/find-python)" || exit 1; \
@@ -60,6 +60,14 @@ npm: node_modules/.installed
 
 test: setup browser npm
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# ruff (rules in pyproject.toml) over everything, and mypy with the Django plugin over the portal with bench/
+# (pyproject.toml) and over the sandbox, a Django project of its own (sandbox/mypy.ini). CI runs it first.
+PORTAL_PACKAGES := mintportal accounts workflows journeys launches approvals operations sso bench
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy $(PORTAL_PACKAGES)
+	SANDBOX_CLIENT_ID=lint SANDBOX_CLIENT_SECRET=lint $(VENV)/bin/mypy --config-file sandbox/mypy.ini sandbox
 
 # The scale benchmark (issue 6): needs PostgreSQL and Redis; takes several minutes. See bench/README.md.
 .PHONY: bench
