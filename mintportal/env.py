@@ -30,7 +30,7 @@ class Env:
             return None
         return value.strip()
 
-    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+    def text(self, name: str, default: str | None = None, *, required: bool = False) -> str:
         value = self._raw(name)
         if value is None:
             if required or default is None:
@@ -38,10 +38,10 @@ class Env:
             return default
         return value
 
-    def optional_str(self, name: str) -> str | None:
+    def optional_text(self, name: str) -> str | None:
         return self._raw(name)
 
-    def int(self, name: str, default: int, *, min: int | None = None, max: int | None = None) -> int:
+    def integer(self, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
         raw = self._raw(name)
         if raw is None:
             return default
@@ -49,11 +49,11 @@ class Env:
             value = int(raw)
         except ValueError:
             raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
-        if (min is not None and value < min) or (max is not None and value > max):
-            raise ImproperlyConfigured(f"{name} must be between {min} and {max}, got {value}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ImproperlyConfigured(f"{name} must be between {low} and {high}, got {value}")
         return value
 
-    def float(self, name: str, default: float, *, min: float | None = None, max: float | None = None) -> float:
+    def number(self, name: str, default: float, *, low: float | None = None, high: float | None = None) -> float:
         raw = self._raw(name)
         if raw is None:
             return default
@@ -61,11 +61,11 @@ class Env:
             value = float(raw)
         except ValueError:
             raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
-        if (min is not None and value < min) or (max is not None and value > max):
-            raise ImproperlyConfigured(f"{name} must be between {min} and {max}, got {value}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ImproperlyConfigured(f"{name} must be between {low} and {high}, got {value}")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         raw = self._raw(name)
         if raw is None:
             return default
@@ -84,14 +84,14 @@ class Env:
             raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
         return raw.lower()
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def comma_list(self, name: str, default: list[str] | None = None) -> list[str]:
         raw = self._raw(name)
         if raw is None:
             return list(default or [])
         return [item.strip() for item in raw.split(",") if item.strip()]
 
     def url(self, name: str, default: str | None = None, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
-        value = self.str(name, default)
+        value = self.text(name, default)
         parts = urlsplit(value)
         if parts.scheme not in schemes or not parts.netloc:
             raise ImproperlyConfigured(

@@ -20,12 +20,12 @@ from mintportal.env import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the embedded default writes (SQLite file, file cache, Celery folders) lives here.
-RUN_DIR = Path(env.str("PORTAL_RUN_DIR", str(BASE_DIR / "var")))
+RUN_DIR = Path(env.text("PORTAL_RUN_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DJANGO_DEBUG", False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else None)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+DEBUG = env.boolean("DJANGO_DEBUG", False)
+SECRET_KEY = env.text("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else None)
+ALLOWED_HOSTS = env.comma_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.comma_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -100,7 +100,7 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-DATABASE_URL = env.str("DATABASE_URL", f"sqlite:///{RUN_DIR / 'portal.sqlite3'}")
+DATABASE_URL = env.text("DATABASE_URL", f"sqlite:///{RUN_DIR / 'portal.sqlite3'}")
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 except ValueError as exc:
@@ -123,7 +123,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "mintportal"),
+            "KEY_PREFIX": env.text("CACHE_KEY_PREFIX", "mintportal"),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
@@ -133,7 +133,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(RUN_DIR / "cache"),
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "mintportal"),
+            "KEY_PREFIX": env.text("CACHE_KEY_PREFIX", "mintportal"),
         }
     }
 
@@ -148,7 +148,7 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = env.str("PORTAL_TIME_ZONE", "UTC")
+TIME_ZONE = env.text("PORTAL_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -161,30 +161,30 @@ STATIC_ROOT = RUN_DIR / "staticfiles"
 # Whether browsers reach the portal over HTTPS. The redirect and HSTS default to it, so that a deployment that
 # says "plain http" (the embedded default's var/demo.env, even one written before they existed) keeps working,
 # and one that says nothing gets all of them.
-SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SECURE_COOKIES = env.boolean("DJANGO_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 # A __Host- cookie must be Secure, for this host only and path /: a sibling subdomain cannot plant or replace it.
 # https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Cookies#cookie_prefixes
 SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", SECURE_COOKIES)
+SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", SECURE_COOKIES)
 # Health checks and signed webhook deliveries reach the web container over the internal network in plain http.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^webhooks/"]
 # https://docs.djangoproject.com/en/6.1/ref/middleware/#http-strict-transport-security
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, min=0, max=63072000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+SECURE_HSTS_SECONDS = env.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, low=0, high=63072000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.boolean("DJANGO_SECURE_HSTS_PRELOAD", True)
 # The header a TLS-terminating proxy sets to "https" (e.g. X-Forwarded-Proto); only where that proxy strips it
 # from what clients send. https://docs.djangoproject.com/en/6.1/ref/settings/#secure-proxy-ssl-header
 _proxy_ssl_header = env.optional_header("DJANGO_SECURE_PROXY_SSL_HEADER")
 SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
 
 # The absolute lifetime of a session, from sign-in; the cookie expires with it.
-SESSION_COOKIE_AGE = env.int("PORTAL_SESSION_MAX_AGE", 12 * 3600, min=300, max=30 * 86400)
+SESSION_COOKIE_AGE = env.integer("PORTAL_SESSION_MAX_AGE", 12 * 3600, low=300, high=30 * 86400)
 # A session ends after this long without a request the user made (background polls do not count):
 # mintportal/security.py.
-SESSION_IDLE_TIMEOUT = env.int("PORTAL_SESSION_IDLE_TIMEOUT", 30 * 60, min=60, max=30 * 86400)
+SESSION_IDLE_TIMEOUT = env.integer("PORTAL_SESSION_IDLE_TIMEOUT", 30 * 60, low=60, high=30 * 86400)
 if SESSION_IDLE_TIMEOUT > SESSION_COOKIE_AGE:
     raise ImproperlyConfigured("PORTAL_SESSION_IDLE_TIMEOUT must not be longer than PORTAL_SESSION_MAX_AGE")
 
@@ -192,54 +192,54 @@ if SESSION_IDLE_TIMEOUT > SESSION_COOKIE_AGE:
 # Every password check goes through the throttle: the portal's sign-in page, the admin's, and authenticate().
 AUTHENTICATION_BACKENDS = ["accounts.signin.ThrottledModelBackend"]
 # This many failures of one account or one client address within the window start a lockout...
-SIGNIN_FAILURE_LIMIT = env.int("PORTAL_SIGNIN_FAILURE_LIMIT", 5, min=1, max=1000)
+SIGNIN_FAILURE_LIMIT = env.integer("PORTAL_SIGNIN_FAILURE_LIMIT", 5, low=1, high=1000)
 # One address counts everyone's failures there (an office behind NAT, a proxy), so it gets four accounts' worth:
 # one person's typos never lock their colleagues out, while guessing across many accounts still stops.
-SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("PORTAL_SIGNIN_ADDRESS_FAILURE_LIMIT", 4 * SIGNIN_FAILURE_LIMIT, min=1,
-                                       max=10000)
-SIGNIN_FAILURE_WINDOW = env.int("PORTAL_SIGNIN_FAILURE_WINDOW", 15 * 60, min=60, max=86400)
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.integer("PORTAL_SIGNIN_ADDRESS_FAILURE_LIMIT", 4 * SIGNIN_FAILURE_LIMIT, low=1,
+                                       high=10000)
+SIGNIN_FAILURE_WINDOW = env.integer("PORTAL_SIGNIN_FAILURE_WINDOW", 15 * 60, low=60, high=86400)
 # ...of 1 minute, then 2, 4, 8... in a row, never longer than this many seconds.
-SIGNIN_MAX_COOLOFF = env.int("PORTAL_SIGNIN_MAX_COOLOFF", 3600, min=60, max=7 * 86400)
+SIGNIN_MAX_COOLOFF = env.integer("PORTAL_SIGNIN_MAX_COOLOFF", 3600, low=60, high=7 * 86400)
 # The client address is REMOTE_ADDR unless a proxy in front sets this header (X-Forwarded-For, X-Real-IP);
 # then the address that many trusted proxies from the right end of that header is the client's.
 CLIENT_ADDRESS_HEADER = env.optional_header("PORTAL_CLIENT_ADDRESS_HEADER")
-TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", 1, min=1, max=10)
+TRUSTED_PROXY_COUNT = env.integer("PORTAL_TRUSTED_PROXY_COUNT", 1, low=1, high=10)
 
 # --- Mint -------------------------------------------------------------------------------------
 MINT_BASE_URL = env.url("MINT_BASE_URL", "http://127.0.0.1:8001/mint")
 MINT_TOKEN_URL = env.url("MINT_TOKEN_URL", "http://127.0.0.1:8001/auth/open/connect/token")
-MINT_CLIENT_ID = env.str("MINT_CLIENT_ID", required=True)
-MINT_CLIENT_SECRET = env.str("MINT_CLIENT_SECRET", required=True)
-MINT_CONNECT_TIMEOUT = env.float("MINT_CONNECT_TIMEOUT", 3.05, min=0.1, max=60)
-MINT_READ_TIMEOUT = env.float("MINT_READ_TIMEOUT", 15, min=0.1, max=300)
+MINT_CLIENT_ID = env.text("MINT_CLIENT_ID", required=True)
+MINT_CLIENT_SECRET = env.text("MINT_CLIENT_SECRET", required=True)
+MINT_CONNECT_TIMEOUT = env.number("MINT_CONNECT_TIMEOUT", 3.05, low=0.1, high=60)
+MINT_READ_TIMEOUT = env.number("MINT_READ_TIMEOUT", 15, low=0.1, high=300)
 # How many retries one call may spend on connection failures, 429 and 502/503/504.
-MINT_MAX_RETRIES = env.int("MINT_MAX_RETRIES", 3, min=0, max=10)
+MINT_MAX_RETRIES = env.integer("MINT_MAX_RETRIES", 3, low=0, high=10)
 # Longest single wait between retries, also the cap on an honoured Retry-After.
-MINT_MAX_RETRY_WAIT = env.float("MINT_MAX_RETRY_WAIT", 30, min=0, max=600)
+MINT_MAX_RETRY_WAIT = env.number("MINT_MAX_RETRY_WAIT", 30, low=0, high=600)
 # Seconds all Mint reads of one web request may take together: one attempt each, never a wait on Retry-After;
 # then the page shows what the portal last knew. Retries with backoff belong to Celery tasks.
-MINT_WEB_TIMEOUT = env.float("MINT_WEB_TIMEOUT", 3, min=0.1, max=60)
+MINT_WEB_TIMEOUT = env.number("MINT_WEB_TIMEOUT", 3, low=0.1, high=60)
 # At most this many threads of one web process wait on Mint at once (a bulkhead; 0: no limit), so that a slow
 # Mint never holds every thread: about half of gunicorn's --threads leaves the rest for pages without Mint.
-MINT_WEB_CONCURRENCY = env.int("MINT_WEB_CONCURRENCY", 0, min=0, max=1000)
+MINT_WEB_CONCURRENCY = env.integer("MINT_WEB_CONCURRENCY", 0, low=0, high=1000)
 # Circuit breaker per group of Mint operations (workflow reads, journey reads, writes), shared through the
 # cache: this many failures within MINT_BREAKER_WINDOW seconds open it; calls then fail at once for
 # MINT_BREAKER_COOLDOWN seconds, after which one probe call decides whether it closes.
 # https://martinfowler.com/bliki/CircuitBreaker.html
-MINT_BREAKER_FAILURES = env.int("MINT_BREAKER_FAILURES", 5, min=1, max=1000)
-MINT_BREAKER_WINDOW = env.float("MINT_BREAKER_WINDOW", 30, min=1, max=3600)
-MINT_BREAKER_COOLDOWN = env.float("MINT_BREAKER_COOLDOWN", 15, min=1, max=3600)
+MINT_BREAKER_FAILURES = env.integer("MINT_BREAKER_FAILURES", 5, low=1, high=1000)
+MINT_BREAKER_WINDOW = env.number("MINT_BREAKER_WINDOW", 30, low=1, high=3600)
+MINT_BREAKER_COOLDOWN = env.number("MINT_BREAKER_COOLDOWN", 15, low=1, high=3600)
 # How long the last known copy of a workflow listing, definition or the step types is kept to be served
 # (and refreshed in the background) once it is stale, e.g. through an outage of Mint.
-MINT_STALE_TTL = env.int("MINT_STALE_TTL", 86400, min=60, max=30 * 86400)
+MINT_STALE_TTL = env.integer("MINT_STALE_TTL", 86400, low=60, high=30 * 86400)
 
 # --- Metrics (mintportal/metrics.py) ------------------------------------------------------------
 # /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" or from one of these addresses or
 # networks (REMOTE_ADDR, e.g. "10.0.0.0/8,127.0.0.1"); with neither set it answers 404.
-METRICS_TOKEN = env.optional_str("METRICS_TOKEN")
+METRICS_TOKEN = env.optional_text("METRICS_TOKEN")
 try:
     METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(item, strict=False)
-                                for item in env.list("METRICS_ALLOWED_ADDRESSES", [])]
+                                for item in env.comma_list("METRICS_ALLOWED_ADDRESSES", [])]
 except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES must list IP addresses or networks: {exc}") from None
 
@@ -250,21 +250,21 @@ OIDC_ISSUER = env.optional_url("OIDC_ISSUER", schemes=("https", "http")) or ""
 if OIDC_ISSUER.startswith("http://") and urlsplit(OIDC_ISSUER).hostname not in {"127.0.0.1", "localhost", "::1"}:
     # Discovery and keys fetched over plain HTTP could be swapped by anyone on the path.
     raise ImproperlyConfigured("OIDC_ISSUER must start with https:// (plain http only for a provider on this machine)")
-OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", required=True) if OIDC_ISSUER else ""
-OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", required=True) if OIDC_ISSUER else ""
+OIDC_CLIENT_ID = env.text("OIDC_CLIENT_ID", required=True) if OIDC_ISSUER else ""
+OIDC_CLIENT_SECRET = env.text("OIDC_CLIENT_SECRET", required=True) if OIDC_ISSUER else ""
 # The sign-in button reads "Sign in with <OIDC_PROVIDER_NAME>".
-OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", "your company account")
+OIDC_PROVIDER_NAME = env.text("OIDC_PROVIDER_NAME", "your company account")
 # The ID token claim whose values (group or role names) admins map to teams; a dotted path reaches into
 # nested claims (Keycloak's realm_access.roles).
-OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", "groups")
-OIDC_SCOPES = env.str("OIDC_SCOPES", "openid profile email")
+OIDC_GROUPS_CLAIM = env.text("OIDC_GROUPS_CLAIM", "groups")
+OIDC_SCOPES = env.text("OIDC_SCOPES", "openid profile email")
 if "openid" not in OIDC_SCOPES.split():
     raise ImproperlyConfigured(f"OIDC_SCOPES must include openid, got {OIDC_SCOPES!r}")
 # The callback URL registered at the provider; unset, it is built from the request (<host>/sso/callback/).
-OIDC_REDIRECT_URI = env.optional_str("OIDC_REDIRECT_URI")
+OIDC_REDIRECT_URI = env.optional_text("OIDC_REDIRECT_URI")
 if OIDC_REDIRECT_URI and urlsplit(OIDC_REDIRECT_URI).scheme not in {"http", "https"}:
     raise ImproperlyConfigured(f"OIDC_REDIRECT_URI must be an http(s) URL, got {OIDC_REDIRECT_URI!r}")
-OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", 5, min=0.1, max=60)
+OIDC_TIMEOUT = env.number("OIDC_TIMEOUT", 5, low=0.1, high=60)
 
 # --- Background work --------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -289,33 +289,33 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.boolean("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 
 # --- Sync, webhooks and launches (journeys/services/sync.py, journeys/webhooks.py, launches/) ------
 # Seconds between incremental journey syncs (Celery beat); 0 turns the schedule off.
-MINT_SYNC_INTERVAL = env.int("MINT_SYNC_INTERVAL", 60, min=0, max=86400)
+MINT_SYNC_INTERVAL = env.integer("MINT_SYNC_INTERVAL", 60, low=0, high=86400)
 # Seconds between full reconciles (every journey walked, missing ones marked gone); 0 turns it off.
-MINT_FULL_RECONCILE_INTERVAL = env.int("MINT_FULL_RECONCILE_INTERVAL", 86400, min=0, max=30 * 86400)
+MINT_FULL_RECONCILE_INTERVAL = env.integer("MINT_FULL_RECONCILE_INTERVAL", 86400, low=0, high=30 * 86400)
 # Seconds between workflow mirror syncs (names and tags for scopes); 0 turns it off.
-MINT_WORKFLOW_SYNC_INTERVAL = env.int("MINT_WORKFLOW_SYNC_INTERVAL", 900, min=0, max=86400)
+MINT_WORKFLOW_SYNC_INTERVAL = env.integer("MINT_WORKFLOW_SYNC_INTERVAL", 900, low=0, high=86400)
 # Incremental syncs re-read journeys executed this long before the watermark (clock skew, same-instant writes).
-MINT_SYNC_OVERLAP_SECONDS = env.int("MINT_SYNC_OVERLAP_SECONDS", 120, min=0, max=86400)
+MINT_SYNC_OVERLAP_SECONDS = env.integer("MINT_SYNC_OVERLAP_SECONDS", 120, low=0, high=86400)
 # A sync's lease lasts this long without progress before another run may take over (a crashed worker).
-MINT_SYNC_LEASE_SECONDS = env.int("MINT_SYNC_LEASE_SECONDS", 300, min=10, max=86400)
+MINT_SYNC_LEASE_SECONDS = env.integer("MINT_SYNC_LEASE_SECONDS", 300, low=10, high=86400)
 # Queue a workflow and journey sync as soon as a worker starts, instead of waiting for beat's first interval
 # (the embedded default turns it on so that the demo's mirror is filled at once).
-MINT_SYNC_ON_WORKER_START = env.bool("MINT_SYNC_ON_WORKER_START", False)
+MINT_SYNC_ON_WORKER_START = env.boolean("MINT_SYNC_ON_WORKER_START", False)
 # Shared secret of Signicat Events deliveries to /webhooks/mint; unset refuses every delivery.
-MINT_WEBHOOK_SECRET = env.optional_str("MINT_WEBHOOK_SECRET")
+MINT_WEBHOOK_SECRET = env.optional_text("MINT_WEBHOOK_SECRET")
 # Seconds between sweeps of the journeys the mirror holds as idle, running or active, which catch status
 # changes without an execution (a journey cancelled from outside) that the incremental sync cannot see; 0 off.
-MINT_SWEEP_INTERVAL = env.int("MINT_SWEEP_INTERVAL", 300, min=0, max=86400)
+MINT_SWEEP_INTERVAL = env.integer("MINT_SWEEP_INTERVAL", 300, low=0, high=86400)
 # Launches per bulk-launch task: small enough that a redelivered chunk redoes little work.
-BULK_LAUNCH_CHUNK_SIZE = env.int("BULK_LAUNCH_CHUNK_SIZE", 50, min=1, max=1000)
+BULK_LAUNCH_CHUNK_SIZE = env.integer("BULK_LAUNCH_CHUNK_SIZE", 50, low=1, high=1000)
 # A launch's claim lives this long unless its worker renews it (every third of it, while Mint is called); a
 # claim not renewed means the worker died, and the requeue (every 20 s) flags the launch for review.
-LAUNCH_CLAIM_LEASE_SECONDS = env.int("LAUNCH_CLAIM_LEASE_SECONDS", 30, min=3, max=3600)
+LAUNCH_CLAIM_LEASE_SECONDS = env.integer("LAUNCH_CLAIM_LEASE_SECONDS", 30, low=3, high=3600)
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
     name: {"task": task, "schedule": float(interval), "options": {"expires": float(interval)}}
@@ -343,7 +343,7 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # urllib3 logs request lines at DEBUG, which could carry query strings; keep it quiet.
