@@ -1,6 +1,6 @@
 """A clock for tests of timeouts and lockouts: ``django.utils.timezone.now`` under the test's control.
 
-The ``clock`` fixture is imported into the conftest.py of tests/accounts and tests/e2e.
+The ``clock`` fixture is registered for the whole suite in tests/conftest.py.
 """
 
 from __future__ import annotations

@@ -9,18 +9,15 @@ import pytest
 
 from tests.audit_guard import allow_audit_flush
 from tests.sandbox_process import SandboxProcess
-# A real Celery worker process (Redis broker, the test database): tests/celery_worker.py.
-from tests.celery_worker import celery_worker, celery_worker_process  # noqa: F401
-# Personas (operator, approver, approver2, case_handler, admin, outsider) and their workflows: tests/personas.py.
-from tests.personas import (  # noqa: F401
-    admin,
-    approver,
-    approver2,
-    case_handler,
-    operator,
-    outsider,
-    scoped_workflows,
-)
+
+# The suite's shared fixtures, registered once for every test folder (a test module never imports a fixture):
+pytest_plugins = [
+    "tests.portal",  # a clean cache around every test, the sandbox API, a superuser and a signed-in client
+    "tests.personas",  # operator, approver, approver2, case_handler, admin, outsider and their workflows
+    "tests.celery_worker",  # a real Celery worker process (Redis broker, the test database)
+    "tests.redis_server",  # a private redis-server a test may stop and restart
+    "tests.clock",  # django.utils.timezone.now under the test's control
+]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -1,6 +1,5 @@
-"""Fixtures shared by the portal page tests (journeys, workflows, browser): a superuser and a clean cache.
-
-Import them into a folder's conftest.py; persona fixtures live in tests/personas.py.
+"""Fixtures shared by the suite (a plugin listed in tests/conftest.py): a clean cache around every test, the
+sandbox's API, a superuser and a client signed in as them. Persona fixtures live in tests/personas.py.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import require_service
-from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.redis_server import RedisServer
 from tests.sandbox_process import ROOT
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.needs_redis]
@@ -34,7 +34,7 @@ def scratch_database() -> str:
 
 
 def test_the_chaos_soak_reports_every_figure_and_exits_by_the_bar(
-    scratch_database: str, redis_server: RedisServer, tmp_path: Path  # noqa: F811
+    scratch_database: str, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     import psycopg
 

@@ -21,8 +21,6 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from tests.conftest import require_service
 from tests.personas import PASSWORD
-from tests.portal import api, empty_cache, superuser  # noqa: F401
-from tests.clock import clock  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -1,4 +1,4 @@
-"""Helpers for the journey page tests: mirror rows made directly in the database (fixtures: tests/portal.py)."""
+"""Helpers for the journey page tests: mirror rows made directly in the database."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from journeys.models import Journey
 from journeys.services.mirror import journey_mirror_changed
-from tests.portal import api, empty_cache, root_client, superuser  # noqa: F401
 
 BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(0))
 

@@ -18,11 +18,6 @@ class LaunchWorkflow:
 
 
 @pytest.fixture
-def api(sandbox) -> Api:
-    return Api(sandbox=sandbox, token=sandbox.token())
-
-
-@pytest.fixture
 def launch_workflow(api: Api, mint_settings) -> LaunchWorkflow:
     """A workflow taking ``email`` and ``fullName`` whose journeys wait for the end user's form."""
     definition = chain(

@@ -19,12 +19,7 @@ from django.utils import timezone
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from launches.services import launch_create, launch_requeue_stale, launch_start
 from tests.celery_worker import CeleryWorker, require_worker_services, wait_for, worker_env
-from tests.redis_server import (
-    RedisServer,
-    filesystem_broker_options,
-    publishing_to,
-    redis_server,  # noqa: F401
-)
+from tests.redis_server import RedisServer, filesystem_broker_options, publishing_to
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUT = {"email": "r@example.com", "fullName": "R"}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.celery_worker import wait_for
-from tests.redis_server import RedisServer, redis_server  # noqa: F401
+from tests.redis_server import RedisServer
 from tests.sandbox_process import ROOT
 
 SYNC_TASK = "journeys.tasks.journeys_sync_incremental"
