@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Action
 from accounts.policy import ensure_can, ensure_global, user_can
 from mintportal.forms import add_mint_errors
-from mintportal.middleware import clear_outage, is_outage, note_outage
 from mintportal.mint import errors, get_client
+from mintportal.outage import mint_or_outage
 from mintportal.responses import HtmxHttpRequest, mint_download, render_region
 from workflows import selectors, services
 from workflows.forms import (
@@ -56,13 +56,9 @@ def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
     form.is_valid()
     values = form.values()
     page, fallback = None, None
-    try:
+    with mint_or_outage(request) as read:
         page = selectors.workflow_list(user=request.user, **values)
-        clear_outage()
-    except errors.MintError as exc:
-        if not is_outage(exc):
-            raise
-        note_outage(request, exc)
+    if read.failed:
         fallback = selectors.workflow_mirror_list(user=request.user, search=values["search"])
     context = {"form": form, "page": page, "fallback": fallback, "sorts": selectors.WORKFLOW_SORTS,
                "may_create": user_can(user=request.user, action=Action.MANAGE)}
@@ -128,12 +124,10 @@ def workflow_file(request: HtmxHttpRequest, workflow_id: str, file_id: str) -> H
 
 def _step_types_or_note(request: HtmxHttpRequest) -> tuple[list[Any], str | None]:
     """The catalogue for the editor's side panel; an outage leaves the form usable and says why it is empty."""
-    try:
-        return selectors.step_type_list(), None
-    except errors.MintError as exc:
-        if not is_outage(exc):
-            raise
-        return [], note_outage(request, exc)
+    types: list[Any] = []
+    with mint_or_outage(request) as read:
+        types = selectors.step_type_list()
+    return types, read.note
 
 
 def _render_workflow_form(request: HtmxHttpRequest, form: WorkflowForm, *, workflow: Any, status: int = 200
@@ -212,14 +206,10 @@ def step_types(request: HtmxHttpRequest) -> HttpResponse:
     ensure_global(user=request.user, action=Action.VIEW)
     form = StepTypeSearchForm(request.GET)
     search = form.cleaned_data["q"] if form.is_valid() else ""
-    types, note = [], None
-    try:
+    types = []
+    with mint_or_outage(request) as read:
         types = selectors.step_type_list(search=search)
-    except errors.MintError as exc:
-        if not is_outage(exc):
-            raise
-        note = note_outage(request, exc)
-    context = {"form": form, "step_types": types, "note": note}
+    context = {"form": form, "step_types": types, "note": read.note}
     return render_region(request, "workflows/step_types.html", context, region="step-type-table")
 
 

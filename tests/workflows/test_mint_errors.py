@@ -25,12 +25,12 @@ def test_a_mint_server_error_shows_the_unavailable_page_and_logs_the_trace_id(
     root_client: Client, sandbox, workflow_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sandbox.add_fault(path="^/mint/workflows/", method="GET", status=500)
-    with caplog.at_level(logging.WARNING, logger="mintportal.middleware"):
+    with caplog.at_level(logging.WARNING, logger="mintportal.outage"):
         response = root_client.get(workflow_url)
     html = response.content.decode()
     assert response.status_code == 503
     assert "Mint is unavailable" in html and "Traceback" not in html
-    record = next(r for r in caplog.records if r.name == "mintportal.middleware")
+    record = next(r for r in caplog.records if r.name == "mintportal.outage")
     trace_id = record.getMessage().split("trace_id=")[1]
     assert trace_id != "-" and f"<code>{trace_id}</code>" in html
     # The outage is remembered briefly, so the next page shows the banner too.
