@@ -10,6 +10,10 @@ from typing import Final
 
 from django.db import models
 
+# The sync state moved to the workflows app (the lowest app that syncs a mirror); this name stays only until
+# operations/selectors.py and tests/operations import it from workflows.models.
+from workflows.models import SyncState as SyncState
+
 # The step types people act on from the portal: a case handler continues a suspend step, an approver decides a
 # require-approval step. Every other waiting step (an end user's form or eID login, a timer) is not the portal's.
 SUSPEND_STEP: Final = "suspend"
@@ -77,28 +81,6 @@ class Journey(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in JourneyStatus.final()
-
-
-class SyncState(models.Model):
-    """Progress and lease of one kind of sync ("journeys", "workflows"), one row each.
-
-    ``watermark`` is the newest ``lastExecutedAt`` the journey sync has fully stored; it only moves after a
-    run succeeds. The lease (``lease_owner`` until ``lease_until``) is taken with a conditional UPDATE so
-    that two beats, or a run overlapping the next, never sync at once, and a crashed worker's lease expires.
-    """
-
-    name = models.CharField(primary_key=True, max_length=32)
-    watermark = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=64, blank=True, default="")
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    last_finished_at = models.DateTimeField(null=True, blank=True)
-    last_full_at = models.DateTimeField(null=True, blank=True)
-    last_result = models.JSONField(default=dict, blank=True)
-    last_error = models.CharField(max_length=500, blank=True, default="")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class WebhookEvent(models.Model):

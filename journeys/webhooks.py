@@ -4,7 +4,7 @@ A delivery is a Signicat Events envelope ``{id, timestamp, sender, eventName, ev
 header ``Signicat-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` keyed with
 ``MINT_WEBHOOK_SECRET``. The receiver verifies, records and acknowledges, and leaves the work to a task: it
 checks the signature and its age, notes the event id in the cache (a repeated id is acknowledged and
-ignored) and queues ``journeys.tasks.webhook_process`` with what the event names. The request touches
+ignored) and queues ``journeys.tasks.webhook_process_task`` with what the event names. The request touches
 neither the database nor Mint: two round trips to Redis (a ``SET NX``, a publish) and an HMAC, so a burst of
 deliveries is acknowledged at once. The task records the id in ``WebhookEvent`` (the durable guard against
 repeats, which the cache may forget) and refreshes:
@@ -36,7 +36,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from journeys.models import WebhookEvent
-from journeys.services.sync import journey_refresh, workflow_sync
+from journeys.services.sync import journey_refresh
+from workflows.sync import workflow_sync
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def _pending_key(event_name: str, target_id: str) -> str:
 
 
 def webhook_receive(*, body: bytes, signature_header: str | None) -> WebhookOutcome:
-    """Verifies one delivery, notes its id and queues its processing (``webhook_process``); raises
+    """Verifies one delivery, notes its id and queues its processing (``webhook_process_task``); raises
     ``WebhookRejected``. No database write, no Mint call.
 
     The id is noted with an atomic add in the cache, so a repeat is answered "duplicate" at once. Events about
@@ -161,7 +162,7 @@ def webhook_receive(*, body: bytes, signature_header: str | None) -> WebhookOutc
             logger.info("webhook %s (%s): a queued refresh covers it", event_id, event_name)
             return WebhookOutcome(status=202, result="accepted", event_id=event_id)
         try:
-            tasks.webhook_process.delay(event_id, event_name, target)
+            tasks.webhook_process_task.delay(event_id, event_name, target)
         except Exception:
             cache.delete_many([seen, pending])
             raise

@@ -292,7 +292,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.boolean("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 
-# --- Sync, webhooks and launches (journeys/services/sync.py, journeys/webhooks.py, launches/) ------
+# --- Sync, webhooks and launches (journeys/services/sync.py, workflows/sync.py, journeys/webhooks.py, launches/)
 # Seconds between incremental journey syncs (Celery beat); 0 turns the schedule off.
 MINT_SYNC_INTERVAL = env.integer("MINT_SYNC_INTERVAL", 60, low=0, high=86400)
 # Seconds between full reconciles (every journey walked, missing ones marked gone); 0 turns it off.
@@ -318,21 +318,26 @@ BULK_LAUNCH_CHUNK_SIZE = env.integer("BULK_LAUNCH_CHUNK_SIZE", 50, low=1, high=1
 LAUNCH_CLAIM_LEASE_SECONDS = env.integer("LAUNCH_CLAIM_LEASE_SECONDS", 30, low=3, high=3600)
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
-    name: {"task": task, "schedule": float(interval), "options": {"expires": float(interval)}}
-    for name, task, interval in (
-        ("sync-journeys", "journeys.tasks.journeys_sync_incremental", MINT_SYNC_INTERVAL),
-        ("reconcile-journeys", "journeys.tasks.journeys_sync_full", MINT_FULL_RECONCILE_INTERVAL),
-        ("sync-workflows", "journeys.tasks.workflows_sync", MINT_WORKFLOW_SYNC_INTERVAL),
-        ("prune-webhook-events", "journeys.tasks.webhook_events_prune", 86400),
-        ("sweep-journeys", "journeys.tasks.journeys_sweep", MINT_SWEEP_INTERVAL),
-        ("requeue-stale-launches", "launches.tasks.launches_requeue_stale", 20),
-        ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune", 3600),
+    name: {"task": task, "schedule": float(interval), "kwargs": kwargs, "options": {"expires": float(interval)}}
+    for name, task, kwargs, interval in (
+        ("sync-journeys", "journeys.tasks.journey_sync_task", {}, MINT_SYNC_INTERVAL),
+        ("reconcile-journeys", "journeys.tasks.journey_sync_task", {"full": True}, MINT_FULL_RECONCILE_INTERVAL),
+        ("sync-workflows", "workflows.tasks.workflow_sync_task", {}, MINT_WORKFLOW_SYNC_INTERVAL),
+        ("prune-webhook-events", "journeys.tasks.webhook_events_prune_task", {}, 86400),
+        ("sweep-journeys", "journeys.tasks.journey_sweep_task", {}, MINT_SWEEP_INTERVAL),
+        ("requeue-stale-launches", "launches.tasks.launch_requeue_stale_task", {}, 20),
+        ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune", {}, 3600),
     )
     if interval > 0
 }
 
 # "json": one JSON object per line (mintportal/logs.py) from web, worker and beat alike; "text" by default.
 LOG_FORMAT = env.choice("PORTAL_LOG_FORMAT", "text", choices=("text", "json"))
+_LOGGERS: dict[str, dict[str, object]] = {
+    "django.db.backends": {"level": "WARNING"},
+    # urllib3 logs request lines at DEBUG, which could carry query strings; keep it quiet.
+    "urllib3": {"level": "WARNING"},
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -344,11 +349,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"},
     },
     "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # urllib3 logs request lines at DEBUG, which could carry query strings; keep it quiet.
-        "urllib3": {"level": "WARNING"},
-    },
+    "loggers": _LOGGERS,
 }
 if LOG_FORMAT == "json":
     # Celery's worker and beat replace the root logger's handlers with their own text format unless told not
@@ -357,6 +358,6 @@ if LOG_FORMAT == "json":
     CELERY_WORKER_HIJACK_ROOT_LOGGER = False
     # Python's warnings (Celery's SecurityWarning, deprecations) go through logging too, so stderr stays JSON.
     logging.captureWarnings(True)
-    LOGGING["loggers"].update({
+    _LOGGERS.update({
         name: {"handlers": ["console"], "propagate": False} for name in ("celery.task", "multiprocessing")
     })

@@ -1,8 +1,9 @@
-"""The portal's own records about workflows.
+"""The portal's own records about workflows, and the state of the mirrors' syncs.
 
 ``SecretRecord`` is the register of secrets created through the portal, because Mint's API has no listing
 of secrets. Secret values are never stored here. What access decisions need about each workflow (tags,
-names) is ``accounts.models.WorkflowRecord``.
+names) is ``accounts.models.WorkflowRecord``. ``SyncState`` serves every mirror's sync (workflows here,
+journeys above): it lives in the lowest app that syncs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,32 @@ class SecretRecord(models.Model):
 
     class Meta:
         ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncState(models.Model):
+    """Progress and lease of one kind of sync ("journeys", "workflows", "journey-sweep"), one row each.
+
+    ``watermark`` is the newest ``lastExecutedAt`` the journey sync has fully stored; it only moves after a
+    run succeeds. The lease (``lease_owner`` until ``lease_until``) is taken with a conditional UPDATE so
+    that two beats, or a run overlapping the next, never sync at once, and a crashed worker's lease expires.
+    """
+
+    name = models.CharField(primary_key=True, max_length=32)
+    watermark = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_full_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        # The table the journeys app created (journeys 0002) before the model moved here.
+        db_table = "journeys_syncstate"
 
     def __str__(self) -> str:
         return self.name

@@ -6,7 +6,7 @@ services in ``workflows.services`` delete them after each write. Listings depend
 so their keys carry a digest of the user's scope.
 
 Entries are served stale while revalidated (``cached_json_swr``): once older than their lifetime they are
-still shown, and a Celery task (``workflows.tasks.workflow_cache_refresh``) reads them again from Mint, so a
+still shown, and a Celery task (``workflows.tasks.workflow_cache_refill_task``) reads them again from Mint, so a
 page never waits for Mint to renew what it already has, and the launch form and the workflow page keep
 working from the last known definition through an outage of Mint (kept ``MINT_STALE_TTL`` seconds).
 """
@@ -158,10 +158,10 @@ def _keep_for(fresh_for: int) -> int:
 
 def _queue_refresh(*, what: str, params: dict[str, Any]) -> None:
     # tasks.py imports this module, so the task is looked up when a refresh is due, not at import.
-    from workflows.tasks import workflow_cache_refresh
+    from workflows.tasks import workflow_cache_refill_task
 
     # retry=False: with the broker down the page goes on with the stale value instead of waiting for it.
-    workflow_cache_refresh.apply_async(kwargs={"what": what, "params": params}, retry=False)
+    workflow_cache_refill_task.apply_async(kwargs={"what": what, "params": params}, retry=False)
 
 
 def _cached(what: str, **params: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Keeping the mirrors current: journeys (incremental and full reconcile) and workflows.
+"""Keeping the journey mirror current: incremental syncs, full reconciles and sweeps.
 
 How the journey sync stays correct and cheap:
 
@@ -14,8 +14,8 @@ How the journey sync stays correct and cheap:
 - A **sweep** (``journey_sweep``) catches what neither sees cheaply: status changes without an execution (a
   journey cancelled from outside), by comparing Mint's listing per non-final status with the mirror.
 - Pages are upserted as they arrive (never all held in memory), and the watermark moves only after a run
-  succeeds. A lease row (``SyncState``) taken with a conditional UPDATE keeps two beats, or a slow run and
-  the next one, from syncing at once; a crashed worker's lease simply expires.
+  succeeds. A lease row (``SyncState``, through ``workflows.sync.SyncLease``) taken with a conditional UPDATE
+  keeps two beats, or a slow run and the next one, from syncing at once; a crashed worker's lease simply expires.
 
 Watermarks are Mint's own timestamps, never the portal's clock, so a skewed or test-advanced Mint clock
 cannot make the sync skip journeys.
@@ -25,35 +25,35 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Final
+from typing import Any, Final
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from journeys.models import Journey, SyncState
+from journeys.models import Journey, JourneyStatus
 from journeys.services.mirror import journey_mirror_changed, journey_mirror_refresh, journey_mirror_upsert
 from mintportal.mint import get_client
 from mintportal.mint import models as mint
+from mintportal.mint.client import PAGE_LIMIT
 from mintportal.mint.errors import MintNotFoundError
+from workflows.models import SyncState
+from workflows.sync import SyncLease
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE: Final = 100
+PAGE_SIZE: Final = PAGE_LIMIT
 # Pages a full reconcile requests ahead of the one being written (threads, bounded memory).
 FETCH_AHEAD: Final = 2
 JOURNEYS: Final = "journeys"
-WORKFLOWS: Final = "workflows"
 SWEEP: Final = "journey-sweep"
 # The statuses the sweep checks: the ones a journey can leave without executing (cancelled from outside).
-SWEEP_STATUSES: Final = ("idle", "running", "active")
+SWEEP_STATUSES: Final = tuple(status.value for status in JourneyStatus if status not in JourneyStatus.final())
 # Per run: listing pages per status, and journeys re-read (the rest wait for the next run).
 SWEEP_MAX_PAGES: Final = 10
 SWEEP_MAX_REFRESHES: Final = 100
@@ -79,51 +79,6 @@ class SyncResult:
             "gone": self.gone, "seconds": round(self.seconds, 3),
             "watermark": self.watermark.isoformat() if self.watermark else None,
         }
-
-
-class SyncLease:
-    """A lease on one ``SyncState`` row: held by at most one run, renewed as the run makes progress."""
-
-    def __init__(self, name: str, *, ttl: timedelta) -> None:
-        self.name = name
-        self.ttl = ttl
-        self.owner = uuid.uuid4().hex
-        self.held = False
-
-    def acquire(self) -> bool:
-        SyncState.objects.get_or_create(name=self.name)
-        now = timezone.now()
-        taken = SyncState.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=self.owner), name=self.name
-        ).update(lease_owner=self.owner, lease_until=now + self.ttl, last_started_at=now)
-        self.held = bool(taken)
-        return self.held
-
-    def renew(self) -> None:
-        """Extends the lease; raises if another run took it over (ours expired), so this run stops writing."""
-        renewed = SyncState.objects.filter(name=self.name, lease_owner=self.owner).update(
-            lease_until=timezone.now() + self.ttl
-        )
-        if not renewed:
-            self.held = False
-            raise SyncLeaseLost(f"the {self.name} sync lease expired and was taken by another run")
-
-    def release(self, **fields: object) -> None:
-        """Gives the lease back, writing ``fields`` (watermark, results) in the same conditional UPDATE."""
-        if not self.held:
-            return
-        SyncState.objects.filter(name=self.name, lease_owner=self.owner).update(
-            lease_owner="", lease_until=None, **fields
-        )
-        self.held = False
-
-
-class SyncLeaseLost(RuntimeError):
-    """This run's lease expired and another run took it; the run stops without moving the watermark."""
-
-
-def _lease_ttl() -> timedelta:
-    return timedelta(seconds=settings.MINT_SYNC_LEASE_SECONDS)
 
 
 def _newest_executed_at() -> tuple[datetime | None, int]:
@@ -215,17 +170,18 @@ def journey_sync(*, full: bool = False) -> SyncResult:
     (a ``MintError`` after the client's own retries) is recorded in ``last_error`` and re-raised.
     """
     started = time.monotonic()
-    lease = SyncLease(JOURNEYS, ttl=_lease_ttl())
+    lease = SyncLease(JOURNEYS)
     if not lease.acquire():
         logger.info("journey sync skipped: another run holds the lease")
         return SyncResult(kind="full" if full else "incremental", skipped=True)
     try:
         state = SyncState.objects.get(name=JOURNEYS)
-        full = full or state.watermark is None
+        stored = state.watermark
+        full = full or stored is None
         run_started = timezone.now()
         counter = [0]
         gone = 0
-        if full:
+        if full or stored is None:
             watermark, calls = _newest_executed_at()
             counter[0] += calls
             upserted = journey_mirror_upsert(summaries=_pages_by_created(lease, counter), seen_at=run_started)
@@ -235,12 +191,12 @@ def journey_sync(*, full: bool = False) -> SyncResult:
             )
             if gone:
                 journey_mirror_changed()
-            watermark = watermark or state.watermark
+            watermark = watermark or stored
         else:
             overlap = timedelta(seconds=settings.MINT_SYNC_OVERLAP_SECONDS)
-            newest: list[datetime | None] = [state.watermark]
+            newest: list[datetime | None] = [stored]
             upserted = journey_mirror_upsert(
-                summaries=_pages_after(state.watermark - overlap, lease, counter, newest), seen_at=run_started
+                summaries=_pages_after(stored - overlap, lease, counter, newest), seen_at=run_started
             )
             watermark = newest[0]
         result = SyncResult(
@@ -257,60 +213,7 @@ def journey_sync(*, full: bool = False) -> SyncResult:
         logger.info("journey sync done: %s", result.as_dict())
         return result
     except Exception as exc:
-        lease.release(last_error=f"{type(exc).__name__}: {exc}"[:500])
-        raise
-
-
-@dataclass(frozen=True)
-class WorkflowSyncResult:
-    skipped: bool = False
-    mint_calls: int = 0
-    upserted: int = 0
-    seconds: float = 0.0
-
-
-def workflow_sync(*, workflow_id: str | None = None) -> WorkflowSyncResult:
-    """Mirrors workflows (name, description, tags, latest version) into ``workflows.models.Workflow``.
-
-    Mint's listing carries no tags, so each workflow's definition is fetched as well; there are few
-    workflows, and tag scopes need the tags. With ``workflow_id`` only that workflow is fetched (a webhook
-    said it changed) and no lease is taken, and that workflow's cached definition, versions and the workflow
-    listings are invalidated, as after a write through the portal. Workflows are never deleted here: Mint has
-    no deletion, and a scope naming an id that disappeared simply matches nothing.
-    """
-    # The workflows app owns the mirror row's mapping and its cache keys; a change seen in Mint is handled
-    # exactly like one made through the portal.
-    from workflows.services import workflow_cache_invalidate, workflow_mirror_save
-
-    started = time.monotonic()
-    client = get_client()
-    if workflow_id is not None:
-        workflow_mirror_save(workflow=client.get_workflow(workflow_id))
-        workflow_cache_invalidate(workflow_id=workflow_id)
-        return WorkflowSyncResult(mint_calls=1, upserted=1, seconds=time.monotonic() - started)
-    lease = SyncLease(WORKFLOWS, ttl=_lease_ttl())
-    if not lease.acquire():
-        return WorkflowSyncResult(skipped=True)
-    try:
-        calls = upserted = 0
-        offset = 0
-        while True:
-            page = client.list_workflows(offset=offset, limit=PAGE_SIZE)
-            calls += 1
-            for summary in page.data:
-                workflow_mirror_save(workflow=client.get_workflow(summary.id))
-                calls += 1
-                upserted += 1
-            offset += len(page.data)
-            if not page.data or offset >= page.total_count:
-                break
-            lease.renew()
-        result = WorkflowSyncResult(mint_calls=calls, upserted=upserted, seconds=time.monotonic() - started)
-        lease.release(last_finished_at=timezone.now(), last_error="",
-                      last_result={"mint_calls": calls, "upserted": upserted, "seconds": round(result.seconds, 3)})
-        return result
-    except Exception as exc:
-        lease.release(last_error=f"{type(exc).__name__}: {exc}"[:500])
+        lease.fail(exc)
         raise
 
 
@@ -367,13 +270,13 @@ def journey_sweep(
     is recorded in ``last_error`` and re-raised.
     """
     started = time.monotonic()
-    lease = SyncLease(SWEEP, ttl=_lease_ttl())
+    lease = SyncLease(SWEEP)
     if not lease.acquire():
         return SweepResult(skipped=True)
     try:
         client = get_client()
         state = SyncState.objects.get(name=SWEEP)
-        cursors: dict[str, dict[str, object]] = dict(state.last_result.get("cursors") or {})
+        cursors: dict[str, dict[str, Any]] = dict(state.last_result.get("cursors") or {})
         calls = listed = 0
         stale: list[str] = []
         for status in SWEEP_STATUSES:
@@ -412,7 +315,7 @@ def journey_sweep(
         logger.info("journey sweep done: %s", result.as_dict())
         return result
     except Exception as exc:
-        lease.release(last_error=f"{type(exc).__name__}: {exc}"[:500])
+        lease.fail(exc)
         raise
 
 

@@ -10,9 +10,11 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import WorkflowRecord
-from journeys.models import Journey, JourneyStatus, SyncState
-from journeys.services.sync import JOURNEYS, SyncLease, journey_sync, workflow_sync
+from journeys.models import Journey, JourneyStatus
+from journeys.services.sync import JOURNEYS, journey_sync
 from tests.sandbox.helpers import Api, chain, step
+from workflows.models import SyncState
+from workflows.sync import SyncLease, workflow_sync
 
 pytestmark = pytest.mark.django_db
 

@@ -56,11 +56,11 @@ steps = st.lists(
 
 
 def queued_launches(queue: Path) -> list[str]:
-    """Takes the ``launch_start`` messages out of a filesystem-broker folder, oldest first: their launch ids."""
+    """Takes the ``launch_start_task`` messages out of a filesystem-broker folder, oldest first: their launch ids."""
     ids = []
     for message in sorted(queue.iterdir()):
         envelope = json.loads(message.read_text())
-        if envelope["headers"]["task"] == "launches.tasks.launch_start":
+        if envelope["headers"]["task"] == "launches.tasks.launch_start_task":
             ids.append(json.loads(base64.b64decode(envelope["body"]))[0][0])
         message.unlink()
     return ids

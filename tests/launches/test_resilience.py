@@ -240,4 +240,4 @@ def test_the_requeue_leaves_a_bulk_launch_alone_while_a_row_waits_on_mints_retry
         # The chunk's retry is long overdue: its message was lost, so the chunk is queued again.
         Launch.objects.filter(pk=waiting.pk).update(retry_at=now - timedelta(minutes=5))
         assert launch_requeue_stale() == 1
-    assert [path for path in queue.iterdir() if "bulk_launch_chunk" in path.read_text()]
+    assert [path for path in queue.iterdir() if "bulk_launch_run_chunk_task" in path.read_text()]

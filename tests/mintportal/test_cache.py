@@ -175,7 +175,7 @@ def test_with_redis_stopped_the_workflow_list_still_renders(client, admin, redis
 
 @pytest.mark.django_db
 def test_a_workflow_changed_in_mint_shows_once_its_webhook_refresh_ran(client, admin, redis_cache, workflow, sandbox):
-    from journeys.services.sync import workflow_sync
+    from workflows.sync import workflow_sync
 
     client.force_login(admin)
     client.get(reverse("workflows:list"), {"q": workflow.name})

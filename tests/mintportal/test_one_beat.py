@@ -21,7 +21,7 @@ from tests.celery_worker import wait_for
 from tests.redis_server import RedisServer
 from tests.sandbox_process import ROOT
 
-SYNC_TASK = "journeys.tasks.journeys_sync_incremental"
+SYNC_TASK = "journeys.tasks.journey_sync_task"
 
 
 @pytest.fixture

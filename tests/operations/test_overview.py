@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from journeys.models import SyncState, WebhookEvent
 from journeys.services.sync import JOURNEYS
-from journeys.tasks import webhook_events_prune
+from journeys.tasks import webhook_events_prune_task
 from launches.models import Launch, LaunchStatus
 from mintportal.mint import errors, get_client
 from mintportal.mint.breaker import JOURNEY_READS, OPEN, WRITES, Ticket
@@ -149,7 +149,7 @@ def test_it_counts_the_tasks_waiting_in_the_broker(admin: User, breakers) -> Non
     before = int(_figure(client.get(URL).content.decode(), "ops-queued-tasks"))
     # A harmless task: whichever worker takes it later only prunes week-old webhook ids.
     for _ in range(2):
-        webhook_events_prune.delay()
+        webhook_events_prune_task.delay()
 
     after = int(_figure(client.get(URL).content.decode(), "ops-queued-tasks"))
 

@@ -119,14 +119,14 @@ def test_the_background_refresh_makes_one_attempt_and_never_sleeps_on_retry_afte
                                                                                  launchable: dict) -> None:
     """A worker busy refreshing a cache entry through an outage would keep launches waiting; the next page view
     asks for another refresh anyway."""
-    from workflows.tasks import workflow_cache_refresh
+    from workflows.tasks import workflow_cache_refill_task
 
     mint_settings.MINT_MAX_RETRY_WAIT = 10
     sandbox.add_fault(path=r"^/mint/workflows/", method="GET", status=503, retry_after=5)
     sandbox.reset_counters()
 
     started = time.monotonic()
-    workflow_cache_refresh(what="definition", params={"workflow_id": launchable["id"], "version": None})
+    workflow_cache_refill_task(what="definition", params={"workflow_id": launchable["id"], "version": None})
 
     assert time.monotonic() - started < 1.0
     assert sandbox.count("getWorkflow") == 1

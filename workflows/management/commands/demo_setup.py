@@ -4,6 +4,8 @@ Run by ``make run`` after migrations. Teams and scopes are brought to the state 
 users are created once (with the demo password) and added to their team, never reset afterwards. Then
 the workflow mirror is synced once so that tag scopes resolve at once; if Mint cannot be reached yet,
 the periodic workflow sync fills it in later. Prints nothing secret.
+
+It lives in the workflows app, above accounts, because it uses both (the layer order in tests/test_boundaries.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from django.test.utils import override_settings
 
 from accounts.models import Action, Scope
 from accounts.services import access_change_record
+from mintportal.mint import errors
+from workflows.sync import workflow_sync
 
 DEMO_PASSWORD = "mintdemo"
 
@@ -134,9 +138,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  user {username} created (password: the demo password)")
 
     def _sync_workflows(self) -> None:
-        from journeys.services.sync import workflow_sync
-        from mintportal.mint import errors
-
         try:
             # One quick attempt: under `make run` the sandbox may not be serving yet, and the periodic
             # workflow sync catches up then; there is no point waiting through the client's retries.
