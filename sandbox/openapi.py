@@ -464,15 +464,18 @@ def _workflow_request() -> Schema:
     )
 
 
-def _schemas() -> dict[str, Schema]:
-    workflow_file = {"id": string(), "filename": string(), "contentType": string(), "size": nullable(integer())}
+def _workflow_file_fields() -> dict[str, Schema]:
+    return {"id": string(), "filename": string(), "contentType": string(), "size": nullable(integer())}
+
+
+def _workflow_schemas() -> dict[str, Schema]:
+    """Workflows: steps, connections, files, the summary and full workflow, the request and the version."""
     return {
-        "Problem": _problem(),
         "WorkflowStep": _workflow_step(),
         "WorkflowStepInput": _workflow_step_input(),
         "WorkflowStepConnection": _connection(request=False),
         "WorkflowStepConnectionInput": _connection(request=True),
-        "WorkflowFile": response_object(workflow_file),
+        "WorkflowFile": response_object(_workflow_file_fields()),
         "WorkflowSummary": response_object(_workflow_summary_fields()),
         "Workflow": response_object(
             _workflow_summary_fields()
@@ -492,6 +495,32 @@ def _schemas() -> dict[str, Schema]:
             {"id": string(), "workflowId": string(), "version": integer(minimum=1), "isLatest": {"type": "boolean"},
              "isPublished": {"type": "boolean"}, "createdAt": timestamp()}
         ),
+    }
+
+
+def _journey_log() -> Schema:
+    return response_object(
+        {
+            "steps": array(response_object({
+                "stepId": string(),
+                "stepType": string(),
+                "startedAt": timestamp(),
+                "endedAt": timestamp(),
+                "status": {"type": "object", "properties": {"name": string(), "outcome": nullable(string())}},
+                "events": array(response_object({
+                    "id": string(), "timestamp": timestamp(), "eventName": nullable(string()),
+                    "message": nullable(string()), "outcomes": nullable(array(string())),
+                })),
+            })),
+            "stepsFinished": integer(minimum=0),
+            "stepsFaulted": integer(minimum=0),
+        }
+    )
+
+
+def _journey_schemas() -> dict[str, Schema]:
+    """Journeys: starting one, the summary and full journey, the decisions on a waiting step, its URL and log."""
+    return {
         "StartJourneyRequest": request_object(
             {}, {"input": nullable(free_object()), "journeyUrlTtl": nullable(int_or_digits(1, 604800))}
         ),
@@ -511,7 +540,7 @@ def _schemas() -> dict[str, Schema]:
                 )},
                 "activeSteps": array(response_object({"stepId": string(), "stepType": string()})),
                 "alerts": array(ref("Alert")),
-                "files": array(response_object({"stepId": nullable(string())} | workflow_file)),
+                "files": array(response_object({"stepId": nullable(string())} | _workflow_file_fields())),
             }
         ),
         "ResumeJourneyRequest": request_object(
@@ -525,33 +554,30 @@ def _schemas() -> dict[str, Schema]:
         ),
         "JourneyUrlRequest": request_object({}, {"timeToLive": nullable(int_or_digits(0, 2592000) | {"default": 60})}),
         "JourneyUrl": response_object({"journeyUrl": string()}),
-        "JourneyLog": response_object(
-            {
-                "steps": array(response_object({
-                    "stepId": string(),
-                    "stepType": string(),
-                    "startedAt": timestamp(),
-                    "endedAt": timestamp(),
-                    "status": {"type": "object", "properties": {"name": string(), "outcome": nullable(string())}},
-                    "events": array(response_object({
-                        "id": string(), "timestamp": timestamp(), "eventName": nullable(string()),
-                        "message": nullable(string()), "outcomes": nullable(array(string())),
-                    })),
-                })),
-                "stepsFinished": integer(minimum=0),
-                "stepsFaulted": integer(minimum=0),
-            }
-        ),
+        "JourneyLog": _journey_log(),
+    }
+
+
+def _note_schemas() -> dict[str, Schema]:
+    return {
         "NoteCreateRequest": request_object(
             {"content": string(min_length=0, max_length=1000)}, {"stepId": nullable(string(max_length=50))}
         ),
         "NoteUpdateRequest": request_object({"content": string(min_length=0, max_length=1000)}),
         "Note": response_object(_note_fields()),
-        "StepType": response_object(
-            {"type": string(), "displayName": string(), "description": nullable(string()), "category": string(),
-             "outcomes": array(string()), "requiredPermissions": array(string()), "deprecated": {"type": "boolean"},
-             "interactive": {"type": "boolean"}}
-        ),
+    }
+
+
+def _step_type() -> Schema:
+    return response_object(
+        {"type": string(), "displayName": string(), "description": nullable(string()), "category": string(),
+         "outcomes": array(string()), "requiredPermissions": array(string()), "deprecated": {"type": "boolean"},
+         "interactive": {"type": "boolean"}}
+    )
+
+
+def _secret_schemas() -> dict[str, Schema]:
+    return {
         "SecretCreateRequest": request_object(
             {"name": string(min_length=1, max_length=50), "value": string(min_length=0, max_length=4000)},
             {"description": nullable(string(min_length=0, max_length=100))},
@@ -564,6 +590,18 @@ def _schemas() -> dict[str, Schema]:
         ),
         "Secret": _secret(),
     }
+
+
+def _schemas() -> dict[str, Schema]:
+    """Every component schema, in the document's order: by resource."""
+    return (
+        {"Problem": _problem()}
+        | _workflow_schemas()
+        | _journey_schemas()
+        | _note_schemas()
+        | {"StepType": _step_type()}
+        | _secret_schemas()
+    )
 
 
 # --- paths -----------------------------------------------------------------------------------------------------
@@ -629,17 +667,8 @@ def file_download(operation_id: str, summary: str, owner: Schema, tag: str) -> S
     )
 
 
-def _paths() -> dict[str, Schema]:
-    journey_filters = [
-        query_param("status", string(enum=JOURNEY_STATUSES), "Filter journeys by status."),
-        query_param("workflowId", string(), "Filter journeys by workflow ID."),
-        time_filter("lastExecutedAfter", "Journeys last executed after this time."),
-        time_filter("lastExecutedBefore", "Journeys last executed before this time."),
-    ]
-    note_filters = [
-        time_filter("createdAfter", "Notes created after this time."),
-        time_filter("createdBefore", "Notes created before this time."),
-    ]
+def _workflow_paths() -> dict[str, Schema]:
+    """Workflows and their versions; starting a journey and the file extensions sit under a workflow's path."""
     return {
         "/workflows": {
             "get": operation(
@@ -681,15 +710,7 @@ def _paths() -> dict[str, Schema]:
                 errors=("400", "404"),
             ),
         },
-        "/workflows/{workflowId}/journeys": {
-            "post": operation(
-                "startJourney", "Starts a new journey from the workflow's latest published version.",
-                tag="Journeys", role=WRITE_ROLE, params=[WORKFLOW_ID], body=ref("StartJourneyRequest"),
-                body_required=False, rules=START_RULES, links=JOURNEY_LINKS,
-                ok=("201", json_body("The started journey and its URL.", ref("StartJourneyResponse"))),
-                errors=("400", "404"),
-            ),
-        },
+        "/workflows/{workflowId}/journeys": {"post": _start_journey()},
         "/workflows/{workflowId}/versions": {
             "get": operation(
                 "listWorkflowVersions", "Returns a list of versions for a workflow.", tag="Workflows",
@@ -709,24 +730,52 @@ def _paths() -> dict[str, Schema]:
                 errors=("400", "404"),
             ),
         },
-        "/workflows/{workflowId}/files": {
-            "post": operation(
-                "uploadWorkflowFile", "Uploads a file to the workflow's latest version.", tag="Workflows",
-                role=WRITE_ROLE, extension=True, params=[WORKFLOW_ID],
-                rules="The body is multipart/form-data with a boundary; its `file` part is at most 10 MiB. A body "
-                      "that is not readable multipart, or lacks the part, is a 400.",
-                links={"DownloadWorkflowFile": link("downloadWorkflowFile", workflowId="$request.path.workflowId",
-                                                    fileId="$response.body#/id")},
-                ok=("201", json_body("The stored file.", ref("WorkflowFile"))),
-                errors=("400", "404", "413"),
-            )
-            | {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": request_object(
-                {"file": string(contentMediaType="application/octet-stream")}
-            )}}}},
-        },
+    } | _workflow_file_paths()
+
+
+def _workflow_file_paths() -> dict[str, Schema]:
+    """The sandbox's file extensions on a workflow: a multipart upload and the download."""
+    upload = operation(
+        "uploadWorkflowFile", "Uploads a file to the workflow's latest version.", tag="Workflows",
+        role=WRITE_ROLE, extension=True, params=[WORKFLOW_ID],
+        rules="The body is multipart/form-data with a boundary; its `file` part is at most 10 MiB. A body "
+              "that is not readable multipart, or lacks the part, is a 400.",
+        links={"DownloadWorkflowFile": link("downloadWorkflowFile", workflowId="$request.path.workflowId",
+                                            fileId="$response.body#/id")},
+        ok=("201", json_body("The stored file.", ref("WorkflowFile"))),
+        errors=("400", "404", "413"),
+    )
+    multipart = {"multipart/form-data": {"schema": request_object(
+        {"file": string(contentMediaType="application/octet-stream")}
+    )}}
+    return {
+        "/workflows/{workflowId}/files": {"post": upload | {"requestBody": {"required": True, "content": multipart}}},
         "/workflows/{workflowId}/files/{fileId}": {
             "get": file_download("downloadWorkflowFile", "Downloads a workflow file.", WORKFLOW_ID, "Workflows"),
         },
+    }
+
+
+def _start_journey() -> Schema:
+    return operation(
+        "startJourney", "Starts a new journey from the workflow's latest published version.",
+        tag="Journeys", role=WRITE_ROLE, params=[WORKFLOW_ID], body=ref("StartJourneyRequest"),
+        body_required=False, rules=START_RULES, links=JOURNEY_LINKS,
+        ok=("201", json_body("The started journey and its URL.", ref("StartJourneyResponse"))),
+        errors=("400", "404"),
+    )
+
+
+def _journey_paths() -> dict[str, Schema]:
+    """Journeys: the listing, one journey, the decisions on its waiting steps, its URL and log; then its notes
+    and files, which live under its path."""
+    journey_filters = [
+        query_param("status", string(enum=JOURNEY_STATUSES), "Filter journeys by status."),
+        query_param("workflowId", string(), "Filter journeys by workflow ID."),
+        time_filter("lastExecutedAfter", "Journeys last executed after this time."),
+        time_filter("lastExecutedBefore", "Journeys last executed before this time."),
+    ]
+    return {
         "/journeys": {
             "get": operation(
                 "listJourneys", "Returns a list of your journeys.", tag="Journeys",
@@ -777,6 +826,19 @@ def _paths() -> dict[str, Schema]:
                 ok=("200", json_body("The execution log.", ref("JourneyLog"))), errors=("404",),
             ),
         },
+    } | _note_paths() | {
+        "/journeys/{journeyId}/files/{fileId}": {
+            "get": file_download("downloadJourneyFile", "Downloads a journey file.", JOURNEY_ID, "Journeys"),
+        },
+    }
+
+
+def _note_paths() -> dict[str, Schema]:
+    note_filters = [
+        time_filter("createdAfter", "Notes created after this time."),
+        time_filter("createdBefore", "Notes created before this time."),
+    ]
+    return {
         "/journeys/{journeyId}/notes": {
             "post": operation(
                 "createJourneyNote", "Create journey note.", tag="Notes", role=WRITE_ROLE, params=[JOURNEY_ID],
@@ -804,15 +866,22 @@ def _paths() -> dict[str, Schema]:
                 ok=("200", json_body("The updated note.", ref("Note"))), errors=("400", "404"),
             ),
         },
-        "/journeys/{journeyId}/files/{fileId}": {
-            "get": file_download("downloadJourneyFile", "Downloads a journey file.", JOURNEY_ID, "Journeys"),
-        },
+    }
+
+
+def _step_type_paths() -> dict[str, Schema]:
+    return {
         "/step-types": {
             "get": operation(
                 "listStepTypes", "Returns the step types workflows can use.", tag="Workflows",
                 ok=("200", json_body("Every step type.", array(ref("StepType")))), errors=(),
             ),
         },
+    }
+
+
+def _secret_paths() -> dict[str, Schema]:
+    return {
         "/secrets": {
             "post": operation(
                 "createSecret", "Creates a new workflow secret.", tag="Secrets", role=WRITE_ROLE,
@@ -828,6 +897,12 @@ def _paths() -> dict[str, Schema]:
                 ok=("200", json_body("The secret, without its value.", ref("Secret"))), errors=("400", "404"),
             ),
         },
+    }
+
+
+def _document_paths() -> dict[str, Schema]:
+    """This document itself: the one operation that needs no token."""
+    return {
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",
@@ -840,6 +915,11 @@ def _paths() -> dict[str, Schema]:
             },
         },
     }
+
+
+def _paths() -> dict[str, Schema]:
+    """Every path, in the document's order: one group per resource."""
+    return _workflow_paths() | _journey_paths() | _step_type_paths() | _secret_paths() | _document_paths()
 
 
 @cache
