@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -324,12 +325,12 @@ class Loader:
             if moment >= self.now:
                 return
             body = {"content": self.rng.choice(NOTE_TEXTS), "stepId": self.rng.choice([None, *step_ids])}
-            note = self.at(moment, lambda: services.note_create(journey_id=journey_id, body=body,
-                                                                caller=self.caller))
+            note = self.at(moment, partial(services.note_create, journey_id=journey_id, body=body,
+                                           caller=self.caller))
             if self.rng.random() < 0.2:
                 edited = {"content": note["content"] + " (Updated after a second call.)"}
-                self.at(min(moment + HOUR, self.now), lambda: services.note_update(
-                    journey_id=journey_id, note_id=note["id"], body=edited))
+                self.at(min(moment + HOUR, self.now), partial(
+                    services.note_update, journey_id=journey_id, note_id=note["id"], body=edited))
 
     def later(self, moment: datetime, low: timedelta, high: timedelta) -> datetime:
         """A moment after ``moment`` (but before now)."""
@@ -344,14 +345,14 @@ def _identity(loader: Loader) -> dict[str, Any]:
     return {"name": name, "birthDate": birth.date().isoformat(), "nationalId": national_id, "country": "NO"}
 
 
-def load_onboarding(loader: Loader, workflow_id: str, v2_at: datetime) -> None:
-    """Onboarding journeys in the order they started; version 2 (with the welcome letter) is saved at ``v2_at``
-    and published an hour later, so older journeys ran version 1 and newer ones version 2."""
-    rng = loader.rng
-    plan = (["waiting-login"] * 12 + ["waiting-details"] * 10 + ["waiting-approval"] * 16 + ["approved"] * 36
-            + ["rejected"] * 8 + ["aborted"] * 6 + ["cancelled"] * 6 + ["idle"] * 4)
+ONBOARDING_PLAN = (["waiting-login"] * 12 + ["waiting-details"] * 10 + ["waiting-approval"] * 16 + ["approved"] * 36
+                   + ["rejected"] * 8 + ["aborted"] * 6 + ["cancelled"] * 6 + ["idle"] * 4)
+
+
+def _onboarding_starts(loader: Loader) -> list[tuple[datetime, int, str]]:
+    """When each planned onboarding journey started, oldest first: waiting ones lately, ended ones over a month."""
     starts = []
-    for index, outcome in enumerate(plan):
+    for index, outcome in enumerate(ONBOARDING_PLAN):
         if outcome == "idle":
             started = loader.ago(MINUTE * 2, MINUTE * 30)
         elif outcome.startswith("waiting"):
@@ -359,50 +360,62 @@ def load_onboarding(loader: Loader, workflow_id: str, v2_at: datetime) -> None:
         else:
             started = loader.ago(DAY, DAY * 30)
         starts.append((started, index, outcome))
+    return sorted(starts)
+
+
+def load_onboarding(loader: Loader, workflow_id: str, v2_at: datetime) -> None:
+    """Onboarding journeys in the order they started; version 2 (with the welcome letter) is saved at ``v2_at``
+    and published an hour later, so older journeys ran version 1 and newer ones version 2."""
     v2_published = False
-    for started, index, outcome in sorted(starts):
+    for started, index, outcome in _onboarding_starts(loader):
         if not v2_published and started >= v2_at + HOUR:
             loader.new_version(workflow_id, onboarding(with_welcome_letter=True), v2_at)
             loader.publish(workflow_id, 2, v2_at + HOUR)
             v2_published = True
-        journey_input = {"customerNumber": f"C-{100200 + index}", "product": rng.choice(
+        journey_input = {"customerNumber": f"C-{100200 + index}", "product": loader.rng.choice(
             ["Everyday account", "Savings account", "Credit card", "Mortgage pre-approval"])}
         if outcome == "idle":
             loader.idle(workflow_id, journey_input, started)
             continue
         journey_id = loader.start(workflow_id, journey_input, started)
         loader.notes(journey_id, ["login", "details", "approval"], started)
-        if outcome == "waiting-login":
-            continue
-        if outcome == "cancelled":
-            loader.cancel(journey_id, loader.later(started, DAY * 3, DAY * 10))
-            continue
-        moment = loader.later(started, MINUTE, MINUTE * 20)
-        if outcome == "aborted":
-            loader.end_user(journey_id, "login", "Aborted", {"aborted": True}, moment)
-            continue
-        identity = _identity(loader)
-        loader.end_user(journey_id, "login", "Success", identity, moment)
-        if outcome == "waiting-details":
-            continue
-        first = identity["name"].split()[0].lower()
-        details = {
-            "email": f"{first}.{rng.randint(1, 99)}@example.com",
-            "phone": f"+47 9{rng.randint(1000000, 9999999)}",
-            "address": loader.address(),
-            "occupation": rng.choice(["Nurse", "Engineer", "Teacher", "Student", "Carpenter", None]),
-            "pep": rng.random() < 0.05,
-        }
-        moment = loader.later(moment, MINUTE * 2, MINUTE * 15)
-        loader.end_user(journey_id, "details", "Done", details, moment)
-        if outcome == "waiting-approval":
-            continue
-        moment = loader.later(moment, HOUR, DAY * 2)
-        if outcome == "approved":
-            message = rng.choice([None, "Documents in order.", "Approved after PEP check."])
-        else:
-            message = rng.choice(["Sanctions list match.", "Incomplete documentation.", "Customer is under 18."])
-        loader.decide(journey_id, outcome == "approved", message, moment)
+        _onboarding_progress(loader, journey_id, outcome, started)
+
+
+def _onboarding_progress(loader: Loader, journey_id: str, outcome: str, started: datetime) -> None:
+    """Takes a started onboarding journey as far as its planned ``outcome``: login, details, then the decision."""
+    rng = loader.rng
+    if outcome == "waiting-login":
+        return
+    if outcome == "cancelled":
+        loader.cancel(journey_id, loader.later(started, DAY * 3, DAY * 10))
+        return
+    moment = loader.later(started, MINUTE, MINUTE * 20)
+    if outcome == "aborted":
+        loader.end_user(journey_id, "login", "Aborted", {"aborted": True}, moment)
+        return
+    identity = _identity(loader)
+    loader.end_user(journey_id, "login", "Success", identity, moment)
+    if outcome == "waiting-details":
+        return
+    first = identity["name"].split()[0].lower()
+    details = {
+        "email": f"{first}.{rng.randint(1, 99)}@example.com",
+        "phone": f"+47 9{rng.randint(1000000, 9999999)}",
+        "address": loader.address(),
+        "occupation": rng.choice(["Nurse", "Engineer", "Teacher", "Student", "Carpenter", None]),
+        "pep": rng.random() < 0.05,
+    }
+    moment = loader.later(moment, MINUTE * 2, MINUTE * 15)
+    loader.end_user(journey_id, "details", "Done", details, moment)
+    if outcome == "waiting-approval":
+        return
+    moment = loader.later(moment, HOUR, DAY * 2)
+    if outcome == "approved":
+        message = rng.choice([None, "Documents in order.", "Approved after PEP check."])
+    else:
+        message = rng.choice(["Sanctions list match.", "Incomplete documentation.", "Customer is under 18."])
+    loader.decide(journey_id, outcome == "approved", message, moment)
 
 
 def load_contracts(loader: Loader, workflow_id: str) -> None:

@@ -139,13 +139,15 @@ def insert_batch(journeys: list[Journey], workflows_by_id: dict[str, SeedWorkflo
         active = [journey for journey in journeys if journey.status == JourneyStatus.ACTIVE]
         waits = [rng.choice(WAITS[workflows_by_id[journey.workflow_id].template]) for journey in active]
         log_steps = JourneyLogStep.objects.bulk_create(
-            JourneyLogStep(journey=journey, step_id=step_id, step_type=step_type, started_at=journey.last_executed_at,
+            # An active journey has run, so last_executed_at is set; created_at stands in only for the type.
+            JourneyLogStep(journey=journey, step_id=step_id, step_type=step_type,
+                           started_at=journey.last_executed_at or journey.created_at,
                            status={"name": "waiting"}, events=[])
-            for journey, (step_id, step_type, _kind) in zip(active, waits)
+            for journey, (step_id, step_type, _kind) in zip(active, waits, strict=True)
         )
         JourneyWait.objects.bulk_create(
             JourneyWait(journey=journey, step_id=step_id, step_type=step_type, kind=kind, log_step=log_step)
-            for journey, (step_id, step_type, kind), log_step in zip(active, waits, log_steps)
+            for journey, (step_id, step_type, kind), log_step in zip(active, waits, log_steps, strict=True)
         )
 
 

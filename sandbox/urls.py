@@ -1,7 +1,7 @@
 """The sandbox's paths: Mint's API under /mint (DESIGN.md's table), the token endpoint, the end-user journey
 page, the OpenID Connect provider under /oidc/ and the control API under /_sandbox/."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from sandbox import openapi
 from sandbox.core import control_views, pages, views
@@ -30,7 +30,7 @@ mint = [
     path("openapi.json", openapi.openapi_json),
 ]
 
-control = [
+control: list[URLPattern | URLResolver] = [
     path("health", control_views.health),
     path("reset", control_views.reset),
     path("clients", control_views.clients),

@@ -75,7 +75,7 @@ class IssuedToken:
     expires_in: int
 
 
-def _client_credentials(request: HttpRequest) -> tuple[str | None, str | None]:
+def client_credentials(request: HttpRequest) -> tuple[str | None, str | None]:
     header = request.headers.get("Authorization", "")
     if header[:6].lower() == "basic ":
         try:
@@ -90,7 +90,7 @@ def _client_credentials(request: HttpRequest) -> tuple[str | None, str | None]:
 
 def issue_token(request: HttpRequest) -> IssuedToken:
     """Checks a token request (client auth by form fields or HTTP Basic, grant and scope) and issues a token."""
-    client_id, client_secret = _client_credentials(request)
+    client_id, client_secret = client_credentials(request)
     if not client_id or client_secret is None:
         raise OAuthError("invalid_client", "Client authentication is required.", 401)
     client = ApiClient.objects.filter(client_id=client_id).first()

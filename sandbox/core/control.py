@@ -55,6 +55,24 @@ def require_control[**P](view: Callable[P, HttpResponse]) -> Callable[P, HttpRes
     return wrapper
 
 
+def serves[V: Callable[..., HttpResponse]](**operation_ids: str) -> Callable[[V], V]:
+    """Names the operation each method of a view serves (``GET="getJourney"``), for the counters and faults.
+
+    The names ride in the function's ``__dict__``, which every function has, so that no attribute Django's view
+    type lacks is assigned."""
+
+    def mark(view: V) -> V:
+        view.__dict__["operations"] = operation_ids
+        return view
+
+    return mark
+
+
+def operations_of(view: Callable[..., object]) -> dict[str, str]:
+    """The operation ids :func:`serves` gave ``view`` by method (none for views outside the API)."""
+    return getattr(view, "operations", {})
+
+
 def count(operation_id: str) -> None:
     with _lock:
         _counters[operation_id] += 1

@@ -3,43 +3,24 @@ SANDBOX_CONTROL is on, except the health check."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sandbox.core import auth, clock, control, selectors, services
-from sandbox.core.problems import ApiError, InvalidParam, problem_response, validation_error
-from sandbox.core.validation import Checker, parse_json_object
+from sandbox.core.problems import InvalidParam, answers_problems, validation_error
+from sandbox.core.validation import Checker, parse_json_object, required
+from sandbox.core.views import json_response
 from sandbox.events import services as events
 from sandbox.oidc import services as oidc
 
 
-def _json(data: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
-
-
-def _answer_problems(view):  # type: ignore[no-untyped-def]
-    """Turns an ApiError raised by a control view into a problem response."""
-
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except ApiError as error:
-            return problem_response(request, error)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
 @require_http_methods(["GET"])
 def health(request: HttpRequest) -> HttpResponse:
-    return _json({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @csrf_exempt
@@ -51,13 +32,13 @@ def reset(request: HttpRequest) -> HttpResponse:
     clock.reset()
     events.reset()
     oidc.reset()
-    return _json({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST"])
-@_answer_problems
+@answers_problems
 def clients(request: HttpRequest) -> HttpResponse:
     """Adds or replaces an API client: ``{clientId, clientSecret, roles}``."""
     body = parse_json_object(request)
@@ -69,14 +50,14 @@ def clients(request: HttpRequest) -> HttpResponse:
         if role not in auth.ROLES:
             checker.add(f"roles[{index}]", "Must be one of: " + ", ".join(auth.ROLES) + ".")
     checker.raise_if_invalid()
-    auth.client_upsert(client_id=client_id, client_secret=client_secret, roles=roles)
-    return _json({"clientId": client_id, "roles": roles}, 201)
+    auth.client_upsert(client_id=required(client_id), client_secret=required(client_secret), roles=roles)
+    return json_response({"clientId": client_id, "roles": roles}, 201)
 
 
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST", "DELETE"])
-@_answer_problems
+@answers_problems
 def faults(request: HttpRequest) -> HttpResponse:
     """POST adds a fault ``{path, method?, status?, latencyMs?, retryAfter?, times?}`` → ``{id}``; DELETE
     removes every fault."""
@@ -99,7 +80,7 @@ def faults(request: HttpRequest) -> HttpResponse:
     checker.raise_if_invalid()
     fault = control.add_fault(path=path or "", method=method, status=status, latency_ms=latency_ms or 0,
                               retry_after=retry_after, times=times)
-    return _json({"id": fault.id}, 201)
+    return json_response({"id": fault.id}, 201)
 
 
 @csrf_exempt
@@ -110,13 +91,13 @@ def counters(request: HttpRequest) -> HttpResponse:
     if request.method == "DELETE":
         control.reset_counters()
         return HttpResponse(status=204)
-    return _json(control.counters())
+    return json_response(control.counters())
 
 
 @csrf_exempt
 @control.require_control
 @require_http_methods(["PUT"])
-@_answer_problems
+@answers_problems
 def config(request: HttpRequest) -> HttpResponse:
     """``{tokenTtl?, inactivityLimit?}``: overrides; null restores the default. Answers the values in force."""
     body = parse_json_object(request)
@@ -128,7 +109,7 @@ def config(request: HttpRequest) -> HttpResponse:
         control.set_override("tokenTtl", token_ttl)
     if "inactivityLimit" in body:
         control.set_override("inactivityLimit", inactivity)
-    return _json({"tokenTtl": control.token_ttl(), "inactivityLimit": control.inactivity_limit()})
+    return json_response({"tokenTtl": control.token_ttl(), "inactivityLimit": control.inactivity_limit()})
 
 
 @csrf_exempt
@@ -143,7 +124,7 @@ def tokens_revoke(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST"])
-@_answer_problems
+@answers_problems
 def clock_advance(request: HttpRequest) -> HttpResponse:
     """``{advance: seconds, freeze?: true}`` → ``{now}``: moves the sandbox clock forward and runs what fell due.
 
@@ -161,20 +142,20 @@ def clock_advance(request: HttpRequest) -> HttpResponse:
         clock.freeze()
     now = clock.advance(float(advance))
     services.run_due()
-    return _json({"now": clock.isoformat(now)})
+    return json_response({"now": clock.isoformat(now)})
 
 
 @control.require_control
 @require_http_methods(["GET"])
 def outbox(request: HttpRequest) -> HttpResponse:
     """Messages recorded by send-email steps, oldest first."""
-    return _json(selectors.outbox_list())
+    return json_response(selectors.outbox_list())
 
 
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST"])
-@_answer_problems
+@answers_problems
 def journey_cancel(request: HttpRequest, journey_id: str) -> HttpResponse:
     """Cancels a journey from outside; 409 when it has already ended."""
     services.journey_cancel(journey_id=journey_id)

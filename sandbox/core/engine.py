@@ -10,9 +10,10 @@ step that waits inside an iteration continues in that iteration. Every status ch
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sandbox.core import clock
 from sandbox.core.definitions import MAX_STEPS, Graph
@@ -291,42 +292,50 @@ class Run:
         props = step.get("properties") or {}
         if step_type in WAIT_KINDS_BY_TYPE:
             return self._execute_waiting(step_type, props)
-        if step_type == "set-name":
-            name = render_text(props.get("template"), self.scope())[:500]
-            self.journey.name = name
-            return Continue("Done", {"name": name})
-        if step_type == "if-else":
-            left = render(props.get("left"), self.scope())
-            result = compare(left, props.get("operator", "eq"), props.get("right"))
-            return Continue("True" if result else "False", {"result": result, "left": left})
-        if step_type == "for-each":
-            items = render(props.get("items"), self.scope())
-            if not isinstance(items, list):
-                return Fault(f"Step {step['id']}: properties.items did not resolve to a list.")
-            if len(items) > MAX_LOOP_ITEMS:
-                return Fault(f"Step {step['id']}: more than {MAX_LOOP_ITEMS} items to iterate.")
-            return StartLoop(items)
-        if step_type == "trigger-alert":
-            alert = {"stepId": step["id"], "severity": props.get("severity") or "info",
-                     "message": render_text(props.get("message"), self.scope())[:1000],
-                     "timestamp": clock.isoformat(clock.now())}
-            self.journey.alerts = [*self.journey.alerts, alert]
-            return Continue("Done", {"severity": alert["severity"], "message": alert["message"]})
-        if step_type == "generate-document":
-            return Continue("Done", self._generate_document(step["id"], props))
-        if step_type == "send-email":
-            scope = self.scope()
-            message = OutboxMessage.objects.create(
-                journey=self.journey, step_id=step["id"], to=render_text(props.get("to"), scope)[:500],
-                subject=render_text(props.get("subject"), scope)[:1000], body=render_text(props.get("body"), scope),
-                created_at=clock.now(),
-            )
-            return Continue("Done", {"messageId": message.id, "to": message.to})
-        if step_type == "fault":
-            return Fault(render_text(props.get("message"), self.scope()) or f"Step {step['id']} faulted the journey.")
-        if step_type == "finish":
-            return Finish()
-        return Fault(f"Step {step['id']} has the unknown type {step_type!r}.")
+        execute = self._STEP_TYPES.get(step_type)
+        if execute is None:
+            return Fault(f"Step {step['id']} has the unknown type {step_type!r}.")
+        return execute(self, step, props)
+
+    def _set_name(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        name = render_text(props.get("template"), self.scope())[:500]
+        self.journey.name = name
+        return Continue("Done", {"name": name})
+
+    def _if_else(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        left = render(props.get("left"), self.scope())
+        result = compare(left, props.get("operator", "eq"), props.get("right"))
+        return Continue("True" if result else "False", {"result": result, "left": left})
+
+    def _for_each(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        items = render(props.get("items"), self.scope())
+        if not isinstance(items, list):
+            return Fault(f"Step {step['id']}: properties.items did not resolve to a list.")
+        if len(items) > MAX_LOOP_ITEMS:
+            return Fault(f"Step {step['id']}: more than {MAX_LOOP_ITEMS} items to iterate.")
+        return StartLoop(items)
+
+    def _trigger_alert(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        alert = {"stepId": step["id"], "severity": props.get("severity") or "info",
+                 "message": render_text(props.get("message"), self.scope())[:1000],
+                 "timestamp": clock.isoformat(clock.now())}
+        self.journey.alerts = [*self.journey.alerts, alert]
+        return Continue("Done", {"severity": alert["severity"], "message": alert["message"]})
+
+    def _send_email(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        scope = self.scope()
+        message = OutboxMessage.objects.create(
+            journey=self.journey, step_id=step["id"], to=render_text(props.get("to"), scope)[:500],
+            subject=render_text(props.get("subject"), scope)[:1000], body=render_text(props.get("body"), scope),
+            created_at=clock.now(),
+        )
+        return Continue("Done", {"messageId": message.id, "to": message.to})
+
+    def _fault_step(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        return Fault(render_text(props.get("message"), self.scope()) or f"Step {step['id']} faulted the journey.")
+
+    def _finish(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        return Finish()
 
     def _execute_waiting(self, step_type: str, props: dict[str, Any]) -> StepResult:
         if step_type == "waiting":
@@ -336,7 +345,8 @@ class Run:
             return Wait(WaitKind.TIMER, clock.now() + timedelta(seconds=delay))
         return Wait(WAIT_KINDS_BY_TYPE[step_type])
 
-    def _generate_document(self, step_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    def _generate_document(self, step: dict[str, Any], props: dict[str, Any]) -> StepResult:
+        step_id = step["id"]
         scope = self.scope()
         filename = render_text(props.get("filename"), scope)[:255] or f"{step_id}.txt"
         text = render_text(props.get("content"), scope)
@@ -347,8 +357,20 @@ class Run:
         file = JourneyFile.objects.create(journey=self.journey, step_id=step_id, filename=filename,
                                           content_type=content_type, size=len(content), content=content,
                                           created_at=clock.now())
-        return {"fileId": file.id, "filename": filename, "contentType": content_type, "size": len(content)}
+        return Continue("Done", {"fileId": file.id, "filename": filename, "contentType": content_type,
+                                 "size": len(content)})
 
+    # The step types that run at once, each to its method (waiting step types go through _execute_waiting).
+    _STEP_TYPES: ClassVar[dict[str, Callable[[Run, dict[str, Any], dict[str, Any]], StepResult]]] = {
+        "set-name": _set_name,
+        "if-else": _if_else,
+        "for-each": _for_each,
+        "trigger-alert": _trigger_alert,
+        "generate-document": _generate_document,
+        "send-email": _send_email,
+        "fault": _fault_step,
+        "finish": _finish,
+    }
 
 def compare(left: Any, operator: str, right: Any) -> bool:
     """``left <operator> right``: numbers compare as numbers when both sides are numeric, else as text."""

@@ -40,21 +40,25 @@ def unreadable_request(exception: Exception) -> ApiError | None:
 
 class TraceMiddleware:
     """Gives each request a trace id (``X-Trace-Id``, and ``traceId`` in problems), logs one line per request,
-    answers a request Django cannot read as a 4xx problem and an unexpected error as a 500 problem, and states every whole response's Content-Length."""
+    answers a request Django cannot read as a 4xx problem and an unexpected error as a 500 problem, and states
+    every whole response's Content-Length."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.trace_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        trace_id = uuid.uuid4().hex
+        # Django's HttpRequest declares no trace_id: like request.user, it is an attribute a middleware adds, and
+        # problem_response reads it with getattr for requests that never passed here.
+        request.trace_id = trace_id  # type: ignore[attr-defined]
         started = time.monotonic()
         response = self.get_response(request)
-        response["X-Trace-Id"] = request.trace_id  # type: ignore[attr-defined]
+        response["X-Trace-Id"] = trace_id
         if not response.streaming and "Content-Length" not in response:
             # Without a length the HTTP/1.1 server must close the connection after the response (no keep-alive).
             response["Content-Length"] = str(len(response.content))
         logger.info("%s %s %s %.1fms trace=%s", request.method, request.path, response.status_code,
-                    (time.monotonic() - started) * 1000, request.trace_id)  # type: ignore[attr-defined]
+                    (time.monotonic() - started) * 1000, trace_id)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -81,8 +85,7 @@ class OperationMiddleware:
 
     def process_view(self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any,
                      view_kwargs: Any) -> HttpResponse | None:
-        operations: dict[str, str] = getattr(view_func, "operations", {})
-        operation_id = operations.get(request.method or "")
+        operation_id = control.operations_of(view_func).get(request.method or "")
         if operation_id:
             control.count(operation_id)
         if request.path.startswith(CONTROL_PREFIX):

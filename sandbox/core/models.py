@@ -23,6 +23,9 @@ class ApiClient(models.Model):
     secret_hash = models.CharField(max_length=64)
     roles = models.JSONField(default=list)
 
+    def __str__(self) -> str:
+        return self.client_id
+
 
 class AccessToken(models.Model):
     """An issued bearer token, stored as its SHA-256; deleted when revoked."""
@@ -31,6 +34,9 @@ class AccessToken(models.Model):
     client_id = models.CharField(max_length=200)
     expires_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"token of {self.client_id}"
+
 
 class Workflow(models.Model):
     """A workflow; its definitions are versions. ``latest_version`` is the highest version number."""
@@ -38,6 +44,9 @@ class Workflow(models.Model):
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     latest_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.id
 
 
 class WorkflowVersion(models.Model):
@@ -51,7 +60,7 @@ class WorkflowVersion(models.Model):
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     name = models.CharField(max_length=255)
-    description = models.TextField(null=True)
+    description = models.TextField(null=True)  # noqa: DJ001 - null and "" differ in Mint's API
     steps = models.JSONField(default=list)
     connections = models.JSONField(null=True)
     variables = models.JSONField(null=True)
@@ -63,12 +72,15 @@ class WorkflowVersion(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workflow", "version"], name="workflow_version_unique")]
-        indexes = [
+        constraints = (models.UniqueConstraint(fields=["workflow", "version"], name="workflow_version_unique"),)
+        indexes = (
             models.Index(fields=["is_latest", "created_at", "workflow"], name="wfv_latest_created_idx"),
             models.Index(fields=["is_current_published", "created_at", "workflow"], name="wfv_published_created_idx"),
             models.Index(fields=["is_latest", "name", "workflow"], name="wfv_latest_name_idx"),
-        ]
+        )
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.version}"
 
 
 class WorkflowFile(models.Model):
@@ -81,6 +93,9 @@ class WorkflowFile(models.Model):
     size = models.PositiveIntegerField()
     content = models.BinaryField()
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class JourneyStatus(models.TextChoices):
@@ -103,8 +118,8 @@ class Journey(models.Model):
     version = models.PositiveIntegerField()
     workflow_version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=JourneyStatus.choices, default=JourneyStatus.IDLE)
-    name = models.CharField(max_length=500, null=True)
-    workflow_name = models.CharField(max_length=255, null=True)
+    name = models.CharField(max_length=500, null=True)  # noqa: DJ001 - null and "" differ in Mint's API
+    workflow_name = models.CharField(max_length=255, null=True)  # noqa: DJ001 - null and "" differ in Mint's API
     created_at = models.DateTimeField()
     last_executed_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
@@ -114,7 +129,7 @@ class Journey(models.Model):
     alerts = models.JSONField(default=list)
 
     class Meta:
-        indexes = [
+        indexes = (
             # The default sort's indexes also carry the searched columns, so that a search (and its count) reads
             # only the index instead of looking up every row it passes (measured with 100,000 journeys).
             models.Index(fields=["last_executed_at", "id", "name", "workflow_name"], name="journey_lastexec_idx"),
@@ -131,7 +146,10 @@ class Journey(models.Model):
             models.Index(
                 fields=["workflow_id", "status", "last_executed_at", "id"], name="journey_wf_status_lastexec_idx"
             ),
-        ]
+        )
+
+    def __str__(self) -> str:
+        return self.id
 
 
 class JourneyState(models.Model):
@@ -146,6 +164,9 @@ class JourneyState(models.Model):
     step_data = models.JSONField(default=dict)
     loops = models.JSONField(default=dict)
     cursor = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"state of {self.journey_id}"
 
 
 class WaitKind(models.TextChoices):
@@ -166,8 +187,11 @@ class JourneyWait(models.Model):
     log_step = models.ForeignKey("JourneyLogStep", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["journey", "step_id"], name="journey_wait_unique")]
-        indexes = [models.Index(fields=["due_at"], name="journey_wait_due_idx")]
+        constraints = (models.UniqueConstraint(fields=["journey", "step_id"], name="journey_wait_unique"),)
+        indexes = (models.Index(fields=["due_at"], name="journey_wait_due_idx"),)
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} waits at {self.step_id}"
 
 
 class JourneyLogStep(models.Model):
@@ -182,7 +206,10 @@ class JourneyLogStep(models.Model):
     events = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} ran {self.step_id}"
 
 
 class JourneyFile(models.Model):
@@ -190,7 +217,7 @@ class JourneyFile(models.Model):
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="files")
-    step_id = models.CharField(max_length=50, null=True)
+    step_id = models.CharField(max_length=50, null=True)  # noqa: DJ001 - null and "" differ in Mint's API
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255)
     size = models.PositiveIntegerField()
@@ -198,7 +225,10 @@ class JourneyFile(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["created_at", "id"]
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class Note(models.Model):
@@ -206,17 +236,20 @@ class Note(models.Model):
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="notes")
-    step_id = models.CharField(max_length=50, null=True)
+    step_id = models.CharField(max_length=50, null=True)  # noqa: DJ001 - null and "" differ in Mint's API
     content = models.CharField(max_length=1000)
     created_by = models.CharField(max_length=200)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(null=True)
 
     class Meta:
-        indexes = [
+        indexes = (
             models.Index(fields=["journey", "created_at", "id"], name="note_created_idx"),
             models.Index(fields=["journey", "updated_at", "id"], name="note_updated_idx"),
-        ]
+        )
+
+    def __str__(self) -> str:
+        return self.id
 
 
 class Secret(models.Model):
@@ -224,10 +257,13 @@ class Secret(models.Model):
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     name = models.CharField(max_length=50)
-    description = models.CharField(max_length=100, null=True)
+    description = models.CharField(max_length=100, null=True)  # noqa: DJ001 - null and "" differ in Mint's API
     value = models.TextField()
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class OutboxMessage(models.Model):
@@ -242,4 +278,7 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["created_at", "id"]
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.to}"

@@ -111,6 +111,7 @@ def _show(request: HttpRequest, journey: Journey, wait: JourneyWait | None, *, s
 def _complete(request: HttpRequest, journey: Journey, wait: JourneyWait | None) -> HttpResponse:
     if wait is None or request.POST.get("stepId") != wait.step_id:
         return _message(request, 409, "Already done", "This step has already been completed.")
+    output: dict[str, Any]
     if wait.step_type == "eid-login":
         if request.POST.get("action") == "abort":
             outcome, output = "Aborted", {"aborted": True}

@@ -7,7 +7,10 @@ Every error body carries ``type``, ``title``, ``status``, ``detail``, ``code``, 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
+from typing import Concatenate
 
 from django.http import HttpRequest, HttpResponse
 
@@ -83,3 +86,18 @@ def problem_response(request: HttpRequest, error: ApiError) -> HttpResponse:
     for name, value in error.headers.items():
         response[name] = value
     return response
+
+
+def answers_problems[**P](
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Turns an :class:`ApiError` raised by a view outside the Mint API's routes into its problem response."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ApiError as error:
+            return problem_response(request, error)
+
+    return wrapper

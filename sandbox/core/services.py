@@ -34,7 +34,7 @@ from sandbox.core.models import (
 )
 from sandbox.core.problems import InvalidParam, not_found, validation_error
 from sandbox.core.selectors import journey_get_row, note_to_wire, secret_to_wire, workflow_to_wire
-from sandbox.core.validation import INT32_MAX, Checker
+from sandbox.core.validation import INT32_MAX, Checker, required
 from sandbox.events.services import deliver_due, publish_event
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ def workflow_publish(*, workflow_id: str, version: str) -> dict[str, Any]:
     checker = Checker()
     number = checker.integer({"version": version}, "version", low=1, high=INT32_MAX, from_text=True)
     checker.raise_if_invalid()
+    number = required(number)
     with transaction.atomic():
         target = WorkflowVersion.objects.filter(workflow_id=workflow_id, version=number).first()
         if target is None:
@@ -106,8 +107,9 @@ def workflow_publish(*, workflow_id: str, version: str) -> dict[str, Any]:
                 raise not_found(f"Version {number} of workflow {workflow_id!r}")
             raise not_found(f"Workflow {workflow_id!r}")
         WorkflowVersion.objects.filter(pk=target.pk).update(is_published=True)
+        # The target is published now, so the highest published version is the target or a later one.
         highest = WorkflowVersion.objects.filter(workflow_id=workflow_id, is_published=True).order_by(
-            "-version").first()
+            "-version").first() or target
         WorkflowVersion.objects.filter(workflow_id=workflow_id, is_current_published=True).exclude(
             pk=highest.pk).update(is_current_published=False)
         WorkflowVersion.objects.filter(pk=highest.pk).update(is_current_published=True)
@@ -201,6 +203,7 @@ def journey_url_create(*, journey_id: str, body: dict[str, Any]) -> dict[str, An
 
 
 def _check_step_id(body: dict[str, Any], checker: Checker) -> str | None:
+    """The required ``stepId`` (None when invalid: :meth:`Checker.raise_if_invalid` answers it)."""
     return checker.string(body, "stepId", required=True, nullable=False, max_length=MAX_STEP_ID_LENGTH)
 
 
@@ -219,6 +222,7 @@ def journey_resume(*, journey_id: str, body: dict[str, Any]) -> None:
     resume_input = checker.obj(body, "input")
     step_id = _check_step_id(body, checker)
     checker.raise_if_invalid()
+    step_id = required(step_id)
     with transaction.atomic():
         journey = journey_get_row(journey_id)
         _require_step_in_workflow(journey, step_id)
@@ -239,6 +243,7 @@ def journey_approve(*, journey_id: str, body: dict[str, Any]) -> None:
         message = checker.string(decision, "message", "input.message")
     step_id = _check_step_id(body, checker)
     checker.raise_if_invalid()
+    step_id = required(step_id)
     with transaction.atomic():
         journey = journey_get_row(journey_id)
         _require_step_in_workflow(journey, step_id)
@@ -271,7 +276,7 @@ def note_create(*, journey_id: str, body: dict[str, Any], caller: Caller) -> dic
     checker.raise_if_invalid()
     with transaction.atomic():
         journey_get_row(journey_id)
-        note = Note.objects.create(journey_id=journey_id, step_id=step_id, content=content,
+        note = Note.objects.create(journey_id=journey_id, step_id=step_id, content=required(content),
                                    created_by=caller.client_id, created_at=clock.now())
     return note_to_wire(note)
 
@@ -285,7 +290,7 @@ def note_update(*, journey_id: str, note_id: str, body: dict[str, Any]) -> dict[
         note = Note.objects.filter(journey_id=journey_id, id=note_id).first()
         if note is None:
             raise not_found(f"Note {note_id!r} of journey {journey_id!r}")
-        note.content = content
+        note.content = required(content)
         note.updated_at = clock.now()
         note.save(update_fields=["content", "updated_at"])
     return note_to_wire(note)
@@ -297,7 +302,8 @@ def secret_create(*, body: dict[str, Any]) -> dict[str, Any]:
     description = checker.string(body, "description", max_length=100)
     value = checker.string(body, "value", required=True, nullable=False, max_length=4000)
     checker.raise_if_invalid()
-    secret = Secret.objects.create(name=name, description=description, value=value, created_at=clock.now())
+    secret = Secret.objects.create(name=required(name), description=description, value=required(value),
+                                   created_at=clock.now())
     return secret_to_wire(secret)
 
 

@@ -31,6 +31,17 @@ JSON_WHITESPACE = b" \t\n\r"
 _MISSING = object()
 
 
+def required[T](value: T | None) -> T:
+    """A required field's value after :meth:`Checker.raise_if_invalid`.
+
+    By then a required field that was missing or invalid has been answered with a 400, so the value is set; a None
+    here means the field was read without being checked as required, a bug in the sandbox and not a bad request.
+    """
+    if value is None:
+        raise AssertionError("A required field was used without being checked as required.")
+    return value
+
+
 def parse_json_object(request: HttpRequest, *, allow_empty: bool = False) -> dict[str, Any]:
     """The request body as a JSON object; malformed JSON or another JSON type is a 400.
 
@@ -144,7 +155,8 @@ class Checker:
             return None
         return number
 
-    def boolean(self, data: dict[str, Any], key: str, name: str | None = None, *, required: bool = False) -> bool | None:
+    def boolean(self, data: dict[str, Any], key: str, name: str | None = None, *,
+                required: bool = False) -> bool | None:
         name = name or key
         value = self._present(data, key, name, required=required)
         if value is None:

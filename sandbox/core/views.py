@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.core import selectors, services
+from sandbox.core import control, selectors, services
 from sandbox.core.auth import FLOW_EDITOR, FLOW_VIEWER, Caller, OAuthError, authenticate, issue_token
 from sandbox.core.problems import ApiError, not_found, problem_response
 from sandbox.core.validation import parse_json_object
@@ -34,7 +34,7 @@ def no_content() -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def file_response(content: bytes, content_type: str, filename: str) -> HttpResponse:
+def file_response(content: bytes | memoryview, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(bytes(content), content_type=content_type)
     safe_name = filename.replace('"', "").replace("\\", "").replace("\r", "").replace("\n", "")
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
@@ -65,8 +65,7 @@ def route(**methods: Operation) -> Callable[..., HttpResponse]:
         except ApiError as error:
             return problem_response(request, error)
 
-    view.operations = {method: op.operation_id for method, op in methods.items()}  # type: ignore[attr-defined]
-    return view
+    return control.serves(**{method: op.operation_id for method, op in methods.items()})(view)
 
 
 # --- workflows ----------------------------------------------------------------------------------
@@ -201,28 +200,35 @@ secrets = route(POST=Operation("createSecret", FLOW_EDITOR, create_secret))
 secret = route(PATCH=Operation("updateSecret", FLOW_EDITOR, update_secret))
 
 
-@csrf_exempt
-def token(request: HttpRequest) -> HttpResponse:
-    """The OAuth 2.0 token endpoint (client credentials); errors as ``{error, error_description}``."""
+def token_endpoint_response(request: HttpRequest, issue: Callable[[], dict[str, Any]], *, realm: str) -> HttpResponse:
+    """An OAuth 2.0 token endpoint's answer: POST only, ``issue()``'s token as JSON, an :class:`OAuthError` as
+    ``{error, error_description}`` (a 401 with a Basic challenge for ``realm``), and never cached."""
     if request.method != "POST":
         response = json_response({"error": "invalid_request", "error_description": "Use POST."}, 405)
         response["Allow"] = "POST"
         return response
     try:
-        issued = issue_token(request)
+        response = json_response(issue())
     except OAuthError as error:
         response = json_response({"error": error.error, "error_description": error.description}, error.status)
         if error.status == 401:
-            response["WWW-Authenticate"] = 'Basic realm="mint"'
-    else:
-        response = json_response({"access_token": issued.access_token, "token_type": "Bearer",
-                                  "expires_in": issued.expires_in, "scope": "signicat-api"})
+            response["WWW-Authenticate"] = f'Basic realm="{realm}"'
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     return response
 
 
-token.operations = {"POST": "token"}  # type: ignore[attr-defined]
+@control.serves(POST="token")
+@csrf_exempt
+def token(request: HttpRequest) -> HttpResponse:
+    """The OAuth 2.0 token endpoint (client credentials)."""
+
+    def issue() -> dict[str, Any]:
+        issued = issue_token(request)
+        return {"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in,
+                "scope": "signicat-api"}
+
+    return token_endpoint_response(request, issue, realm="mint")
 
 
 def not_found_handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -9,8 +9,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sandbox.core import control
-from sandbox.core.control_views import _answer_problems, _json
-from sandbox.core.validation import Checker, parse_json_object
+from sandbox.core.problems import answers_problems
+from sandbox.core.validation import Checker, parse_json_object, required
+from sandbox.core.views import json_response
 from sandbox.oidc import services
 
 
@@ -25,7 +26,7 @@ def _strings(checker: Checker, body: dict[str, Any], key: str, *, required: bool
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST"])
-@_answer_problems
+@answers_problems
 def people(request: HttpRequest) -> HttpResponse:
     """Adds or replaces a test person: ``{subject, username?, name?, email?, groups?}``."""
     body = parse_json_object(request)
@@ -36,14 +37,14 @@ def people(request: HttpRequest) -> HttpResponse:
     email = checker.string(body, "email", max_length=254) or ""
     groups = _strings(checker, body, "groups", required=False)
     checker.raise_if_invalid()
-    services.person_upsert(subject=subject, username=username, name=name, email=email, groups=groups)
-    return _json({"subject": subject, "groups": groups}, 201)
+    services.person_upsert(subject=required(subject), username=username, name=name, email=email, groups=groups)
+    return json_response({"subject": subject, "groups": groups}, 201)
 
 
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST"])
-@_answer_problems
+@answers_problems
 def clients(request: HttpRequest) -> HttpResponse:
     """Adds or replaces a relying party: ``{clientId, clientSecret, redirectUris}``."""
     body = parse_json_object(request)
@@ -52,14 +53,15 @@ def clients(request: HttpRequest) -> HttpResponse:
     client_secret = checker.string(body, "clientSecret", required=True, min_length=1, max_length=500)
     redirect_uris = _strings(checker, body, "redirectUris", required=True)
     checker.raise_if_invalid()
-    services.client_upsert(client_id=client_id, client_secret=client_secret, redirect_uris=redirect_uris)
-    return _json({"clientId": client_id, "redirectUris": redirect_uris}, 201)
+    services.client_upsert(client_id=required(client_id), client_secret=required(client_secret),
+                           redirect_uris=redirect_uris)
+    return json_response({"clientId": client_id, "redirectUris": redirect_uris}, 201)
 
 
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST"])
-@_answer_problems
+@answers_problems
 def faults(request: HttpRequest) -> HttpResponse:
     """``{tamperIdTokens: n}``: the next n token answers carry an ID token changed after it was signed."""
     body = parse_json_object(request)
@@ -67,4 +69,4 @@ def faults(request: HttpRequest) -> HttpResponse:
     times = checker.integer(body, "tamperIdTokens", required=True, low=0, high=1000)
     checker.raise_if_invalid()
     services.fault_tamper_id_tokens(times or 0)
-    return _json({"tamperIdTokens": times}, 201)
+    return json_response({"tamperIdTokens": times}, 201)

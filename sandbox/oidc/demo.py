@@ -6,9 +6,20 @@ the last one belongs to no mapped group, so signing in as them shows a portal ac
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sandbox.oidc.services import person_upsert
 
-DEMO_PEOPLE = (
+
+class DemoPerson(TypedDict):
+    subject: str
+    username: str
+    name: str
+    email: str
+    groups: list[str]
+
+
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     {"subject": "demo-sso-handler", "username": "siri.handler", "name": "Siri Saksbehandler",
      "email": "siri.handler@example.com", "groups": ["portal-case-handlers"]},
     {"subject": "demo-sso-operator", "username": "omar.operator", "name": "Omar Operator",

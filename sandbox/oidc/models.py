@@ -13,6 +13,9 @@ class SigningKey(models.Model):
     private_jwk = models.JSONField()
     created_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return self.kid
+
 
 class Client(models.Model):
     """A relying party added through the control API (the one of SANDBOX_OIDC_CLIENT_ID lives in settings)."""
@@ -21,6 +24,9 @@ class Client(models.Model):
     # SHA-256 of the secret: the secret itself is never stored.
     secret_hash = models.CharField(max_length=64)
     redirect_uris = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return self.client_id
 
 
 class Person(models.Model):
@@ -33,7 +39,10 @@ class Person(models.Model):
     groups = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["name", "subject"]
+        ordering = ("name", "subject")
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class AuthorizationCode(models.Model):
@@ -48,3 +57,6 @@ class AuthorizationCode(models.Model):
     code_challenge = models.CharField(max_length=128)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code of {self.client_id}"

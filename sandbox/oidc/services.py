@@ -115,8 +115,10 @@ class _ClientRecord:
 
 
 def _client(client_id: str) -> _ClientRecord | None:
-    if settings.SANDBOX_OIDC_CLIENT_ID and client_id == settings.SANDBOX_OIDC_CLIENT_ID:
-        return _ClientRecord(client_id, _hash(settings.SANDBOX_OIDC_CLIENT_SECRET),
+    # Settings refuse to start with a configured client id and no secret; the secret test only narrows the type.
+    secret = settings.SANDBOX_OIDC_CLIENT_SECRET
+    if settings.SANDBOX_OIDC_CLIENT_ID and secret and client_id == settings.SANDBOX_OIDC_CLIENT_ID:
+        return _ClientRecord(client_id, _hash(secret),
                              tuple(settings.SANDBOX_OIDC_REDIRECT_URIS))
     row = Client.objects.filter(client_id=client_id).first()
     if row is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,36 +9,31 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
-from sandbox.core.auth import OAuthError, _client_credentials
+from sandbox.core.auth import client_credentials
+from sandbox.core.control import serves
+from sandbox.core.views import json_response, token_endpoint_response
 from sandbox.oidc import services
 
 TEMPLATE = "sandbox_oidc/authorize.html"
 
 
-def _json(data: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
-
-
+@serves(GET="oidcDiscovery")
 @require_GET
 def discovery(request: HttpRequest) -> HttpResponse:
-    return _json(services.discovery_document())
+    return json_response(services.discovery_document())
 
 
-discovery.operations = {"GET": "oidcDiscovery"}  # type: ignore[attr-defined]
-
-
+@serves(GET="oidcJwks")
 @require_GET
 def jwks(request: HttpRequest) -> HttpResponse:
-    return _json(services.jwks())
-
-
-jwks.operations = {"GET": "oidcJwks"}  # type: ignore[attr-defined]
+    return json_response(services.jwks())
 
 
 def _error_page(request: HttpRequest, description: str) -> HttpResponse:
     return render(request, TEMPLATE, {"title": "Sign-in request refused", "message": description}, status=400)
 
 
+@serves(GET="oidcAuthorize", POST="oidcAuthorizeDecision")
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
@@ -71,27 +65,13 @@ def authorize(request: HttpRequest) -> HttpResponse:
     })
 
 
-authorize.operations = {"GET": "oidcAuthorize", "POST": "oidcAuthorizeDecision"}  # type: ignore[attr-defined]
-
-
+@serves(POST="oidcToken")
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
-    """The token endpoint (grant ``authorization_code``); errors as ``{error, error_description}``."""
-    if request.method != "POST":
-        response = _json({"error": "invalid_request", "error_description": "Use POST."}, 405)
-        response["Allow"] = "POST"
-        return response
-    try:
-        client_id, client_secret = _client_credentials(request)
-        response = _json(services.token_exchange(client_id=client_id, client_secret=client_secret,
-                                                 params=request.POST.dict()))
-    except OAuthError as error:
-        response = _json({"error": error.error, "error_description": error.description}, error.status)
-        if error.status == 401:
-            response["WWW-Authenticate"] = 'Basic realm="oidc"'
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
+    """The token endpoint (grant ``authorization_code``)."""
 
+    def issue() -> dict[str, Any]:
+        client_id, client_secret = client_credentials(request)
+        return services.token_exchange(client_id=client_id, client_secret=client_secret, params=request.POST.dict())
 
-token.operations = {"POST": "oidcToken"}  # type: ignore[attr-defined]
+    return token_endpoint_response(request, issue, realm="oidc")
