@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import Action
 from accounts.policy import approval_rules, scopes_covering, sla_hours, user_can, workflow_access
 from approvals.models import ApprovalVote, Decision
-from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey, JourneyStatus
+from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey, JourneyStatus, WaitingStep
 from launches.models import Launch
 
 PAGE_SIZE: Final = 25
@@ -64,11 +64,19 @@ class InboxRow:
         return self.journey.waiting_since
 
 
-def _step_pattern(step_type: str) -> Q:
-    # The mirror stores active steps as Mint's JSON ([{"stepId": …, "stepType": …}]). Matching the serialised
-    # pair works on SQLite and PostgreSQL alike (jsonb prints the same separators); rows are then checked
-    # exactly in Python, so a step id that merely contains the text never shows a wrong row.
-    return Q(active_steps__icontains=f'"stepType": "{step_type}"')
+class Step(Protocol):
+    """A step a journey waits on: a mirror's ``WaitingStep`` row or a live journey's ``mint.ActiveStep``."""
+
+    @property
+    def step_id(self) -> str: ...
+
+    @property
+    def step_type(self) -> str: ...
+
+
+def _waits_on(step_type: str) -> Exists:
+    # A semi-join, so a journey waiting on two such steps is still one row of the inbox.
+    return Exists(WaitingStep.objects.filter(journey=OuterRef("pk"), step_type=step_type))
 
 
 def journey_launcher_id(*, journey_id: str) -> int | None:
@@ -89,7 +97,7 @@ def waiting_journeys(*, user: AbstractBaseUser, filters: InboxFilters) -> QueryS
     for kind in kinds:
         access = workflow_access(user=user, action=Kind.ACTIONS[kind])
         if not access.nothing:
-            actionable |= _step_pattern(Kind.STEP_TYPES[kind]) & access.q()
+            actionable |= Q(_waits_on(Kind.STEP_TYPES[kind])) & access.q()
     journeys = Journey.objects.filter(status=JourneyStatus.ACTIVE, gone_at__isnull=True).filter(view.q(), actionable)
     if filters.workflow_id:
         journeys = journeys.filter(workflow_id=filters.workflow_id)
@@ -97,7 +105,7 @@ def waiting_journeys(*, user: AbstractBaseUser, filters: InboxFilters) -> QueryS
 
 
 def journeys_needing_detail(*, user: AbstractBaseUser, filters: InboxFilters, limit: int) -> list[str]:
-    """Ids of active journeys the user could act on whose mirrored ``active_steps`` may be out of date.
+    """Ids of active journeys the user could act on whose mirrored waiting steps may be out of date.
 
     The listing Mint syncs from does not say which steps wait; only a journey's detail does. A row whose
     detail was never read, or was read before the journey last executed, may belong in the inbox (or no
@@ -134,6 +142,7 @@ def _sent_counts(journey_ids: Iterable[str]) -> dict[tuple[str, str], int]:
 def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str = "") -> list[InboxRow]:
     """Describes each journey's actionable waiting steps, approvals so far, SLA and overdue state."""
     journeys = list(journeys)
+    prefetch_related_objects(journeys, "waiting_steps")
     ids = [journey.id for journey in journeys]
     sent = _sent_counts(ids)
     votes: dict[tuple[str, str, int], list[str]] = {}
@@ -145,17 +154,16 @@ def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str
     rows = []
     for journey in journeys:
         steps = []
-        for active in journey.active_steps or []:
-            step_type, step_id = active.get("stepType"), active.get("stepId", "")
+        for waiting in journey.waiting_steps.all():
             for step_kind, wanted in Kind.STEP_TYPES.items():
-                if step_type != wanted or (kind and kind != step_kind):
+                if waiting.step_type != wanted or (kind and kind != step_kind):
                     continue
                 if not allowed[step_kind].allows(journey.workflow_id):
                     continue
-                occurrence = sent.get((journey.id, step_id), 0) + 1
+                occurrence = sent.get((journey.id, waiting.step_id), 0) + 1
                 steps.append(InboxStep(
-                    step_id=step_id, kind=step_kind, occurrence=occurrence,
-                    approvers=tuple(votes.get((journey.id, step_id, occurrence), ())),
+                    step_id=waiting.step_id, kind=step_kind, occurrence=occurrence,
+                    approvers=tuple(votes.get((journey.id, waiting.step_id, occurrence), ())),
                 ))
         if not steps:
             continue
@@ -175,8 +183,8 @@ def _row_sla(
         if key not in cache:
             covering = scopes_covering(user=user, action=Kind.ACTIONS[kind], workflow_id=journey.workflow_id)
             cache[key] = sla_hours(covering)
-        if cache[key]:
-            hours.append(cache[key])
+        if limit := cache[key]:
+            hours.append(limit)
     return min(hours) if hours else None
 
 
@@ -211,21 +219,13 @@ class ApprovalPanel:
         return not self.user_approved and not (self.forbid_self_approval and self.launched_by_user)
 
 
-def approval_step_ids(active_steps: Iterable[object]) -> list[str]:
-    """The ids of waiting ``require-approval`` steps, from a live journey's or a mirror row's active steps."""
-    ids = []
-    for step in active_steps:
-        if isinstance(step, dict):
-            step_type, step_id = step.get("stepType"), step.get("stepId")
-        else:
-            step_type, step_id = getattr(step, "step_type", None), getattr(step, "step_id", None)
-        if step_type == APPROVAL_STEP and step_id:
-            ids.append(str(step_id))
-    return ids
+def approval_step_ids(active_steps: Iterable[Step]) -> list[str]:
+    """The ids of waiting ``require-approval`` steps, from a live journey's or a mirror row's waiting steps."""
+    return [step.step_id for step in active_steps if step.step_type == APPROVAL_STEP]
 
 
 def approval_panels(
-    *, user: AbstractBaseUser, journey_id: str, workflow_id: str, active_steps: Iterable[object]
+    *, user: AbstractBaseUser, journey_id: str, workflow_id: str, active_steps: Iterable[Step]
 ) -> list[ApprovalPanel]:
     """The decision forms a user may see for a journey: one per waiting approval step, if they may approve.
 

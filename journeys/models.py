@@ -10,6 +10,8 @@ from typing import Final
 
 from django.db import models
 
+from mintportal.mint.models import ALERT_SEVERITIES, FINAL_JOURNEY_STATUSES
+
 # The sync state moved to the workflows app (the lowest app that syncs a mirror); this name stays only until
 # operations/selectors.py and tests/operations import it from workflows.models.
 from workflows.models import SyncState as SyncState
@@ -18,6 +20,25 @@ from workflows.models import SyncState as SyncState
 # require-approval step. Every other waiting step (an end user's form or eID login, a timer) is not the portal's.
 SUSPEND_STEP: Final = "suspend"
 APPROVAL_STEP: Final = "require-approval"
+
+# A journey's alert level (``Journey.alert_level``, which lists sort on) is 0 without alerts, else the rank of its
+# highest severity in Mint's ALERT_SEVERITIES: 1 info, 2 warning, 3 critical.
+NO_ALERT: Final = 0
+NO_ALERT_NAME: Final = "none"
+
+
+def severity_level(severity: str) -> int:
+    """The alert level of one alert's severity. A severity Mint adds later still counts as an alert (the lowest
+    level), so the journey sorts above journeys with none."""
+    normalised = severity.lower()
+    return ALERT_SEVERITIES.index(normalised) + 1 if normalised in ALERT_SEVERITIES else 1
+
+
+def alert_level_name(level: int) -> str:
+    """The severity an alert level stands for ("none" for 0); an unknown level reads as the lowest severity."""
+    if level == NO_ALERT:
+        return NO_ALERT_NAME
+    return ALERT_SEVERITIES[level - 1] if 0 < level <= len(ALERT_SEVERITIES) else ALERT_SEVERITIES[0]
 
 
 class JourneyStatus(models.TextChoices):
@@ -30,7 +51,8 @@ class JourneyStatus(models.TextChoices):
 
     @classmethod
     def final(cls) -> frozenset[str]:
-        return frozenset({cls.FINISHED, cls.FAULTED, cls.CANCELLED})
+        """Mint's final statuses (a journey in one never changes again)."""
+        return FINAL_JOURNEY_STATUSES
 
 
 class Journey(models.Model):
@@ -52,20 +74,19 @@ class Journey(models.Model):
     pending_steps = models.BooleanField(default=False)
     alerts = models.JSONField(default=list, blank=True)
     alert_count = models.PositiveIntegerField(default=0)
-    # Highest alert severity as a number (0 none, 1 info, 2 warning, 3 critical) so it can be sorted on.
+    # Highest alert severity as a number (severity_level: 0 none, 1 info, 2 warning, 3 critical) to sort on.
     alert_level = models.PositiveSmallIntegerField(default=0)
     # When the journey started waiting (status became active); null when it is not waiting.
     waiting_since = models.DateTimeField(null=True, blank=True)
-    # What the journey waits for ([{stepId, stepType}]), known only from a journey's detail; the listing
-    # carries just ``pending_steps``. Filled when the portal reads the detail (journey page, webhook refresh).
-    active_steps = models.JSONField(default=list, blank=True)
+    # What the journey waits for is its ``waiting_steps`` (WaitingStep rows), known only from its detail; the
+    # listing carries just ``pending_steps``. ``detail_seen_at`` is when the portal last read the detail.
     detail_seen_at = models.DateTimeField(null=True, blank=True)
     seen_at = models.DateTimeField()
     # Set by a full reconcile when Mint's listing no longer shows the journey; cleared if it reappears.
     gone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
+        indexes = (
             models.Index(fields=["status", "-last_executed_at", "id"], name="journey_status_lastexec"),
             models.Index(fields=["workflow_id", "status", "-last_executed_at"], name="journey_wf_status_lastexec"),
             models.Index(fields=["-last_executed_at", "id"], name="journey_lastexec"),
@@ -73,7 +94,7 @@ class Journey(models.Model):
             models.Index(fields=["status", "waiting_since"], name="journey_status_waiting"),
             # The sweep compares each status's rows, by creation time, with Mint's listing of that status.
             models.Index(fields=["status", "created_at"], name="journey_status_created"),
-        ]
+        )
 
     def __str__(self) -> str:
         return self.name or self.id
@@ -81,6 +102,35 @@ class Journey(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in JourneyStatus.final()
+
+    @property
+    def active_steps(self) -> list[WaitingStep]:
+        """The waiting steps as a list; kept only until approvals/views.py and journeys/page.py read
+        ``waiting_steps`` themselves."""
+        return list(self.waiting_steps.all())
+
+
+class WaitingStep(models.Model):
+    """One step a journey waits on, as its detail last said (Mint's ``activeSteps``).
+
+    The mirror refresh replaces a journey's rows on every read of its detail, and the listing sync deletes them
+    once Mint lists the journey without pending steps. The inbox finds journeys by them with a join, e.g.
+    ``Journey.objects.filter(waiting_steps__step_type=APPROVAL_STEP)``.
+    """
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="waiting_steps")
+    # Mint bounds neither in its reference, so the mirror keeps them whole.
+    step_id = models.TextField()
+    step_type = models.TextField()
+    # The step's place in Mint's list, which is the order pages show them in.
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("journey", "position")
+        indexes = (models.Index(fields=["step_type", "journey"], name="waiting_step_type_journey"),)
+
+    def __str__(self) -> str:
+        return f"{self.step_id} ({self.step_type})"
 
 
 class WebhookEvent(models.Model):

@@ -1,8 +1,9 @@
 """Writes to the journey mirror: bulk upserts from Mint's listing and single-row refreshes from a detail.
 
 The mapping from Mint's wire models to mirror rows lives here and nowhere else, so the sync, the webhook
-refresh and the journey page all derive ``alert_level``, ``waiting_since`` and ``pending_steps`` the same way.
-Both functions work on SQLite and PostgreSQL (``INSERT … ON CONFLICT (id) DO UPDATE``).
+refresh and the journey page all derive ``alert_level``, ``waiting_since``, ``pending_steps`` and the
+``WaitingStep`` rows the same way. Both functions work on SQLite and PostgreSQL
+(``INSERT … ON CONFLICT (id) DO UPDATE``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from accounts.models import WorkflowRecord
-from journeys.models import Journey, JourneyStatus
+from journeys.models import NO_ALERT, Journey, JourneyStatus, WaitingStep, severity_level
 from journeys.selectors import MIRROR_GENERATION
 from mintportal.cache import generation_bump
 
@@ -26,10 +28,6 @@ if TYPE_CHECKING:
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough for SQLite's variable limit.
 BATCH_SIZE: Final = 500
-
-ALERT_LEVELS: Final[dict[str, int]] = {"info": 1, "warning": 2, "critical": 3}
-# A severity Mint adds later still counts as an alert, so it sorts above journeys with none.
-_UNKNOWN_SEVERITY_LEVEL: Final = 1
 
 # Fields that Mint's listing describes: a listing upsert overwrites exactly these.
 _LISTING_FIELDS: Final = (
@@ -41,23 +39,14 @@ _LISTING_FIELDS: Final = (
 _SHOWN_FIELDS: Final = tuple(name for name in _LISTING_FIELDS if name != "seen_at")
 
 
-def alert_level(alerts: Sequence[Any]) -> int:
-    """The highest severity among ``alerts`` as 0 (none), 1 (info), 2 (warning) or 3 (critical)."""
-    level = 0
-    for alert in alerts:
-        severity = str(getattr(alert, "severity", "") or "").lower()
-        level = max(level, ALERT_LEVELS.get(severity, _UNKNOWN_SEVERITY_LEVEL))
-    return level
+def alert_level(alerts: Sequence[mint.Alert]) -> int:
+    """The highest severity among ``alerts`` as an alert level (``journeys.models.severity_level``)."""
+    return max((severity_level(alert.severity) for alert in alerts), default=NO_ALERT)
 
 
-def _dump(items: Sequence[Any]) -> list[dict[str, Any]]:
+def _dump(alerts: Sequence[mint.Alert]) -> list[dict[str, Any]]:
     # Stored in Mint's own camelCase shape ([{stepId, severity, message, timestamp}]) as JSON-safe values.
-    return [item.model_dump(mode="json", by_alias=True) for item in items]
-
-
-def _status(value: Any) -> str:
-    # The client may type statuses as an Enum; the mirror stores the wire value ("active", ...).
-    return str(getattr(value, "value", value))
+    return [alert.model_dump(mode="json", by_alias=True) for alert in alerts]
 
 
 def _waiting_since(status: str, last_executed_at: datetime | None) -> datetime | None:
@@ -69,13 +58,12 @@ def _row(
     *,
     workflow_name: str,
     pending_steps: bool,
-    active_steps: list[dict[str, Any]],
     seen_at: datetime,
     detail_seen_at: datetime | None = None,
 ) -> Journey:
     """A mirror row from the fields that a journey's summary and its detail share."""
-    alerts = list(source.alerts or [])
-    status = _status(source.status)
+    alerts = source.alerts
+    status = source.status
     return Journey(
         id=source.id,
         workflow_id=source.workflow_id,
@@ -93,7 +81,6 @@ def _row(
         alert_count=len(alerts),
         alert_level=alert_level(alerts),
         waiting_since=_waiting_since(status, source.last_executed_at),
-        active_steps=active_steps,
         detail_seen_at=detail_seen_at,
         seen_at=seen_at,
         gone_at=None,
@@ -103,7 +90,7 @@ def _row(
 def _row_from_summary(summary: mint.JourneySummary, seen_at: datetime) -> Journey:
     return _row(
         summary, workflow_name=summary.workflow_name or "", pending_steps=bool(summary.pending_steps),
-        active_steps=[], seen_at=seen_at,
+        seen_at=seen_at,
     )
 
 
@@ -118,17 +105,18 @@ def _upsert_portable(batch: list[Journey]) -> int:
 
     It cannot tell changed rows from unchanged ones, so it counts every row as changed.
     """
-    waiting = [row for row in batch if row.pending_steps]
-    settled = [row for row in batch if not row.pending_steps]
-    if waiting:
-        Journey.objects.bulk_create(
-            waiting, update_conflicts=True, unique_fields=["id"], update_fields=list(_LISTING_FIELDS)
-        )
-    if settled:
-        Journey.objects.bulk_create(
-            settled, update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "active_steps"]
-        )
+    Journey.objects.bulk_create(
+        batch, update_conflicts=True, unique_fields=["id"], update_fields=list(_LISTING_FIELDS)
+    )
     return len(batch)
+
+
+def _column(name: str) -> tuple[Field[Any, Any], str]:
+    """One of Journey's own fields and its quoted column name."""
+    field = Journey._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise LookupError(f"Journey.{name} is not a column")
+    return field, connection.ops.quote_name(field.column)
 
 
 def _upsert_postgresql(batch: list[Journey]) -> int:
@@ -138,8 +126,8 @@ def _upsert_postgresql(batch: list[Journey]) -> int:
     Twenty array parameters instead of twenty per row: Django's bulk_create spends most of a large sync
     compiling and binding ten thousand parameters per batch, this statement almost none (about 4× faster).
     """
-    fields = [Journey._meta.get_field(name) for name in ("id", *_LISTING_FIELDS, "active_steps")]
-    columns = [field.column for field in fields]
+    fields = [_column(name)[0] for name in ("id", *_LISTING_FIELDS)]
+    quoted = [_column(name)[1] for name in ("id", *_LISTING_FIELDS)]
     arrays = []
     for field in fields:
         values = [getattr(row, field.attname) for row in batch]
@@ -148,16 +136,9 @@ def _upsert_postgresql(batch: list[Journey]) -> int:
         arrays.append(values)
     casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     table = connection.ops.quote_name(Journey._meta.db_table)
-    quoted = [connection.ops.quote_name(column) for column in columns]
-    updates = [f"{name} = EXCLUDED.{name}" for name in quoted[1:-1]]
-    # Only a journey's detail knows its active steps: keep them while it still has pending steps.
-    active = quoted[-1]
-    updates.append(
-        f"{active} = CASE WHEN EXCLUDED.{connection.ops.quote_name('pending_steps')} "
-        f"THEN {table}.{active} ELSE EXCLUDED.{active} END"
-    )
+    updates = [f"{name} = EXCLUDED.{name}" for name in quoted[1:]]
     # The count runs in the same statement, so it sees the rows as they were before the upsert.
-    shown = [connection.ops.quote_name(Journey._meta.get_field(name).column) for name in _SHOWN_FIELDS]
+    shown = [_column(name)[1] for name in _SHOWN_FIELDS]
     stored = ", ".join(f"stored.{name}" for name in shown)
     incoming = ", ".join(f"incoming.{name}" for name in shown)
     sql = (
@@ -169,7 +150,8 @@ def _upsert_postgresql(batch: list[Journey]) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, arrays)
-        return cursor.fetchone()[0]
+        (changed,) = cursor.fetchone()
+        return int(changed)
 
 
 def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: datetime) -> int:
@@ -177,8 +159,8 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
 
     ``summaries`` is consumed lazily in batches of ``BATCH_SIZE``, so a generator over Mint's pages keeps
     memory flat however many journeys it yields. Every listing field is overwritten and ``seen_at`` set;
-    ``active_steps`` and ``detail_seen_at`` (known only from a journey's detail) are kept, except that
-    ``active_steps`` is cleared for journeys that no longer have pending steps. Each batch is its own
+    the waiting steps and ``detail_seen_at`` (known only from a journey's detail) are kept, except that the
+    waiting steps of journeys listed without pending steps are deleted. Each batch is its own
     transaction, so a failure part-way keeps the batches already written (they are correct on their own).
     A batch that changed what lists show retires the cached lists (``journey_mirror_changed``).
     """
@@ -191,6 +173,8 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
         batch = list({row.id: row for row in chunk}.values())
         with transaction.atomic():
             changed = upsert(batch)
+            # Only a journey's detail says which steps wait; the listing can only say that none do.
+            WaitingStep.objects.filter(journey_id__in=[row.id for row in batch if not row.pending_steps]).delete()
         written += len(batch)
         if changed:
             # Per batch, so that lists show each batch as soon as it is committed during a long sync.
@@ -201,9 +185,10 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
 def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | None = None) -> Journey:
     """Writes the mirror row for one journey from its detail (as read from Mint) and returns it.
 
-    Besides the listing fields it stores ``active_steps`` ([{stepId, stepType}]) and ``detail_seen_at``.
-    The detail carries no workflow name: pass ``workflow_name`` when known; otherwise the row keeps the
-    name it has, or takes it from the workflow mirror. ``pending_steps`` is true when steps are active.
+    Besides the listing fields it stores ``detail_seen_at`` and replaces the journey's ``WaitingStep`` rows
+    with the detail's active steps. The detail carries no workflow name: pass ``workflow_name`` when known;
+    otherwise the row keeps the name it has, or takes it from the workflow mirror. ``pending_steps`` is true
+    when steps are active.
     """
     now = timezone.now()
     shown_before = Journey.objects.filter(pk=journey.id).values(*_SHOWN_FIELDS).first()
@@ -213,15 +198,19 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
             or WorkflowRecord.objects.filter(pk=journey.workflow_id).values_list("name", flat=True).first()
             or ""
         )
-    active_steps = list(journey.active_steps or [])
     row = _row(
-        journey, workflow_name=workflow_name, pending_steps=bool(active_steps), active_steps=_dump(active_steps),
-        seen_at=now, detail_seen_at=now,
+        journey, workflow_name=workflow_name, pending_steps=bool(journey.active_steps), seen_at=now,
+        detail_seen_at=now,
     )
-    Journey.objects.bulk_create(
-        [row], update_conflicts=True, unique_fields=["id"],
-        update_fields=[*_LISTING_FIELDS, "active_steps", "detail_seen_at"],
-    )
+    with transaction.atomic():
+        Journey.objects.bulk_create(
+            [row], update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "detail_seen_at"],
+        )
+        WaitingStep.objects.filter(journey_id=row.id).delete()
+        WaitingStep.objects.bulk_create(
+            WaitingStep(journey_id=row.id, step_id=step.step_id, step_type=step.step_type, position=position)
+            for position, step in enumerate(journey.active_steps)
+        )
     # A journey's page refreshes its row on every view; only a change should retire the cached lists.
     if shown_before != {name: getattr(row, name) for name in _SHOWN_FIELDS}:
         journey_mirror_changed()

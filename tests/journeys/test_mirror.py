@@ -13,13 +13,14 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import WorkflowRecord
-from journeys.models import Journey
+from journeys.models import Journey, WaitingStep
 from journeys.services.mirror import journey_mirror_refresh, journey_mirror_upsert
 from mintportal.mint import models
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+APPROVAL_WAITING = [{"stepId": "approve", "stepType": "require-approval"}]
 
 
 def summary(journey_id: str, *, status: str = "active", pending: bool = True, alerts: list | None = None,
@@ -35,9 +36,13 @@ def detail(journey_id: str, *, status: str = "active", active_steps: list | None
     return models.JourneyDetail.model_validate({
         "id": journey_id, "workflowId": "wf-1", "version": 2, "status": status, "name": f"Journey {journey_id}",
         "createdAt": "2026-05-01T08:00:00Z", "lastExecutedAt": NOW.isoformat(),
-        "activeSteps": active_steps if active_steps is not None else [{"stepId": "approve", "stepType": "require-approval"}],
+        "activeSteps": APPROVAL_WAITING if active_steps is None else active_steps,
         "alerts": [], "stepData": {"secretish": "not mirrored"},
     })
+
+
+def waiting(journey_id: str) -> list[tuple[str, str]]:
+    return list(WaitingStep.objects.filter(journey_id=journey_id).values_list("step_id", "step_type"))
 
 
 def test_an_upsert_writes_every_listing_field_and_derived_values():
@@ -57,7 +62,7 @@ def test_an_upsert_writes_every_listing_field_and_derived_values():
     assert row.seen_at == NOW and row.gone_at is None
 
 
-def test_a_journey_that_stops_waiting_loses_its_waiting_time_and_active_steps():
+def test_a_journey_that_stops_waiting_loses_its_waiting_time_and_waiting_steps():
     journey_mirror_refresh(journey=detail("j1"))
 
     journey_mirror_upsert(summaries=[summary("j1", status="finished", pending=False, finishedAt=NOW.isoformat())],
@@ -65,16 +70,35 @@ def test_a_journey_that_stops_waiting_loses_its_waiting_time_and_active_steps():
 
     row = Journey.objects.get(pk="j1")
     assert row.status == "finished" and row.waiting_since is None
-    assert row.active_steps == []
+    assert waiting("j1") == []
     assert row.detail_seen_at is not None
 
 
-def test_a_listing_upsert_keeps_the_active_steps_only_a_detail_knows():
+def test_a_listing_upsert_keeps_the_waiting_steps_only_a_detail_knows():
     journey_mirror_refresh(journey=detail("j1"))
 
     journey_mirror_upsert(summaries=[summary("j1", executed=NOW + timedelta(minutes=1))], seen_at=NOW)
 
-    assert Journey.objects.get(pk="j1").active_steps == [{"stepId": "approve", "stepType": "require-approval"}]
+    assert waiting("j1") == [("approve", "require-approval")]
+
+
+def test_a_refresh_replaces_the_waiting_steps_in_mints_order():
+    journey_mirror_refresh(journey=detail("j1"))
+
+    journey_mirror_refresh(journey=detail("j1", active_steps=[{"stepId": "z-hold", "stepType": "suspend"},
+                                                               {"stepId": "a-check", "stepType": "require-approval"}]))
+
+    assert waiting("j1") == [("z-hold", "suspend"), ("a-check", "require-approval")]
+    assert [step.step_id for step in Journey.objects.get(pk="j1").waiting_steps.all()] == ["z-hold", "a-check"]
+
+
+def test_an_unknown_alert_severity_still_counts_as_an_alert():
+    journey_mirror_upsert(summaries=[summary("j1", alerts=[{"stepId": "a", "severity": "Urgent", "message": "?"}]),
+                                     summary("j2", alerts=[{"stepId": "a", "severity": "WARNING", "message": "!"}])],
+                          seen_at=NOW)
+
+    assert Journey.objects.get(pk="j1").alert_level == 1
+    assert Journey.objects.get(pk="j2").alert_level == 2
 
 
 def test_a_batch_that_repeats_a_journey_keeps_the_later_copy():
@@ -109,7 +133,7 @@ def test_a_refresh_takes_the_workflow_name_from_the_workflow_mirror_when_the_row
     row = journey_mirror_refresh(journey=detail("j-new"))
 
     assert row.workflow_name == "Onboarding (mirrored)"
-    assert Journey.objects.get(pk="j-new").active_steps == [{"stepId": "approve", "stepType": "require-approval"}]
+    assert waiting("j-new") == [("approve", "require-approval")]
     assert Journey.objects.get(pk="j-new").pending_steps
 
 
