@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
+import pytest
+
 from workflows.graph import workflow_graph
 
 
@@ -65,3 +69,54 @@ def test_a_connection_that_skips_a_layer_passes_beside_the_steps_in_between() ->
     # The path runs straight down through the middle layer, at an x outside the box of "check".
     passing_x = int(skipping.path.split(" L")[1].split(",")[0])
     assert not check.x <= passing_x <= check.x + check.width
+
+
+# --- the layout, pinned -------------------------------------------------------------------------------------------
+# Each case's whole output (every node's box and every edge's path), as a digest of its repr: any change to the
+# layout changes it. A deliberate change of the drawing updates these digests in the same commit.
+PINNED_CASES = {
+    "branches": (["apply", "big", "check", "letter", "done"],
+                 [("apply", "big", None), ("big", "check", "True"), ("big", "letter", "False"),
+                  ("check", "letter", "Approved"), ("letter", "done", None)], {}),
+    "loop and self-loop": (["each", "body", "retry", "end"],
+                           [("each", "body", "Iterate"), ("body", "each", None), ("each", "end", "Done"),
+                            ("body", "retry", "Failed"), ("retry", "retry", "Again"), ("retry", "end", None)],
+                           {"active": {"retry"}, "states": {"each": "done", "body": "faulted"}}),
+    "skips and orphans": (["s", "a", "b", "c", "d", "e", "orphan", "lonely loop"],
+                          [("s", "a", "1"), ("s", "b", "2"), ("a", "c", None), ("c", "d", None), ("s", "d", "skip"),
+                           ("b", "e", None), ("s", "e", "far"), ("d", "e", None), ("lonely loop", "lonely loop", "x"),
+                           ("e", "a", "back")], {}),
+    "long names": (["a very long step name that wraps onto several lines and then some more words", "b"],
+                   [("a very long step name that wraps onto several lines and then some more words", "b", "Go")],
+                   {}),
+    "empty": ([], [], {}),
+}
+PINNED_DIGESTS = {
+    "branches": "c4f58dbd097537f5",
+    "loop and self-loop": "e84ecece3f43c987",
+    "skips and orphans": "f293c9556576af96",
+    "long names": "890f7f4635d50766",
+    "empty": "973a144b69654336",
+}
+
+
+def layout_digest(case: str) -> str:
+    step_ids, connections, kwargs = PINNED_CASES[case]
+    graph, _ = build(step_ids, connections, **kwargs)
+    return hashlib.sha256(repr(graph).encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("case", sorted(PINNED_CASES))
+def test_the_layout_is_the_pinned_one(case: str) -> None:
+    assert layout_digest(case) == PINNED_DIGESTS[case]
+
+
+def test_wire_models_and_dicts_lay_out_alike() -> None:
+    from mintportal.mint import models
+
+    step_ids, connections, _ = PINNED_CASES["skips and orphans"]
+    steps = [models.WorkflowStep(id=step_id, type="suspend", display_name=step_id.title()) for step_id in step_ids]
+    wired = [models.WorkflowStepConnection(source_step_id=a, target_step_id=b, outcome=outcome)
+             for a, b, outcome in connections]
+    assert hashlib.sha256(repr(workflow_graph(steps=steps, connections=wired)).encode()).hexdigest()[:16] == \
+        layout_digest("skips and orphans")
