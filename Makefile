@@ -1,4 +1,5 @@
-# The two commands: `make run` (portal + sandbox + demo data) and `make test` (the whole suite).
+# The two commands: `make run` (portal + sandbox + demo data) and `make test` (the whole suite; `make test-fast` for
+# the unit and view tests alone).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -60,6 +61,12 @@ npm: node_modules/.installed
 
 test: setup browser npm
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The fast lane: unit and view tests, under a minute. It leaves out what needs the sandbox process, a Celery worker,
+# Chromium, Redis or PostgreSQL, and tests that start processes of their own (markers: pyproject.toml).
+FAST_TESTS := not sandbox and not worker and not browser and not needs_redis and not needs_postgres and not slow
+test-fast: setup
+	$(VENV)/bin/pytest -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 # ruff (rules in pyproject.toml) over everything, and mypy with the Django plugin over the portal with bench/
 # (pyproject.toml) and over the sandbox, a Django project of its own (sandbox/mypy.ini). CI runs it first.

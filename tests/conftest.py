@@ -1,11 +1,15 @@
-"""Fixtures shared by the whole suite: the sandbox process and the Mint settings that point at it."""
+"""Fixtures shared by the whole suite (the sandbox process and the Mint settings that point at it), the plugins
+that bring the rest, and the markers every test gets from the fixtures it uses.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import redis
 
 from tests.audit_guard import allow_audit_flush
 from tests.sandbox_process import SandboxProcess
@@ -20,6 +24,32 @@ pytest_plugins = [
 ]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+# A test that uses one of these fixtures (directly or through another fixture) gets the marker, so that a new test
+# cannot forget it; `make test-fast` leaves out the marked tests (markers are declared in pyproject.toml).
+FIXTURE_MARKERS = {
+    "sandbox_process": "sandbox",  # the sandbox's Mint API in a process of its own
+    "celery_worker_process": "worker",  # a real Celery worker process
+    "chromium": "browser",  # Chromium through Playwright (tests/e2e/conftest.py)
+    "redis_server": "needs_redis",  # a private redis-server process (tests/redis_server.py)
+    "redis_url": "needs_redis",  # the machine's Redis (REDIS_URL)
+    "postgresql": "needs_postgres",  # the test database is PostgreSQL
+    "private_postgres": "needs_postgres",  # a PostgreSQL cluster of the test's own (tests/mintportal/test_health.py)
+    "scratch_database": "needs_postgres",  # a throw-away PostgreSQL database (tests/bench/test_chaos.py)
+}
+# The sandbox's own tests start its process, some of them several processes of their own.
+SANDBOX_TESTS = Path(__file__).parent / "sandbox"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in used:
+                item.add_marker(marker)
+        if item.path.is_relative_to(SANDBOX_TESTS):
+            item.add_marker("sandbox")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,6 +90,27 @@ def mint_settings(settings, sandbox: SandboxProcess):
 
     get_client().breakers.reset()
     return settings
+
+
+@pytest.fixture
+def postgresql() -> None:
+    """For a test that needs the test database on PostgreSQL (DATABASE_URL=postgres://…)."""
+    from django.db import connection
+
+    require_service("PostgreSQL", connection.vendor == "postgresql",
+                    "set DATABASE_URL=postgres://… to run this test on PostgreSQL")
+
+
+@pytest.fixture
+def redis_url(settings) -> str:
+    """The machine's Redis (REDIS_URL, or the local default), which must answer."""
+    url = settings.REDIS_URL or DEFAULT_REDIS_URL
+    try:
+        reachable = bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        reachable = False
+    require_service("Redis", reachable, f"nothing answers at {url}")
+    return url
 
 
 def require_service(name: str, reachable: bool, reason: str) -> None:

@@ -15,7 +15,6 @@ from accounts.audit_chain import GUARD_TRIGGERS
 from accounts.models import AuditEvent
 from accounts.selectors import audit_chain_verify, audit_guard_missing
 from accounts.services import audit_record
-from tests.conftest import require_service
 from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +29,6 @@ def refused(statement) -> None:
 def snapshot() -> list[tuple]:
     fields = [field.attname for field in AuditEvent._meta.concrete_fields]
     return list(AuditEvent.objects.order_by("id").values_list(*fields))
-
-
-def on_postgresql() -> None:
-    require_service("PostgreSQL", connection.vendor == "postgresql",
-                    "set DATABASE_URL=postgres://… to check the PostgreSQL triggers and grants")
 
 
 def test_the_append_only_triggers_are_in_force_after_migrating() -> None:
@@ -62,8 +56,7 @@ def test_the_database_refuses_to_change_or_delete_an_event(admin) -> None:
     assert audit_chain_verify().first_break is None
 
 
-def test_postgresql_refuses_truncate_even_to_a_superuser() -> None:
-    on_postgresql()
+def test_postgresql_refuses_truncate_even_to_a_superuser(postgresql: None) -> None:
     audit_record(actor=None, action="journey.note", summary="kept")
 
     def truncate() -> None:
@@ -74,9 +67,10 @@ def test_postgresql_refuses_truncate_even_to_a_superuser() -> None:
     assert AuditEvent.objects.count() == 1
 
 
-def test_the_application_role_holds_no_update_delete_or_truncate_and_the_trigger_holds_if_it_grants_them_back() -> None:
+def test_the_application_role_holds_no_update_delete_or_truncate_and_the_trigger_holds_if_it_grants_them_back(
+    postgresql: None,
+) -> None:
     """The migration's REVOKE, replayed for a role that owns the table as the portal's own role would."""
-    on_postgresql()
     from importlib import import_module
 
     guard = import_module("accounts.migrations.0005_audit_append_only")

@@ -320,6 +320,7 @@ def test_no_lockout_is_ever_skipped_or_overstayed(case_handler: User, clock: Clo
         assert len(checked_failures) < limit
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_parallel_guesses_cannot_slip_past_the_limit(case_handler: User, settings) -> None:
     """Twenty wrong passwords at once: attempts are counted before the slow password check, so at most the

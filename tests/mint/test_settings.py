@@ -28,12 +28,14 @@ def start_django(tmp_path, **overrides: str | None) -> subprocess.CompletedProce
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_good_settings_start(tmp_path) -> None:
     result = start_django(tmp_path)
 
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("variable", "value"),
     [

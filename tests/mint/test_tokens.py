@@ -10,10 +10,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 
 from mintportal.mint import MintClient, errors, get_client
-from tests.conftest import require_service
 from tests.sandbox_process import ROOT
 
 
@@ -114,7 +112,8 @@ class Worker:
         line = self.process.stdout.readline().strip()
         if line != answer:
             self.process.kill()
-            raise AssertionError(f"worker answered {line!r}: {self.process.stderr.read() if self.process.stderr else ''}")
+            stderr = self.process.stderr.read() if self.process.stderr else ""
+            raise AssertionError(f"worker answered {line!r}: {stderr}")
 
     def close(self) -> None:
         if self.process.stdin:
@@ -159,14 +158,7 @@ def test_two_processes_sharing_a_file_cache_fetch_one_token_per_expiry(sandbox, 
     assert run_two_processes(sandbox, env) == [1, 2]
 
 
-@pytest.mark.needs_redis
-def test_two_processes_sharing_redis_fetch_one_token_per_expiry(sandbox, tmp_path) -> None:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        reachable = bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        reachable = False
-    require_service("Redis", reachable, url)
-    env = {"PORTAL_RUN_DIR": str(tmp_path), "REDIS_URL": url, "CACHE_KEY_PREFIX": f"tests-{uuid.uuid4().hex[:8]}"}
+def test_two_processes_sharing_redis_fetch_one_token_per_expiry(sandbox, tmp_path, redis_url: str) -> None:
+    env = {"PORTAL_RUN_DIR": str(tmp_path), "REDIS_URL": redis_url, "CACHE_KEY_PREFIX": f"tests-{uuid.uuid4().hex[:8]}"}
 
     assert run_two_processes(sandbox, env) == [1, 2]

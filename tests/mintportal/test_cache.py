@@ -7,16 +7,12 @@ import threading
 import uuid
 
 import pytest
-import redis
 from django.urls import reverse
 
 from mintportal import cache as json_cache
 from mintportal.cache import cache_delete, cache_key, cached_json
 from mintportal.mint import get_client, models
-from tests.conftest import require_service
 from tests.sandbox_process import free_port
-
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def redis_backend(location: str) -> dict:
@@ -29,15 +25,9 @@ def redis_backend(location: str) -> dict:
 
 
 @pytest.fixture
-def redis_cache(settings) -> str:
-    location = settings.REDIS_URL or DEFAULT_REDIS
-    try:
-        reachable = bool(redis.Redis.from_url(location, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        reachable = False
-    require_service("Redis", reachable, f"nothing answers at {location}")
-    settings.CACHES = redis_backend(location)
-    return location
+def redis_cache(settings, redis_url: str) -> str:
+    settings.CACHES = redis_backend(redis_url)
+    return redis_url
 
 
 @pytest.fixture

@@ -136,6 +136,7 @@ def _wait_for(path: Path, text: str, process: subprocess.Popen, timeout: float =
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_celery_worker_logs_json_lines(celery_process) -> None:
     # A queue of its own: the worker takes nothing another test queued.
     process, stderr = celery_process("worker", "-P", "solo", "-n", f"logs-{uuid.uuid4().hex[:6]}@%h",
@@ -148,6 +149,7 @@ def test_a_celery_worker_logs_json_lines(celery_process) -> None:
     assert any(entry["message"].endswith(" ready.") and entry["logger"].startswith("celery") for entry in entries)
 
 
+@pytest.mark.slow
 def test_celery_beat_logs_json_lines(celery_process, tmp_path: Path) -> None:
     process, stderr = celery_process("beat", "-s", str(tmp_path / "beat-schedule"), "-l", "INFO")
 
@@ -194,6 +196,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_gunicorn_and_the_web_requests_log_json_lines(tmp_path: Path) -> None:
     port = _free_port()
     stdout, stderr = tmp_path / "web.stdout", tmp_path / "web.stderr"

@@ -10,6 +10,9 @@ import pytest
 
 from tests.sandbox_process import ROOT
 
+# Each case starts Django in a process of its own.
+pytestmark = pytest.mark.slow
+
 REQUIRED = {"MINT_CLIENT_ID": "c", "MINT_CLIENT_SECRET": "s", "DJANGO_SECRET_KEY": "k" * 50}
 
 
