@@ -13,6 +13,7 @@ import textwrap
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 NODE_WIDTH = 184
@@ -148,10 +149,10 @@ def _layers(step_ids: list[str], edges: list[tuple[str, str, str]]) -> tuple[dic
     # Steps no start reaches are walked from too, so their own loops are found and they get layers.
     back = _back_edges(starts + step_ids, children)
     forward = [(source, target) for source, target, _ in edges if (source, target) not in back]
-    incoming = {step: 0 for step in step_ids}
+    incoming = dict.fromkeys(step_ids, 0)
     for _, target in forward:
         incoming[target] += 1
-    layer = {step: 0 for step in step_ids}
+    layer = dict.fromkeys(step_ids, 0)
     ready = deque(step for step in step_ids if incoming[step] == 0)
     while ready:
         step = ready.popleft()
@@ -173,18 +174,28 @@ def _barycentre(parents: list[str], position: Mapping[str, float], fallback: flo
     return sum(placed) / len(placed) if placed else fallback
 
 
-def workflow_graph(
-    *,
-    steps: Iterable[Any],
-    connections: Iterable[Any],
-    active: Collection[str] = (),
-    states: Mapping[str, str] | None = None,
-) -> Graph:
-    """Positions every step and routes every connection; ``steps``/``connections`` are wire models or dicts.
+Edge = tuple[str, str, str]
 
-    ``active`` step ids are highlighted (what a journey waits on); ``states`` maps step ids to a CSS state
-    such as ``done`` or ``faulted`` (from a journey's execution log).
-    """
+
+@dataclass
+class _Layout:
+    """The graph between the steps of ``workflow_graph``: what is placed in which layer, and where."""
+
+    step_ids: list[str]
+    by_id: dict[str, Any]
+    edges: list[Edge]
+    loops: set[tuple[str, str]]
+    # Layer → the steps and placeholders in it, left to right once ordered.
+    rows: dict[int, list[str]]
+    # Each item → the items in the layer above that lead to it.
+    parents: dict[str, list[str]]
+    # Edge index → the placeholders it runs through, top to bottom.
+    via: dict[int, list[str]]
+
+
+def _steps_and_edges(steps: Iterable[Any], connections: Iterable[Any]) -> tuple[list[str], dict[str, Any], list[Edge]]:
+    """The steps with an id (first of each id), by id, and the connections between them as (source, target,
+    outcome); a connection naming an unknown step is left out."""
     step_list = [step for step in steps if _field(step, "id", "id")]
     step_ids = list(dict.fromkeys(str(_field(step, "id", "id")) for step in step_list))
     by_id = {str(_field(step, "id", "id")): step for step in step_list}
@@ -194,10 +205,13 @@ def workflow_graph(
         target = _field(connection, "target_step_id", "targetStepId")
         if source in by_id and target in by_id:
             edges.append((source, target, str(_field(connection, "outcome", "outcome") or "")))
-    layer, loops = _layers(step_ids, edges)
+    return step_ids, by_id, edges
 
-    # A connection that skips layers runs through a thin placeholder in each layer it crosses, so that it
-    # takes up room there and never passes behind a step's box.
+
+def _fill_layers(step_ids: list[str], by_id: dict[str, Any], edges: list[Edge]) -> _Layout:
+    """Puts each step in its layer and threads a placeholder through each layer a connection skips, so that it
+    takes up room there and never passes behind a step's box."""
+    layer, loops = _layers(step_ids, edges)
     rows: dict[int, list[str]] = {}
     for step in step_ids:
         rows.setdefault(layer[step], []).append(step)
@@ -214,72 +228,124 @@ def workflow_graph(
             via.setdefault(index, []).append(placeholder)
             previous = placeholder
         parents[target].append(previous)
+    return _Layout(step_ids=step_ids, by_id=by_id, edges=edges, loops=loops, rows=rows, parents=parents, via=via)
+
+
+def _order_layers(layout: _Layout) -> None:
+    """Orders each layer below the first by barycentre: an item goes under the average position of what leads
+    to it."""
     position: dict[str, float] = {}
-    for depth in sorted(rows):
-        members = rows[depth]
+    for depth in sorted(layout.rows):
+        members = layout.rows[depth]
         if depth > 0:
-            # Barycentre ordering: an item goes under the average position of what leads to it.
             order = {item: float(index) for index, item in enumerate(members)}
-            members.sort(key=lambda item: _barycentre(parents[item], position, order[item]))
+            members.sort(key=lambda item: _barycentre(layout.parents[item], position, order[item]))
         for index, item in enumerate(members):
             position[item] = float(index)
 
-    def span(members: list[str]) -> int:
-        return sum(_width(item) for item in members) + max(len(members) - 1, 0) * H_GAP
 
-    inner_width = max((span(members) for members in rows.values()), default=0)
-    width = inner_width + 2 * MARGIN + (80 if loops else 0)
-    height = len(rows) * NODE_HEIGHT + max(len(rows) - 1, 0) * V_GAP + 2 * MARGIN
-    active_ids = set(active)
-    states = states or {}
+def _span(members: list[str]) -> int:
+    return sum(_width(item) for item in members) + max(len(members) - 1, 0) * H_GAP
 
+
+def _inner_width(layout: _Layout) -> int:
+    return max((_span(members) for members in layout.rows.values()), default=0)
+
+
+def _size(layout: _Layout) -> tuple[int, int]:
+    """The drawing's width (room on the right for loops) and height."""
+    layers = len(layout.rows)
+    width = _inner_width(layout) + 2 * MARGIN + (80 if layout.loops else 0)
+    height = layers * NODE_HEIGHT + max(layers - 1, 0) * V_GAP + 2 * MARGIN
+    return width, height
+
+
+def _css(item: str, active: Collection[str], states: Mapping[str, str]) -> str:
+    return " ".join(part for part in (
+        "step",
+        "step-active" if item in active else "",
+        f"step-{states[item]}" if item in states else "",
+    ) if part)
+
+
+def _positions(
+    layout: _Layout, active: Collection[str], states: Mapping[str, str]
+) -> tuple[dict[str, GraphNode], dict[str, int]]:
+    """Each step's box, every layer centred, and the x of every item's centre (placeholders included)."""
+    inner_width = _inner_width(layout)
     nodes: dict[str, GraphNode] = {}
     centre: dict[str, int] = {}
-    for depth, members in rows.items():
-        x = MARGIN + (inner_width - span(members)) // 2
+    for depth, members in layout.rows.items():
+        x = MARGIN + (inner_width - _span(members)) // 2
         for item in members:
             centre[item] = x + _width(item) // 2
             if not item.startswith(_VIA):
-                step = by_id[item]
+                step = layout.by_id[item]
                 label = str(_field(step, "display_name", "displayName") or _field(step, "name", "name") or item)
-                css = " ".join(part for part in (
-                    "step",
-                    "step-active" if item in active_ids else "",
-                    f"step-{states[item]}" if item in states else "",
-                ) if part)
                 nodes[item] = GraphNode(id=item, label=label, type=str(_field(step, "type", "type") or ""),
-                                        x=x, y=MARGIN + depth * (NODE_HEIGHT + V_GAP), css=css)
+                                        x=x, y=MARGIN + depth * (NODE_HEIGHT + V_GAP), css=_css(item, active, states))
             x += _width(item) + H_GAP
+    return nodes, centre
 
-    routed = []
-    for index, (source, target, outcome) in enumerate(edges):
-        a, b = nodes[source], nodes[target]
-        if (source, target) not in loops:
-            # Down from the source's bottom, through each placeholder's layer, into the target's top.
-            points = [(centre[source], a.y + NODE_HEIGHT)]
-            for placeholder in via.get(index, []):
-                top = MARGIN + int(placeholder.rsplit(":", 1)[1]) * (NODE_HEIGHT + V_GAP)
-                points += [(centre[placeholder], top), (centre[placeholder], top + NODE_HEIGHT)]
-            points.append((centre[target], b.y - 2))
-            path = f"M{points[0][0]},{points[0][1]}"
-            for number, ((x1, y1), (x2, y2)) in enumerate(zip(points, points[1:], strict=False)):
-                if number % 2:
-                    path += f" L{x2},{y2}"
-                else:
-                    bend = (y2 - y1) // 2
-                    path += f" C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
-            (x1, y1), (x2, y2) = points[0], points[1]
-            routed.append(GraphEdge(path=path, label=outcome, label_x=(x1 + x2) // 2,
-                                    label_y=(y1 + y2) // 2 + 4, back=False))
+
+def _downward_edge(
+    index: int, edge: Edge, layout: _Layout, nodes: Mapping[str, GraphNode], centre: Mapping[str, int]
+) -> GraphEdge:
+    """Down from the source's bottom, through each placeholder's layer, into the target's top."""
+    source, target, outcome = edge
+    points = [(centre[source], nodes[source].y + NODE_HEIGHT)]
+    for placeholder in layout.via.get(index, []):
+        top = MARGIN + int(placeholder.rsplit(":", 1)[1]) * (NODE_HEIGHT + V_GAP)
+        points += [(centre[placeholder], top), (centre[placeholder], top + NODE_HEIGHT)]
+    points.append((centre[target], nodes[target].y - 2))
+    path = f"M{points[0][0]},{points[0][1]}"
+    for number, ((x1, y1), (x2, y2)) in enumerate(pairwise(points)):
+        if number % 2:
+            path += f" L{x2},{y2}"
         else:
-            # A loop back up: leave on the right, run down the margin, enter the target on the right.
-            x1, y1 = a.x + NODE_WIDTH, a.y + NODE_HEIGHT // 2
-            x2, y2 = b.x + NODE_WIDTH, b.y + NODE_HEIGHT // 2
-            if source == target:
-                # A step that leads to itself: leave near the top, come back near the bottom.
-                y1, y2 = a.y + 16, a.y + NODE_HEIGHT - 16
-            lane = MARGIN + inner_width + 40
-            path = f"M{x1},{y1} C{lane},{y1} {lane},{y2} {x2 + 2},{y2}"
-            routed.append(GraphEdge(path=path, label=outcome, label_x=lane - 12,
-                                    label_y=(y1 + y2) // 2 + 4, back=True))
-    return Graph(width=width, height=height, nodes=tuple(nodes[s] for s in step_ids), edges=tuple(routed))
+            bend = (y2 - y1) // 2
+            path += f" C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
+    (x1, y1), (x2, y2) = points[0], points[1]
+    return GraphEdge(path=path, label=outcome, label_x=(x1 + x2) // 2, label_y=(y1 + y2) // 2 + 4, back=False)
+
+
+def _loop_edge(edge: Edge, nodes: Mapping[str, GraphNode], lane: int) -> GraphEdge:
+    """A loop back up: leave on the right, run down the margin's ``lane``, enter the target on the right."""
+    source, target, outcome = edge
+    a, b = nodes[source], nodes[target]
+    x1, y1 = a.x + NODE_WIDTH, a.y + NODE_HEIGHT // 2
+    x2, y2 = b.x + NODE_WIDTH, b.y + NODE_HEIGHT // 2
+    if source == target:
+        # A step that leads to itself: leave near the top, come back near the bottom.
+        y1, y2 = a.y + 16, a.y + NODE_HEIGHT - 16
+    path = f"M{x1},{y1} C{lane},{y1} {lane},{y2} {x2 + 2},{y2}"
+    return GraphEdge(path=path, label=outcome, label_x=lane - 12, label_y=(y1 + y2) // 2 + 4, back=True)
+
+
+def _route(layout: _Layout, nodes: Mapping[str, GraphNode], centre: Mapping[str, int]) -> list[GraphEdge]:
+    lane = MARGIN + _inner_width(layout) + 40
+    return [
+        _loop_edge(edge, nodes, lane) if edge[:2] in layout.loops
+        else _downward_edge(index, edge, layout, nodes, centre)
+        for index, edge in enumerate(layout.edges)
+    ]
+
+
+def workflow_graph(
+    *,
+    steps: Iterable[Any],
+    connections: Iterable[Any],
+    active: Collection[str] = (),
+    states: Mapping[str, str] | None = None,
+) -> Graph:
+    """Positions every step and routes every connection; ``steps``/``connections`` are wire models or dicts.
+
+    ``active`` step ids are highlighted (what a journey waits on); ``states`` maps step ids to a CSS state
+    such as ``done`` or ``faulted`` (from a journey's execution log).
+    """
+    layout = _fill_layers(*_steps_and_edges(steps, connections))
+    _order_layers(layout)
+    width, height = _size(layout)
+    nodes, centre = _positions(layout, set(active), states or {})
+    return Graph(width=width, height=height, nodes=tuple(nodes[step] for step in layout.step_ids),
+                 edges=tuple(_route(layout, nodes, centre)))
