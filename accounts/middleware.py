@@ -1,11 +1,11 @@
 """Records every write the portal refuses for want of rights: a POST answered 403, or 404 for something outside
 the user's view scope. Refusals a service decides itself (a step that does not wait, a four-eyes rule) are
-audited by that service; these are the ones a view's access check makes before any service runs.
+audited by that service; these are the ones an access check (``accounts.policy.ensure_can``) makes before any
+service runs, and any other "not visible" or "not allowed" a view lets through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
 from django.core.exceptions import PermissionDenied
@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from accounts.models import AuditEvent
 from accounts.services import audit_record
+from mintportal.errors import NotAllowed, NotVisible
+from mintportal.middleware import ApplicationErrorMiddleware
 
 # The audit action of each write route, named as the service that would have carried it out names its events.
 _ACTIONS: Final = {
@@ -39,29 +41,33 @@ def _action(request: HttpRequest, view_name: str) -> str:
     return _ACTIONS.get(view_name, view_name.replace(":", "."))
 
 
-class RefusedWriteAuditMiddleware:
-    """Audits, as ``refused``, a signed-in user's write that a view refuses with 403 or 404."""
+class RefusedWriteAuditMiddleware(ApplicationErrorMiddleware):
+    """Audits, as ``refused``, a signed-in user's write refused with 403 or 404, then lets
+    ``ApplicationErrorMiddleware`` answer it.
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    One middleware for both, so that the audit always sees the refusal before it becomes a response (Django
+    stops asking middleware about an exception once one has answered).
+    """
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        self._audit(request, exception)
+        return super().process_exception(request, exception)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        if not isinstance(exception, PermissionDenied | Http404) or request.method not in _UNSAFE:
+    @staticmethod
+    def _audit(request: HttpRequest, exception: Exception) -> None:
+        forbidden = isinstance(exception, PermissionDenied | NotAllowed)
+        if not (forbidden or isinstance(exception, Http404 | NotVisible)) or request.method not in _UNSAFE:
             return
         user = getattr(request, "user", None)
         match = request.resolver_match
         if user is None or not user.is_authenticated or match is None or not match.view_name:
             return
         # A 404 does not tell the user whether the object exists; the audit trail may say what was asked for.
-        reason = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else (
-            "not allowed" if isinstance(exception, PermissionDenied) else "not visible to them")
+        reason = (str(exception) or "not allowed") if forbidden else "not visible to them"
         kwargs = match.kwargs
         audit_record(
             actor=user, action=_action(request, match.view_name), outcome=AuditEvent.Outcome.REFUSED,
             workflow_id=str(kwargs.get("workflow_id", "")), journey_id=str(kwargs.get("journey_id", "")),
             summary=f"Refused {request.method} {request.path}: {reason}"[:500],
-            detail={"route": match.view_name, "status": 403 if isinstance(exception, PermissionDenied) else 404},
+            detail={"route": match.view_name, "status": 403 if forbidden else 404},
         )

@@ -1,26 +1,26 @@
 """Who may do what: the portal's access decisions, read from team scopes.
 
 Every view, export, download and task that touches a workflow or journey asks here. Journeys and
-workflows outside a user's *view* scope are reported as absent (404) so their existence is not revealed;
-an action the user lacks on something they may see is refused (403) with a plain message.
+workflows outside a user's *view* scope are reported as absent (``NotVisible``, answered 404) so their
+existence is not revealed; an action the user lacks on something they may see is refused (``NotAllowed``,
+answered 403) with a plain message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.db.models import Q
-from django.http import Http404
 
 from accounts.models import Action, Scope, WorkflowRecord
+from mintportal.errors import NotAllowed, NotVisible
 
 _SCOPES_ATTR = "_mintportal_scopes"
 # Per-user-object memo of resolved access ({action: WorkflowAccess}); a user object lives for one request.
 _ACCESS_ATTR = "_mintportal_access"
 
-REFUSALS = {
+REFUSALS: dict[str, str] = {
     Action.VIEW: "You may not view this.",
     Action.LAUNCH: "Your role does not allow launching journeys of this workflow.",
     Action.CONTINUE: "Your role does not allow continuing manual steps of this workflow.",
@@ -73,9 +73,14 @@ def user_scopes(user: AbstractBaseUser | AnonymousUser) -> list[Scope]:
         return []
     cached = getattr(user, _SCOPES_ATTR, None)
     if cached is None:
-        cached = list(Scope.objects.filter(team__user=user).select_related("team"))
+        cached = list(Scope.objects.filter(team__user=user.pk).select_related("team"))
         setattr(user, _SCOPES_ATTR, cached)
     return cached
+
+
+def _is_superuser(user: AbstractBaseUser | AnonymousUser) -> bool:
+    # The superuser flag comes with PermissionsMixin, which the portal's user model (auth.User) has.
+    return isinstance(user, PermissionsMixin) and user.is_superuser
 
 
 def _workflow_tags(workflow_id: str) -> frozenset[str]:
@@ -96,7 +101,7 @@ def user_can(*, user: AbstractBaseUser | AnonymousUser, action: str, workflow_id
     """Whether the user may take ``action`` on the workflow; without one, on at least one workflow."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser:
+    if _is_superuser(user):
         return True
     if workflow_id is None:
         return any(action in scope.actions for scope in user_scopes(user))
@@ -108,7 +113,7 @@ def workflow_access(*, user: AbstractBaseUser | AnonymousUser, action: str) -> W
     """Resolves the user's scopes for one action into workflow ids, tags included."""
     if not user.is_authenticated or not user.is_active:
         return WorkflowAccess(everything=False, workflow_ids=frozenset())
-    if user.is_superuser:
+    if _is_superuser(user):
         return WorkflowAccess(everything=True, workflow_ids=frozenset())
     memo: dict[str, WorkflowAccess] | None = getattr(user, _ACCESS_ATTR, None)
     if memo is None:
@@ -140,7 +145,7 @@ def approval_rules(*, user: AbstractBaseUser, workflow_id: str) -> ApprovalRules
     workflow, so that being a superuser never bypasses a four-eyes rule; with none, the safe defaults.
     """
     scopes = scopes_covering(user=user, action=Action.APPROVE, workflow_id=workflow_id)
-    if not scopes and user.is_superuser:
+    if not scopes and _is_superuser(user):
         candidates = [scope for scope in Scope.objects.select_related("team") if Action.APPROVE in scope.actions]
         tags = _workflow_tags(workflow_id)
         scopes = [scope for scope in candidates if scope.covers(workflow_id=workflow_id, tags=tags)]
@@ -160,14 +165,16 @@ def sla_hours(scopes: list[Scope]) -> int | None:
 
 
 def ensure_can(*, user: AbstractBaseUser | AnonymousUser, action: str, workflow_id: str) -> None:
-    """Raises 404 when the user may not even see the workflow, 403 when they may see it but not act."""
+    """Raises ``NotVisible`` when the user may not even see the workflow, ``NotAllowed`` when they may see it
+    but not take ``action``."""
     if not user_can(user=user, action=Action.VIEW, workflow_id=workflow_id):
-        raise Http404("Not found")
+        raise NotVisible("Not found")
     if action != Action.VIEW and not user_can(user=user, action=action, workflow_id=workflow_id):
-        raise PermissionDenied(REFUSALS.get(action, "You may not do this."))
+        raise NotAllowed(REFUSALS.get(action, "You may not do this."))
 
 
 def ensure_global(*, user: AbstractBaseUser | AnonymousUser, action: str) -> None:
-    """For actions not tied to one workflow (managing access, reading the audit trail)."""
+    """For actions not tied to one workflow (managing access, reading the audit trail): raises ``NotAllowed``
+    unless the user may take ``action`` on at least one workflow."""
     if not user_can(user=user, action=action):
-        raise PermissionDenied(REFUSALS.get(action, "You may not do this."))
+        raise NotAllowed(REFUSALS.get(action, "You may not do this."))

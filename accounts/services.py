@@ -1,8 +1,12 @@
-"""Writes for accounts: the audit trail, and the record of every change to teams, scopes and users."""
+"""Writes for accounts: the audit trail (``audit_record``; ``mint_write_audited`` for every write to Mint), and
+the record of every change to teams, scopes and users."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AbstractUser, Group
@@ -12,6 +16,7 @@ from django.utils import timezone
 
 from accounts.audit_chain import GENESIS, chain_lock, event_hash
 from accounts.models import AuditEvent, Scope
+from mintportal.mint import errors
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +50,11 @@ def audit_record(
     to the one before it (``accounts.audit_chain``): writers take turns from here until the surrounding
     transaction commits, so call it last in a transaction. This is the only code that writes audit rows.
     """
-    authenticated = actor is not None and actor.is_authenticated
+    person = actor if actor is not None and actor.is_authenticated else None
     event = AuditEvent(
         at=timezone.now(),
-        actor_id=actor.pk if authenticated else None,
-        actor_username=actor.get_username() if authenticated else "system",
+        actor_id=person.pk if person else None,
+        actor_username=person.get_username() if person else "system",
         action=action,
         outcome=outcome,
         workflow_id=workflow_id or "",
@@ -114,3 +119,62 @@ def access_change_record(
     if changes:
         detail["changes"] = changes
     return audit_record(actor=actor, action=f"access.{kind}.{verb}", summary=summaries[verb], detail=detail)
+
+
+def mint_outcome(exc: errors.MintError) -> str:
+    """The audit outcome of a write Mint did not carry out: ``unknown`` when it may have acted anyway, else
+    ``failed``."""
+    return AuditEvent.Outcome.UNKNOWN if isinstance(exc, errors.MintOutcomeUnknownError) else AuditEvent.Outcome.FAILED
+
+
+@dataclass
+class AuditedWrite:
+    """The write a ``mint_write_audited`` block makes; ``ok`` records its success."""
+
+    actor: AbstractBaseUser
+    action: str
+    workflow_id: str
+    journey_id: str
+    detail: dict[str, Any]
+    recorded: bool = False
+
+    def ok(self, summary: str, *, detail: dict[str, Any] | None = None, workflow_id: str = "") -> AuditEvent:
+        """Records the write as done (outcome ``ok``); ``detail`` and ``workflow_id`` replace the block's when
+        given (e.g. a created workflow's new id). Call it once, last in the transaction that stores the result."""
+        self.recorded = True
+        return audit_record(actor=self.actor, action=self.action, workflow_id=workflow_id or self.workflow_id,
+                            journey_id=self.journey_id, summary=summary,
+                            detail=self.detail if detail is None else detail)
+
+
+@contextmanager
+def mint_write_audited(
+    *,
+    actor: AbstractBaseUser,
+    action: str,
+    failed: str | Callable[[errors.MintError], str],
+    workflow_id: str = "",
+    journey_id: str = "",
+    detail: dict[str, Any] | None = None,
+    with_mint_status: bool = False,
+) -> Iterator[AuditedWrite]:
+    """Runs a write to Mint so that it is audited exactly once, whichever way it ends.
+
+    Inside the block the caller calls Mint, stores what came back, and records the success with ``write.ok``.
+    When a ``MintError`` leaves the block before that, one event is recorded with the outcome ``mint_outcome``
+    gives, the summary ``failed`` (or ``failed(exc)``), ``detail`` (plus Mint's ``status`` and ``code`` with
+    ``with_mint_status``) and Mint's trace id, and the error propagates unchanged.
+    """
+    write = AuditedWrite(actor=actor, action=action, workflow_id=workflow_id, journey_id=journey_id,
+                         detail=dict(detail or {}))
+    try:
+        yield write
+    except errors.MintError as exc:
+        if not write.recorded:
+            failure_detail = write.detail
+            if with_mint_status:
+                failure_detail = {**failure_detail, "status": exc.status, "code": exc.code}
+            audit_record(actor=actor, action=action, outcome=mint_outcome(exc), workflow_id=workflow_id,
+                         journey_id=journey_id, summary=failed(exc) if callable(failed) else failed,
+                         detail=failure_detail, trace_id=exc.trace_id)
+        raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,7 +23,7 @@ class InboxFilterForm(forms.Form):
         view = workflow_access(user=user, action=Action.VIEW)
         acting = [workflow_access(user=user, action=action) for action in Kind.ACTIONS.values()]
         workflows = WorkflowRecord.objects.filter(view.q("id")).order_by("name", "id").values_list("id", "name")
-        self.fields["workflow"].choices = [("", "All workflows")] + [
+        cast(forms.ChoiceField, self.fields["workflow"]).choices = [("", "All workflows")] + [
             (workflow_id, name or workflow_id) for workflow_id, name in workflows
             if any(access.allows(workflow_id) for access in acting)
         ]
@@ -45,7 +45,8 @@ class DecisionForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns cleaned_data, which the stubs allow to be None.
+        cleaned = super().clean() or {}
         if cleaned.get("decision") == self.REJECT and not cleaned.get("reason"):
             self.add_error("reason", "A reason is required to reject.")
         return cleaned

@@ -2,7 +2,8 @@
 
 ``approval_decide`` is the only way the portal approves or rejects a journey. Its guarantees:
 
-- **Scope.** The user needs APPROVE on the journey's workflow (404 when they may not even view it).
+- **Scope.** The user needs APPROVE on the journey's workflow (``NotVisible`` when they may not even view it,
+  ``NotAllowed`` when they may view it but not approve).
 - **Four-eyes.** The scopes that give the user APPROVE there set the rules (the strictest when several
   do): a launcher may not approve their own journey, and N distinct approvers may be required. Each
   approval is recorded as an ``ApprovalVote``; Mint hears the decision only when the N-th distinct
@@ -22,17 +23,16 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Action, AuditEvent
-from accounts.policy import approval_rules, ensure_can
-from accounts.services import audit_record
+from accounts.policy import ApprovalRules, approval_rules, ensure_can
+from accounts.services import audit_record, mint_write_audited
 from approvals.models import ApprovalVote, Decision
 from approvals.selectors import (
     PAGE_SIZE,
@@ -42,8 +42,11 @@ from approvals.selectors import (
     journeys_needing_detail,
 )
 from journeys.models import APPROVAL_STEP, Journey
+from journeys.services.actions import journey_read
 from journeys.services.mirror import journey_mirror_refresh
+from journeys.services.refresh import journey_refresh_after_write
 from journeys.services.sync import journey_refresh
+from mintportal.errors import ApplicationError, Conflict, Refused
 from mintportal.mint import errors, get_client
 from mintportal.mint import models as mint
 
@@ -52,31 +55,28 @@ logger = logging.getLogger(__name__)
 REASON_MAX_LENGTH = 1000
 # Seconds an inbox view may spend reading stale journey details from Mint before it renders what it has.
 INBOX_REFRESH_BUDGET = 2.0
+# The audit action of one counted approval vote; the decision it may lead to is journey.approve.
+VOTE_ACTION = "journey.approve.vote"
 
 
-class ApprovalRefused(Exception):
-    """A decision the portal will not make; ``message`` says why in words the user can act on, ``status``
-    is the HTTP status it means (409 when the approval is no longer open, 400 otherwise)."""
-
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class AlreadyDecided(ApprovalRefused):
+class AlreadyDecided(Conflict):
     """Someone (possibly the same user, a moment ago) has already decided this approval."""
 
     def __init__(self, *, decided_by: str, decided_at: datetime, approved: bool) -> None:
         when = timezone.localtime(decided_at).strftime("%Y-%m-%d %H:%M:%S %Z")
-        super().__init__(f"Already decided by {decided_by} at {when}.", status=409)
+        super().__init__(f"Already decided by {decided_by} at {when}.")
         self.decided_by = decided_by
         self.decided_at = decided_at
         self.approved = approved
 
+    @classmethod
+    def of(cls, decision: Decision) -> AlreadyDecided:
+        return cls(decided_by=decision.decided_by_username, decided_at=decision.decided_at, approved=decision.approved)
 
-class DecisionFailed(ApprovalRefused):
-    """Mint did not accept the decision; nothing was decided and the user may try again."""
+
+class DecisionFailed(Refused):
+    """Mint did not accept the decision (or did not confirm it); nothing was decided and the user may try
+    again. ``trace_id`` is Mint's, for whoever looks into it."""
 
     def __init__(self, message: str, *, trace_id: str) -> None:
         super().__init__(message)
@@ -94,60 +94,28 @@ class DecisionResult:
     message: str
 
 
-# The audit action of one counted approval vote; the decision it may lead to is journey.approve.
-VOTE_ACTION = "journey.approve.vote"
+@dataclass(frozen=True)
+class _Ask:
+    """One user's request to decide one occurrence (the open one) of an approval step of a journey."""
 
+    user: User
+    journey_id: str
+    workflow_id: str
+    step_id: str
+    occurrence: int
+    approved: bool
+    reason: str
+    at: datetime = field(default_factory=timezone.now)
 
-def _audit_action(approved: bool) -> str:
-    return "journey.approve" if approved else "journey.reject"
-
-
-def _already_decided(decision: Decision) -> AlreadyDecided:
-    return AlreadyDecided(
-        decided_by=decision.decided_by_username, decided_at=decision.decided_at, approved=decision.approved
-    )
-
-
-def _read_journey(journey_id: str) -> mint.JourneyDetail:
-    try:
-        return get_client().get_journey(journey_id)
-    except errors.MintNotFoundError:
-        raise Http404("Not found") from None
-
-
-def _mint_message(*, approved: bool, approvers: list[str], reason: str) -> str:
-    verdict = f"Approved by {', '.join(approvers)}" if approved else f"Rejected by {approvers[0]}"
-    return f"{verdict}: {reason}" if reason else verdict
-
-
-def _refresh_mirror(journey_id: str) -> None:
-    """Reads the decided journey back so the inbox and lists stop showing it as waiting for approval."""
-    try:
-        journey_refresh(journey_id=journey_id)
-    except errors.MintError as exc:
-        # The decision stands; mark the row stale so the next inbox view reads the detail again.
-        logger.warning("journey %s: mirror refresh after decision failed: %s", journey_id, exc)
-        Journey.objects.filter(pk=journey_id).update(detail_seen_at=None)
-
-
-def _step_refusal(*, journey: mint.JourneyDetail, step_id: str) -> ApprovalRefused | None:
-    """Why ``step_id`` of the journey as Mint describes it now cannot be decided, or None when it can.
-
-    The page offers decisions only for waiting approval steps, but a request may name any step: an end
-    user's eID login or form must never be completed by an approver's click.
-    """
-    waiting = {step.step_id: step.step_type for step in journey.active_steps}
-    if step_id not in waiting:
-        return ApprovalRefused("This journey is not waiting for this approval any more.", status=409)
-    if waiting[step_id] != APPROVAL_STEP:
-        return ApprovalRefused(f"Step “{step_id}” ({waiting[step_id]}) is not an approval step; "
-                               "only approval steps can be approved or rejected.")
-    return None
+    @property
+    def action(self) -> str:
+        """The audit action of the decision."""
+        return "journey.approve" if self.approved else "journey.reject"
 
 
 def approval_decide(
     *,
-    user: AbstractBaseUser,
+    user: User,
     journey_id: str,
     step_id: str,
     approved: bool,
@@ -158,149 +126,206 @@ def approval_decide(
 
     ``reason`` is required to reject. ``occurrence`` is the occurrence the user saw when they chose (from
     ``approval_occurrence``); a stale one means someone has decided since, and raises ``AlreadyDecided``.
-    Raises Http404 / PermissionDenied (scope), ``ApprovalRefused`` (a rule or the journey's state forbids
-    it), ``AlreadyDecided``, ``DecisionFailed`` (Mint refused; the approval stays open). Reads the journey
-    from Mint, writes the mirror row, votes, the decision and one audit event as described in the module.
+    Raises ``NotVisible`` / ``NotAllowed`` (scope), ``Refused`` or ``Conflict`` (a rule or the journey's state
+    forbids it), ``AlreadyDecided``, ``DecisionFailed`` (Mint refused; the approval stays open). Reads the
+    journey from Mint, writes the mirror row, votes, the decision and the audit events described in the module.
     """
+    reason = _valid_reason(approved=approved, reason=reason)
+    workflow_id, journey = _scope_checked(user=user, journey_id=journey_id)
+    ask = _Ask(user=user, journey_id=journey_id, workflow_id=workflow_id, step_id=step_id, approved=approved,
+               reason=reason, occurrence=approval_occurrence(journey_id=journey_id, step_id=step_id))
+    _ensure_open(ask, seen=occurrence)
+    _ensure_step_waits(ask, journey=journey or journey_read(journey_id))
+    rules = approval_rules(user=user, workflow_id=workflow_id)
+    _ensure_four_eyes(ask, rules=rules)
+    approvers = _vote(ask, rules=rules) if approved else [user.get_username()]
+    if approved and len(approvers) < rules.required_approvals:
+        return _waiting_for_more(approvers=approvers, rules=rules)
+    return _decide_once(ask, approvers=approvers, rules=rules)
+
+
+def _valid_reason(*, approved: bool, reason: str) -> str:
     reason = reason.strip()
     if not approved and not reason:
-        raise ApprovalRefused("A reason is required to reject.")
+        raise Refused("A reason is required to reject.")
     if len(reason) > REASON_MAX_LENGTH:
-        raise ApprovalRefused(f"The reason may have at most {REASON_MAX_LENGTH} characters.")
+        raise Refused(f"The reason may have at most {REASON_MAX_LENGTH} characters.")
+    return reason
 
-    # The scope check comes first, from the mirror when it knows the journey, so that nothing below
-    # (not even "already decided") is revealed to someone outside the journey's scope.
+
+def _scope_checked(*, user: User, journey_id: str) -> tuple[str, mint.JourneyDetail | None]:
+    """The journey's workflow id, once the user is known to hold APPROVE there (and the journey, if this had to
+    read it from Mint). First of all checks, from the mirror when it knows the journey, so that nothing (not
+    even "already decided") is revealed to someone outside the journey's scope."""
     workflow_id = Journey.objects.filter(pk=journey_id).values_list("workflow_id", flat=True).first()
-    journey: mint.JourneyDetail | None = None
+    journey = None
     if workflow_id is None:
-        journey = _read_journey(journey_id)
+        journey = journey_read(journey_id)
         workflow_id = journey.workflow_id
     ensure_can(user=user, action=Action.APPROVE, workflow_id=workflow_id)
+    return workflow_id, journey
 
-    current = approval_occurrence(journey_id=journey_id, step_id=step_id)
-    if occurrence is not None and occurrence < current:
-        decided = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=occurrence).first()
-        if decided is not None:
-            raise _already_decided(decided)
-    if occurrence is not None and occurrence > current:
-        audit_record(actor=user, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,
-                     workflow_id=workflow_id, journey_id=journey_id,
-                     summary="Refused: the approval named is not open for decision",
-                     detail={"step_id": step_id, "occurrence": occurrence, "current": current})
-        raise ApprovalRefused("This approval is not open for decision; reload the page.", status=409)
-    in_flight = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current).first()
-    if in_flight is not None:
-        raise _already_decided(in_flight)
 
-    journey = journey or _read_journey(journey_id)
+def _refused(ask: _Ask, refusal: ApplicationError, *, summary: str, **detail: object) -> ApplicationError:
+    """Records the decision as refused by a rule (Mint not asked) and returns the refusal to raise."""
+    audit_record(actor=ask.user, action=ask.action, outcome=AuditEvent.Outcome.REFUSED, workflow_id=ask.workflow_id,
+                 journey_id=ask.journey_id, summary=summary, detail={"step_id": ask.step_id, **detail})
+    return refusal
+
+
+def _ensure_not_decided(ask: _Ask, occurrence: int) -> None:
+    decided = Decision.objects.filter(journey_id=ask.journey_id, step_id=ask.step_id, occurrence=occurrence).first()
+    if decided is not None:
+        raise AlreadyDecided.of(decided)
+
+
+def _ensure_open(ask: _Ask, *, seen: int | None) -> None:
+    """The occurrence the user saw is the open one, and nobody has decided it (or is deciding it) yet."""
+    if seen is not None and seen < ask.occurrence:
+        _ensure_not_decided(ask, seen)
+    if seen is not None and seen > ask.occurrence:
+        raise _refused(ask, Conflict("This approval is not open for decision; reload the page."),
+                       summary="Refused: the approval named is not open for decision",
+                       occurrence=seen, current=ask.occurrence)
+    _ensure_not_decided(ask, ask.occurrence)
+
+
+def _step_refusal(*, journey: mint.JourneyDetail, step_id: str) -> Refused | Conflict | None:
+    """Why ``step_id`` of the journey as Mint describes it now cannot be decided, or None when it can.
+
+    The page offers decisions only for waiting approval steps, but a request may name any step: an end
+    user's eID login or form must never be completed by an approver's click.
+    """
+    waiting = {step.step_id: step.step_type for step in journey.active_steps}
+    if step_id not in waiting:
+        return Conflict("This journey is not waiting for this approval any more.")
+    if waiting[step_id] != APPROVAL_STEP:
+        return Refused(f"Step “{step_id}” ({waiting[step_id]}) is not an approval step; "
+                       "only approval steps can be approved or rejected.")
+    return None
+
+
+def _ensure_step_waits(ask: _Ask, *, journey: mint.JourneyDetail) -> None:
+    """Mirrors the journey as just read, and checks that the step waits for an approval in it."""
     journey_mirror_refresh(journey=journey)
-    audit_common = {"actor": user, "workflow_id": workflow_id, "journey_id": journey_id}
-    refusal = _step_refusal(journey=journey, step_id=step_id)
-    if refusal is not None and refusal.status == 409:
+    refusal = _step_refusal(journey=journey, step_id=ask.step_id)
+    if refusal is None:
+        return
+    if isinstance(refusal, Conflict):
         # The step stopped waiting between the checks above and this read: if the portal decided it meanwhile,
         # this request lost that race, which decides nothing and records nothing.
-        decided = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current).first()
-        if decided is not None:
-            raise _already_decided(decided)
-    if refusal is not None:
-        audit_record(**audit_common, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,
-                     summary=f"Refused: {refusal.message}", detail={"step_id": step_id, "occurrence": current})
-        raise refusal
+        _ensure_not_decided(ask, ask.occurrence)
+    raise _refused(ask, refusal, summary=f"Refused: {refusal.message}", occurrence=ask.occurrence)
 
-    rules = approval_rules(user=user, workflow_id=workflow_id)
-    if approved and rules.forbid_self_approval and journey_launcher_id(journey_id=journey_id) == user.pk:
+
+def _ensure_four_eyes(ask: _Ask, *, rules: ApprovalRules) -> None:
+    """Whoever launched the journey may not approve it where the rules forbid self-approval."""
+    if ask.approved and rules.forbid_self_approval and journey_launcher_id(journey_id=ask.journey_id) == ask.user.pk:
+        raise _refused(ask, Refused("You launched this journey, so another approver must approve it."),
+                       summary=f"Refused: {ask.user.get_username()} launched this journey and may not approve it",
+                       occurrence=ask.occurrence, rule="forbid_self_approval")
+
+
+def _vote(ask: _Ask, *, rules: ApprovalRules) -> list[str]:
+    """Records the user's approval vote (once) and returns the usernames of all the occurrence's approvers,
+    in the order they voted."""
+    username = ask.user.get_username()
+    _, created = ApprovalVote.objects.get_or_create(
+        journey_id=ask.journey_id, step_id=ask.step_id, occurrence=ask.occurrence, user=ask.user,
+        defaults={"workflow_id": ask.workflow_id, "username": username, "reason": ask.reason, "at": ask.at},
+    )
+    # Counted after the vote's own commit, so of two approvers voting at once the later one to commit
+    # always sees both votes: the decision can be sent twice (the Decision row stops that), never zero times.
+    approvers = list(
+        ApprovalVote.objects.filter(journey_id=ask.journey_id, step_id=ask.step_id, occurrence=ask.occurrence)
+        .order_by("at", "id").values_list("username", flat=True)
+    )
+    if created:
+        # Whatever follows (more approvers needed, this vote deciding, or losing the race to decide), the
+        # counted vote is an event of its own.
+        position = approvers.index(username) + 1
         audit_record(
-            **audit_common, action=_audit_action(approved), outcome=AuditEvent.Outcome.REFUSED,
-            summary=f"Refused: {user.get_username()} launched this journey and may not approve it",
-            detail={"step_id": step_id, "occurrence": current, "rule": "forbid_self_approval"},
+            actor=ask.user, action=VOTE_ACTION, workflow_id=ask.workflow_id, journey_id=ask.journey_id,
+            summary=f"Approval {position} of {rules.required_approvals} recorded",
+            detail={"step_id": ask.step_id, "occurrence": ask.occurrence, "vote": position,
+                    "required": rules.required_approvals, "approvers": approvers, "reason": ask.reason},
         )
-        raise ApprovalRefused("You launched this journey, so another approver must approve it.")
+    return approvers
 
-    now = timezone.now()
-    approvers = [user.get_username()]
-    if approved:
-        _, created = ApprovalVote.objects.get_or_create(
-            journey_id=journey_id, step_id=step_id, occurrence=current, user=user,
-            defaults={"workflow_id": workflow_id, "username": user.get_username(), "reason": reason, "at": now},
-        )
-        # Counted after the vote's own commit, so of two approvers voting at once the later one to commit
-        # always sees both votes: the decision can be sent twice (the Decision row stops that), never zero times.
-        approvers = list(
-            ApprovalVote.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current)
-            .order_by("at", "id").values_list("username", flat=True)
-        )
-        if created:
-            # Whatever follows (more approvers needed, this vote deciding, or losing the race to decide), the
-            # counted vote is an event of its own.
-            position = approvers.index(user.get_username()) + 1
-            audit_record(
-                **audit_common, action=VOTE_ACTION,
-                summary=f"Approval {position} of {rules.required_approvals} recorded",
-                detail={"step_id": step_id, "occurrence": current, "vote": position,
-                        "required": rules.required_approvals, "approvers": approvers, "reason": reason},
-            )
-        if len(approvers) < rules.required_approvals:
-            remaining = rules.required_approvals - len(approvers)
-            message = (
-                f"Your approval is recorded ({len(approvers)} of {rules.required_approvals}); "
-                f"waiting for {remaining} more approver{'s' if remaining > 1 else ''}."
-            )
-            return DecisionResult(sent=False, approved=True, approvals=len(approvers),
-                                  required=rules.required_approvals, message=message)
 
-    mint_message = _mint_message(approved=approved, approvers=approvers, reason=reason)
+def _waiting_for_more(*, approvers: list[str], rules: ApprovalRules) -> DecisionResult:
+    remaining = rules.required_approvals - len(approvers)
+    message = (
+        f"Your approval is recorded ({len(approvers)} of {rules.required_approvals}); "
+        f"waiting for {remaining} more approver{'s' if remaining > 1 else ''}."
+    )
+    return DecisionResult(sent=False, approved=True, approvals=len(approvers), required=rules.required_approvals,
+                          message=message)
+
+
+def _mint_message(*, approved: bool, approvers: list[str], reason: str) -> str:
+    verdict = f"Approved by {', '.join(approvers)}" if approved else f"Rejected by {approvers[0]}"
+    return f"{verdict}: {reason}" if reason else verdict
+
+
+def _decision_row(ask: _Ask, *, message: str) -> Decision:
+    """Commits the one Decision of this occurrence before Mint is told, so that exactly one request tells it."""
     try:
         with transaction.atomic():
-            decision = Decision.objects.create(
-                journey_id=journey_id, step_id=step_id, occurrence=current, workflow_id=workflow_id,
-                approved=approved, reason=reason, message=mint_message, decided_by=user,
-                decided_by_username=user.get_username(), decided_at=now,
+            return Decision.objects.create(
+                journey_id=ask.journey_id, step_id=ask.step_id, occurrence=ask.occurrence,
+                workflow_id=ask.workflow_id, approved=ask.approved, reason=ask.reason, message=message,
+                decided_by=ask.user, decided_by_username=ask.user.get_username(), decided_at=ask.at,
             )
     except IntegrityError:
-        winner = Decision.objects.filter(journey_id=journey_id, step_id=step_id, occurrence=current).first()
+        winner = Decision.objects.filter(
+            journey_id=ask.journey_id, step_id=ask.step_id, occurrence=ask.occurrence
+        ).first()
         if winner is None:
-            raise ApprovalRefused("Someone else was deciding this approval at the same moment; try again.") from None
-        raise _already_decided(winner) from None
+            raise Refused("Someone else was deciding this approval at the same moment; try again.") from None
+        raise AlreadyDecided.of(winner) from None
 
-    detail = {"step_id": step_id, "occurrence": current, "approved": approved, "reason": reason,
+
+def _mint_failure_summary(ask: _Ask, exc: errors.MintError) -> str:
+    noun = "approval" if ask.approved else "rejection"
+    if isinstance(exc, errors.MintOutcomeUnknownError):
+        return f"Mint did not confirm the {noun}"
+    return f"Mint refused the {noun}: {exc.message}"
+
+
+def _decide_once(ask: _Ask, *, approvers: list[str], rules: ApprovalRules) -> DecisionResult:
+    """Takes the decision (its Decision row), tells Mint, audits it and refreshes the journey's mirror row."""
+    mint_message = _mint_message(approved=ask.approved, approvers=approvers, reason=ask.reason)
+    decision = _decision_row(ask, message=mint_message)
+    detail = {"step_id": ask.step_id, "occurrence": ask.occurrence, "approved": ask.approved, "reason": ask.reason,
               "approvers": approvers, "required": rules.required_approvals}
+    verdict = "Approved" if ask.approved else "Rejected"
     try:
-        get_client().approve_journey(journey_id, step_id=step_id, approved=approved, message=mint_message)
+        with mint_write_audited(actor=ask.user, action=ask.action, workflow_id=ask.workflow_id,
+                                journey_id=ask.journey_id, detail=detail, with_mint_status=True,
+                                failed=lambda exc: _mint_failure_summary(ask, exc)) as write:
+            get_client().approve_journey(ask.journey_id, step_id=ask.step_id, approved=ask.approved,
+                                         message=mint_message)
+            Decision.objects.filter(pk=decision.pk).update(status=Decision.Status.SENT)
+            write.ok(f"{verdict} step {ask.step_id}" + (f" by {', '.join(approvers)}" if ask.approved else ""))
     except errors.MintError as exc:
         # The row goes, so the approval can be decided again. After "outcome unknown" that is still safe:
         # a retry first reads the journey, and one that moved on is no longer open for decision.
         decision.delete()
-        unknown = isinstance(exc, errors.MintOutcomeUnknownError)
-        noun = "approval" if approved else "rejection"
-        audit_record(
-            **audit_common, action=_audit_action(approved),
-            outcome=AuditEvent.Outcome.UNKNOWN if unknown else AuditEvent.Outcome.FAILED,
-            summary=(f"Mint did not confirm the {noun}" if unknown
-                     else f"Mint refused the {noun}: {exc.message}")[:500],
-            detail={**detail, "status": exc.status, "code": exc.code}, trace_id=exc.trace_id,
-        )
-        if unknown:
+        if isinstance(exc, errors.MintOutcomeUnknownError):
             message = ("Mint did not confirm the decision; open the journey to see whether it moved on "
                        "before trying again.")
         else:
             message = f"Mint did not accept the decision ({exc.message}); nothing was decided, you may try again."
         raise DecisionFailed(message, trace_id=exc.trace_id or "") from exc
-
-    Decision.objects.filter(pk=decision.pk).update(status=Decision.Status.SENT)
-    verdict = "Approved" if approved else "Rejected"
-    audit_record(
-        **audit_common, action=_audit_action(approved),
-        summary=f"{verdict} step {step_id}" + (f" by {', '.join(approvers)}" if approved else ""),
-        detail=detail,
-    )
-    _refresh_mirror(journey_id)
-    return DecisionResult(sent=True, approved=approved, approvals=len(approvers) if approved else 0,
+    journey_refresh_after_write(journey_id=ask.journey_id)
+    return DecisionResult(sent=True, approved=ask.approved, approvals=len(approvers) if ask.approved else 0,
                           required=rules.required_approvals, message=f"{verdict}. Mint has been told.")
 
 
 def inbox_refresh(
     *,
-    user: AbstractBaseUser,
+    user: User,
     filters: InboxFilters,
     limit: int = PAGE_SIZE,
     budget_seconds: float = INBOX_REFRESH_BUDGET,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,9 +14,11 @@ from accounts.models import Action
 from accounts.policy import ensure_can
 from approvals.forms import DecisionForm, InboxFilterForm
 from approvals.selectors import InboxFilters, approval_panels, inbox_page
-from approvals.services import AlreadyDecided, ApprovalRefused, approval_decide, inbox_refresh
+from approvals.services import AlreadyDecided, approval_decide, inbox_refresh
 from journeys.models import Journey
-from mintportal.responses import HtmxHttpRequest, render_region, wants_region
+from mintportal.errors import Conflict, NotVisible, Refused
+from mintportal.middleware import AuthenticatedHttpRequest
+from mintportal.responses import render_region, wants_region
 
 # Pages listen for this event (the inbox table, a journey page) to refresh once a decision is made.
 APPROVAL_DECIDED = "approval-decided"
@@ -24,7 +26,7 @@ APPROVAL_DECIDED = "approval-decided"
 
 @login_required
 @require_GET
-def inbox(request: HtmxHttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET, user=request.user)
     valid = form.is_valid()
     filters = InboxFilters(
@@ -47,7 +49,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
     """GET: the decision form for the journey's waiting approval steps. POST: approve or reject one of them.
 
     Through htmx from the inbox, the answer is the decision panel (result or errors in place) and an
@@ -57,7 +59,7 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
     """
     journey = Journey.objects.filter(pk=journey_id).first()
     if journey is None:
-        raise Http404("Not found")
+        raise NotVisible("Not found")
     ensure_can(user=request.user, action=Action.APPROVE, workflow_id=journey.workflow_id)
     form = DecisionForm(request.POST) if request.method == "POST" else None
     next_url = _safe_next(request)
@@ -74,7 +76,7 @@ def decide(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
             outcome = result.message
         except AlreadyDecided as exc:
             outcome = exc.message
-        except ApprovalRefused as exc:
+        except (Refused, Conflict) as exc:
             error = exc.message
             error_status = exc.status
         if outcome and (not wants_region(request) or next_url != reverse("approvals:inbox")):

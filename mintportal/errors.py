@@ -1,11 +1,17 @@
 """The portal's own refusals: business rules a person can understand, each with the HTTP status it means.
 
 Mint's failures have their own tree (``mintportal.mint.errors``); these are the portal's decisions, made
-before Mint is called. Services raise them with a sentence the user can act on; views show that sentence
-next to what caused it, with ``status``.
+before Mint is called. Services, selectors and the access policy raise them with a sentence the user can act
+on; a view shows that sentence next to the form that caused it (``refusal_on_form``), and
+``mintportal.middleware.ApplicationErrorMiddleware`` answers every one a view lets through, with ``status``.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.forms import BaseForm
 
 
 class ApplicationError(Exception):
@@ -40,3 +46,13 @@ class Conflict(ApplicationError):
     """The object is not in a state that allows the action any more (the step no longer waits)."""
 
     status = 409
+
+
+def refusal_on_form(form: BaseForm, exc: ApplicationError) -> int:
+    """For a view that shows a service's refusal above the form that asked for it: adds the sentence as a
+    non-field error and returns the status to answer with. ``NotVisible`` is re-raised instead, so that what
+    the user may not see answers the 404 page (``mintportal.middleware.ApplicationErrorMiddleware``)."""
+    if isinstance(exc, NotVisible):
+        raise exc
+    form.add_error(None, exc.message)
+    return exc.status

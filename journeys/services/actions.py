@@ -7,7 +7,6 @@ The journey URL is a bearer link for the end user: it is returned to the caller 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,33 +16,13 @@ from django.utils import timezone
 
 from accounts.models import Action, AuditEvent
 from accounts.policy import REFUSALS, user_can
-from accounts.services import audit_record
+from accounts.services import audit_record, mint_write_audited
 from journeys.models import SUSPEND_STEP
 from journeys.selectors import journey_awaits_end_user
-from journeys.services.mirror import journey_mirror_refresh
+from journeys.services.refresh import journey_refresh_after_write
 from mintportal.errors import ApplicationError, Conflict, NotAllowed, NotVisible, Refused
 from mintportal.mint import errors, get_client
 from mintportal.mint import models as mint
-
-logger = logging.getLogger(__name__)
-
-
-def outcome_of(exc: errors.MintError) -> str:
-    """The audit outcome of a refused write: unknown when Mint may have acted, failed otherwise."""
-    return AuditEvent.Outcome.UNKNOWN if isinstance(exc, errors.MintOutcomeUnknownError) else AuditEvent.Outcome.FAILED
-
-
-def refresh_mirror_quietly(journey_id: str) -> mint.JourneyDetail | None:
-    """Re-reads the journey after a write so lists show the change now, and returns it; the write stands if
-    this fails (then None)."""
-    try:
-        journey = get_client().get_journey(journey_id)
-    except errors.MintError as exc:
-        logger.warning("could not refresh journey %s after a write: %s trace_id=%s",
-                       journey_id, type(exc).__name__, exc.trace_id or "-")
-        return None
-    journey_mirror_refresh(journey=journey)
-    return journey
 
 
 def _audit_refusal(*, actor: AbstractBaseUser, action: str, journey_id: str, workflow_id: str,
@@ -55,7 +34,9 @@ def _audit_refusal(*, actor: AbstractBaseUser, action: str, journey_id: str, wor
     return refusal
 
 
-def _read_journey(journey_id: str) -> mint.JourneyDetail:
+def journey_read(journey_id: str) -> mint.JourneyDetail:
+    """The journey as Mint describes it now, for a write to check what it may do; ``NotVisible`` when Mint
+    has no such journey."""
     try:
         return get_client().get_journey(journey_id)
     except errors.MintNotFoundError:
@@ -101,7 +82,7 @@ def journey_resume(*, actor: AbstractBaseUser, journey_id: str, step_id: str, in
     values (they may be personal data). Raises ``MintError`` when Mint refuses or cannot answer.
     """
     detail: dict[str, Any] = {"step_id": step_id, "input_keys": sorted(input)}
-    journey = _read_journey(journey_id)
+    journey = journey_read(journey_id)
     refusal = _resume_refusal(actor=actor, journey=journey, step_id=step_id)
     if isinstance(refusal, NotVisible):
         # Nothing is recorded against a journey the user may not know exists beyond the refusal itself.
@@ -109,16 +90,12 @@ def journey_resume(*, actor: AbstractBaseUser, journey_id: str, step_id: str, in
     if refusal is not None:
         raise _audit_refusal(actor=actor, action="journey.resume", journey_id=journey_id,
                              workflow_id=journey.workflow_id, refusal=refusal, detail=detail)
-    try:
+    with mint_write_audited(actor=actor, action="journey.resume", workflow_id=journey.workflow_id,
+                            journey_id=journey_id, detail=detail,
+                            failed=f"Continue step {step_id} refused by Mint") as write:
         get_client().resume_journey(journey_id, step_id=step_id, input=input)
-    except errors.MintError as exc:
-        audit_record(actor=actor, action="journey.resume", outcome=outcome_of(exc), workflow_id=journey.workflow_id,
-                     journey_id=journey_id, summary=f"Continue step {step_id} refused by Mint", detail=detail,
-                     trace_id=exc.trace_id)
-        raise
-    audit_record(actor=actor, action="journey.resume", workflow_id=journey.workflow_id, journey_id=journey_id,
-                 summary=f"Continued step {step_id}", detail=detail)
-    return Resumed(step_id=step_id, journey=refresh_mirror_quietly(journey_id))
+        write.ok(f"Continued step {step_id}")
+    return Resumed(step_id=step_id, journey=journey_refresh_after_write(journey_id=journey_id))
 
 
 @dataclass(frozen=True)
@@ -139,7 +116,7 @@ def journey_url_create(*, actor: AbstractBaseUser, journey_id: str, time_to_live
     the link.
     """
     detail: dict[str, Any] = {"time_to_live": time_to_live}
-    journey = _read_journey(journey_id)
+    journey = journey_read(journey_id)
     if not user_can(user=actor, action=Action.VIEW, workflow_id=journey.workflow_id):
         raise NotVisible("No such journey.")
     refusal: ApplicationError | None = None
@@ -154,17 +131,11 @@ def journey_url_create(*, actor: AbstractBaseUser, journey_id: str, time_to_live
     if refusal is not None:
         raise _audit_refusal(actor=actor, action="journey.url_create", journey_id=journey_id,
                              workflow_id=journey.workflow_id, refusal=refusal, detail=detail)
-    workflow_id = journey.workflow_id
     requested_at = timezone.now()
-    try:
+    with mint_write_audited(actor=actor, action="journey.url_create", workflow_id=journey.workflow_id,
+                            journey_id=journey_id, detail=detail, failed="Create journey URL refused by Mint") as write:
         result = get_client().create_journey_url(journey_id, time_to_live=time_to_live)
-    except errors.MintError as exc:
-        audit_record(actor=actor, action="journey.url_create", outcome=outcome_of(exc), workflow_id=workflow_id,
-                     journey_id=journey_id, summary="Create journey URL refused by Mint", detail=detail,
-                     trace_id=exc.trace_id)
-        raise
-    expires_at = requested_at + timedelta(seconds=time_to_live)
-    audit_record(actor=actor, action="journey.url_create", workflow_id=workflow_id, journey_id=journey_id,
-                 summary=f"Created a journey URL valid for {time_to_live} s",
+        expires_at = requested_at + timedelta(seconds=time_to_live)
+        write.ok(f"Created a journey URL valid for {time_to_live} s",
                  detail={**detail, "expires_at": expires_at.isoformat()})
     return SharedUrl(url=result.journey_url, time_to_live=time_to_live, expires_at=expires_at)

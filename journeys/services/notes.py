@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from accounts.services import audit_record
-from journeys.services.actions import outcome_of
-from mintportal.mint import errors, get_client, models
+from accounts.services import mint_write_audited
+from mintportal.mint import get_client, models
 
 
 def _excerpt(content: str) -> str:
@@ -22,16 +21,10 @@ def journey_note_create(
     *, actor: AbstractBaseUser, journey_id: str, workflow_id: str, content: str, step_id: str | None = None
 ) -> models.JourneyNote:
     """Adds a note (at most 1000 characters) to the journey. Raises ``MintError`` when Mint refuses."""
-    try:
+    with mint_write_audited(actor=actor, action="note.create", workflow_id=workflow_id, journey_id=journey_id,
+                            detail={"length": len(content)}, failed="Add note refused by Mint") as write:
         note = get_client().create_journey_note(journey_id, content=content, step_id=step_id or None)
-    except errors.MintError as exc:
-        audit_record(actor=actor, action="note.create", outcome=outcome_of(exc), workflow_id=workflow_id,
-                     journey_id=journey_id, summary="Add note refused by Mint",
-                     detail={"length": len(content)}, trace_id=exc.trace_id)
-        raise
-    audit_record(actor=actor, action="note.create", workflow_id=workflow_id, journey_id=journey_id,
-                 summary=f"Added a note: {_excerpt(content)}",
-                 detail={"note_id": note.id, "length": len(content)})
+        write.ok(f"Added a note: {_excerpt(content)}", detail={"note_id": note.id, "length": len(content)})
     return note
 
 
@@ -39,13 +32,9 @@ def journey_note_update(
     *, actor: AbstractBaseUser, journey_id: str, workflow_id: str, note_id: str, content: str
 ) -> models.JourneyNote:
     """Replaces a note's content. Raises ``MintError`` when Mint refuses (``MintNotFoundError``: no such note)."""
-    try:
+    with mint_write_audited(actor=actor, action="note.update", workflow_id=workflow_id, journey_id=journey_id,
+                            detail={"note_id": note_id, "length": len(content)},
+                            failed="Edit note refused by Mint") as write:
         note = get_client().update_journey_note(journey_id, note_id, content=content)
-    except errors.MintError as exc:
-        audit_record(actor=actor, action="note.update", outcome=outcome_of(exc), workflow_id=workflow_id,
-                     journey_id=journey_id, summary="Edit note refused by Mint",
-                     detail={"note_id": note_id, "length": len(content)}, trace_id=exc.trace_id)
-        raise
-    audit_record(actor=actor, action="note.update", workflow_id=workflow_id, journey_id=journey_id,
-                 summary=f"Edited a note: {_excerpt(content)}", detail={"note_id": note_id, "length": len(content)})
+        write.ok(f"Edited a note: {_excerpt(content)}")
     return note

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 
 from accounts.models import Action, Scope, WorkflowRecord
 from accounts.policy import approval_rules, ensure_can, ensure_global, user_can, workflow_access
+from mintportal.errors import NotAllowed, NotVisible
 from tests.personas import WF_CONTRACTS, WF_INSIDE, WF_OUTSIDE, place_workflow, team
 
 pytestmark = pytest.mark.django_db
@@ -65,12 +64,12 @@ def test_superusers_may_do_everything_without_a_team() -> None:
 
 
 def test_ensure_can_hides_what_is_outside_view_and_refuses_a_missing_action(case_handler) -> None:
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         ensure_can(user=case_handler, action=Action.ANNOTATE, workflow_id=WF_OUTSIDE)
-    with pytest.raises(PermissionDenied, match="approving"):
+    with pytest.raises(NotAllowed, match="approving"):
         ensure_can(user=case_handler, action=Action.APPROVE, workflow_id=WF_INSIDE)
     ensure_can(user=case_handler, action=Action.CONTINUE, workflow_id=WF_INSIDE)
-    with pytest.raises(PermissionDenied, match="audit"):
+    with pytest.raises(NotAllowed, match="audit"):
         ensure_global(user=case_handler, action=Action.AUDIT)
 
 

@@ -10,7 +10,8 @@ from django.db import connection
 
 from accounts.models import AuditEvent
 from approvals.models import ApprovalVote, Decision
-from approvals.services import AlreadyDecided, ApprovalRefused, DecisionFailed, approval_decide
+from approvals.services import AlreadyDecided, DecisionFailed, approval_decide
+from mintportal.errors import NotAllowed, NotVisible, Refused
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_a_rejection_needs_a_reason_and_sends_it_to_mint(sandbox, approval_workf
     journey = start(approval_workflow(tags=["onboarding"]), "R-1")
     sandbox.reset_counters()
 
-    with pytest.raises(ApprovalRefused, match="reason is required"):
+    with pytest.raises(Refused, match="reason is required"):
         decide(approver, journey, approved=False, reason="  ")
     assert sandbox.count("approveJourney") == 0 and not decision_events(journey)
 
@@ -66,7 +67,7 @@ def test_the_launcher_may_not_approve_their_own_journey(sandbox, approval_workfl
     journey = start(approval_workflow(tags=["onboarding"]), "S-1", launched_by=approver)
     sandbox.reset_counters()
 
-    with pytest.raises(ApprovalRefused, match="You launched this journey"):
+    with pytest.raises(Refused, match="You launched this journey"):
         decide(approver, journey)
 
     assert sandbox.count("approveJourney") == 0
@@ -161,14 +162,11 @@ def test_an_unconfirmed_decision_is_audited_as_unknown_and_left_open(sandbox, ap
 
 
 def test_someone_outside_the_scope_or_without_approve_cannot_decide(approval_workflow, start, case_handler, operator):
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
-
     inside = start(approval_workflow(tags=["onboarding"]), "P-1")
     outside = start(approval_workflow(tags=["batch"]), "P-2")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         decide(case_handler, inside)
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         decide(operator, outside)
     assert not AuditEvent.objects.filter(action__startswith="journey.").exists()
 
