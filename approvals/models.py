@@ -38,9 +38,9 @@ class Decision(models.Model):
     trace_id = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
-        constraints = [
+        constraints = (
             models.UniqueConstraint(fields=["journey_id", "step_id", "occurrence"], name="decision_once_per_step"),
-        ]
+        )
 
     def __str__(self) -> str:
         verdict = "approved" if self.approved else "rejected"
@@ -60,12 +60,12 @@ class ApprovalVote(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        ordering = ["at", "id"]
-        constraints = [
+        ordering = ("at", "id")
+        constraints = (
             models.UniqueConstraint(
                 fields=["journey_id", "step_id", "occurrence", "user"], name="approval_vote_once_per_user"
             ),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.journey_id}/{self.step_id}#{self.occurrence} approved by {self.username}"

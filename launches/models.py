@@ -31,7 +31,7 @@ class LaunchStatus(models.TextChoices):
 
 
 # The portal's status colours (static/css/portal.css) that fit each launch status.
-STATUS_STYLE = {
+STATUS_STYLE: dict[str, str] = {
     LaunchStatus.DRAFT: "status-idle", LaunchStatus.INVALID: "status-faulted", LaunchStatus.PENDING: "status-idle",
     LaunchStatus.STARTING: "status-running", LaunchStatus.STARTED: "status-finished",
     LaunchStatus.FAILED: "status-faulted", LaunchStatus.NEEDS_REVIEW: "status-active",
@@ -65,7 +65,7 @@ class BulkLaunch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ("-created_at",)
 
     def __str__(self) -> str:
         return f"{self.filename or 'CSV'} ({self.row_count} rows)"
@@ -112,13 +112,13 @@ class Launch(models.Model):
     trace_id = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
-        ordering = ["-created_at"]
-        constraints = [
+        ordering = ("-created_at",)
+        constraints = (
             models.UniqueConstraint(fields=["bulk", "row_number"], name="launch_bulk_row_unique"),
-        ]
-        indexes = [
+        )
+        indexes = (
             models.Index(fields=["bulk", "status", "row_number"], name="launch_bulk_status_row"),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.workflow_name or self.workflow_id} launch {self.id}"

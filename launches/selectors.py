@@ -110,7 +110,8 @@ def bulk_launch_invalid_rows(*, bulk: BulkLaunch, offset: int = 0, limit: int = 
 
 @dataclass(frozen=True)
 class ResultRow:
-    row: int
+    # A bulk launch's rows always carry their number in the file; the column is nullable for single launches.
+    row: int | None
     input: dict[str, str]
     status: str
     journey_id: str
@@ -143,8 +144,8 @@ def launch_recent(*, user: AbstractBaseUser | AnonymousUser) -> RecentLaunches:
     access = workflow_access(user=user, action=Action.LAUNCH)
     if access.nothing:
         return RecentLaunches(launches=[], bulks=[])
-    launches = Launch.objects.filter(access.q(), created_by=user, bulk__isnull=True).order_by("-created_at")
-    bulks = BulkLaunch.objects.filter(access.q(), created_by=user).order_by("-created_at")
+    launches = Launch.objects.filter(access.q(), created_by_id=user.pk, bulk__isnull=True).order_by("-created_at")
+    bulks = BulkLaunch.objects.filter(access.q(), created_by_id=user.pk).order_by("-created_at")
     return RecentLaunches(launches=list(launches[:RECENT_LIMIT]), bulks=list(bulks[:RECENT_LIMIT]))
 
 

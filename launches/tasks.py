@@ -14,30 +14,35 @@ start.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from celery import Task, shared_task
 
 from launches import services
 
+# How many times a launch, and a block of a bulk launch, is retried after Mint's passing refusals.
+LAUNCH_RETRIES: Final = 6
+CHUNK_RETRIES: Final = 8
 
-@shared_task(bind=True, max_retries=6, acks_late=True)
+
+@shared_task(bind=True, max_retries=LAUNCH_RETRIES, acks_late=True)
 def launch_start_task(self: Task, launch_id: str) -> str:
     """Starts one launch's journey; Mint's passing refusals (429, connection refused) retry with backoff."""
     try:
-        launch = services.launch_start(launch_id=launch_id, final_attempt=self.request.retries >= self.max_retries)
+        launch = services.launch_start(launch_id=launch_id, final_attempt=self.request.retries >= LAUNCH_RETRIES)
     except services.LaunchRetryLater as exc:
         # The service chose the wait (backoff, never below Retry-After) and recorded when the retry is due.
         raise self.retry(exc=exc, countdown=exc.countdown) from exc
     return launch.status
 
 
-@shared_task(bind=True, max_retries=8, acks_late=True)
+@shared_task(bind=True, max_retries=CHUNK_RETRIES, acks_late=True)
 def bulk_launch_run_chunk_task(self: Task, bulk_id: str, first_row: int, last_row: int) -> int:
     """Starts the pending rows of one block of a bulk launch; a passing refusal retries the rest later."""
     try:
         return services.bulk_launch_run_chunk(
             bulk_id=bulk_id, first_row=first_row, last_row=last_row,
-            final_attempt=self.request.retries >= self.max_retries,
+            final_attempt=self.request.retries >= CHUNK_RETRIES,
         )
     except services.LaunchRetryLater as exc:
         # The refused row recorded when this retry is due (its retry_at); the requeue relies on it.

@@ -22,7 +22,7 @@ class SecretRecord(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ("name",)
 
     def __str__(self) -> str:
         return self.name

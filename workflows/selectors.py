@@ -65,7 +65,8 @@ def scope_digest(access: WorkflowAccess) -> str:
 
 
 def workflow_list_key(*, scope: str, search: str, sort: str, version: str, offset: int, limit: int) -> str:
-    return cache_key("workflows", "list", generation(LISTING_GENERATION), scope, search, sort, version, str(offset), str(limit))
+    return cache_key("workflows", "list", generation(LISTING_GENERATION), scope, search, sort, version, str(offset),
+                     str(limit))
 
 
 def workflow_definition_key(*, workflow_id: str, version: int | None) -> str:
@@ -291,7 +292,7 @@ def secret_record_list() -> QuerySet[SecretRecord]:
 
 
 def workflow_mirror_list(*, user: AbstractBaseUser | AnonymousUser, search: str = "", limit: int = 200
-                         ) -> list[Workflow]:
+                         ) -> list[WorkflowRecord]:
     """The portal's own copy of the workflows the user may view, for when Mint cannot be reached."""
     access = workflow_access(user=user, action=Action.VIEW)
     rows = WorkflowRecord.objects.filter(access.q("id")).order_by("name", "id")
