@@ -17,7 +17,15 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.core import views
-from sandbox.core.listing import JOURNEY_SORT_FIELDS, NOTE_SORT_FIELDS, WORKFLOW_SORT_FIELDS
+from sandbox.core.listing import (
+    JOURNEY_DEFAULT_SORT,
+    JOURNEY_SORT_FIELDS,
+    JOURNEY_STATUSES,
+    NOTE_DEFAULT_SORT,
+    NOTE_SORT_FIELDS,
+    WORKFLOW_DEFAULT_SORT,
+    WORKFLOW_SORT_FIELDS,
+)
 from sandbox.core.problems import ApiError, problem_response
 from sandbox.core.steptypes import (
     ALERT_SEVERITIES,
@@ -33,7 +41,6 @@ Schema = dict[str, Any]
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
-JOURNEY_STATUSES = ["idle", "running", "finished", "active", "faulted", "cancelled"]
 READ_ROLE = "Flow Viewer"
 WRITE_ROLE = "Flow Editor"
 
@@ -404,7 +411,7 @@ def _journey_fields(*, listing: bool) -> dict[str, Schema]:
         "id": string(),
         "workflowId": string(),
         "version": integer(minimum=1),
-        "status": string(enum=JOURNEY_STATUSES),
+        "status": string(enum=list(JOURNEY_STATUSES)),
         "name": nullable(string()),
         **({"workflowName": nullable(string())} if listing else {}),
         "createdAt": timestamp(),
@@ -674,7 +681,7 @@ def _workflow_paths() -> dict[str, Schema]:
             "get": operation(
                 "listWorkflows", "Returns a list of your workflows.", tag="Workflows",
                 params=[
-                    sort_param(WORKFLOW_SORT_FIELDS, "-createdAt"),
+                    sort_param(WORKFLOW_SORT_FIELDS, WORKFLOW_DEFAULT_SORT),
                     search_param("the workflow name and description"),
                     query_param("version", string(enum=["latest", "published"]) | {"default": "latest"},
                                 "Each workflow's latest version, or its latest published one. Defaults to latest."),
@@ -770,7 +777,7 @@ def _journey_paths() -> dict[str, Schema]:
     """Journeys: the listing, one journey, the decisions on its waiting steps, its URL and log; then its notes
     and files, which live under its path."""
     journey_filters = [
-        query_param("status", string(enum=JOURNEY_STATUSES), "Filter journeys by status."),
+        query_param("status", string(enum=list(JOURNEY_STATUSES)), "Filter journeys by status."),
         query_param("workflowId", string(), "Filter journeys by workflow ID."),
         time_filter("lastExecutedAfter", "Journeys last executed after this time."),
         time_filter("lastExecutedBefore", "Journeys last executed before this time."),
@@ -780,7 +787,7 @@ def _journey_paths() -> dict[str, Schema]:
             "get": operation(
                 "listJourneys", "Returns a list of your journeys.", tag="Journeys",
                 params=[
-                    sort_param(JOURNEY_SORT_FIELDS, "-lastExecutedAt"),
+                    sort_param(JOURNEY_SORT_FIELDS, JOURNEY_DEFAULT_SORT),
                     *journey_filters,
                     search_param("the journey name, id and workflow name"),
                     *paging_params(),
@@ -851,7 +858,7 @@ def _note_paths() -> dict[str, Schema]:
                 "listJourneyNotes", "Returns a list of your journey notes.", tag="Notes",
                 params=[
                     JOURNEY_ID,
-                    sort_param(NOTE_SORT_FIELDS, "-createdAt"),
+                    sort_param(NOTE_SORT_FIELDS, NOTE_DEFAULT_SORT),
                     *note_filters,
                     search_param("the note content"),
                     *paging_params(),

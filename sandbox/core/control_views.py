@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -35,6 +36,13 @@ def reset(request: HttpRequest) -> HttpResponse:
     return json_response({"status": "ok"})
 
 
+def check_client_credentials(checker: Checker, body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The ``clientId`` and ``clientSecret`` of a control request adding a client (an API client or a relying
+    party); None where invalid, which :meth:`Checker.raise_if_invalid` answers."""
+    return (checker.string(body, "clientId", required=True, min_length=1, max_length=200),
+            checker.string(body, "clientSecret", required=True, min_length=1, max_length=500))
+
+
 @csrf_exempt
 @control.require_control
 @require_http_methods(["POST"])
@@ -43,8 +51,7 @@ def clients(request: HttpRequest) -> HttpResponse:
     """Adds or replaces an API client: ``{clientId, clientSecret, roles}``."""
     body = parse_json_object(request)
     checker = Checker()
-    client_id = checker.string(body, "clientId", required=True, min_length=1, max_length=200)
-    client_secret = checker.string(body, "clientSecret", required=True, min_length=1, max_length=500)
+    client_id, client_secret = check_client_credentials(checker, body)
     roles = checker.array(body, "roles", required=True) or []
     for index, role in enumerate(roles):
         if role not in auth.ROLES:

@@ -1,8 +1,8 @@
 """Listing parameters shared by every listing: offset, limit, sort and search, with the reference's bounds.
 
-The sortable fields of each listing, its default sort and the fields ``search`` matches are constants here,
-so that the OpenAPI document (sandbox/openapi.py) describes exactly what the server accepts. Ties in the sort
-field are broken by id in the same direction, which keeps pages stable and lets one index serve the query.
+The sortable fields of each listing and its default sort are constants here, so that the OpenAPI document
+(sandbox/openapi.py) describes exactly what the server accepts. Ties in the sort field are broken by id in the same
+direction, which keeps pages stable and lets one index serve the query.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ MAX_SEARCH_LENGTH = 100
 # API field -> model field, per listing.
 WORKFLOW_SORT_FIELDS = {"name": "name", "createdAt": "created_at", "version": "version"}
 WORKFLOW_DEFAULT_SORT = "-createdAt"
-WORKFLOW_SEARCH_FIELDS = ("name", "description")
 
 JOURNEY_SORT_FIELDS = {
     "name": "name",
@@ -34,12 +33,10 @@ JOURNEY_SORT_FIELDS = {
     "version": "version",
 }
 JOURNEY_DEFAULT_SORT = "-lastExecutedAt"
-JOURNEY_SEARCH_FIELDS = ("name", "id", "workflowName")
 JOURNEY_STATUSES = ("idle", "running", "finished", "active", "faulted", "cancelled")
 
 NOTE_SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at"}
 NOTE_DEFAULT_SORT = "-createdAt"
-NOTE_SEARCH_FIELDS = ("content",)
 
 # The versions listing has no sort parameter: newest version first.
 VERSION_SORT_FIELDS = {"version": "version"}

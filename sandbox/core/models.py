@@ -72,12 +72,12 @@ class WorkflowVersion(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        constraints = (models.UniqueConstraint(fields=["workflow", "version"], name="workflow_version_unique"),)
-        indexes = (
+        constraints = [models.UniqueConstraint(fields=["workflow", "version"], name="workflow_version_unique")]
+        indexes = [
             models.Index(fields=["is_latest", "created_at", "workflow"], name="wfv_latest_created_idx"),
             models.Index(fields=["is_current_published", "created_at", "workflow"], name="wfv_published_created_idx"),
             models.Index(fields=["is_latest", "name", "workflow"], name="wfv_latest_name_idx"),
-        )
+        ]
 
     def __str__(self) -> str:
         return f"{self.workflow_id} v{self.version}"
@@ -129,7 +129,7 @@ class Journey(models.Model):
     alerts = models.JSONField(default=list)
 
     class Meta:
-        indexes = (
+        indexes = [
             # The default sort's indexes also carry the searched columns, so that a search (and its count) reads
             # only the index instead of looking up every row it passes (measured with 100,000 journeys).
             models.Index(fields=["last_executed_at", "id", "name", "workflow_name"], name="journey_lastexec_idx"),
@@ -146,7 +146,7 @@ class Journey(models.Model):
             models.Index(
                 fields=["workflow_id", "status", "last_executed_at", "id"], name="journey_wf_status_lastexec_idx"
             ),
-        )
+        ]
 
     def __str__(self) -> str:
         return self.id
@@ -187,8 +187,8 @@ class JourneyWait(models.Model):
     log_step = models.ForeignKey("JourneyLogStep", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = (models.UniqueConstraint(fields=["journey", "step_id"], name="journey_wait_unique"),)
-        indexes = (models.Index(fields=["due_at"], name="journey_wait_due_idx"),)
+        constraints = [models.UniqueConstraint(fields=["journey", "step_id"], name="journey_wait_unique")]
+        indexes = [models.Index(fields=["due_at"], name="journey_wait_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.journey_id} waits at {self.step_id}"
@@ -206,7 +206,7 @@ class JourneyLogStep(models.Model):
     events = models.JSONField(default=list)
 
     class Meta:
-        ordering = ("id",)
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.journey_id} ran {self.step_id}"
@@ -225,7 +225,7 @@ class JourneyFile(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ("created_at", "id")
+        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return self.filename
@@ -243,10 +243,10 @@ class Note(models.Model):
     updated_at = models.DateTimeField(null=True)
 
     class Meta:
-        indexes = (
+        indexes = [
             models.Index(fields=["journey", "created_at", "id"], name="note_created_idx"),
             models.Index(fields=["journey", "updated_at", "id"], name="note_updated_idx"),
-        )
+        ]
 
     def __str__(self) -> str:
         return self.id
@@ -278,7 +278,7 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ("created_at", "id")
+        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.to}"

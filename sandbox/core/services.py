@@ -207,11 +207,15 @@ def _check_step_id(body: dict[str, Any], checker: Checker) -> str | None:
     return checker.string(body, "stepId", required=True, nullable=False, max_length=MAX_STEP_ID_LENGTH)
 
 
-def _require_step_in_workflow(journey: Journey, step_id: str) -> None:
+def _journey_with_step(journey_id: str, step_id: str) -> Journey:
+    """The journey, when its workflow version has the step ``step_id`` (a 404 without the journey, a 400 without
+    the step)."""
+    journey = journey_get_row(journey_id)
     # A stepId the journey's workflow version does not have is a bad request field (400 naming stepId), not
     # a missing resource: the journey in the path exists.
     if not any(step["id"] == step_id for step in journey.workflow_version.steps):
         raise validation_error([InvalidParam("stepId", f"The journey's workflow has no step {step_id!r}.")])
+    return journey
 
 
 def journey_resume(*, journey_id: str, body: dict[str, Any]) -> None:
@@ -224,8 +228,7 @@ def journey_resume(*, journey_id: str, body: dict[str, Any]) -> None:
     checker.raise_if_invalid()
     step_id = required(step_id)
     with transaction.atomic():
-        journey = journey_get_row(journey_id)
-        _require_step_in_workflow(journey, step_id)
+        journey = _journey_with_step(journey_id, step_id)
         wait = JourneyWait.objects.filter(journey=journey, step_id=step_id).first()
         outcome = "Success" if wait is not None and wait.step_type == "eid-login" else "Done"
         engine.complete_wait(journey, step_id, {WaitKind.RESUME, WaitKind.END_USER}, outcome, resume_input or {},
@@ -245,8 +248,7 @@ def journey_approve(*, journey_id: str, body: dict[str, Any]) -> None:
     checker.raise_if_invalid()
     step_id = required(step_id)
     with transaction.atomic():
-        journey = journey_get_row(journey_id)
-        _require_step_in_workflow(journey, step_id)
+        journey = _journey_with_step(journey_id, step_id)
         engine.complete_wait(journey, step_id, {WaitKind.APPROVAL}, "Approved" if approved else "Rejected",
                              {"approved": approved, "message": message},
                              f"Step {step_id} was {'approved' if approved else 'rejected'} through the API.")

@@ -25,7 +25,7 @@ class Receiver(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ("created_at", "id")
+        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return self.url
@@ -41,7 +41,7 @@ class Event(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
-        indexes = (models.Index(fields=["expires_at"], name="event_expires_idx"),)
+        indexes = [models.Index(fields=["expires_at"], name="event_expires_idx")]
 
     def __str__(self) -> str:
         return f"{self.event_name} {self.id}"
@@ -62,8 +62,8 @@ class Delivery(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ("created_at", "id")
-        indexes = (models.Index(fields=["next_attempt_at"], name="delivery_due_idx"),)
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["next_attempt_at"], name="delivery_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.event_id} to {self.url}"

@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sandbox.core import control
+from sandbox.core.control_views import check_client_credentials
 from sandbox.core.problems import answers_problems
 from sandbox.core.validation import Checker, parse_json_object, required
 from sandbox.core.views import json_response
@@ -49,8 +50,7 @@ def clients(request: HttpRequest) -> HttpResponse:
     """Adds or replaces a relying party: ``{clientId, clientSecret, redirectUris}``."""
     body = parse_json_object(request)
     checker = Checker()
-    client_id = checker.string(body, "clientId", required=True, min_length=1, max_length=200)
-    client_secret = checker.string(body, "clientSecret", required=True, min_length=1, max_length=500)
+    client_id, client_secret = check_client_credentials(checker, body)
     redirect_uris = _strings(checker, body, "redirectUris", required=True)
     checker.raise_if_invalid()
     services.client_upsert(client_id=required(client_id), client_secret=required(client_secret),

@@ -39,7 +39,7 @@ class Person(models.Model):
     groups = models.JSONField(default=list)
 
     class Meta:
-        ordering = ("name", "subject")
+        ordering = ["name", "subject"]
 
     def __str__(self) -> str:
         return self.subject

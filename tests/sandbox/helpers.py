@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import requests
@@ -26,7 +27,7 @@ def link(source: str, target: str, outcome: str | None = None) -> dict[str, Any]
 def chain(*steps: dict[str, Any]) -> dict[str, Any]:
     """A definition whose steps run one after another (connections without outcomes)."""
     return {"steps": list(steps),
-            "connections": [link(a["id"], b["id"]) for a, b in zip(steps, steps[1:], strict=False)]}
+            "connections": [link(a["id"], b["id"]) for a, b in pairwise(steps)]}
 
 
 def unique(prefix: str = "wf") -> str:

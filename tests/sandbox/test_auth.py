@@ -130,4 +130,5 @@ def test_replacing_a_client_changes_its_secret(sandbox: SandboxProcess) -> None:
     sandbox.add_client(client_id, "first", ["Flow Viewer"])
     sandbox.add_client(client_id, "second", ["Flow Viewer"])
     assert token_request(sandbox, **client_form(sandbox, client_id=client_id, client_secret="first")).status_code == 401
-    assert token_request(sandbox, **client_form(sandbox, client_id=client_id, client_secret="second")).status_code == 200
+    second = token_request(sandbox, **client_form(sandbox, client_id=client_id, client_secret="second"))
+    assert second.status_code == 200

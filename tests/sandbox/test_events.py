@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -157,7 +158,7 @@ def test_it_reports_each_journey_status_change(sandbox, make_receiver):
                        message="the finished status event")
     assert all(change["workflowId"] == workflow["id"] for change in changes)
     assert changes[-1]["status"] == "finished"
-    for earlier, later in zip(changes, changes[1:]):
+    for earlier, later in pairwise(changes):
         assert later["previousStatus"] == earlier["status"]
     for received in receiver.requests():
         verify_signature(received, SECRET)
@@ -170,7 +171,8 @@ def test_it_retries_a_failing_receiver_with_doubling_delays_until_it_answers(san
 
     for attempt in (1, 2, 3):
         delivery = wait_for(
-            lambda: next((d for d in deliveries_to(sandbox, receiver.url) if d["attempts"] == attempt), None),
+            lambda attempt=attempt: next(
+                (d for d in deliveries_to(sandbox, receiver.url) if d["attempts"] == attempt), None),
             message=f"attempt {attempt}",
         )
         assert delivery["delivered"] is False
