@@ -20,11 +20,9 @@ dropped and created; ``BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/9``, 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
-import os
-import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,189 +30,36 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-import requests
-
+from bench import common
+from bench.common import PYTHON, ROOT, Processes, log, wait_until
 from bench.load import LoadResult, run_load
 from bench.probes import WAITING_INPUT, WAITING_STEP, waiting_journey_ids
+from bench.world import (
+    Sandbox,
+    counter_delta,
+    django_setup,
+    prepare_portal,
+    run_json,
+    sandbox_env,
+    serve_sandbox,
+    session_cookie,
+    start_gunicorn,
+    start_workers,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-CLIENT_ID = "bench-client"
-CLIENT_SECRET = f"bench-{uuid.uuid4().hex}"
 # Common surnames of the seeded journeys' names (the sandbox's demo names are Nordic).
 SEARCH_TERMS = ("Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Berg", "Nilsen", "Dahl")
 LIST_STATUSES = ("active", "finished", "faulted", "cancelled")
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], object], *, timeout: float, what: str, interval: float = 0.2) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-@dataclass
-class Processes:
-    """Child processes of the run, stopped (by their own pid) when the run ends."""
-
-    workdir: Path
-    children: list[subprocess.Popen] = field(default_factory=list)
-
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log_file = (self.workdir / f"{name}.log").open("ab")
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        self.children.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen, *, kill: bool = False) -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def stop_all(self) -> None:
-        for process in reversed(self.children):
-            self.stop(process)
-
-
-class Sandbox:
-    """The seeded sandbox process and its control API."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = requests.Session()
-        self._token = ""
-
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=30, **kwargs)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def counters(self) -> dict[str, int]:
-        return self.control("GET", "counters")
-
-    def token(self) -> str:
-        if not self._token:
-            response = self.http.post(f"{self.url}/auth/open/connect/token", data={
-                "grant_type": "client_credentials", "scope": "signicat-api",
-                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}, timeout=30)
-            response.raise_for_status()
-            self._token = response.json()["access_token"]
-        return self._token
-
-    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        for _ in range(2):
-            headers = {"Authorization": f"Bearer {self.token()}"}
-            response = self.http.request(method, f"{self.url}/mint/{path}", headers=headers, timeout=60, **kwargs)
-            if response.status_code != 401:
-                break
-            # The token expired during a long run: fetch a new one once.
-            self._token = ""
-        return response
-
-
-def counter_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    return {op: after.get(op, 0) - before.get(op, 0) for op in after if after.get(op, 0) != before.get(op, 0)}
 
 
 def ratio(naive: float, ours: float) -> str:
     if not ours or not naive:
         return "n/a"
     return f"{naive / ours:.1f}×"
-
-
-# --- setup ----------------------------------------------------------------------------------------------
-
-
-def prepare_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def prepare_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-
-
-def portal_env(args: argparse.Namespace, workdir: Path, sandbox_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINT_", "DJANGO_", "CELERY_"))}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "mintportal.settings",
-        "DJANGO_SECRET_KEY": uuid.uuid4().hex,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "CACHE_KEY_PREFIX": "bench",
-        "PORTAL_RUN_DIR": str(workdir / "portal"),
-        "LOG_LEVEL": "WARNING",
-        "MINT_BASE_URL": f"{sandbox_url}/mint",
-        "MINT_TOKEN_URL": f"{sandbox_url}/auth/open/connect/token",
-        "MINT_CLIENT_ID": CLIENT_ID,
-        "MINT_CLIENT_SECRET": CLIENT_SECRET,
-        "MINT_SYNC_OVERLAP_SECONDS": "120",
-        "BULK_LAUNCH_CHUNK_SIZE": str(args.chunk_size),
-    })
-    return env
-
-
-def sandbox_env(workdir: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DJANGO_"))}
-    env.update({
-        "SANDBOX_DATABASE_PATH": str(workdir / "sandbox.sqlite3"),
-        "SANDBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "SANDBOX_CLIENT_ID": CLIENT_ID,
-        "SANDBOX_CLIENT_SECRET": CLIENT_SECRET,
-        "SANDBOX_CONTROL": "true",
-    })
-    return env
-
-
-def run_json(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
-    completed = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{completed.stdout}\n{completed.stderr}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def django_setup(env: dict[str, str]) -> None:
-    """Configures this process as a portal process of the benchmark's world (for direct service calls)."""
-    os.environ.update(env)
-    import django
-
-    django.setup()
 
 
 # --- the measurements -------------------------------------------------------------------------------------
@@ -251,25 +96,9 @@ def naive_listing_paths(count: int) -> list[str]:
     return paths
 
 
-def session_cookie() -> str:
-    from django.contrib.auth.models import User
-    from django.test import Client
-
-    user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True, "is_staff": True})
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
-
-
 def measure_listing(args: argparse.Namespace, processes: Processes, env: dict[str, str],
                     sandbox: Sandbox) -> dict[str, Any]:
-    port = free_port()
-    web = processes.start("gunicorn", [
-        str(Path(PYTHON).with_name("gunicorn")), "mintportal.wsgi", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(args.web_workers), "--threads", str(args.web_threads), "--worker-class", "gthread",
-        "--keep-alive", "30"], env)
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _answers(f"{base}/healthz"), timeout=60, what="gunicorn")
+    web, base = start_gunicorn(processes, env, args)
     cookie = {"Cookie": f"sessionid={session_cookie()}"}
     paths = listing_paths(48)
     # Warm up every worker and the per-scope caches, outside the measurement.
@@ -321,13 +150,6 @@ def _while_the_mirror_changes(args: argparse.Namespace, env: dict[str, str],
     return result, {"every_seconds": args.churn_every, "journeys_per_round": args.churn, **rounds}
 
 
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def change_journeys(sandbox: Sandbox, count: int) -> int:
     """Continues ``count`` journeys waiting at the seeded address-change workflows' suspend step ("verify").
 
@@ -357,7 +179,7 @@ def quiet_period(sandbox: Sandbox, seconds: float) -> None:
 
 def measure_incremental(args: argparse.Namespace, env: dict[str, str], sandbox: Sandbox) -> dict[str, Any]:
     overlap = float(env["MINT_SYNC_OVERLAP_SECONDS"]) + 1
-    rounds = []
+    rounds: list[dict[str, Any]] = []
     for round_number in range(args.repeat):
         # A quiet spell, then one journey executes and an (unmeasured) sync moves the watermark onto it, so
         # the earlier activity (and the seed's many journeys sharing one instant) lies outside the overlap.
@@ -404,45 +226,30 @@ def write_csv(path: Path, rows: int) -> None:
             file.write(f"person{index}@example.com,Person {index}\n")
 
 
-def start_workers(processes: Processes, env: dict[str, str], count: int, tag: str) -> list[subprocess.Popen]:
-    workers = []
-    for index in range(count):
-        name = f"worker-{tag}-{index}"
-        workers.append(processes.start(name, [
-            PYTHON, "-m", "celery", "-A", "mintportal", "worker", "-P", "solo", "-n", f"{name}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"], env))
-    for index in range(count):
-        log_path = processes.workdir / f"worker-{tag}-{index}.log"
-        wait_until(lambda: log_path.exists() and b" ready." in log_path.read_bytes(), timeout=120,
-                   what=f"worker {tag}-{index} to be ready")
-    return workers
-
-
 def bulk_counts(bulk_id: str) -> dict[str, int]:
     from django.db.models import Count
 
     from launches.models import Launch
 
-    rows = Launch.objects.filter(bulk_id=bulk_id).values_list("status").annotate(n=Count("id"))
-    return {status: n for status, n in rows}
+    rows = Launch.objects.filter(bulk_id=uuid.UUID(bulk_id)).values_list("status").annotate(n=Count("id"))
+    return dict(rows)
 
 
 def run_bulk(args: argparse.Namespace, processes: Processes, env: dict[str, str], sandbox: Sandbox, *,
              rows: int, tag: str, kill_after: float | None = None) -> dict[str, Any]:
+    from django.contrib.auth.models import User
+
     from launches.models import BulkLaunch, Launch
     from launches.services import bulk_launch_confirm
+    from workflows.sync import workflow_sync
 
     workflow_id = launch_workflow(sandbox)
-    from journeys.services.sync import workflow_sync
-
     workflow_sync(workflow_id=workflow_id)
     csv_path = processes.workdir / f"bulk-{tag}.csv"
     write_csv(csv_path, rows)
     upload = run_json([PYTHON, "-m", "bench.probes", "upload", str(csv_path), workflow_id], env)
     workers = start_workers(processes, env, args.workers, tag)
     before = sandbox.counters()
-    from django.contrib.auth.models import User
-
     began = time.perf_counter()
     bulk_launch_confirm(bulk_id=upload["bulk_id"], actor=User.objects.get(username="bench"))
     killed = False
@@ -490,8 +297,9 @@ def _sweep_when_stuck(bulk_id: str, finished: Callable[[], bool]) -> int:
     knows the worker is dead; in production they protect slow but living workers.
     """
     from datetime import timedelta
+    from unittest import mock
 
-    from django.conf import settings
+    from django.test import override_settings
 
     from launches import services
 
@@ -501,9 +309,10 @@ def _sweep_when_stuck(bulk_id: str, finished: Callable[[], bool]) -> int:
         if counts != last:
             last, still_since = counts, time.monotonic()
         elif time.monotonic() - still_since > 5:
-            services.REQUEUE_AFTER = timedelta(0)
-            settings.LAUNCH_CLAIM_LEASE_SECONDS = 0  # bypasses the minimum of 3: the worker is known dead
-            acted = services.launch_requeue_stale()
+            # A lease of 0 bypasses the settings' minimum of 3: the worker is known dead.
+            with mock.patch.object(services, "REQUEUE_AFTER", timedelta(0)), \
+                    override_settings(LAUNCH_CLAIM_LEASE_SECONDS=0):
+                acted = services.launch_requeue_stale()
             log(f"  no progress for 5 s at {counts}: the requeue acted on {acted}")
             return acted
         time.sleep(0.5)
@@ -525,25 +334,6 @@ def measure_naive_launch(sandbox: Sandbox, rows: int) -> dict[str, Any]:
 
 
 # --- the run --------------------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": memory, "python": platform.python_version(),
-            "system": platform.platform()}
 
 
 def seed_sandbox(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -617,21 +407,8 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["webhooks"]:
-        from bench import webhooks
-
-        return webhooks.main(argv[1:])
-    if argv[:1] == ["outage"]:
-        from bench import outage
-
-        return outage.main(argv[1:])
-    if argv[:1] == ["chaos"]:
-        from bench import chaos
-
-        return chaos.main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+def arguments(argv: list[str]) -> argparse.Namespace:
+    parser = common.parser("python -m bench", __doc__)
     parser.add_argument("--journeys", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -643,85 +420,74 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-rows", type=int, default=2_000, help="rows of the kill scenario (0 skips it)")
     parser.add_argument("--naive-rows", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--chunk-size", type=int, default=50)
-    # One gunicorn process per core, with threads to cover the waits on PostgreSQL and Redis; more processes
-    # than cores only add context switches (3 x 2 gave p95 89 ms where 2 x 4 gave 59 ms, same run).
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--churn", type=int, default=20,
                         help="journeys continued in Mint per round while the list is measured as the mirror changes")
     parser.add_argument("--churn-every", type=float, default=5.0,
                         help="seconds between those rounds (each followed by an incremental sync)")
     parser.add_argument("--sandbox-db", type=Path, help="reuse a seeded sandbox SQLite file instead of seeding")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mintportal_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    workdir = ROOT / "bench" / "results" / started_at.replace(":", "")
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "portal").mkdir(exist_ok=True)
-    processes = Processes(workdir)
-    results: dict[str, Any] = {"started_at": started_at, "machine": machine(),
-                               "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
-    try:
-        port = free_port()
-        sandbox_url = f"http://127.0.0.1:{port}"
-        s_env = sandbox_env(workdir, port)
-        results["seed"] = seed_sandbox(args, workdir, s_env)
-        processes.start("sandbox", [PYTHON, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                        s_env)
-        wait_until(lambda: _answers(f"{sandbox_url}/_sandbox/health"), timeout=120, what="the sandbox")
-        sandbox = Sandbox(sandbox_url)
-        sandbox.control("POST", "clients", json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET,
-                                                 "roles": ["Flow Viewer", "Flow Editor"]})
 
-        log("preparing PostgreSQL and Redis")
-        prepare_database(args.database_url)
-        prepare_redis(args.redis_url)
-        env = portal_env(args, workdir, sandbox_url)
-        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
-        django_setup(env)
+def build_world(args: argparse.Namespace, run: common.Run) -> tuple[Sandbox, dict[str, str]]:
+    """The seeded sandbox, served, and a migrated portal over it; this process becomes one of its processes."""
+    s_env = sandbox_env(run.workdir)
+    run.results["seed"] = seed_sandbox(args, run.workdir, s_env)
+    sandbox = serve_sandbox(run.processes, s_env)
+    log("preparing PostgreSQL and Redis")
+    env = prepare_portal(args, run.workdir, sandbox)
+    django_setup(env)
+    return sandbox, env
 
-        log("first full sync")
-        results["full_sync"] = measure_sync(env, sandbox, full=True)
-        log(f"  {results['full_sync']}")
-        from django.db import connection
 
-        from journeys.models import Journey
+def measure_all(args: argparse.Namespace, run: common.Run, sandbox: Sandbox, env: dict[str, str]) -> None:
+    """Steps 2 to 6 of the module's docstring, each result into ``run.results`` as soon as it is measured."""
+    results = run.results
+    log("first full sync")
+    results["full_sync"] = measure_sync(env, sandbox, full=True)
+    log(f"  {results['full_sync']}")
+    from django.db import connection
 
-        # A fresh table of 100,000 rows has no statistics yet; autovacuum would gather them within minutes.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE journeys_journey")
+    from journeys.models import Journey
 
-        results["journeys_in_mirror"] = Journey.objects.count()
+    # A fresh table of 100,000 rows has no statistics yet; autovacuum would gather them within minutes.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE journeys_journey")
+    results["journeys_in_mirror"] = Journey.objects.count()
 
-        log(f"journeys list under {args.clients} clients for {args.duration} s (then the naive alternative)")
-        results["listing"] = measure_listing(args, processes, env, sandbox)
-        log(f"  {results['listing']}")
+    log(f"journeys list under {args.clients} clients for {args.duration} s (then the naive alternative)")
+    results["listing"] = measure_listing(args, run.processes, env, sandbox)
+    log(f"  {results['listing']}")
 
-        log(f"incremental sync after {args.changes} changes vs full re-sync, {args.repeat} rounds")
-        results["incremental"] = measure_incremental(args, env, sandbox)
+    log(f"incremental sync after {args.changes} changes vs full re-sync, {args.repeat} rounds")
+    results["incremental"] = measure_incremental(args, env, sandbox)
 
-        log(f"bulk launch of {args.rows} rows with {args.workers} workers")
-        results["bulk"] = run_bulk(args, processes, env, sandbox, rows=args.rows, tag="main")
-        log(f"  {results['bulk']}")
-        log(f"naive launch of {args.naive_rows} journeys one by one")
-        results["naive_launch"] = measure_naive_launch(sandbox, args.naive_rows)
-        log(f"  {results['naive_launch']}")
-        if args.kill_rows:
-            log(f"bulk launch of {args.kill_rows} rows, killing one worker mid-way")
-            results["bulk_with_kill"] = run_bulk(args, processes, env, sandbox, rows=args.kill_rows, tag="kill",
-                                                 kill_after=0.3)
-            log(f"  {results['bulk_with_kill']}")
-    finally:
-        processes.stop_all()
-        (workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    table = markdown(results)
-    (workdir / "results.md").write_text(table + "\n")
-    print("\n" + table)
-    log(f"results in {workdir}")
+    log(f"bulk launch of {args.rows} rows with {args.workers} workers")
+    results["bulk"] = run_bulk(args, run.processes, env, sandbox, rows=args.rows, tag="main")
+    log(f"  {results['bulk']}")
+    log(f"naive launch of {args.naive_rows} journeys one by one")
+    results["naive_launch"] = measure_naive_launch(sandbox, args.naive_rows)
+    log(f"  {results['naive_launch']}")
+    if args.kill_rows:
+        log(f"bulk launch of {args.kill_rows} rows, killing one worker mid-way")
+        results["bulk_with_kill"] = run_bulk(args, run.processes, env, sandbox, rows=args.kill_rows, tag="kill",
+                                             kill_after=0.3)
+        log(f"  {results['bulk_with_kill']}")
+
+
+# The other benchmarks, as ``python -m bench <name> [options]``.
+SUBCOMMANDS = ("webhooks", "outage", "chaos")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in SUBCOMMANDS:
+        module = importlib.import_module(f"bench.{argv[0]}")
+        return module.main(argv[1:])
+    args = arguments(argv)
+    with common.run("", args) as run:
+        sandbox, env = build_world(args, run)
+        measure_all(args, run, sandbox, env)
+    run.publish(markdown(run.results))
     return 0
 
 

@@ -18,13 +18,13 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, run_together
+from bench.world import prepare_database
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mintportal_bench_audit"
 # A typical event: a launch outcome's detail.
 DETAIL = {"launch_id": "3f6c1f9e-6d3b-4a57-9b0e-1b7f0c2e8d11", "bulk_id": "b5e3d0a1-0f47-4c8e-a7f6-2d9e3c1b4a55",
@@ -38,20 +38,6 @@ def environment(url: str) -> dict[str, str]:
     env.setdefault("MINT_CLIENT_SECRET", "bench-secret")
     env.setdefault("PORTAL_RUN_DIR", str(ROOT / "var" / "bench-audit"))
     return env
-
-
-def fresh_database(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme.startswith("sqlite"):
-        Path(parts.path).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -78,7 +64,8 @@ def measure_inserts(count: int) -> tuple[list[float], list[float]]:
     for _ in range(50):
         plain()
         chained()
-    chained_times, plain_times = [], []
+    chained_times: list[float] = []
+    plain_times: list[float] = []
     for _ in range(count):
         for call, times in ((chained, chained_times), (plain, plain_times)):
             started = time.perf_counter()
@@ -96,6 +83,7 @@ def measure_outcomes(count: int) -> tuple[list[float], list[float]]:
     from django.utils import timezone
 
     from launches.models import Launch, LaunchStatus
+
     # The very function every launch and bulk row records its outcome with, not a copy of it.
     from launches.services import _finish
 
@@ -126,10 +114,7 @@ def measure_writers(writers: int, each: int, *, chained: bool) -> float:
     from accounts.models import AuditEvent
     from accounts.services import audit_record
 
-    barrier = threading.Barrier(writers + 1)
-
-    def write() -> None:
-        barrier.wait()
+    def write(_writer: int) -> None:
         try:
             for _ in range(each):
                 if chained:
@@ -140,14 +125,7 @@ def measure_writers(writers: int, each: int, *, chained: bool) -> float:
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=write) for _ in range(writers)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return writers * each / (time.perf_counter() - started)
+    return writers * each / run_together(write, writers)
 
 
 def fill(total: int) -> None:
@@ -198,7 +176,7 @@ def main() -> None:
     env = environment(url)
     os.environ.update(env)
     Path(env["PORTAL_RUN_DIR"]).mkdir(parents=True, exist_ok=True)
-    fresh_database(url)
+    prepare_database(url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
 
     sys.path.insert(0, str(ROOT))
@@ -207,7 +185,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    print(f"database: {connection.vendor} {connection.pg_version if connection.vendor == 'postgresql' else ''}")
+    print(f"database: {connection.display_name} {'.'.join(map(str, connection.get_database_version()))}")
     chained, plain = measure_inserts(args.inserts)
     ms = 1000
     print(f"audit_record with the chain: median {statistics.median(chained) * ms:.3f} ms, "
@@ -223,7 +201,7 @@ def main() -> None:
           f"plain {measure_writers(args.writers, each, chained=False):.0f} events/s")
     # The plain inserts above have no hashes; start the verified trail afresh.
     connection.close()
-    fresh_database(url)
+    prepare_database(url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     for size in sorted({max(1, args.events // 10), args.events}):
         started = time.perf_counter()

@@ -1,6 +1,6 @@
 """``python -m bench chaos [--minutes 5] [--seed N]``: the chaos soak of issue 11.
 
-A small world (``bench.outage.small_world``: the sandbox's demo data mirrored into a fresh PostgreSQL database,
+A small world (``bench.world.small_world``: the sandbox's demo data mirrored into a fresh PostgreSQL database,
 Redis as cache and broker, gunicorn) plus ``--workers`` Celery workers and one beat (which runs the periodic
 requeue every 20 s). For ``--minutes`` minutes:
 
@@ -37,20 +37,22 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
-import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import common
+from bench.common import PYTHON, Processes, log, wait_until
 from bench.load import percentiles, run_load
+from bench.world import Sandbox, session_cookie, small_world, start_workers
 
-ROOT = Path(__file__).resolve().parent.parent
 BANNER = 'id="mint-outage"'
 RECOVERY_BAR_SECONDS = 60.0
 # Kinds of fault, each a control-API call; the first three last a drawn while, revocation is instant.
@@ -85,7 +87,7 @@ class Event:
     detail: str = ""
 
 
-def chaos_workflow(sandbox: Any) -> str:
+def chaos_workflow(sandbox: Sandbox) -> str:
     """A workflow whose journeys take their name from the input ``launch`` and then wait for a form."""
     body = {
         "name": f"Chaos soak {int(time.time())}",
@@ -188,7 +190,7 @@ def sample_load(stop: threading.Event, loads: list[float]) -> None:
             return
 
 
-def journeys_in_mint(sandbox: Any, workflow_id: str) -> Counter[str]:
+def journeys_in_mint(sandbox: Sandbox, workflow_id: str) -> Counter[str]:
     """Names of the workflow's journeys in Mint (through its API), counted."""
     names: Counter[str] = Counter()
     offset = 0
@@ -231,83 +233,111 @@ def launch_recovery(start: float, end: float, prefix: str) -> float | None:
     return round(first.timestamp() - start, 1)
 
 
-def soak(args: argparse.Namespace, processes: Any, sandbox: Any, env: dict[str, str], base: str,
-         rng: random.Random) -> dict[str, Any]:
-    from bench.__main__ import PYTHON, log, session_cookie, start_workers, wait_until
-    from journeys.services.sync import workflow_sync
-    from launches.models import Launch, LaunchStatus
+# One planned fault or kill: what ("fault" or "kill"), the fault's kind, when (seconds into the soak), how long.
+Planned = tuple[str, str, float, float]
 
-    workflow_id = chaos_workflow(sandbox)
-    workflow_sync(workflow_id=workflow_id)
-    headers = {"Cookie": f"sessionid={session_cookie()}"}
-    paths = page_paths(workflow_id)
-    workers = start_workers(processes, env, args.workers, "chaos")
-    processes.start("beat", [PYTHON, "-m", "celery", "-A", "mintportal", "beat", "-l", "INFO", "--schedule",
-                             str(processes.workdir / "celerybeat-schedule")], env)
-    # Fill the caches and every gunicorn process's connections before the clock starts, as in ``outage``.
-    run_load(base_url=base, paths=[path for group in paths.values() for path in group], headers=headers,
-             clients=args.clients, seconds=5)
-    prefix = f"chaos-{args.seed}-{int(time.time())}"
-    hits: list[Hit] = []
-    requested: list[tuple[str, float]] = []
-    refused: list[str] = []
-    events: list[Event] = []
-    stop = threading.Event()
-    threads = [threading.Thread(target=browse, args=(base, headers, paths), kwargs={
-        "index": i, "pace": args.pace, "timeout": args.timeout, "stop": stop, "hits": hits}, daemon=True)
-        for i in range(args.clients)]
-    loads: list[float] = []
-    threads.append(threading.Thread(target=sample_load, args=(stop, loads), daemon=True))
-    threads.append(threading.Thread(target=launcher, kwargs={
-        "workflow_id": workflow_id, "rate": args.rate, "prefix": prefix, "stop": stop, "requested": requested,
-        "refused": refused}, daemon=True))
+
+def fault_schedule(args: argparse.Namespace, rng: random.Random) -> list[Planned]:
+    """Every ``--every`` seconds one fault of a drawn kind and length and one worker kill, at drawn moments.
+
+    The schedule is drawn before the run, so one seed gives one schedule whatever the timing."""
     seconds = args.minutes * 60
-    # The schedule is drawn before the run, so one seed gives one schedule whatever the timing.
-    schedule = []
+    schedule: list[Planned] = []
     for period in range(int(seconds // args.every) + 1):
         begin = period * args.every
         kind = rng.choice(sorted(FAULTS))
         schedule.append(("fault", kind, begin + rng.uniform(0.1, 0.25) * args.every,
                          rng.uniform(1 / 6, 1 / 3) * args.every))
         schedule.append(("kill", "", begin + rng.uniform(0.1, 0.9) * args.every, 0.0))
-    schedule = sorted((entry for entry in schedule if entry[2] < seconds), key=lambda entry: entry[2])
-    log(f"soak: {seconds:.0f} s, {args.clients} clients every {args.pace} s, {args.rate} launches/s; "
-        f"schedule {[(what, kind, round(at, 1), round(length, 1)) for what, kind, at, length in schedule]}")
-    began = time.time()
-    for thread in threads:
-        thread.start()
-    try:
+    return sorted((entry for entry in schedule if entry[2] < seconds), key=lambda entry: entry[2])
+
+
+@dataclass
+class Traffic:
+    """The soak's load (browsing clients, the launcher and the load-average sampler) and what it recorded."""
+
+    hits: list[Hit] = field(default_factory=list)
+    requested: list[tuple[str, float]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    began: float = 0.0
+    ended: float = 0.0
+
+    def start(self, args: argparse.Namespace, base: str, headers: dict[str, str], paths: dict[str, list[str]], *,
+              workflow_id: str, prefix: str) -> None:
+        self.threads = [threading.Thread(target=browse, args=(base, headers, paths), kwargs={
+            "index": i, "pace": args.pace, "timeout": args.timeout, "stop": self.stop, "hits": self.hits},
+            daemon=True) for i in range(args.clients)]
+        self.threads.append(threading.Thread(target=sample_load, args=(self.stop, self.loads), daemon=True))
+        self.threads.append(threading.Thread(target=launcher, kwargs={
+            "workflow_id": workflow_id, "rate": args.rate, "prefix": prefix, "stop": self.stop,
+            "requested": self.requested, "refused": self.refused}, daemon=True))
+        self.began = time.time()
+        for thread in self.threads:
+            thread.start()
+
+    def finish(self, timeout: float) -> None:
+        self.ended = time.time()
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+
+
+@dataclass
+class Chaos:
+    """What the injections act on: the sandbox's control API and the Celery workers (replaced when killed)."""
+
+    sandbox: Sandbox
+    processes: Processes
+    env: dict[str, str]
+    workers: list[subprocess.Popen[bytes]]
+    rng: random.Random
+
+    def kill_a_worker(self, events: list[Event]) -> None:
+        victim = self.rng.randrange(len(self.workers))
+        pid = self.workers[victim].pid
+        self.processes.stop(self.workers[victim], kill=True)
+        killed_at = time.time()
+        self.workers[victim] = start_workers(self.processes, self.env, 1, f"chaos-r{len(events)}")[0]
+        events.append(Event("worker SIGKILL", killed_at, killed_at,
+                            f"pid {pid}, replacement ready after {time.time() - killed_at:.1f} s"))
+        log(f"  killed worker {pid}; replacement {self.workers[victim].pid} ready")
+
+    def fault(self, kind: str, length: float, events: list[Event]) -> None:
+        fault = FAULTS[kind]
+        start = time.time()
+        if fault is None:
+            self.sandbox.control("POST", "tokens/revoke")
+            events.append(Event(kind, start, time.time()))
+            log(f"  {kind}")
+            return
+        self.sandbox.control("POST", "faults", json=fault)
+        log(f"  fault: {kind} for {length:.0f} s")
+        time.sleep(max(0.0, start + length - time.time()))
+        self.sandbox.control("DELETE", "faults")
+        events.append(Event(kind, start, time.time()))
+
+    def follow(self, schedule: list[Planned], began: float, seconds: float) -> list[Event]:
+        """Injects each planned fault or kill at its moment, then waits for the soak's end; returns what
+        happened, when."""
+        events: list[Event] = []
         for what, kind, at, length in schedule:
             time.sleep(max(0.0, began + at - time.time()))
             if what == "kill":
-                victim = rng.randrange(len(workers))
-                pid = workers[victim].pid
-                processes.stop(workers[victim], kill=True)
-                killed_at = time.time()
-                workers[victim] = start_workers(processes, env, 1, f"chaos-r{len(events)}")[0]
-                events.append(Event("worker SIGKILL", killed_at, killed_at,
-                                    f"pid {pid}, replacement ready after {time.time() - killed_at:.1f} s"))
-                log(f"  killed worker {pid}; replacement {workers[victim].pid} ready")
-                continue
-            fault = FAULTS[kind]
-            start = time.time()
-            if fault is None:
-                sandbox.control("POST", "tokens/revoke")
-                events.append(Event(kind, start, time.time()))
-                log(f"  {kind}")
-                continue
-            sandbox.control("POST", "faults", json=fault)
-            log(f"  fault: {kind} for {length:.0f} s")
-            time.sleep(max(0.0, start + length - time.time()))
-            sandbox.control("DELETE", "faults")
-            events.append(Event(kind, start, time.time()))
+                self.kill_a_worker(events)
+            else:
+                self.fault(kind, length, events)
         time.sleep(max(0.0, began + seconds - time.time()))
-    finally:
-        sandbox.control("DELETE", "faults")
-        load_ended = time.time()
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=args.timeout + 5)
+        return events
+
+
+def drain(args: argparse.Namespace, prefix: str) -> tuple[bool, float]:
+    """Waits (at most ``--drain`` seconds) until no launch of the soak is pending or starting; returns whether
+    that happened and how long it took."""
+    from launches.models import Launch, LaunchStatus
+
     log(f"load stopped; draining (at most {args.drain:.0f} s) until every launch is started or flagged")
     open_statuses = (LaunchStatus.PENDING, LaunchStatus.STARTING)
     mine = Launch.objects.filter(key__startswith=f"{prefix}-")
@@ -318,23 +348,33 @@ def soak(args: argparse.Namespace, processes: Any, sandbox: Any, env: dict[str, 
         drained = True
     except TimeoutError:
         drained = False
-    drain_seconds = round(time.monotonic() - drain_began, 1)
-    ended = time.time()
+    return drained, round(time.monotonic() - drain_began, 1)
 
-    recoveries: list[dict[str, Any]] = []
+
+def recoveries(events: list[Event], traffic: Traffic, ended: float, prefix: str) -> list[dict[str, Any]]:
+    """Each event's recovery (the module's docstring says how it is judged) within its window."""
+    judged: list[dict[str, Any]] = []
     fault_starts = [event.start for event in events if event.kind in FAULTS]
     for event in events:
         horizon = min((start for start in fault_starts if start > event.start), default=ended)
         killed = event.kind not in FAULTS
         # A worker kill cannot touch the pages (they never wait on a worker): only its launches are judged.
-        pages = 0.0 if killed else page_recovery(hits, event.end, min(horizon, load_ended))
+        pages = 0.0 if killed else page_recovery(traffic.hits, event.end, min(horizon, traffic.ended))
         launches = launch_recovery(event.end, horizon, prefix)
         recovered = None if pages is None or launches is None else max(pages, launches)
-        recoveries.append({"event": event.kind, "detail": event.detail,
-                           "at_s": round(event.start - began, 1), "lasted_s": round(event.end - event.start, 1),
-                           "window_s": round(horizon - event.end, 1), "pages_s": pages, "launches_s": launches,
-                           "recovery_s": recovered})
+        judged.append({"event": event.kind, "detail": event.detail,
+                       "at_s": round(event.start - traffic.began, 1), "lasted_s": round(event.end - event.start, 1),
+                       "window_s": round(horizon - event.end, 1), "pages_s": pages, "launches_s": launches,
+                       "recovery_s": recovered})
+    return judged
 
+
+def launch_figures(sandbox: Sandbox, workflow_id: str, prefix: str,
+                   requested: list[tuple[str, float]]) -> dict[str, Any]:
+    """Launches against journeys in Mint: which have one, which two, which none (and whether flagged)."""
+    from launches.models import Launch, LaunchStatus
+
+    mine = Launch.objects.filter(key__startswith=f"{prefix}-")
     statuses = Counter(mine.values_list("status", flat=True))
     names = journeys_in_mint(sandbox, workflow_id)
     keys = {key for key, _ in requested}
@@ -344,57 +384,107 @@ def soak(args: argparse.Namespace, processes: Any, sandbox: Any, env: dict[str, 
     unexplained = sorted(without_journey - review_keys)
     duplicates = sum(count - 1 for count in by_launch.values()) + sum(
         count for key, count in by_launch.items() if key not in keys)
-
-    by_page: dict[str, dict[str, Any]] = {}
-    for page in paths:
-        samples = [hit.ms for hit in hits if hit.page == page and hit.outcome == "ok"]
-        p50, p95, p99 = percentiles(samples)
-        by_page[page] = {"requests": sum(1 for hit in hits if hit.page == page), "ok": len(samples),
-                         "with_banner": sum(1 for hit in hits if hit.page == page and hit.banner),
-                         "p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "p99_ms": round(p99, 1)}
-    load_seconds = load_ended - began
-    errors = Counter(hit.outcome for hit in hits if hit.outcome != "ok")
-    longest = max((r["recovery_s"] for r in recoveries if r["recovery_s"] is not None), default=0.0)
-    unrecovered = [r for r in recoveries if r["recovery_s"] is None]
-    timeline = []
-    for offset in range(0, int(load_ended - began) + 1, 10):
-        bucket = [hit for hit in hits if began + offset <= hit.at < began + offset + 10]
-        timeline.append({"at_s": offset, "requests": len(bucket),
-                         "unhealthy": sum(1 for hit in bucket if not hit.healthy),
-                         "p95_ms": round(percentiles([hit.ms for hit in bucket])[1], 1)})
-    results = {
-        "seed": args.seed, "seconds": round(load_seconds, 1), "requests": len(hits),
-        "requests_per_second": round(len(hits) / load_seconds, 1) if load_seconds else 0.0,
-        "pages": by_page,
-        "errors": {cls: errors.get(cls, 0) for cls in ("portal_5xx", "portal_4xx", "redirect", "timeout",
-                                                        "connection")},
-        "launches_requested": len(requested), "launch_requests_refused": refused,
+    return {
+        "launches_requested": len(requested),
         "journeys_in_mint": sum(names.values()), "launches_with_journey": len(keys & set(by_launch)),
         "duplicates": duplicates, "statuses": dict(statuses),
         "left_pending": statuses.get(LaunchStatus.PENDING, 0) + statuses.get(LaunchStatus.STARTING, 0),
         "needs_review": statuses.get(LaunchStatus.NEEDS_REVIEW, 0),
         "needs_review_without_journey": len(without_journey & review_keys),
         "without_journey_unexplained": unexplained[:20], "without_journey_unexplained_count": len(unexplained),
+    }
+
+
+def page_figures(traffic: Traffic, pages: list[str]) -> dict[str, Any]:
+    """Requests/s, latency by page, errors by class, and a 10-second timeline of the page requests."""
+    hits, began = traffic.hits, traffic.began
+    by_page: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        samples = [hit.ms for hit in hits if hit.page == page and hit.outcome == "ok"]
+        p50, p95, p99 = percentiles(samples)
+        by_page[page] = {"requests": sum(1 for hit in hits if hit.page == page), "ok": len(samples),
+                         "with_banner": sum(1 for hit in hits if hit.page == page and hit.banner),
+                         "p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "p99_ms": round(p99, 1)}
+    load_seconds = traffic.ended - began
+    errors = Counter(hit.outcome for hit in hits if hit.outcome != "ok")
+    timeline = []
+    for offset in range(0, int(traffic.ended - began) + 1, 10):
+        bucket = [hit for hit in hits if began + offset <= hit.at < began + offset + 10]
+        timeline.append({"at_s": offset, "requests": len(bucket),
+                         "unhealthy": sum(1 for hit in bucket if not hit.healthy),
+                         "p95_ms": round(percentiles([hit.ms for hit in bucket])[1], 1)})
+    return {
+        "seconds": round(load_seconds, 1), "requests": len(hits),
+        "requests_per_second": round(len(hits) / load_seconds, 1) if load_seconds else 0.0,
+        "pages": by_page,
+        "errors": {cls: errors.get(cls, 0) for cls in ("portal_5xx", "portal_4xx", "redirect", "timeout",
+                                                        "connection")},
+        "timeline_10s": timeline,
+        "unhealthy_requests": [[round(hit.at - began, 2), hit.page, hit.outcome, hit.banner, round(hit.ms)]
+                               for hit in sorted(hits, key=lambda hit: hit.at) if not hit.healthy],
+    }
+
+
+def bar_misses(results: dict[str, Any]) -> list[str]:
+    """How the soak missed the issue's bar (the module's docstring), in words; empty when it was met."""
+    misses = []
+    unexplained = results["without_journey_unexplained_count"]
+    if unexplained:
+        misses.append(f"{unexplained} launches have no journey in Mint and are not flagged needs review")
+    if results["launch_requests_refused"]:
+        misses.append(f"{len(results['launch_requests_refused'])} launch requests were refused")
+    if results["duplicates"]:
+        misses.append(f"{results['duplicates']} duplicate journeys")
+    if results["errors"]["portal_5xx"]:
+        misses.append(f"{results['errors']['portal_5xx']} portal 5xx")
+    longest, unrecovered = results["longest_recovery_s"], results["unrecovered"]
+    if longest >= RECOVERY_BAR_SECONDS or unrecovered:
+        misses.append(f"longest recovery {longest} s, {unrecovered} not recovered within their window")
+    return misses
+
+
+def soak(args: argparse.Namespace, processes: Processes, sandbox: Sandbox, env: dict[str, str], base: str,
+         rng: random.Random) -> dict[str, Any]:
+    from workflows.sync import workflow_sync
+
+    workflow_id = chaos_workflow(sandbox)
+    workflow_sync(workflow_id=workflow_id)
+    headers = {"Cookie": f"sessionid={session_cookie()}"}
+    paths = page_paths(workflow_id)
+    chaos = Chaos(sandbox, processes, env, start_workers(processes, env, args.workers, "chaos"), rng)
+    processes.start("beat", [PYTHON, "-m", "celery", "-A", "mintportal", "beat", "-l", "INFO", "--schedule",
+                             str(processes.workdir / "celerybeat-schedule")], env)
+    # Fill the caches and every gunicorn process's connections before the clock starts, as in ``outage``.
+    run_load(base_url=base, paths=[path for group in paths.values() for path in group], headers=headers,
+             clients=args.clients, seconds=5)
+    prefix = f"chaos-{args.seed}-{int(time.time())}"
+    seconds = args.minutes * 60
+    schedule = fault_schedule(args, rng)
+    log(f"soak: {seconds:.0f} s, {args.clients} clients every {args.pace} s, {args.rate} launches/s; "
+        f"schedule {[(what, kind, round(at, 1), round(length, 1)) for what, kind, at, length in schedule]}")
+    traffic = Traffic()
+    traffic.start(args, base, headers, paths, workflow_id=workflow_id, prefix=prefix)
+    try:
+        events = chaos.follow(schedule, traffic.began, seconds)
+    finally:
+        sandbox.control("DELETE", "faults")
+        traffic.finish(timeout=args.timeout + 5)
+    drained, drain_seconds = drain(args, prefix)
+    judged = recoveries(events, traffic, time.time(), prefix)
+    loads = traffic.loads
+    results: dict[str, Any] = {
+        "seed": args.seed,
+        **page_figures(traffic, list(paths)),
+        "launch_requests_refused": traffic.refused,
+        **launch_figures(sandbox, workflow_id, prefix, traffic.requested),
         "drained": drained, "drain_seconds": drain_seconds,
         "load_average_1min": {"min": min(loads, default=0.0), "max": max(loads, default=0.0),
                               "mean": round(sum(loads) / len(loads), 2) if loads else 0.0},
-        "events": recoveries, "timeline_10s": timeline,
-        "unhealthy_requests": [[round(hit.at - began, 2), hit.page, hit.outcome, hit.banner, round(hit.ms)]
-                               for hit in sorted(hits, key=lambda hit: hit.at) if not hit.healthy],
-        "longest_recovery_s": longest, "unrecovered": len(unrecovered),
+        "events": judged,
+        "longest_recovery_s": max((r["recovery_s"] for r in judged if r["recovery_s"] is not None), default=0.0),
+        "unrecovered": sum(1 for r in judged if r["recovery_s"] is None),
     }
-    misses = []
-    if unexplained:
-        misses.append(f"{len(unexplained)} launches have no journey in Mint and are not flagged needs review")
-    if refused:
-        misses.append(f"{len(refused)} launch requests were refused")
-    if duplicates:
-        misses.append(f"{duplicates} duplicate journeys")
-    if errors.get("portal_5xx"):
-        misses.append(f"{errors['portal_5xx']} portal 5xx")
-    if longest >= RECOVERY_BAR_SECONDS or unrecovered:
-        misses.append(f"longest recovery {longest} s, {len(unrecovered)} not recovered within their window")
-    results["bar_missed"] = misses
+    results["bar_missed"] = bar_misses(results)
     return results
 
 
@@ -437,11 +527,8 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    from bench.__main__ import Processes, log, machine
-    from bench.outage import small_world
-
-    parser = argparse.ArgumentParser(prog="python -m bench chaos", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = common.parser("python -m bench chaos", __doc__)
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=None, help="repeat a run's faults (printed at the start)")
     parser.add_argument("--clients", type=int, default=20)
@@ -453,31 +540,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--drain", type=float, default=300.0,
                         help="seconds at most to wait after the load for launches to be started or flagged")
     parser.add_argument("--timeout", type=float, default=30.0, help="a page request's timeout (seconds)")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=4)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mintportal_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     args = parser.parse_args(argv)
-    args.chunk_size = 50
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 1_000_000)
     log(f"chaos soak, seed {args.seed} (repeat with --seed {args.seed})")
     rng = random.Random(args.seed)
 
-    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    workdir = ROOT / "bench" / "results" / f"chaos-{started_at.replace(':', '')}"
-    (workdir / "portal").mkdir(parents=True, exist_ok=True)
-    processes = Processes(workdir)
-    results: dict[str, Any] = {"started_at": started_at, "machine": machine(), "args": vars(args)}
-    try:
-        sandbox, env, base = small_world(args, processes, workdir)
-        results.update(soak(args, processes, sandbox, env, base, rng))
-    finally:
-        processes.stop_all()
-        (workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    table = markdown(results, args)
-    (workdir / "results.md").write_text(table + "\n")
-    print("\n" + table)
-    log(f"results in {workdir}")
-    return 1 if results["bar_missed"] else 0
+    with common.run("chaos", args) as run:
+        sandbox, env, base = small_world(args, run.processes, run.workdir)
+        run.results.update(soak(args, run.processes, sandbox, env, base, rng))
+    run.publish(markdown(run.results, args))
+    return 1 if run.results["bar_missed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

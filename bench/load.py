@@ -3,8 +3,9 @@
 Without ``interval`` the loop is closed: a client sends its next request as soon as the last one answered,
 which finds the server's saturation throughput (and latency is mostly queueing). With ``interval`` each
 client sends one request every ``interval`` seconds (a person or an htmx poll at a steady pace; a client
-running late sends at once), which shows the latency a given offered load gets. Each client keeps one keep-alive connection (``http.client``, the lightest client in the standard library,
-so the generator steals as little CPU as possible from the server on a small machine). Latency is measured
+running late sends at once), which shows the latency a given offered load gets. Each client keeps one keep-alive
+connection (``http.client``, the lightest client in the standard library, so the generator steals as little CPU
+as possible from the server on a small machine). Latency is measured
 from sending the request to reading the whole body.
 """
 

@@ -23,20 +23,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench import common
+from bench.common import log
 from bench.load import LoadResult, run_load
+from bench.world import Sandbox, session_cookie, small_world
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 STATUSES = ("active", "finished", "faulted", "cancelled", "")
 SORTS = ("-last", "name", "-created")
 SEARCHES = ("", "Hansen", "Olsen", "a")
@@ -135,108 +132,39 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def small_world(args: argparse.Namespace, processes: Any, workdir: Path) -> tuple[Any, dict[str, str], str]:
-    """Starts the sandbox with its demo data, a fresh PostgreSQL database (``args.database_url``, dropped and
-    created) and Redis (``args.redis_url``, flushed), migrates and mirrors Mint (a full sync, then the
-    workflows), configures this process as a portal process and starts gunicorn (``args.web_workers`` x
-    ``args.web_threads``, the bulkhead at half the threads). Returns the sandbox, the portal's environment and
-    the portal's base URL. Shared by ``outage`` and ``chaos``."""
-    from bench.__main__ import (
-        CLIENT_ID,
-        CLIENT_SECRET,
-        Sandbox,
-        _answers,
-        django_setup,
-        free_port,
-        log,
-        portal_env,
-        prepare_database,
-        prepare_redis,
-        run_json,
-        sandbox_env,
-        wait_until,
-    )
-
-    port = free_port()
-    sandbox_url = f"http://127.0.0.1:{port}"
-    s_env = sandbox_env(workdir, port)
-    log("the sandbox with its demo data")
-    for command in ("migrate", "demo"):
-        subprocess.run([PYTHON, "-m", "sandbox", command], cwd=ROOT, env=s_env, check=True, capture_output=True)
-    processes.start("sandbox", [PYTHON, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                    s_env)
-    wait_until(lambda: _answers(f"{sandbox_url}/_sandbox/health"), timeout=120, what="the sandbox")
-    sandbox = Sandbox(sandbox_url)
-    sandbox.control("POST", "clients", json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET,
-                                             "roles": ["Flow Viewer", "Flow Editor"]})
-    log("PostgreSQL and Redis, migrate, first sync")
-    prepare_database(args.database_url)
-    prepare_redis(args.redis_url)
-    env = portal_env(args, workdir, sandbox_url)
-    # The bulkhead as README recommends it: half of each process's threads at most wait on Mint.
-    env["MINT_WEB_CONCURRENCY"] = str(max(1, args.web_threads // 2))
-    subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
-    run_json([PYTHON, "-m", "bench.probes", "sync", "--full"], env)
-    django_setup(env)
-    from journeys.services.sync import workflow_sync
-
-    workflow_sync()
-    web_port = free_port()
-    processes.start("gunicorn", [
-        str(Path(PYTHON).with_name("gunicorn")), "mintportal.wsgi", "--bind", f"127.0.0.1:{web_port}",
-        "--workers", str(args.web_workers), "--threads", str(args.web_threads), "--worker-class", "gthread",
-        "--keep-alive", "30"], env)
-    base = f"http://127.0.0.1:{web_port}"
-    wait_until(lambda: _answers(f"{base}/healthz"), timeout=60, what="gunicorn")
-    return sandbox, env, base
-
-
 def main(argv: list[str] | None = None) -> int:
-    from bench.__main__ import Processes, log, session_cookie
-
-    parser = argparse.ArgumentParser(prog="python -m bench outage", description=__doc__.splitlines()[0])
+    parser = common.parser("python -m bench outage", __doc__)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--mint-clients", type=int, default=4)
     parser.add_argument("--pace", type=float, default=0.5,
                         help="seconds between one browsing client's requests; 0 sends back to back")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load per phase")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=4)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mintportal_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     args = parser.parse_args(argv)
-    args.chunk_size = 50
 
-    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    workdir = ROOT / "bench" / "results" / f"outage-{started_at.replace(':', '')}"
-    (workdir / "portal").mkdir(parents=True, exist_ok=True)
-    processes = Processes(workdir)
-    results: dict[str, Any] = {"started_at": started_at, "args": vars(args), "phases": {}}
-    try:
-        sandbox, _env, base = small_world(args, processes, workdir)
-        headers = {"Cookie": f"sessionid={session_cookie()}"}
-        browse, mint = browsing_paths(), mint_paths()
-        log(f"warming up ({len(browse)} browsing paths, {len(mint)} Mint pages)")
-        run_load(base_url=base, paths=browse + mint, headers=headers, clients=args.clients, seconds=5)
-        for name, fault in PHASES:
-            if fault:
-                sandbox.control("POST", "faults", json=fault)
-            log(f"phase: Mint {name}, {args.seconds} s")
-            phase = measure_phase(base, headers, browse, mint, args)
-            if fault:
-                sandbox.control("DELETE", "faults")
-                phase["recovery_seconds"] = recovery_seconds(base, headers, mint[0])
-            results["phases"][name] = phase
-            log(f"  {json.dumps(phase)}")
-    finally:
-        processes.stop_all()
-        (workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    table = markdown(results)
-    (workdir / "results.md").write_text(table + "\n")
-    print("\n" + table)
-    log(f"results in {workdir}")
+    with common.run("outage", args) as run:
+        sandbox, _env, base = small_world(args, run.processes, run.workdir)
+        measure_phases(args, sandbox, base, phases=run.results.setdefault("phases", {}))
+    run.publish(markdown(run.results))
     return 0
+
+
+def measure_phases(args: argparse.Namespace, sandbox: Sandbox, base: str, *, phases: dict[str, Any]) -> None:
+    """Each phase of :data:`PHASES` in turn, after a warm-up: its fault on, the load, the fault off and the time
+    until the pages read Mint again; each into ``phases`` as soon as it is measured."""
+    headers = {"Cookie": f"sessionid={session_cookie()}"}
+    browse, mint = browsing_paths(), mint_paths()
+    log(f"warming up ({len(browse)} browsing paths, {len(mint)} Mint pages)")
+    run_load(base_url=base, paths=browse + mint, headers=headers, clients=args.clients, seconds=5)
+    for name, fault in PHASES:
+        if fault:
+            sandbox.control("POST", "faults", json=fault)
+        log(f"phase: Mint {name}, {args.seconds} s")
+        phase = measure_phase(base, headers, browse, mint, args)
+        if fault:
+            sandbox.control("DELETE", "faults")
+            phase["recovery_seconds"] = recovery_seconds(base, headers, mint[0])
+        phases[name] = phase
+        log(f"  {json.dumps(phase)}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ gunicorn with the benchmark's 2 x 4 layout and one Celery worker doing the refre
 production), then sends ``--events`` signed ``mint-api:journey_status_changed`` deliveries naming those journeys
 from ``--clients`` concurrent senders, each with one delivery in flight. It reports the acknowledgement latency
 (p50/p95/p99: from sending a delivery to reading the whole answer), the answers by status, and how long the
-worker took to refresh every journey named. Results go to ``bench/results/<timestamp>-webhooks/results.json``.
+worker took to refresh every journey named. Results go to ``bench/results/webhooks-<timestamp>/results.json``.
 """
 
 from __future__ import annotations
@@ -15,35 +15,26 @@ import hashlib
 import hmac
 import http.client
 import json
-import os
-import subprocess
 import threading
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from bench.__main__ import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    PYTHON,
-    ROOT,
-    Processes,
-    Sandbox,
-    _answers,
-    django_setup,
-    free_port,
-    log,
-    machine,
-    portal_env,
-    prepare_database,
-    prepare_redis,
-    sandbox_env,
-    wait_until,
-)
+from bench import common
+from bench.common import log, run_together, wait_until
 from bench.load import percentiles
+from bench.world import (
+    Sandbox,
+    django_setup,
+    prepare_portal,
+    sandbox_env,
+    serve_sandbox,
+    start_gunicorn,
+    start_workers,
+)
 
 SECRET = f"bench-webhooks-{uuid.uuid4().hex}"
 
@@ -67,12 +58,10 @@ def burst(port: int, journey_ids: list[str], *, events: int, clients: int) -> di
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
-    start_line = threading.Barrier(clients + 1)
 
-    def sender(share: list[tuple[bytes, str]]) -> None:
+    def sender(index: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        start_line.wait()
-        for body, signature in share:
+        for body, signature in shares[index]:
             began = time.perf_counter()
             connection.request("POST", "/webhooks/mint", body=body, headers={
                 "Content-Type": "application/json", "Signicat-Signature": signature})
@@ -84,14 +73,7 @@ def burst(port: int, journey_ids: list[str], *, events: int, clients: int) -> di
                 statuses[response.status] += 1
         connection.close()
 
-    threads = [threading.Thread(target=sender, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    start_line.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
+    seconds = run_together(sender, clients)
     p50, p95, p99 = percentiles(latencies)
     return {"events": events, "clients": clients, "seconds": round(seconds, 3),
             "per_second": round(events / seconds, 1), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
@@ -99,74 +81,54 @@ def burst(port: int, journey_ids: list[str], *, events: int, clients: int) -> di
             "answers": {str(status): count for status, count in sorted(statuses.items())}}
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench webhooks", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = common.parser("python -m bench webhooks", __doc__)
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3, help="bursts measured (after one warm-up burst)")
     parser.add_argument("--journeys", type=int, default=50, help="waiting journeys the events name")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=4)
-    parser.add_argument("--chunk-size", type=int, default=50)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mintportal_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     args = parser.parse_args(argv)
 
-    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    workdir = ROOT / "bench" / "results" / (started_at.replace(":", "") + "-webhooks")
-    (workdir / "portal").mkdir(parents=True, exist_ok=True)
-    processes = Processes(workdir)
-    results: dict[str, Any] = {"started_at": started_at, "machine": machine(), "args": vars(args)}
-    try:
-        sandbox_port = free_port()
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        processes.start("sandbox", [PYTHON, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port",
-                                    str(sandbox_port)], sandbox_env(workdir, sandbox_port))
-        wait_until(lambda: _answers(f"{sandbox_url}/_sandbox/health"), timeout=120, what="the sandbox")
-        sandbox = Sandbox(sandbox_url)
-        sandbox.control("POST", "clients", json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET,
-                                                 "roles": ["Flow Viewer", "Flow Editor"]})
-        created = sandbox.api("POST", "workflows", json={
-            "name": "bench webhooks", "steps": [{"id": "hold", "type": "suspend"}, {"id": "done", "type": "finish"}],
-            "connections": [{"sourceStepId": "hold", "targetStepId": "done"}]})
-        created.raise_for_status()
-        workflow = created.json()
-        journey_ids = [sandbox.api("POST", f"workflows/{workflow['id']}/journeys", json={}).json()["journeyId"]
-                       for _ in range(args.journeys)]
-
-        prepare_database(args.database_url)
-        prepare_redis(args.redis_url)
-        env = portal_env(args, workdir, sandbox_url)
-        env["MINT_WEBHOOK_SECRET"] = SECRET
-        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
+    with common.run("webhooks", args) as run:
+        sandbox = serve_sandbox(run.processes, sandbox_env(run.workdir))
+        journey_ids = waiting_journeys(sandbox, args.journeys)
+        env = prepare_portal(args, run.workdir, sandbox, MINT_WEBHOOK_SECRET=SECRET)
         django_setup(env)
-        processes.start("worker", [PYTHON, "-m", "celery", "-A", "mintportal", "worker", "-P", "solo", "-n",
-                                   "bench-webhooks@%h", "--without-gossip", "--without-mingle", "-l", "WARNING"], env)
-        port = free_port()
-        processes.start("gunicorn", [
-            str(Path(PYTHON).with_name("gunicorn")), "mintportal.wsgi", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(args.web_workers), "--threads", str(args.web_threads), "--worker-class", "gthread",
-            "--keep-alive", "30"], env)
-        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), timeout=60, what="gunicorn")
-
-        from journeys.models import Journey
-
-        log(f"warm-up burst, then {args.rounds} bursts of {args.events} events from {args.clients} senders")
-        burst(port, journey_ids, events=args.events, clients=args.clients)
-        rounds = []
-        for _ in range(args.rounds):
-            Journey.objects.all().delete()
-            sent_at = time.monotonic()
-            rounds.append(burst(port, journey_ids, events=args.events, clients=args.clients))
-            wait_until(lambda: Journey.objects.filter(pk__in=journey_ids).count() == len(journey_ids),
-                       timeout=300, what="the worker to refresh every journey named")
-            rounds[-1]["all_refreshed_after_s"] = round(time.monotonic() - sent_at, 2)
-            log(f"  {rounds[-1]}")
-        results["rounds"] = rounds
-        results["p95_ms_median"] = sorted(r["p95_ms"] for r in rounds)[len(rounds) // 2]
-    finally:
-        processes.stop_all()
-        (workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    log(f"p95 (median of {args.rounds} bursts): {results.get('p95_ms_median')} ms; results in {workdir}")
+        # The refreshes the events ask for, done as in production by a worker.
+        start_workers(run.processes, env, 1, "webhooks")
+        _web, base = start_gunicorn(run.processes, env, args)
+        rounds: list[dict[str, Any]] = []
+        run.results["rounds"] = rounds
+        measure_bursts(args, urlsplit(base).port or 80, journey_ids, rounds=rounds)
+        run.results["p95_ms_median"] = sorted(r["p95_ms"] for r in rounds)[len(rounds) // 2]
+    log(f"p95 (median of {args.rounds} bursts): {run.results.get('p95_ms_median')} ms; results in {run.workdir}")
     return 0
+
+
+def waiting_journeys(sandbox: Sandbox, count: int) -> list[str]:
+    """Ids of ``count`` journeys of a new workflow, each waiting at its suspend step."""
+    created = sandbox.api("POST", "workflows", json={
+        "name": "bench webhooks", "steps": [{"id": "hold", "type": "suspend"}, {"id": "done", "type": "finish"}],
+        "connections": [{"sourceStepId": "hold", "targetStepId": "done"}]})
+    created.raise_for_status()
+    workflow = created.json()
+    return [sandbox.api("POST", f"workflows/{workflow['id']}/journeys", json={}).json()["journeyId"]
+            for _ in range(count)]
+
+
+def measure_bursts(args: argparse.Namespace, port: int, journey_ids: list[str], *,
+                   rounds: list[dict[str, Any]]) -> None:
+    """A warm-up burst, then ``--rounds`` measured ones, each into ``rounds`` with the time until the worker had
+    refreshed every journey named (the mirror is emptied before each)."""
+    from journeys.models import Journey
+
+    log(f"warm-up burst, then {args.rounds} bursts of {args.events} events from {args.clients} senders")
+    burst(port, journey_ids, events=args.events, clients=args.clients)
+    for _ in range(args.rounds):
+        Journey.objects.all().delete()
+        sent_at = time.monotonic()
+        rounds.append(burst(port, journey_ids, events=args.events, clients=args.clients))
+        wait_until(lambda: Journey.objects.filter(pk__in=journey_ids).count() == len(journey_ids),
+                   timeout=300, what="the worker to refresh every journey named")
+        rounds[-1]["all_refreshed_after_s"] = round(time.monotonic() - sent_at, 2)
+        log(f"  {rounds[-1]}")
