@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from journeys.models import SyncState
 from journeys.services.sync import JOURNEYS
 from mintportal.health import CheckResult
+from workflows.models import SyncState
 
 # Readiness calls the mirror behind after this many missed syncs (or 5 minutes, whichever is longer).
 MISSED_SYNCS = 3
