@@ -4,8 +4,9 @@ from accounts import views
 
 app_name = "accounts"
 
+# "accounts:dashboard" (the root page) is added by mintportal/urls.py: the dashboard is the journeys app's view.
+
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("preferences/theme", views.theme_set, name="theme"),

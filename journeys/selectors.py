@@ -1,17 +1,14 @@
-"""Reads for journeys: the list, export and dashboard from the mirror; a journey's page live from Mint.
+"""Reads for journeys from the mirror: the list, the export and the dashboard (a journey's page: journeys/page.py).
 
 Everything that lists or counts journeys reads the portal's mirror (``journeys.models.Journey``), scoped
-to the workflows the user may view, so it never waits on Mint. A journey's page reads Mint directly,
-because step data, files and the execution log live only there.
+to the workflows the user may view, so it never waits on Mint.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -20,14 +17,14 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.models import Action, AuditEvent
+from accounts.models import Action
 from accounts.policy import workflow_access
-from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey, JourneyStatus
+from journeys.chart import Chart, stacked_chart
+from journeys.models import NO_ALERT, Journey, JourneyStatus, alert_level_name
 from mintportal.cache import cache_key, cached_json, generation
 from mintportal.csv_export import csv_lines
-from mintportal.mint import errors, get_client, models
-from workflows.graph import Graph, workflow_graph
-from workflows.selectors import scope_digest, step_type_list, workflow_get
+from mintportal.mint import errors, models
+from workflows.selectors import scope_digest, step_type_list
 
 # URL value → mirror field, for every sortable column of the journeys table.
 SORT_FIELDS: Final = {
@@ -51,7 +48,6 @@ CSV_COLUMNS: Final = (
     "id", "name", "workflow_id", "workflow_name", "version", "status", "created_at", "last_executed_at",
     "waiting_since", "finished_at", "faulted_at", "cancelled_at", "alert_count", "highest_alert",
 )
-_ALERT_NAMES: Final = {0: "", 1: "info", 2: "warning", 3: "critical"}
 
 
 @dataclass(frozen=True)
@@ -146,7 +142,7 @@ def journey_csv_lines(*, user: AbstractBaseUser | AnonymousUser, filters: Journe
     rows = journey_queryset(user=user, filters=filters).values_list(
         *[column for column in CSV_COLUMNS if column != "highest_alert"], "alert_level"
     )
-    return csv_lines(CSV_COLUMNS, ((*values, _ALERT_NAMES.get(level, ""))
+    return csv_lines(CSV_COLUMNS, ((*values, alert_level_name(level) if level != NO_ALERT else "")
                                    for *values, level in rows.iterator(chunk_size=2000)))
 
 
@@ -161,39 +157,6 @@ class StatusCount:
 
 
 @dataclass(frozen=True)
-class ChartBar:
-    """One stacked segment of the 30-day chart, positioned in SVG units."""
-
-    status: str
-    x: float
-    y: float
-    width: float
-    height: float
-    count: int
-    day: date
-
-
-@dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    bars: list[ChartBar]
-    days: list[tuple[float, str]]
-    peak: int
-    gridlines: list[tuple[float, int]]
-    left: int = 0
-    baseline: int = 0
-
-    @property
-    def label_y(self) -> int:
-        return self.baseline + 16
-
-    @property
-    def right(self) -> int:
-        return self.width - CHART_RIGHT
-
-
-@dataclass(frozen=True)
 class Dashboard:
     counts: list[StatusCount]
     total: int
@@ -201,43 +164,6 @@ class Dashboard:
     waiting: list[Journey]
     faults: list[Journey]
     alerts: list[Journey]
-
-
-CHART_WIDTH: Final = 1000
-CHART_HEIGHT: Final = 220
-CHART_LEFT: Final = 36
-CHART_RIGHT: Final = 24
-CHART_BOTTOM: Final = 22
-
-
-def _chart(per_day: dict[date, dict[str, int]], days: list[date]) -> Chart:
-    peak = max((sum(counts.values()) for counts in per_day.values()), default=0)
-    scale_top = max(peak, 1)
-    plot_height = CHART_HEIGHT - CHART_BOTTOM - 8
-    slot = (CHART_WIDTH - CHART_LEFT - CHART_RIGHT) / len(days)
-    bar_width = max(slot * 0.7, 1)
-    bars = []
-    labels = []
-    for index, day in enumerate(days):
-        x = CHART_LEFT + index * slot + (slot - bar_width) / 2
-        bottom = CHART_HEIGHT - CHART_BOTTOM
-        for status in JourneyStatus.values:
-            count = per_day.get(day, {}).get(status, 0)
-            if not count:
-                continue
-            height = count / scale_top * plot_height
-            bottom -= height
-            bars.append(ChartBar(status=status, x=round(x, 1), y=round(bottom, 1), width=round(bar_width, 1),
-                                 height=round(height, 1), count=count, day=day))
-        if index % 5 == 0 or index == len(days) - 1:
-            labels.append((round(x + bar_width / 2, 1), day.strftime("%d %b")))
-    gridlines = []
-    for fraction in (0.5, 1.0):
-        value = round(scale_top * fraction)
-        if value:
-            gridlines.append((round(CHART_HEIGHT - CHART_BOTTOM - value / scale_top * plot_height, 1), value))
-    return Chart(width=CHART_WIDTH, height=CHART_HEIGHT, bars=bars, days=labels, peak=peak, gridlines=gridlines,
-                 left=CHART_LEFT, baseline=CHART_HEIGHT - CHART_BOTTOM)
 
 
 def journey_dashboard(*, user: AbstractBaseUser | AnonymousUser, limit: int = 8) -> Dashboard:
@@ -257,7 +183,7 @@ def journey_dashboard(*, user: AbstractBaseUser | AnonymousUser, limit: int = 8)
     return Dashboard(
         counts=counts,
         total=sum(by_status.values()),
-        chart=_chart(per_day, days),
+        chart=stacked_chart(per_day=per_day, days=days),
         waiting=list(rows.filter(status=JourneyStatus.ACTIVE, waiting_since__isnull=False)
                      .order_by("waiting_since", "id")[:limit]),
         faults=list(rows.filter(status=JourneyStatus.FAULTED)
@@ -269,127 +195,14 @@ def journey_dashboard(*, user: AbstractBaseUser | AnonymousUser, limit: int = 8)
 
 # --- one journey ----------------------------------------------------------------------------------
 
-# What a journey waiting on a step of each type is waiting for, in the words a case handler uses.
-WAITS_FOR: Final = {
-    "form": "the end user to fill in the form at the journey URL",
-    "eid-login": "the end user to sign in with an eID at the journey URL",
-    "suspend": "someone to continue this step by hand",
-    "require-approval": "an approver to approve or reject",
-    "waiting": "a timer to run out",
-}
-
-
-@dataclass(frozen=True)
-class WaitingStep:
-    step_id: str
-    step_type: str
-    label: str
-    waits_for: str
-    interactive: bool
-
-    @property
-    def resumable(self) -> bool:
-        return self.step_type == SUSPEND_STEP
-
-    @property
-    def approval(self) -> bool:
-        return self.step_type == APPROVAL_STEP
-
-
-@dataclass(frozen=True)
-class StepData:
-    step_id: str
-    label: str
-    pretty: str
-
-
-@dataclass(frozen=True)
-class TimelineStep:
-    """One step of the execution log, as the timeline draws it."""
-
-    step_id: str
-    label: str
-    step_type: str
-    status: str
-    outcome: str
-    started_at: datetime | None
-    ended_at: datetime | None
-    events: list[models.JourneyLogEvent]
-
-
-def _status_word(status: models.JourneyLogStepStatus | str | None) -> str:
-    if isinstance(status, models.JourneyLogStepStatus):
-        return status.name or ""
-    return str(status or "")
-
-
-def _status_outcome(status: models.JourneyLogStepStatus | str | None) -> str:
-    return (status.outcome or "") if isinstance(status, models.JourneyLogStepStatus) else ""
-
-
-@dataclass(frozen=True)
-class JourneyLive:
-    """What a journey's page shows from Mint: the journey, its log, its workflow version and their views."""
-
-    journey: models.JourneyDetail
-    log: models.JourneyLog | None
-    workflow: models.WorkflowDefinition | None
-    waiting: list[WaitingStep]
-    step_data: list[StepData]
-    graph: Graph | None
-    workflow_name: str = ""
-    labels: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def timeline(self) -> list[TimelineStep]:
-        steps = self.log.steps if self.log else []
-        return [
-            TimelineStep(step_id=step.step_id, label=self.labels.get(step.step_id, step.step_id),
-                         step_type=step.step_type, status=_status_word(step.status),
-                         outcome=_status_outcome(step.status), started_at=step.started_at,
-                         ended_at=step.ended_at, events=list(step.events))
-            for step in steps
-        ]
-
-    @property
-    def awaits_approval(self) -> bool:
-        return any(step.approval for step in self.waiting)
-
-    @property
-    def awaits_end_user(self) -> bool:
-        """A step waits on the end user (a form, an eID login), so a journey URL has something to show them."""
-        return any(step.interactive for step in self.waiting)
-
-    @property
-    def signature(self) -> str:
-        """Changes whenever the set of waiting steps changes (the page then redraws its action forms)."""
-        ids = ",".join(sorted(f"{step.step_id}:{step.step_type}" for step in self.waiting))
-        return hashlib.sha256(f"{self.journey.status}|{ids}".encode()).hexdigest()[:12]
-
 
 def journey_mirror_get(*, journey_id: str) -> Journey | None:
     """The mirror row of one journey, if the portal has seen it."""
     return Journey.objects.filter(pk=journey_id).first()
 
 
-def _step_labels(workflow: models.WorkflowDefinition | None) -> dict[str, str]:
-    if workflow is None:
-        return {}
-    return {step.id: step.display_name or step.name or step.id for step in workflow.steps}
-
-
-def _log_states(log: models.JourneyLog | None) -> dict[str, str]:
-    states: dict[str, str] = {}
-    for step in log.steps if log else []:
-        status = _status_word(step.status).lower()
-        if "fault" in status or "fail" in status:
-            states[step.step_id] = "faulted"
-        elif step.ended_at is not None or status in {"finished", "done", "completed"}:
-            states.setdefault(step.step_id, "done")
-    return states
-
-
-def _interactive_types() -> set[str]:
+def interactive_step_types() -> set[str]:
+    """The step types that wait on the end user (a form, an eID login), by Mint's step-type catalogue (cached)."""
     try:
         return {row.type for row in step_type_list() if row.interactive}
     except errors.MintError:
@@ -401,75 +214,4 @@ def journey_awaits_end_user(*, journey: models.JourneyDetail) -> bool:
     the steps it waits on is interactive (the end user's form or eID login) by the step-type catalogue."""
     if journey.status == "idle":
         return True
-    return any(step.step_type in _interactive_types() for step in journey.active_steps)
-
-
-def journey_live(*, journey_id: str) -> JourneyLive:
-    """Reads one journey and its execution log from Mint, with the workflow version it runs (cached).
-
-    Raises ``MintNotFoundError`` when Mint does not know the journey and other ``MintError``s when Mint
-    cannot answer; a missing workflow definition or log only leaves those parts out.
-    """
-    client = get_client()
-    journey = client.get_journey(journey_id)
-    try:
-        log = client.get_journey_log(journey_id)
-    except (errors.MintNotFoundError, errors.MintResponseError):
-        # A log Mint does not have, or one the portal cannot read, leaves the timeline out, not the whole page.
-        log = None
-    try:
-        workflow = workflow_get(workflow_id=journey.workflow_id, version=journey.version)
-    except errors.MintNotFoundError:
-        workflow = None
-    labels = _step_labels(workflow)
-    interactive = _interactive_types() if journey.active_steps else set()
-    waiting = [
-        WaitingStep(
-            step_id=step.step_id, step_type=step.step_type, label=labels.get(step.step_id, step.step_id),
-            waits_for=WAITS_FOR.get(step.step_type)
-            or ("the end user at the journey URL" if step.step_type in interactive else "something outside Mint"),
-            interactive=step.step_type in interactive,
-        )
-        for step in journey.active_steps
-    ]
-    step_data = [
-        StepData(step_id=step_id, label=labels.get(step_id, step_id),
-                 pretty=json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str))
-        for step_id, data in journey.step_data.items()
-    ]
-    graph = None
-    if workflow is not None and workflow.steps:
-        graph = workflow_graph(steps=workflow.steps, connections=workflow.connections,
-                               active={step.step_id for step in journey.active_steps}, states=_log_states(log))
-    return JourneyLive(journey=journey, log=log, workflow=workflow, waiting=waiting, step_data=step_data,
-                       graph=graph, workflow_name=(workflow.name or "") if workflow else "", labels=labels)
-
-
-@dataclass(frozen=True)
-class NoteView:
-    note: models.JourneyNote
-    author: str
-    edited_by: str
-
-
-def journey_notes(*, journey_id: str, search: str = "", step_id: str = "") -> list[NoteView]:
-    """The journey's notes, newest first, each with the portal user who wrote it (from the audit trail); with
-    ``step_id``, only the notes about that step (Mint's listing has no such filter, so the portal applies it).
-
-    Mint records the API client as every note's author; the portal knows the person from its own
-    ``note.create`` / ``note.update`` audit events and falls back to Mint's author for notes made elsewhere.
-    """
-    notes = [note for note in get_client().iter_journey_notes(journey_id, search=search or None)
-             if not step_id or note.step_id == step_id]
-    notes.sort(key=lambda note: (note.created_at or datetime.min.replace(tzinfo=UTC), note.id),
-               reverse=True)
-    authors: dict[str, str] = {}
-    editors: dict[str, str] = {}
-    events = (AuditEvent.objects.filter(journey_id=journey_id, action__in=("note.create", "note.update"),
-                                        outcome=AuditEvent.Outcome.OK)
-              .order_by("at", "id").values_list("action", "actor_username", "detail"))
-    for action, username, detail in events:
-        note_id = str((detail or {}).get("note_id", ""))
-        (authors if action == "note.create" else editors)[note_id] = username
-    return [NoteView(note=note, author=authors.get(note.id, note.created_by), edited_by=editors.get(note.id, ""))
-            for note in notes]
+    return any(step.step_type in interactive_step_types() for step in journey.active_steps)

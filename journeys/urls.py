@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.journey_list, name="list"),
     path("export.csv", views.journey_export, name="export"),
     path("<str:journey_id>", views.journey_detail, name="detail"),
+    path("<str:journey_id>/live", views.journey_poll, name="poll"),
     path("<str:journey_id>/resume", views.journey_resume_view, name="resume"),
     path("<str:journey_id>/url", views.journey_url_view, name="url"),
     path("<str:journey_id>/notes", views.journey_note_add, name="note_add"),

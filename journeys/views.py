@@ -1,5 +1,6 @@
-"""Pages for journeys: the list (from the mirror) with CSV export, and a journey's page (live from Mint)
-with its actions: continue a suspended step, share a new journey URL, notes, file downloads.
+"""Pages for journeys: the dashboard and the list (from the mirror) with CSV export, and a journey's page (live
+from Mint, its reads in journeys/page.py) with its actions: continue a suspended step, share a new journey URL,
+notes, file downloads.
 
 Every view checks ``accounts.policy`` for the journey's workflow before it shows or does anything: a
 journey outside the user's view scope is a 404, an action their role lacks a 403.
@@ -7,12 +8,14 @@ journey outside the user's view scope is a 404, an action their role lacks a 403
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Action
-from accounts.policy import ensure_can, user_can
-from journeys import selectors
+from journeys import page, selectors
 from journeys.forms import (
     NOTE_MINT_FIELDS,
     RESUME_MINT_FIELDS,
@@ -38,11 +40,11 @@ from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.notes import journey_note_create, journey_note_update
 from mintportal.errors import ApplicationError, NotVisible
 from mintportal.forms import add_mint_errors
-from mintportal.middleware import clear_outage, is_outage, note_outage
+from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
+from mintportal.outage import clear_outage, note_outage
 from mintportal.qr import qr_data_uri
 from mintportal.responses import (
-    HtmxHttpRequest,
     flash_oob,
     mint_download,
     render_region,
@@ -57,7 +59,7 @@ _REFUSALS = (errors.MintValidationError, errors.MintConflictError, errors.MintNo
 # --- the list ---------------------------------------------------------------------------------------
 
 
-def _filter_form(request: HtmxHttpRequest) -> JourneyFilterForm:
+def _filter_form(request: AuthenticatedHttpRequest) -> JourneyFilterForm:
     form = JourneyFilterForm(
         request.GET,
         workflow_choices=selectors.journey_workflow_choices(user=request.user),
@@ -70,7 +72,7 @@ def _filter_form(request: HtmxHttpRequest) -> JourneyFilterForm:
 
 @login_required
 @require_GET
-def journey_list(request: HtmxHttpRequest) -> HttpResponse:
+def journey_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     def screen() -> dict[str, Any]:
         form = _filter_form(request)
         filters = form.filters()
@@ -90,11 +92,11 @@ def journey_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def journey_export(request: HtmxHttpRequest) -> HttpResponse:
+def journey_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = _filter_form(request)
     if form.errors:
         # An export must be exactly what the user asked for: never quietly drop an invalid filter.
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        problems = "; ".join(f"{name}: {' '.join(str(error) for error in errs)}" for name, errs in form.errors.items())
         return HttpResponse(f"Invalid filters: {problems}", status=400, content_type="text/plain; charset=utf-8")
     lines = selectors.journey_csv_lines(user=request.user, filters=form.filters())
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
@@ -103,113 +105,130 @@ def journey_export(request: HtmxHttpRequest) -> HttpResponse:
     return response
 
 
-# --- one journey ------------------------------------------------------------------------------------
-
-
-def _authorize(request: HtmxHttpRequest, journey_id: str, action: str) -> Journey | None:
-    """Checks ``action`` on the journey's workflow (from the mirror; from Mint for a journey not yet
-    mirrored) and returns the mirror row. Raises 404 for journeys the user may not view, 403 for actions."""
-    row = selectors.journey_mirror_get(journey_id=journey_id)
-    if row is not None:
-        ensure_can(user=request.user, action=action, workflow_id=row.workflow_id)
-        return row
-    try:
-        journey = get_client().get_journey(journey_id)
-    except errors.MintNotFoundError:
-        raise Http404("No such journey") from None
-    ensure_can(user=request.user, action=action, workflow_id=journey.workflow_id)
-    return journey_mirror_refresh(journey=journey)
-
-
-def _page_context(request: HtmxHttpRequest, journey_id: str, **extra: Any) -> dict[str, Any]:
-    """Everything a journey's page shows. Reads Mint live and refreshes the mirror row; when Mint cannot
-    answer, the page shows the mirror row with the reason instead."""
-    row = _authorize(request, journey_id, Action.VIEW)
-    live, notes, mint_note = None, None, None
-    note_search = NoteSearchForm(request.GET)
-    try:
-        live = selectors.journey_live(journey_id=journey_id)
-        notes = selectors.journey_notes(
-            journey_id=journey_id, search=note_search.cleaned_data["note_q"] if note_search.is_valid() else "",
-            step_id=note_search.cleaned_data["note_step"] if note_search.is_valid() else "",
-        )
-        clear_outage()
-    except errors.MintNotFoundError:
-        raise Http404("No such journey") from None
-    except errors.MintError as exc:
-        if not is_outage(exc):
-            raise
-        mint_note = note_outage(request, exc)
-    if live is not None:
-        row = journey_mirror_refresh(journey=live.journey, workflow_name=live.workflow_name or None)
-    workflow_id = row.workflow_id if row else live.journey.workflow_id
-    user = request.user
-    waiting = live.waiting if live else []
-    context = {
-        "journey_id": journey_id,
-        "row": row,
-        "live": live,
-        # What the header shows: the live journey, or the mirror row while Mint cannot answer.
-        "summary": live.journey if live else row,
-        "mint_note": mint_note,
-        "notes": notes,
-        "note_search": note_search,
-        "final": live.journey.is_final if live else bool(row and row.is_final),
-        "may_continue": user_can(user=user, action=Action.CONTINUE, workflow_id=workflow_id),
-        "may_share": user_can(user=user, action=Action.SHARE, workflow_id=workflow_id),
-        "may_annotate": user_can(user=user, action=Action.ANNOTATE, workflow_id=workflow_id),
-        "resume_forms": [
-            (step, extra.get("resume_form") if extra.get("resume_step") == step.step_id else
-             ResumeForm(initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s"))
-            for step in waiting if step.resumable
-        ],
-        # A refused resume of a step that no longer waits has no form left to show its errors beside.
-        "resume_refusal": extra.get("resume_form")
-        if extra.get("resume_step") not in {step.step_id for step in waiting if step.resumable} else None,
-        "url_form": extra.get("url_form") or JourneyUrlForm(),
-        "note_form": extra.get("note_form") or NoteForm(),
-        "shared": extra.get("shared"),
-        "qr": qr_data_uri(extra["shared"].url) if extra.get("shared") else "",
-        "signature": live.signature if live else "",
-    }
-    return context
+# --- the dashboard ----------------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
-def journey_detail(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
-    context = _page_context(request, journey_id)
-    region = request.GET.get("region")
-    if wants_region(request) and region == "live":
-        # The status header comes along out of band; the action forms sit outside the polled region so
-        # typing is never wiped, and are redrawn only when the steps the journey waits on have changed.
-        context["oob"] = True
-        response = render(request, "journeys/detail.html#journey-live", context)
-        if request.GET.get("sig") != context["signature"]:
-            response.content += render(request, "journeys/detail.html#journey-actions", context).content
-        return response
-    if wants_region(request) and region == "notes":
-        return render_region(request, "journeys/detail.html", context, region="journey-notes")
-    return render(request, "journeys/detail.html", context)
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    # Counted over the whole mirror, so cached like the journeys list: per scope, until the mirror changes.
+    return render_region_cached(
+        request, "journeys/dashboard.html", region=None, page_region="dashboard",
+        build_context=lambda: {"dashboard": selectors.journey_dashboard(user=request.user)},
+        key_parts=selectors.journey_mirror_key_parts(user=request.user), ttl=selectors.MIRROR_SCREEN_TTL,
+    )
 
 
-def _back_to_journey(request: HtmxHttpRequest, journey_id: str, anchor: str = "") -> HttpResponse:
+# --- one journey ------------------------------------------------------------------------------------
+
+
+def _mirror_write(read: page.JourneyRead) -> Journey | None:
+    """The one mirror write of a request that read the journey live; returns the row the page is drawn from."""
+    if read.journey is None:
+        return read.ref.row
+    return journey_mirror_refresh(journey=read.journey)
+
+
+def _note_query(request: AuthenticatedHttpRequest) -> tuple[NoteSearchForm, page.NoteQuery]:
+    form = NoteSearchForm(request.GET)
+    if not form.is_valid():
+        return form, page.NoteQuery()
+    return form, page.NoteQuery(search=form.cleaned_data["note_q"], step_id=form.cleaned_data["note_step"])
+
+
+def _resume_forms(actions: page.ActionsPart, bound: ResumeForm | None = None
+                  ) -> list[tuple[page.WaitingStep, ResumeForm]]:
+    """A continue form per waiting suspend step; the posted one (``bound``) keeps what was typed."""
+    step_id = bound["step_id"].value() if bound is not None else None
+    return [(step, bound if bound is not None and step_id == step.step_id else
+             ResumeForm(initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s"))
+            for step in actions.waiting if step.resumable]
+
+
+def _page_context(request: AuthenticatedHttpRequest, view: page.JourneyPage) -> dict[str, Any]:
+    """The template context of the whole page: each part under its region's name, and the empty forms."""
+    if view.unavailable is not None:
+        mint_note = note_outage(request, view.unavailable)
+    else:
+        mint_note = ""
+        clear_outage()
+    return {
+        "journey_id": view.journey_id, "row": view.row, "final": view.final, "fingerprint": view.fingerprint,
+        "signature": view.signature, "mint_note": mint_note, "header": view.header, "actions": view.actions,
+        "live": view.live, "share": view.share, "audit": view.audit, "notes": view.notes,
+        "resume_forms": _resume_forms(view.actions), "url_form": JourneyUrlForm(), "note_form": NoteForm(),
+    }
+
+
+@login_required
+@require_GET
+def journey_detail(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
+    note_search, query = _note_query(request)
+    if wants_region(request) and request.GET.get("region") == "notes":
+        ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.VIEW)
+        return _notes_region(request, ref, query=query, note_search=note_search)
+    read = page.journey_read(user=request.user, journey_id=journey_id)
+    view = page.journey_page(user=request.user, read=read, row=_mirror_write(read), notes=query)
+    return render(request, "journeys/detail.html", {**_page_context(request, view), "note_search": note_search})
+
+
+@login_required
+@require_GET
+def journey_poll(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
+    """An open page's poll (every 10 s): 204 (nothing to swap) while the mirror row is the one the page was drawn
+    from (``fp``) and the journey was read live within the minute; otherwise one live read, and when Mint says
+    something new, the live region with the header (and the action forms when the waiting steps, ``sig``, moved).
+    """
+    fingerprint = request.GET.get("fp", "")
+    ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.VIEW)
+    if ref.row is not None and page.journey_poll_quiet(row=ref.row, fingerprint=fingerprint):
+        return HttpResponse(status=204)
+    read = page.journey_read(user=request.user, journey_id=journey_id)
+    row = _mirror_write(read)
+    if read.journey is not None and row is not None and page.mirror_fingerprint(row) == fingerprint:
+        # Mint says what the mirror said: the page shows it already.
+        return HttpResponse(status=204)
+    view = page.journey_page(user=request.user, read=read, row=row, notes=None)
+    context = {**_page_context(request, view), "oob": True}
+    response = render(request, "journeys/detail.html#journey-live", context)
+    if request.GET.get("sig") != view.signature:
+        response.content += render(request, "journeys/detail.html#journey-actions", context).content
+    return response
+
+
+def _notes_region(request: AuthenticatedHttpRequest, ref: page.JourneyRef, *, query: page.NoteQuery | None = None,
+                  note_search: NoteSearchForm | None = None) -> HttpResponse:
+    notes = page.journey_notes_part(user=request.user, ref=ref, query=query or page.NoteQuery())
+    context = {"journey_id": ref.journey_id, "notes": notes, "note_search": note_search or NoteSearchForm(),
+               "note_form": NoteForm()}
+    return render_region(request, "journeys/detail.html", context, region="journey-notes")
+
+
+def _after_post(request: AuthenticatedHttpRequest, ref: page.JourneyRef, *, region: str, status: int,
+                part: Callable[[page.JourneyPage | None], dict[str, Any]]) -> HttpResponse:
+    """Answers a POST with one region, its context from ``part(None)`` (which reads only what the region shows);
+    a request without htmx gets the whole page, ``part(page)`` laid over it."""
+    if wants_region(request):
+        return render_region(request, "journeys/detail.html", {"journey_id": ref.journey_id, **part(None)},
+                             region=region, status=status)
+    read = page.journey_read(user=request.user, journey_id=ref.journey_id)
+    view = page.journey_page(user=request.user, read=read, row=_mirror_write(read), notes=page.NoteQuery())
+    context = {**_page_context(request, view), "note_search": NoteSearchForm(), **part(view)}
+    return render(request, "journeys/detail.html", context, status=status)
+
+
+def _back_to_journey(request: AuthenticatedHttpRequest, journey_id: str, anchor: str = "") -> HttpResponse:
     url = reverse("journeys:detail", kwargs={"journey_id": journey_id}) + anchor
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
 
 
-def _with_errors(request: HtmxHttpRequest, journey_id: str, region: str, *, status: int = 400,
-                 **extra: Any) -> HttpResponse:
-    context = _page_context(request, journey_id, **extra)
-    return render_region(request, "journeys/detail.html", context, region=region, status=status)
-
-
 def _refusal_on_form(form: forms.Form, exc: ApplicationError) -> int:
     """Shows a service's refusal above the form and returns its status; what the user may not see is a 404."""
     if isinstance(exc, NotVisible):
-        raise Http404(exc.message) from None
+        # Shown as the 404 page, so nothing about the journey is told.
+        raise exc
     form.add_error(None, exc.message)
     return exc.status
 
@@ -230,10 +249,17 @@ def _resumed_message(resumed: Resumed) -> tuple[int, str]:
     return messages.SUCCESS, f"{step}; the journey is {journey.status}."
 
 
+def _actions_context(actions: page.ActionsPart, form: ResumeForm) -> dict[str, Any]:
+    resume_forms = _resume_forms(actions, form)
+    # A refused resume of a step that no longer waits has no form left to show its errors beside.
+    refusal = None if any(bound is form for _, bound in resume_forms) else form
+    return {"actions": actions, "resume_forms": resume_forms, "resume_refusal": refusal}
+
+
 @login_required
 @require_POST
-def journey_resume_view(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
-    _authorize(request, journey_id, Action.CONTINUE)
+def journey_resume_view(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
+    ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.CONTINUE)
     step_id = request.POST.get("step_id", "")
     form = ResumeForm(request.POST, auto_id=f"id_{step_id[:50]}_%s")
     status = 400
@@ -249,15 +275,17 @@ def journey_resume_view(request: HtmxHttpRequest, journey_id: str) -> HttpRespon
             level, text = _resumed_message(resumed)
             messages.add_message(request, level, text)
             return _back_to_journey(request, journey_id)
-    return _with_errors(request, journey_id, "journey-actions", status=status, resume_form=form, resume_step=step_id)
+    return _after_post(request, ref, region="journey-actions", status=status, part=lambda view: _actions_context(
+        view.actions if view else page.journey_actions(user=request.user, ref=ref), form))
 
 
 @login_required
 @require_POST
-def journey_url_view(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
-    _authorize(request, journey_id, Action.SHARE)
+def journey_url_view(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
+    ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.SHARE)
     form = JourneyUrlForm(request.POST)
     status = 400
+    shown: dict[str, Any] = {"url_form": form}
     if form.is_valid():
         try:
             shared: SharedUrl = journey_url_create(actor=request.user, journey_id=journey_id,
@@ -268,13 +296,14 @@ def journey_url_view(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
             add_mint_errors(form, exc, fields=URL_MINT_FIELDS)
         else:
             messages.success(request, "Created a new journey URL. Share it only with the journey's end user.")
-            context = _page_context(request, journey_id, shared=shared, url_form=form)
-            return render_region(request, "journeys/detail.html", context, region="journey-share")
-    return _with_errors(request, journey_id, "journey-share", status=status, url_form=form)
+            status = 200
+            shown.update(shared=shared, qr=qr_data_uri(shared.url))
+    return _after_post(request, ref, region="journey-share", status=status, part=lambda view: {
+        **shown, "share": view.share if view else page.journey_share(user=request.user, ref=ref)})
 
 
-def _note_for(journey_id: str, note_id: str) -> selectors.NoteView:
-    for view in selectors.journey_notes(journey_id=journey_id):
+def _note_for(journey_id: str, note_id: str) -> page.NoteView:
+    for view in page.journey_notes(journey_id=journey_id):
         if view.note.id == note_id:
             return view
     raise Http404("No such note")
@@ -282,12 +311,12 @@ def _note_for(journey_id: str, note_id: str) -> selectors.NoteView:
 
 @login_required
 @require_POST
-def journey_note_add(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
-    row = _authorize(request, journey_id, Action.ANNOTATE)
+def journey_note_add(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
+    ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.ANNOTATE)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
-            journey_note_create(actor=request.user, journey_id=journey_id, workflow_id=row.workflow_id,
+            journey_note_create(actor=request.user, journey_id=journey_id, workflow_id=ref.workflow_id,
                                 content=form.cleaned_data["content"], step_id=form.cleaned_data["step_id"])
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=NOTE_MINT_FIELDS)
@@ -295,15 +324,16 @@ def journey_note_add(request: HtmxHttpRequest, journey_id: str) -> HttpResponse:
             messages.success(request, "Added your note.")
             if not wants_region(request):
                 return _back_to_journey(request, journey_id, "#journey-notes")
-            return render_region(request, "journeys/detail.html", _page_context(request, journey_id),
-                                 region="journey-notes")
-    return _with_errors(request, journey_id, "journey-notes", note_form=form)
+            return _notes_region(request, ref)
+    return _after_post(request, ref, region="journey-notes", status=400, part=lambda view: {
+        "note_form": form, "notes": view.notes if view else page.journey_notes_part(
+            user=request.user, ref=ref, query=page.NoteQuery())})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def journey_note_edit(request: HtmxHttpRequest, journey_id: str, note_id: str) -> HttpResponse:
-    row = _authorize(request, journey_id, Action.ANNOTATE)
+def journey_note_edit(request: AuthenticatedHttpRequest, journey_id: str, note_id: str) -> HttpResponse:
+    ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.ANNOTATE)
     view = _note_for(journey_id, note_id)
     form = NoteForm(request.POST or None, initial={"content": view.note.content},
                     auto_id=f"id_note_{note_id}_%s")
@@ -311,7 +341,7 @@ def journey_note_edit(request: HtmxHttpRequest, journey_id: str, note_id: str) -
     if request.method == "POST":
         if form.is_valid():
             try:
-                note = journey_note_update(actor=request.user, journey_id=journey_id, workflow_id=row.workflow_id,
+                note = journey_note_update(actor=request.user, journey_id=journey_id, workflow_id=ref.workflow_id,
                                            note_id=note_id, content=form.cleaned_data["content"])
             except _REFUSALS as exc:
                 add_mint_errors(form, exc, fields=NOTE_MINT_FIELDS)
@@ -319,7 +349,7 @@ def journey_note_edit(request: HtmxHttpRequest, journey_id: str, note_id: str) -
                 messages.success(request, "Saved your changes to the note.")
                 if not wants_region(request):
                     return _back_to_journey(request, journey_id, "#journey-notes")
-                updated = selectors.NoteView(note=note, author=view.author, edited_by=request.user.get_username())
+                updated = page.NoteView(note=note, author=view.author, edited_by=request.user.get_username())
                 response = render(request, "journeys/detail.html#note-item",
                                   {"item": updated, "journey_id": journey_id, "may_annotate": True})
                 response.content += flash_oob(request).encode()
@@ -333,6 +363,6 @@ def journey_note_edit(request: HtmxHttpRequest, journey_id: str, note_id: str) -
 
 @login_required
 @require_GET
-def journey_file(request: HtmxHttpRequest, journey_id: str, file_id: str) -> HttpResponse:
-    _authorize(request, journey_id, Action.VIEW)
+def journey_file(request: AuthenticatedHttpRequest, journey_id: str, file_id: str) -> HttpResponse:
+    page.journey_ref(user=request.user, journey_id=journey_id, action=Action.VIEW)
     return mint_download(lambda: get_client().download_journey_file(journey_id, file_id))

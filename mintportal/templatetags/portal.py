@@ -1,9 +1,10 @@
-"""Template filters for the portal's pages: relative times, durations, alert levels and JSON."""
+"""Template filters for the portal's pages: times in the portal's zone, durations, alert levels and JSON."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Final
 
 from django import template
 from django.utils import timezone
@@ -11,12 +12,10 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from mintportal.lifetimes import lifetime_words
+from mintportal.mint.models import ALERT_SEVERITIES
 from mintportal.qr import qr_data_uri
 
 register = template.Library()
-
-_ALERT_NAMES = {0: "none", 1: "info", 2: "warning", 3: "critical"}
-
 
 def _span(seconds: float) -> str:
     seconds = int(max(seconds, 0))
@@ -73,7 +72,8 @@ def between(start: datetime | None, end: datetime | None) -> str:
 
 @register.filter
 def alert_name(level: int) -> str:
-    return _ALERT_NAMES.get(level, "info")
+    """The severity a journey's alert level (1, 2, 3) stands for, by Mint's order of ALERT_SEVERITIES."""
+    return ALERT_SEVERITIES[min(max(level, 1), len(ALERT_SEVERITIES)) - 1]
 
 
 @register.filter
@@ -82,15 +82,34 @@ def pretty_json(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
+# How each style of ``when`` writes the local time; the zone's abbreviation follows it.
+_WHEN_FORMATS: Final = {"absolute": "%d %b %Y %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "time": "%H:%M:%S"}
+
+
+def zone_label(local: datetime) -> str:
+    """The abbreviation of the zone ``local`` is in at that moment (``CET``, ``CEST``, ``UTC``); the zone's name
+    where it has no letters of its own (``America/Sao_Paulo`` rather than ``-03``)."""
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1].isalpha():
+        return abbreviation
+    return str(getattr(local.tzinfo, "key", "") or timezone.get_current_timezone_name())
+
+
 @register.filter
 def when(value: datetime | None, style: str = "absolute") -> str:
-    """A ``<time>`` element: ``29 Nov 2026 17:01`` (or ``3 h ago`` with ``"relative"``), full time as title.
+    """A ``<time>`` element in the portal's time zone (``PORTAL_TIME_ZONE``), labelled with that zone:
+    ``29 Nov 2026 17:01 CET``; ``"seconds"``: ``2026-11-29 17:01:05 CET``; ``"time"``: ``17:01:05 CET``;
+    ``"relative"``: ``3 h ago``. The full time and zone are its title.
 
     Written in Python rather than as an included template because lists render it for every row.
     """
     if not value:
         return mark_safe('<span class="muted">—</span>')
     local = timezone.localtime(value)
-    text = ago(value) if style == "relative" else local.strftime("%d %b %Y %H:%M")
+    zone = zone_label(local)
+    if style == "relative":
+        text = ago(value)
+    else:
+        text = f"{local.strftime(_WHEN_FORMATS.get(style, _WHEN_FORMATS['absolute']))} {zone}"
     return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
-                       local.strftime("%Y-%m-%d %H:%M:%S %Z"), text)
+                       f"{local.strftime(_WHEN_FORMATS['seconds'])} {zone}", text)

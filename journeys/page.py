@@ -1,0 +1,462 @@
+"""Reads for a journey's page: the whole page (``journey_page``) and each region the page redraws on its own.
+
+The page reads the journey live from Mint (step data, files and the execution log live only there); its parts
+are typed, one per region of the template: the header, the steps it waits on (``ActionsPart``), the live
+details, the journey URL card (``SharePart``), the notes (``NotesPart``) and what was done through the portal
+(``AuditPart``). A part Mint cannot give (the log, the workflow, the notes) is left out alone; only the journey
+itself decides whether the page is live or shows the mirror row.
+
+An open page polls ``journey_poll_quiet``, which reads the mirror row only: while the row is what the page was
+drawn from (``mirror_fingerprint``) and the journey was read live less than ``LIVE_READ_INTERVAL`` seconds ago by
+any tab, Mint is not asked. Webhooks and the sync change the row when the journey changes, which ends the quiet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.models import Action, AuditEvent
+from accounts.policy import ensure_can, user_can
+from accounts.selectors import audit_events_for_journey
+from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey
+from journeys.selectors import interactive_step_types, journey_mirror_get
+from mintportal.cache import cache_key
+from mintportal.errors import NotVisible
+from mintportal.mint import errors, get_client, models
+from mintportal.outage import is_outage
+from workflows.graph import Graph, workflow_graph
+from workflows.selectors import workflow_get
+
+logger = logging.getLogger(__name__)
+
+# An open page asks Mint about an unchanged journey at most this often (seconds), however many tabs show it.
+LIVE_READ_INTERVAL: Final = 60
+
+# What a journey waiting on a step of each type is waiting for, in the words a case handler uses.
+WAITS_FOR: Final = {
+    "form": "the end user to fill in the form at the journey URL",
+    "eid-login": "the end user to sign in with an eID at the journey URL",
+    "suspend": "someone to continue this step by hand",
+    "require-approval": "an approver to approve or reject",
+    "waiting": "a timer to run out",
+}
+
+Viewer = AbstractBaseUser | AnonymousUser
+
+
+# --- the parts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingStep:
+    step_id: str
+    step_type: str
+    label: str
+    waits_for: str
+    interactive: bool
+
+    @property
+    def resumable(self) -> bool:
+        return self.step_type == SUSPEND_STEP
+
+    @property
+    def approval(self) -> bool:
+        return self.step_type == APPROVAL_STEP
+
+
+@dataclass(frozen=True)
+class StepData:
+    step_id: str
+    label: str
+    pretty: str
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    """One step of the execution log, as the timeline draws it."""
+
+    step_id: str
+    label: str
+    step_type: str
+    status: str
+    outcome: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    events: tuple[models.JourneyLogEvent, ...]
+
+
+@dataclass(frozen=True)
+class JourneyLive:
+    """The live details region: the journey as Mint describes it, its execution log and its workflow's graph.
+
+    ``log`` and ``workflow`` are None when Mint could not give them; the region then leaves them out.
+    """
+
+    journey: models.JourneyDetail
+    log: models.JourneyLog | None
+    workflow: models.WorkflowDefinition | None
+    step_data: tuple[StepData, ...]
+    graph: Graph | None
+    timeline: tuple[TimelineStep, ...]
+
+
+@dataclass(frozen=True)
+class HeaderPart:
+    """The status header: the live journey, or the mirror row while Mint cannot answer."""
+
+    summary: models.JourneyDetail | Journey
+    workflow_name: str
+    log: models.JourneyLog | None
+
+
+@dataclass(frozen=True)
+class ActionsPart:
+    """The steps the journey waits on, and what this user may do about them."""
+
+    waiting: tuple[WaitingStep, ...]
+    may_continue: bool
+    may_approve: bool
+    # The mirror says a step waits, but Mint could not say which.
+    pending_unknown: bool = False
+
+    @property
+    def awaits_approval(self) -> bool:
+        return any(step.approval for step in self.waiting)
+
+    @property
+    def signature(self) -> str:
+        """Changes whenever the set of waiting steps changes (the page then redraws its action forms)."""
+        ids = ",".join(sorted(f"{step.step_id}:{step.step_type}" for step in self.waiting))
+        return hashlib.sha256(ids.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class SharePart:
+    """The journey URL card: offered while a step waits on the end user (or none has run yet)."""
+
+    final: bool
+    offered: bool
+    may_share: bool
+
+
+@dataclass(frozen=True)
+class NotesPart:
+    """The notes, newest first (None when Mint could not give them), and the steps a note may be about."""
+
+    items: tuple[NoteView, ...] | None
+    labels: dict[str, str]
+    may_annotate: bool
+
+
+@dataclass(frozen=True)
+class AuditPart:
+    events: tuple[AuditEvent, ...]
+    may_audit: bool
+
+
+@dataclass(frozen=True)
+class NoteView:
+    note: models.JourneyNote
+    author: str
+    edited_by: str
+
+
+@dataclass(frozen=True)
+class NoteQuery:
+    """Which notes the notes region lists: matching ``search``, about ``step_id``; empty means all."""
+
+    search: str = ""
+    step_id: str = ""
+
+
+@dataclass(frozen=True)
+class JourneyRef:
+    """The journey a request is about, as access checks need it: from the mirror row, or from Mint for a
+    journey the mirror has not seen yet (then ``row`` is None)."""
+
+    journey_id: str
+    workflow_id: str
+    version: int
+    row: Journey | None
+
+
+@dataclass(frozen=True)
+class JourneyRead:
+    """One live read of a journey: the journey from Mint, or the Mint outage that kept it (``unavailable``)."""
+
+    ref: JourneyRef
+    journey: models.JourneyDetail | None
+    unavailable: errors.MintError | None = None
+
+
+@dataclass(frozen=True)
+class JourneyPage:
+    """Everything a journey's page shows, one part per region."""
+
+    journey_id: str
+    row: Journey | None
+    unavailable: errors.MintError | None
+    final: bool
+    fingerprint: str
+    header: HeaderPart
+    actions: ActionsPart
+    live: JourneyLive | None
+    share: SharePart
+    audit: AuditPart
+    notes: NotesPart | None = None
+
+    @property
+    def signature(self) -> str:
+        return self.actions.signature
+
+
+# --- reading the journey --------------------------------------------------------------------------
+
+
+def _journey_from_mint(journey_id: str) -> models.JourneyDetail:
+    try:
+        return get_client().get_journey(journey_id)
+    except errors.MintNotFoundError:
+        raise NotVisible("No such journey.") from None
+
+
+def journey_ref(*, user: Viewer, journey_id: str, action: str) -> JourneyRef:
+    """The journey ``user`` may do ``action`` on, checked on its workflow from the mirror (from Mint for a
+    journey not mirrored yet, without writing the mirror). Raises for a journey the user may not see or act on."""
+    row = journey_mirror_get(journey_id=journey_id)
+    if row is None:
+        journey = _journey_from_mint(journey_id)
+        ensure_can(user=user, action=action, workflow_id=journey.workflow_id)
+        return JourneyRef(journey_id=journey_id, workflow_id=journey.workflow_id, version=journey.version, row=None)
+    ensure_can(user=user, action=action, workflow_id=row.workflow_id)
+    return JourneyRef(journey_id=journey_id, workflow_id=row.workflow_id, version=row.version, row=row)
+
+
+def _live_read_key(journey_id: str) -> str:
+    return cache_key("journeys", "live-read", journey_id)
+
+
+def journey_read(*, user: Viewer, journey_id: str) -> JourneyRead:
+    """Reads the journey from Mint for a user who may view it: one Mint call, noted as the journey's latest live
+    read (``journey_poll_quiet``). When Mint cannot answer about a mirrored journey the read carries the outage
+    instead; for one the portal has never seen the ``MintError`` is raised."""
+    row = journey_mirror_get(journey_id=journey_id)
+    if row is not None:
+        ensure_can(user=user, action=Action.VIEW, workflow_id=row.workflow_id)
+    # Noted before asking, so that while Mint is away a page asks again at most once a minute too.
+    cache.set(_live_read_key(journey_id), timezone.now().timestamp(), timeout=LIVE_READ_INTERVAL * 10)
+    try:
+        journey = _journey_from_mint(journey_id)
+    except errors.MintError as exc:
+        if row is None or not is_outage(exc):
+            raise
+        ref = JourneyRef(journey_id=journey_id, workflow_id=row.workflow_id, version=row.version, row=row)
+        return JourneyRead(ref=ref, journey=None, unavailable=exc)
+    if row is None:
+        ensure_can(user=user, action=Action.VIEW, workflow_id=journey.workflow_id)
+    ref = JourneyRef(journey_id=journey_id, workflow_id=journey.workflow_id, version=journey.version, row=row)
+    return JourneyRead(ref=ref, journey=journey)
+
+
+def mirror_fingerprint(row: Journey) -> str:
+    """Changes whenever the sync, a webhook or a live read writes something new about the journey to its row."""
+    # A journey that moves on to other steps, or raises an alert, also gets a new last executed time.
+    facts: list[object] = [row.status, row.name, row.version, row.workflow_name, row.pending_steps, row.alert_count,
+                           row.alert_level]
+    facts += [moment.timestamp() if moment else None for moment in (
+        row.last_executed_at, row.finished_at, row.faulted_at, row.cancelled_at)]
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def journey_poll_quiet(*, row: Journey, fingerprint: str) -> bool:
+    """Whether a page drawn from a row with ``fingerprint`` has nothing new to show without asking Mint: the row
+    has not changed since, and some page read the journey live less than ``LIVE_READ_INTERVAL`` seconds ago."""
+    if fingerprint != mirror_fingerprint(row):
+        return False
+    last_read = cache.get(_live_read_key(row.id))
+    return last_read is not None and timezone.now().timestamp() - last_read < LIVE_READ_INTERVAL
+
+
+# --- the parts, each from only what it shows --------------------------------------------------------
+
+
+def _workflow(ref: JourneyRef) -> models.WorkflowDefinition | None:
+    try:
+        return workflow_get(workflow_id=ref.workflow_id, version=ref.version)
+    except errors.MintError as exc:
+        logger.warning("journey %s: no workflow definition: %s trace_id=%s", ref.journey_id, type(exc).__name__,
+                       exc.trace_id or "-")
+        return None
+
+
+def _step_labels(workflow: models.WorkflowDefinition | None) -> dict[str, str]:
+    if workflow is None:
+        return {}
+    return {step.id: step.display_name or step.name or step.id for step in workflow.steps}
+
+
+def _status_word(status: models.JourneyLogStepStatus | str | None) -> str:
+    if isinstance(status, models.JourneyLogStepStatus):
+        return status.name or ""
+    return str(status or "")
+
+
+def _status_outcome(status: models.JourneyLogStepStatus | str | None) -> str:
+    return (status.outcome or "") if isinstance(status, models.JourneyLogStepStatus) else ""
+
+
+def _log_states(log: models.JourneyLog | None) -> dict[str, str]:
+    states: dict[str, str] = {}
+    for step in log.steps if log else []:
+        status = _status_word(step.status).lower()
+        if "fault" in status or "fail" in status:
+            states[step.step_id] = "faulted"
+        elif step.ended_at is not None or status in {"finished", "done", "completed"}:
+            states.setdefault(step.step_id, "done")
+    return states
+
+
+def _waiting(journey: models.JourneyDetail, labels: dict[str, str]) -> tuple[WaitingStep, ...]:
+    interactive = interactive_step_types() if journey.active_steps else set()
+    return tuple(
+        WaitingStep(
+            step_id=step.step_id, step_type=step.step_type, label=labels.get(step.step_id, step.step_id),
+            waits_for=WAITS_FOR.get(step.step_type)
+            or ("the end user at the journey URL" if step.step_type in interactive else "something outside Mint"),
+            interactive=step.step_type in interactive,
+        )
+        for step in journey.active_steps
+    )
+
+
+def _log(journey_id: str) -> models.JourneyLog | None:
+    try:
+        return get_client().get_journey_log(journey_id)
+    except errors.MintError as exc:
+        # A log Mint does not have, cannot give now, or one the portal cannot read leaves the timeline out.
+        logger.warning("journey %s: no execution log: %s trace_id=%s", journey_id, type(exc).__name__,
+                       exc.trace_id or "-")
+        return None
+
+
+def _live(journey: models.JourneyDetail, workflow: models.WorkflowDefinition | None,
+          labels: dict[str, str]) -> JourneyLive:
+    log = _log(journey.id)
+    step_data = tuple(
+        StepData(step_id=step_id, label=labels.get(step_id, step_id),
+                 pretty=json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str))
+        for step_id, data in journey.step_data.items()
+    )
+    graph = None
+    if workflow is not None and workflow.steps:
+        graph = workflow_graph(steps=workflow.steps, connections=workflow.connections,
+                               active={step.step_id for step in journey.active_steps}, states=_log_states(log))
+    timeline = tuple(
+        TimelineStep(step_id=step.step_id, label=labels.get(step.step_id, step.step_id), step_type=step.step_type,
+                     status=_status_word(step.status), outcome=_status_outcome(step.status),
+                     started_at=step.started_at, ended_at=step.ended_at, events=tuple(step.events))
+        for step in (log.steps if log else [])
+    )
+    return JourneyLive(journey=journey, log=log, workflow=workflow, step_data=step_data, graph=graph,
+                       timeline=timeline)
+
+
+def journey_actions(*, user: Viewer, ref: JourneyRef) -> ActionsPart:
+    """The waiting steps region on its own (after a refused continue): one Mint call for the journey."""
+    journey = _journey_from_mint(ref.journey_id)
+    return ActionsPart(
+        waiting=_waiting(journey, _step_labels(_workflow(ref))),
+        may_continue=user_can(user=user, action=Action.CONTINUE, workflow_id=ref.workflow_id),
+        may_approve=user_can(user=user, action=Action.APPROVE, workflow_id=ref.workflow_id),
+    )
+
+
+def journey_share(*, user: Viewer, ref: JourneyRef) -> SharePart:
+    """The journey URL card for a share form just posted: offered (the service checked whether a step waits on
+    the end user), unless the mirror knows the journey has ended. No Mint call."""
+    return SharePart(final=bool(ref.row and ref.row.is_final), offered=True,
+                     may_share=user_can(user=user, action=Action.SHARE, workflow_id=ref.workflow_id))
+
+
+def journey_notes(*, journey_id: str, query: NoteQuery = NoteQuery()) -> list[NoteView]:
+    """The journey's notes, newest first, each with the portal user who wrote it (from the audit trail); with
+    ``query.step_id``, only the notes about that step (Mint's listing has no such filter, so the portal applies it).
+
+    Mint records the API client as every note's author; the portal knows the person from its own
+    ``note.create`` / ``note.update`` audit events and falls back to Mint's author for notes made elsewhere.
+    """
+    notes = [note for note in get_client().iter_journey_notes(journey_id, search=query.search or None)
+             if not query.step_id or note.step_id == query.step_id]
+    notes.sort(key=lambda note: (note.created_at or datetime.min.replace(tzinfo=UTC), note.id), reverse=True)
+    authors: dict[str, str] = {}
+    editors: dict[str, str] = {}
+    events = (AuditEvent.objects.filter(journey_id=journey_id, action__in=("note.create", "note.update"),
+                                        outcome=AuditEvent.Outcome.OK)
+              .order_by("at", "id").values_list("action", "actor_username", "detail"))
+    for action, username, detail in events:
+        note_id = str((detail or {}).get("note_id", ""))
+        (authors if action == "note.create" else editors)[note_id] = username
+    return [NoteView(note=note, author=authors.get(note.id, note.created_by), edited_by=editors.get(note.id, ""))
+            for note in notes]
+
+
+def journey_notes_part(*, user: Viewer, ref: JourneyRef, query: NoteQuery,
+                       labels: dict[str, str] | None = None) -> NotesPart:
+    """The notes region: one Mint call for the notes (the workflow's step names come from its cache)."""
+    try:
+        items: tuple[NoteView, ...] | None = tuple(journey_notes(journey_id=ref.journey_id, query=query))
+    except errors.MintError as exc:
+        logger.warning("journey %s: no notes: %s trace_id=%s", ref.journey_id, type(exc).__name__,
+                       exc.trace_id or "-")
+        items = None
+    return NotesPart(items=items, labels=_step_labels(_workflow(ref)) if labels is None else labels,
+                     may_annotate=user_can(user=user, action=Action.ANNOTATE, workflow_id=ref.workflow_id))
+
+
+def journey_page(*, user: Viewer, read: JourneyRead, row: Journey | None, notes: NoteQuery | None) -> JourneyPage:
+    """Everything the page shows after ``read`` and the mirror write that followed it (``row``); the notes
+    only with a ``notes`` query (an open page's poll never shows them, so never reads them)."""
+    ref, journey = read.ref, read.journey
+    workflow = _workflow(ref) if journey is not None else None
+    labels = _step_labels(workflow)
+    live = _live(journey, workflow, labels) if journey is not None else None
+    summary: models.JourneyDetail | Journey | None = journey or row
+    if summary is None:
+        raise NotVisible("No such journey.")
+    final = journey.is_final if journey is not None else bool(row and row.is_final)
+    waiting = _waiting(journey, labels) if journey is not None else ()
+    awaits_end_user = any(step.interactive for step in waiting)
+    return JourneyPage(
+        journey_id=ref.journey_id,
+        row=row,
+        unavailable=read.unavailable,
+        final=final,
+        fingerprint=mirror_fingerprint(row) if row is not None else "",
+        header=HeaderPart(summary=summary, log=live.log if live else None,
+                          workflow_name=(workflow.name if workflow else "") or (row.workflow_name if row else "")
+                          or summary.workflow_id),
+        actions=ActionsPart(
+            waiting=waiting,
+            may_continue=user_can(user=user, action=Action.CONTINUE, workflow_id=ref.workflow_id),
+            may_approve=user_can(user=user, action=Action.APPROVE, workflow_id=ref.workflow_id),
+            pending_unknown=journey is None and bool(row and row.pending_steps),
+        ),
+        live=live,
+        share=SharePart(final=final, offered=journey is None or awaits_end_user or journey.status == "idle",
+                        may_share=user_can(user=user, action=Action.SHARE, workflow_id=ref.workflow_id)),
+        audit=AuditPart(
+            events=tuple(audit_events_for_journey(user=user, journey_id=ref.journey_id, workflow_id=ref.workflow_id)),
+            may_audit=user_can(user=user, action=Action.AUDIT, workflow_id=ref.workflow_id),
+        ),
+        notes=journey_notes_part(user=user, ref=ref, query=notes, labels=labels) if notes is not None else None,
+    )
+
