@@ -182,6 +182,20 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
     return written
 
 
+def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep]) -> None:
+    """Makes the journey's WaitingStep rows the detail's active steps, in order; writes only when they differ
+    (a journey's page reads its detail on every view)."""
+    wanted = [(step.step_id, step.step_type) for step in steps]
+    stored = WaitingStep.objects.filter(journey_id=journey_id).order_by("position")
+    if list(stored.values_list("step_id", "step_type")) == wanted:
+        return
+    stored.delete()
+    WaitingStep.objects.bulk_create(
+        WaitingStep(journey_id=journey_id, step_id=step_id, step_type=step_type, position=position)
+        for position, (step_id, step_type) in enumerate(wanted)
+    )
+
+
 def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | None = None) -> Journey:
     """Writes the mirror row for one journey from its detail (as read from Mint) and returns it.
 
@@ -206,11 +220,7 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
         Journey.objects.bulk_create(
             [row], update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "detail_seen_at"],
         )
-        WaitingStep.objects.filter(journey_id=row.id).delete()
-        WaitingStep.objects.bulk_create(
-            WaitingStep(journey_id=row.id, step_id=step.step_id, step_type=step.step_type, position=position)
-            for position, step in enumerate(journey.active_steps)
-        )
+        _waiting_steps_replace(journey_id=row.id, steps=journey.active_steps)
     # A journey's page refreshes its row on every view; only a change should retire the cached lists.
     if shown_before != {name: getattr(row, name) for name in _SHOWN_FIELDS}:
         journey_mirror_changed()
