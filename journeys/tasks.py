@@ -53,7 +53,3 @@ def webhook_events_prune_task() -> int:
     """Beat (daily): forget event ids too old to be delivered again."""
     return webhook_events_prune()
 
-
-# The old name, kept only until launches/services.py (its journey sync after a bulk launch) calls
-# journey_sync_task; not registered with Celery.
-journeys_sync_incremental = journey_sync_task

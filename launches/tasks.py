@@ -18,7 +18,13 @@ from typing import Final
 
 from celery import Task, shared_task
 
-from launches import services
+from launches.services import (
+    LaunchRetryLater,
+    bulk_launch_run_chunk,
+    launch_recover,
+    launch_requeue_stale,
+    launch_start,
+)
 
 # How many times a launch, and a block of a bulk launch, is retried after Mint's passing refusals.
 LAUNCH_RETRIES: Final = 6
@@ -29,8 +35,8 @@ CHUNK_RETRIES: Final = 8
 def launch_start_task(self: Task, launch_id: str) -> str:
     """Starts one launch's journey; Mint's passing refusals (429, connection refused) retry with backoff."""
     try:
-        launch = services.launch_start(launch_id=launch_id, final_attempt=self.request.retries >= LAUNCH_RETRIES)
-    except services.LaunchRetryLater as exc:
+        launch = launch_start(launch_id=launch_id, final_attempt=self.request.retries >= LAUNCH_RETRIES)
+    except LaunchRetryLater as exc:
         # The service chose the wait (backoff, never below Retry-After) and recorded when the retry is due.
         raise self.retry(exc=exc, countdown=exc.countdown) from exc
     return launch.status
@@ -40,11 +46,11 @@ def launch_start_task(self: Task, launch_id: str) -> str:
 def bulk_launch_run_chunk_task(self: Task, bulk_id: str, first_row: int, last_row: int) -> int:
     """Starts the pending rows of one block of a bulk launch; a passing refusal retries the rest later."""
     try:
-        return services.bulk_launch_run_chunk(
+        return bulk_launch_run_chunk(
             bulk_id=bulk_id, first_row=first_row, last_row=last_row,
             final_attempt=self.request.retries >= CHUNK_RETRIES,
         )
-    except services.LaunchRetryLater as exc:
+    except LaunchRetryLater as exc:
         # The refused row recorded when this retry is due (its retry_at); the requeue relies on it.
         raise self.retry(exc=exc, countdown=exc.countdown) from exc
 
@@ -52,16 +58,11 @@ def bulk_launch_run_chunk_task(self: Task, bulk_id: str, first_row: int, last_ro
 @shared_task
 def launch_requeue_stale_task() -> int:
     """Beat (every 20 s): recover launches whose task was lost or whose worker died."""
-    return services.launch_requeue_stale()
+    return launch_requeue_stale()
 
 
 @shared_task
 def launch_recover_task(claimed_before: str) -> int:
     """Sent by a starting worker on a broker that does not redeliver (mintportal/celery.py)."""
-    return services.launch_recover(claimed_before=datetime.fromisoformat(claimed_before))
+    return launch_recover(claimed_before=datetime.fromisoformat(claimed_before))
 
-
-# The old names, kept only until launches/services.py queues the tasks by their new names (lines 95, 349, 378
-# and 528); not registered with Celery.
-launch_start = launch_start_task
-bulk_launch_chunk = bulk_launch_run_chunk_task

@@ -70,7 +70,7 @@ def test_a_task_delivered_twice_starts_one_journey(operator, launch_workflow, ce
     launch = launch_create(workflow_id=launch_workflow.id, input={"email": "b@example.com", "fullName": "B"},
                            journey_url_ttl=60, actor=operator)
     # The launch's own task was queued on commit; two more deliveries of it follow (one solo worker, FIFO).
-    repeats = [tasks.launch_start.delay(str(launch.id)) for _ in range(2)]
+    repeats = [tasks.launch_start_task.delay(str(launch.id)) for _ in range(2)]
 
     wait_for(lambda: all(f"[{r.id}] succeeded" in celery_worker.log_tail(200) for r in repeats),
              message="the repeated deliveries to be processed")
