@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from journeys.models import SyncState, WebhookEvent
+from journeys.models import WebhookEvent
 from journeys.services.sync import JOURNEYS
 from journeys.tasks import webhook_events_prune_task
 from launches.models import Launch, LaunchStatus
 from mintportal.mint import errors, get_client
 from mintportal.mint.breaker import JOURNEY_READS, OPEN, WRITES, Ticket
+from workflows.models import SyncState
 
 pytestmark = pytest.mark.django_db
 URL = "/operations/"
