@@ -13,7 +13,7 @@ from django.db import models
 from mintportal.mint.models import ALERT_SEVERITIES, FINAL_JOURNEY_STATUSES
 
 # The sync state moved to the workflows app (the lowest app that syncs a mirror); this name stays only until
-# operations/selectors.py and tests/operations import it from workflows.models.
+# operations/selectors.py imports it from workflows.models.
 from workflows.models import SyncState as SyncState
 
 # The step types people act on from the portal: a case handler continues a suspend step, an approver decides a
