@@ -28,7 +28,8 @@ ROLES = (FLOW_VIEWER, FLOW_EDITOR)
 SCOPE = "signicat-api"
 
 
-def _hash(value: str) -> str:
+def stored_hash(value: str) -> str:
+    """What is stored of a secret, token or code: its SHA-256, never the value itself."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -49,7 +50,7 @@ def client_upsert(*, client_id: str, client_secret: str, roles: list[str]) -> No
     """Adds or replaces an API client with ``roles``."""
     with transaction.atomic():
         ApiClient.objects.update_or_create(client_id=client_id,
-                                           defaults={"secret_hash": _hash(client_secret), "roles": list(roles)})
+                                           defaults={"secret_hash": stored_hash(client_secret), "roles": list(roles)})
         _known_tokens.forget()
 
 
@@ -94,7 +95,7 @@ def issue_token(request: HttpRequest) -> IssuedToken:
     if not client_id or client_secret is None:
         raise OAuthError("invalid_client", "Client authentication is required.", 401)
     client = ApiClient.objects.filter(client_id=client_id).first()
-    if client is None or not hmac.compare_digest(client.secret_hash, _hash(client_secret)):
+    if client is None or not hmac.compare_digest(client.secret_hash, stored_hash(client_secret)):
         raise OAuthError("invalid_client", "The client id or secret is wrong.", 401)
     grant_type = request.POST.get("grant_type")
     if not grant_type:
@@ -106,7 +107,7 @@ def issue_token(request: HttpRequest) -> IssuedToken:
         raise OAuthError("invalid_scope", f"The scope must include {SCOPE}.")
     ttl = control.token_ttl()
     token = secrets.token_urlsafe(32)
-    AccessToken.objects.create(token_hash=_hash(token), client_id=client.client_id,
+    AccessToken.objects.create(token_hash=stored_hash(token), client_id=client.client_id,
                                expires_at=clock.now() + timedelta(seconds=ttl))
     return IssuedToken(access_token=token, expires_in=ttl)
 
@@ -133,7 +134,7 @@ def authenticate(request: HttpRequest, role: str) -> Caller:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise _unauthorized("A bearer access token is required.")
-    token_hash = _hash(header[7:].strip())
+    token_hash = stored_hash(header[7:].strip())
     token = _known_tokens.get(token_hash, lambda: _load_token(token_hash))
     if token is None:
         raise _unauthorized("The access token is invalid or revoked.")

@@ -25,7 +25,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from sandbox.core import clock
-from sandbox.core.auth import OAuthError
+from sandbox.core.auth import OAuthError, stored_hash
 from sandbox.oidc.models import AuthorizationCode, Client, Person, SigningKey
 
 ALGORITHM = "RS256"
@@ -37,10 +37,6 @@ SCOPES = ("openid", "profile", "email", "groups")
 # RFC 7636 section 4.1: 43 to 128 characters of the unreserved set.
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _b64url(data: bytes) -> str:
@@ -104,7 +100,7 @@ def jwks() -> dict[str, Any]:
 def client_upsert(*, client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
     """Adds or replaces a relying party with the redirect URIs it may use."""
     Client.objects.update_or_create(client_id=client_id, defaults={
-        "secret_hash": _hash(client_secret), "redirect_uris": list(redirect_uris)})
+        "secret_hash": stored_hash(client_secret), "redirect_uris": list(redirect_uris)})
 
 
 @dataclass(frozen=True)
@@ -118,7 +114,7 @@ def _client(client_id: str) -> _ClientRecord | None:
     # Settings refuse to start with a configured client id and no secret; the secret test only narrows the type.
     secret = settings.SANDBOX_OIDC_CLIENT_SECRET
     if settings.SANDBOX_OIDC_CLIENT_ID and secret and client_id == settings.SANDBOX_OIDC_CLIENT_ID:
-        return _ClientRecord(client_id, _hash(secret),
+        return _ClientRecord(client_id, stored_hash(secret),
                              tuple(settings.SANDBOX_OIDC_REDIRECT_URIS))
     row = Client.objects.filter(client_id=client_id).first()
     if row is None:
@@ -231,7 +227,7 @@ def code_issue(*, request: AuthorizeRequest, subject: str) -> str:
         raise AuthorizeError("invalid_request", "Choose one of the listed people.", redirect=False)
     code = secrets.token_urlsafe(32)
     AuthorizationCode.objects.create(
-        code_hash=_hash(code), client_id=request.client_id, redirect_uri=request.redirect_uri, subject=subject,
+        code_hash=stored_hash(code), client_id=request.client_id, redirect_uri=request.redirect_uri, subject=subject,
         scope=request.scope, nonce=request.nonce, code_challenge=request.code_challenge,
         expires_at=clock.now() + timedelta(seconds=CODE_TTL_SECONDS),
     )
@@ -244,7 +240,7 @@ def _authenticate_client(client_id: str | None, client_secret: str | None) -> _C
     if not client_id or client_secret is None:
         raise OAuthError("invalid_client", "Client authentication is required.", 401)
     client = _client(client_id)
-    if client is None or not hmac.compare_digest(client.secret_hash, _hash(client_secret)):
+    if client is None or not hmac.compare_digest(client.secret_hash, stored_hash(client_secret)):
         raise OAuthError("invalid_client", "The client id or secret is wrong.", 401)
     return client
 
@@ -297,7 +293,7 @@ def token_exchange(*, client_id: str | None, client_secret: str | None, params: 
     if not raw_code:
         raise OAuthError("invalid_request", "code is required.")
     with transaction.atomic():
-        code = AuthorizationCode.objects.filter(code_hash=_hash(raw_code)).first()
+        code = AuthorizationCode.objects.filter(code_hash=stored_hash(raw_code)).first()
         if code is None or code.client_id != client.client_id:
             raise OAuthError("invalid_grant", "The authorization code is unknown.")
         if code.used_at is not None:
