@@ -45,8 +45,8 @@ class DecisionForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        # Form.clean returns cleaned_data, which the stubs allow to be None.
-        cleaned = super().clean() or {}
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("decision") == self.REJECT and not cleaned.get("reason"):
             self.add_error("reason", "A reason is required to reject.")
         return cleaned

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from django import forms
 
@@ -42,7 +42,9 @@ class JourneyFilterForm(forms.Form):
     after = forms.DateTimeField(label="Last activity after", required=False, widget=DateTimeLocalInput())
     before = forms.DateTimeField(label="Last activity before", required=False, widget=DateTimeLocalInput())
     sort = forms.ChoiceField(required=False, choices=_SORT_CHOICES, widget=forms.HiddenInput)
-    per_page = forms.TypedChoiceField(label="Rows", required=False, coerce=int, empty_value=PER_PAGE_CHOICES[0],
+    # django-stubs types empty_value as a string; Django hands back whatever it is given, here the default count.
+    per_page = forms.TypedChoiceField(label="Rows", required=False, coerce=int,
+                                      empty_value=PER_PAGE_CHOICES[0],  # type: ignore[arg-type]
                                       choices=[(n, str(n)) for n in PER_PAGE_CHOICES])
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000_000, widget=forms.HiddenInput)
 
@@ -56,10 +58,11 @@ class JourneyFilterForm(forms.Form):
         # is still accepted when the user may see journeys of it.
         if chosen and chosen not in dict(workflow_choices) and len(chosen) <= 100 and workflow_known(chosen):
             choices.append((chosen, chosen))
-        self.fields["workflow"].choices = choices
+        cast(forms.ChoiceField, self.fields["workflow"]).choices = choices
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         after, before = cleaned.get("after"), cleaned.get("before")
         if after and before and after >= before:
             self.add_error("before", "Must be later than “last activity after”.")

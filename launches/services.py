@@ -1,6 +1,6 @@
 """Writes for launches: record first, start in the background, never twice.
 
-``launch_create`` writes the launch (pending) and queues ``launches.tasks.launch_start``; the task calls
+``launch_create`` writes the launch (pending) and queues ``launches.tasks.launch_start_task``; the task calls
 ``launch_start`` here, which *claims* the record with a conditional UPDATE (pending → starting) before
 calling Mint. A second delivery of the same task finds the record already claimed or finished and does
 nothing, so a journey is started at most once per launch. What can be lost is only certainty: if the
@@ -23,19 +23,23 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import IO, Final
+from typing import IO, Final, cast
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.models import AuditEvent, WorkflowRecord
 from accounts.services import audit_record
+from journeys.services.refresh import journey_refresh_after_write
+from journeys.tasks import journey_sync_task
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from launches.validation import clean_input, header_errors, input_errors
+from mintportal.celery import app as celery_app
 from mintportal.celery import retry_countdown
+from mintportal.errors import Conflict
 from mintportal.mint import errors, get_client
 
 logger = logging.getLogger(__name__)
@@ -52,23 +56,22 @@ MAX_BULK_ROWS: Final = 50_000
 MAX_CELL_LENGTH: Final = 100_000
 # A byte that is not UTF-8, as the "surrogateescape" error handler passes it on.
 _UNDECODED: Final = re.compile(r"[\udc80-\udcff]")
-
-
-class LaunchError(Exception):
-    """A business rule the user can fix (e.g. a bulk launch already confirmed); the message is for them."""
+# launches/tasks.py imports this module to wrap its services, so this module queues those tasks by their
+# registered names (their dotted paths) instead of importing them back: the import goes one way only.
+LAUNCH_START_TASK: Final = "launches.tasks.launch_start_task"
+BULK_LAUNCH_CHUNK_TASK: Final = "launches.tasks.bulk_launch_run_chunk_task"
 
 
 class LaunchRetryLater(Exception):
     """Mint refused for a reason that passes (429, connection refused): the launch is pending again.
 
     ``countdown`` is the wait before the retry (``retry_countdown``: backoff, never below Retry-After); the
-    launch records when it falls due (``retry_at``), so a retry whose message is lost is requeued.
+    launch records when it falls due (``retry_at``), so a retry whose message is lost is requeued. Mint's error
+    is the ``__cause__``.
     """
 
     def __init__(self, cause: errors.MintError, *, countdown: float) -> None:
         super().__init__(str(cause))
-        self.cause = cause
-        self.retry_after = cause.retry_after
         self.countdown = countdown
 
 
@@ -89,10 +92,13 @@ def _after_commit(queue: Callable[[], object], what: str) -> None:
     transaction.on_commit(run)
 
 
-def _queue_start(launch_id: uuid.UUID) -> None:
-    from launches import tasks
+def _queue(task: str, *args: object, eta: datetime | None = None) -> None:
+    """Sends one of this app's tasks (``LAUNCH_START_TASK``, ``BULK_LAUNCH_CHUNK_TASK``) now."""
+    celery_app.signature(task, args=args).apply_async(eta=eta)
 
-    _after_commit(lambda: tasks.launch_start.delay(str(launch_id)), f"launch {launch_id}")
+
+def _queue_start(launch_id: uuid.UUID) -> None:
+    _after_commit(lambda: _queue(LAUNCH_START_TASK, str(launch_id)), f"launch {launch_id}")
 
 
 def launch_create(
@@ -100,7 +106,7 @@ def launch_create(
     workflow_id: str,
     input: dict[str, str],
     journey_url_ttl: int,
-    actor: AbstractBaseUser,
+    actor: User,
     key: str | None = None,
 ) -> Launch:
     """Records a launch (pending), audits it and queues the task that starts the journey.
@@ -135,10 +141,10 @@ def launch_create(
     return launch
 
 
-def _launch_with_key(key: str, actor: AbstractBaseUser) -> Launch | None:
+def _launch_with_key(key: str, actor: User) -> Launch | None:
     existing = Launch.objects.filter(key=key).first()
     if existing is not None and existing.created_by_id != actor.pk:
-        raise LaunchError("This launch form was already used by someone else; open a new one.")
+        raise Conflict("This launch form was already used by someone else; open a new one.")
     return existing
 
 
@@ -155,7 +161,7 @@ def _finish(
         _audit_outcome(launch, **(audit_detail or {}))
 
 
-_OUTCOME_EVENTS: Final = {
+_OUTCOME_EVENTS: Final[dict[str, tuple[str, str]]] = {
     LaunchStatus.STARTED: ("journey.launch.started", AuditEvent.Outcome.OK),
     LaunchStatus.FAILED: ("journey.launch.failed", AuditEvent.Outcome.FAILED),
     LaunchStatus.NEEDS_REVIEW: ("journey.launch.needs_review", AuditEvent.Outcome.UNKNOWN),
@@ -171,7 +177,7 @@ def _audit_outcome(launch: Launch, **detail: object) -> None:
     action, outcome = _OUTCOME_EVENTS[launch.status]
     name = launch.workflow_name or launch.workflow_id
     row = f" (bulk row {launch.row_number})" if launch.bulk_id else ""
-    summaries = {
+    summaries: dict[str, str] = {
         LaunchStatus.STARTED: f"Journey {launch.journey_id} of {name} started{row}",
         LaunchStatus.FAILED: f"Launch of {name} failed{row}: {launch.error}",
         LaunchStatus.NEEDS_REVIEW: f"Launch of {name} needs review{row}: {launch.error}",
@@ -317,17 +323,8 @@ def _start_claimed(launch: Launch, now: datetime, *, final_attempt: bool, refres
             retry_at=None, audit_detail={"step_id": started.step_id},
         )
         if refresh_mirror:
-            _refresh_mirror(started.journey_id)
-
-
-def _refresh_mirror(journey_id: str) -> None:
-    from journeys.services.sync import journey_refresh
-
-    try:
-        journey_refresh(journey_id=journey_id)
-    except errors.MintError as exc:
-        # The journey did start; the next sync mirrors it. Failing the launch here would be a lie.
-        logger.info("launch: mirror refresh of %s failed (%s); the sync will catch up", journey_id, exc)
+            # The journey did start whatever the refresh meets; the next sync mirrors it if this cannot.
+            journey_refresh_after_write(journey_id=started.journey_id)
 
 
 def launch_recover(*, claimed_before: datetime) -> int:
@@ -339,14 +336,12 @@ def launch_recover(*, claimed_before: datetime) -> int:
     review. Pending single launches are queued again, a waiting retry for when it falls due, and launching
     bulk launches get their chunks queued again. Queueing twice still starts each launch once.
     """
-    from launches import tasks
-
     now = timezone.now()
     acted = _flag_abandoned(claimed_before=claimed_before)
     pending = Launch.objects.filter(bulk__isnull=True, status=LaunchStatus.PENDING).values_list("id", "retry_at")
     for launch_id, retry_at in pending.iterator(chunk_size=1000):
         due = retry_at if retry_at is not None and retry_at > now else None
-        tasks.launch_start.apply_async((str(launch_id),), eta=due)
+        _queue(LAUNCH_START_TASK, str(launch_id), eta=due)
         acted += 1
     for bulk_id in BulkLaunch.objects.filter(status=BulkLaunchStatus.LAUNCHING).values_list("id", flat=True):
         acted += _queue_chunks(bulk_id)
@@ -366,8 +361,6 @@ def launch_requeue_stale() -> int:
     - a claim its worker has not renewed for the lease (``LAUNCH_CLAIM_LEASE_SECONDS``): the worker died
       mid-call, and the launch needs review.
     """
-    from launches import tasks
-
     now = timezone.now()
     acted = _flag_abandoned(claimed_before=now - _claim_lease())
     lost = now - REQUEUE_AFTER
@@ -375,7 +368,7 @@ def launch_requeue_stale() -> int:
         Q(retry_at__isnull=True, created_at__lt=lost) | Q(retry_at__lt=lost)
     ).values_list("id", flat=True)[:1000]
     for launch_id in singles:
-        tasks.launch_start.delay(str(launch_id))
+        _queue(LAUNCH_START_TASK, str(launch_id))
         acted += 1
     launching = BulkLaunch.objects.filter(status=BulkLaunchStatus.LAUNCHING, confirmed_at__lt=now - REQUEUE_AFTER)
     for bulk_id in launching.values_list("id", flat=True):
@@ -401,7 +394,7 @@ def _csv_rows(file: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     Bytes that are not UTF-8 come through as lone surrogates (``surrogateescape``), so that one such row is
     refused alone, by line and column (``_not_utf8``), instead of the whole file.
     """
-    reader = codecs.getreader("utf-8-sig")(file, errors="surrogateescape")
+    reader = codecs.getreader("utf-8-sig")(file, "surrogateescape")
     csv.field_size_limit(MAX_CELL_LENGTH)
     records = csv.reader(reader)
     for cells in records:
@@ -445,7 +438,7 @@ def bulk_launch_upload(
     file: IO[bytes],
     filename: str,
     journey_url_ttl: int,
-    actor: AbstractBaseUser,
+    actor: User,
 ) -> BulkLaunch:
     """Validates an uploaded CSV row by row into a bulk launch waiting for confirmation; starts nothing.
 
@@ -468,9 +461,9 @@ def bulk_launch_upload(
             lines = ((number, line, cells) for number, (line, cells) in enumerate(_csv_rows(file), start=1))
             header: list[str] = []
             header_line = 0
-            for _, header_line, cells in lines:
+            for _, line, cells in lines:
                 if any(cell.strip() for cell in cells):
-                    header = [cell.strip() for cell in cells]
+                    header, header_line = [cell.strip() for cell in cells], line
                     break
             if any(_not_utf8(header_line, cell) for cell in header):
                 file_errors = [
@@ -510,27 +503,26 @@ def bulk_launch_upload(
 
 def _queue_chunks(bulk_id: uuid.UUID) -> int:
     """Queues one task per block of row numbers that still has pending rows; returns how many."""
-    from launches import tasks
-
     size = settings.BULK_LAUNCH_CHUNK_SIZE
+    # Every row of a bulk launch has its number; only single launches have none.
     numbers = (
-        Launch.objects.filter(bulk_id=bulk_id, status=LaunchStatus.PENDING)
+        Launch.objects.filter(bulk_id=bulk_id, status=LaunchStatus.PENDING, row_number__isnull=False)
         .order_by("row_number").values_list("row_number", flat=True).iterator(chunk_size=2000)
     )
     queued = 0
     last_block = None
     for number in numbers:
-        block = (number - 2) // size
+        block = (cast(int, number) - 2) // size
         if block == last_block:
             continue
         last_block = block
         first = 2 + block * size
-        tasks.bulk_launch_chunk.delay(str(bulk_id), first, first + size - 1)
+        _queue(BULK_LAUNCH_CHUNK_TASK, str(bulk_id), first, first + size - 1)
         queued += 1
     return queued
 
 
-def bulk_launch_confirm(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) -> BulkLaunch:
+def bulk_launch_confirm(*, bulk_id: uuid.UUID | str, actor: User) -> BulkLaunch:
     """Starts launching the valid rows of a validated bulk launch (once, however often it is confirmed).
 
     Invalid rows are skipped. The chunk tasks are queued after the transaction commits.
@@ -544,7 +536,7 @@ def bulk_launch_confirm(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) ->
         if not switched:
             if bulk.status in (BulkLaunchStatus.LAUNCHING, BulkLaunchStatus.FINISHED):
                 return bulk
-            raise LaunchError("This upload cannot be launched: it has no valid rows or was discarded.")
+            raise Conflict("This upload cannot be launched: it has no valid rows or was discarded.")
         pending = Launch.objects.filter(bulk=bulk, status=LaunchStatus.DRAFT).update(
             status=LaunchStatus.PENDING, created_at=now
         )
@@ -557,7 +549,7 @@ def bulk_launch_confirm(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) ->
     return bulk
 
 
-def bulk_launch_discard(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) -> BulkLaunch:
+def bulk_launch_discard(*, bulk_id: uuid.UUID | str, actor: User) -> BulkLaunch:
     """Drops a validated upload that the user decided not to launch."""
     with transaction.atomic():
         discarded = BulkLaunch.objects.filter(pk=bulk_id, status=BulkLaunchStatus.VALIDATED).update(
@@ -565,7 +557,7 @@ def bulk_launch_discard(*, bulk_id: uuid.UUID | str, actor: AbstractBaseUser) ->
         )
         bulk = BulkLaunch.objects.get(pk=bulk_id)
         if not discarded:
-            raise LaunchError("Only an upload that has not been launched can be discarded.")
+            raise Conflict("Only an upload that has not been launched can be discarded.")
         Launch.objects.filter(bulk=bulk, status=LaunchStatus.DRAFT).delete()
         audit_record(
             actor=actor, action="journey.bulk_discard", workflow_id=bulk.workflow_id,
@@ -587,7 +579,7 @@ def bulk_launch_run_chunk(
     # the upload, so the values read here are the ones a claim takes; each row is still claimed on its own.
     rows = list(
         Launch.objects.filter(
-            bulk_id=bulk_id, status=LaunchStatus.PENDING, row_number__gte=first_row, row_number__lte=last_row
+            bulk__pk=bulk_id, status=LaunchStatus.PENDING, row_number__gte=first_row, row_number__lte=last_row
         ).order_by("row_number")
     )
     started = 0
@@ -610,7 +602,7 @@ def bulk_launch_finish_if_done(*, bulk_id: uuid.UUID | str) -> bool:
 
     On finishing, an incremental journey sync is queued so that the new journeys reach the mirror.
     """
-    busy = Launch.objects.filter(bulk_id=bulk_id).filter(
+    busy = Launch.objects.filter(bulk__pk=bulk_id).filter(
         Q(status=LaunchStatus.PENDING) | Q(status=LaunchStatus.STARTING)
     ).exists()
     if busy:
@@ -619,7 +611,5 @@ def bulk_launch_finish_if_done(*, bulk_id: uuid.UUID | str) -> bool:
         status=BulkLaunchStatus.FINISHED, finished_at=timezone.now()
     )
     if finished:
-        from journeys import tasks as journey_tasks
-
-        _after_commit(journey_tasks.journeys_sync_incremental.delay, "the journey sync")
+        _after_commit(journey_sync_task.delay, "the journey sync")
     return bool(finished)

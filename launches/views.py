@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,13 +32,14 @@ from launches.selectors import (
     launch_target,
 )
 from launches.services import (
-    LaunchError,
     bulk_launch_confirm,
     bulk_launch_discard,
     bulk_launch_upload,
     launch_create,
 )
 from mintportal.csv_export import csv_lines
+from mintportal.errors import Conflict, invalid_parameters, refusal_on_form
+from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.qr import qr_data_uri
 from mintportal.responses import render_region
 
@@ -48,15 +49,16 @@ POLL_EVERY = "1s"
 
 @login_required
 @require_GET
-def launch_index(request: HttpRequest) -> HttpResponse:
+def launch_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "launches/index.html", {"recent": launch_recent(user=request.user)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def launch_new(request: HttpRequest, workflow_id: str) -> HttpResponse:
+def launch_new(request: AuthenticatedHttpRequest, workflow_id: str) -> HttpResponse:
     target = launch_target(user=request.user, workflow_id=workflow_id)
     form = LaunchForm(request.POST or None, parameters=target.parameters)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             launch = launch_create(
@@ -64,16 +66,17 @@ def launch_new(request: HttpRequest, workflow_id: str) -> HttpResponse:
                 journey_url_ttl=form.cleaned_data["journey_url_ttl"], actor=request.user,
                 key=form.cleaned_data["key"],
             )
-        except LaunchError as exc:
-            form.add_error(None, str(exc))
+        except Conflict as exc:
+            status = refusal_on_form(form, exc)
         else:
             return redirect("launches:detail", launch_id=launch.id)
-    return render(request, "launches/new.html", {"target": target, "form": form, "upload": BulkUploadForm()})
+    context = {"target": target, "form": form, "upload": BulkUploadForm()}
+    return render(request, "launches/new.html", context, status=status)
 
 
 @login_required
 @require_GET
-def launch_detail(request: HttpRequest, launch_id: uuid.UUID) -> HttpResponse:
+def launch_detail(request: AuthenticatedHttpRequest, launch_id: uuid.UUID) -> HttpResponse:
     launch = launch_get(user=request.user, launch_id=launch_id)
     shows_url = launch_shows_url(user=request.user, launch=launch)
     context = {"launch": launch, "shows_url": shows_url, "qr": qr_data_uri(launch.journey_url) if shows_url else "",
@@ -84,7 +87,7 @@ def launch_detail(request: HttpRequest, launch_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def bulk_upload(request: HttpRequest, workflow_id: str) -> HttpResponse:
+def bulk_upload(request: AuthenticatedHttpRequest, workflow_id: str) -> HttpResponse:
     target = launch_target(user=request.user, workflow_id=workflow_id)
     upload = BulkUploadForm(request.POST, request.FILES)
     if not target.parameters:
@@ -102,12 +105,11 @@ def bulk_upload(request: HttpRequest, workflow_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def bulk_detail(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
+def bulk_detail(request: AuthenticatedHttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
     bulk = bulk_launch_get(user=request.user, bulk_id=bulk_id)
     page_form = BulkPageForm(request.GET)
     if not page_form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in page_form.errors.items())
-        return HttpResponse(f"Invalid parameter: {problems}", status=400, content_type="text/plain; charset=utf-8")
+        raise invalid_parameters(page_form)
     page = page_form.page_number()
     invalid_pages = max(1, -(-bulk.invalid_count // INVALID_ROWS_PER_PAGE))
     context = {
@@ -125,12 +127,12 @@ def bulk_detail(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def bulk_confirm(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
+def bulk_confirm(request: AuthenticatedHttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
     bulk = bulk_launch_get(user=request.user, bulk_id=bulk_id)
     try:
         bulk = bulk_launch_confirm(bulk_id=bulk.id, actor=request.user)
-    except LaunchError as exc:
-        messages.error(request, str(exc))
+    except Conflict as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Launching {bulk.valid_count} journeys in the background.")
     return redirect("launches:bulk", bulk_id=bulk.id)
@@ -138,12 +140,12 @@ def bulk_confirm(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def bulk_discard(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
+def bulk_discard(request: AuthenticatedHttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
     bulk = bulk_launch_get(user=request.user, bulk_id=bulk_id)
     try:
         bulk_launch_discard(bulk_id=bulk.id, actor=request.user)
-    except LaunchError as exc:
-        messages.error(request, str(exc))
+    except Conflict as exc:
+        messages.error(request, exc.message)
         return redirect("launches:bulk", bulk_id=bulk.id)
     messages.success(request, "The upload was discarded; nothing was launched.")
     return redirect("launches:new", workflow_id=bulk.workflow_id)
@@ -158,7 +160,7 @@ def _results_csv(rows: Iterator[ResultRow], columns: list[str]) -> Iterator[str]
 
 @login_required
 @require_GET
-def bulk_results(request: HttpRequest, bulk_id: uuid.UUID) -> HttpResponse:
+def bulk_results(request: AuthenticatedHttpRequest, bulk_id: uuid.UUID) -> HttpResponseBase:
     bulk = bulk_launch_get(user=request.user, bulk_id=bulk_id)
     response = StreamingHttpResponse(_results_csv(bulk_launch_results(bulk=bulk), list(bulk.columns)),
                                      content_type="text/csv")

@@ -56,3 +56,9 @@ def refusal_on_form(form: BaseForm, exc: ApplicationError) -> int:
         raise exc
     form.add_error(None, exc.message)
     return exc.status
+
+
+def invalid_parameters(form: BaseForm) -> Refused:
+    """The refusal of a request whose query parameters ``form`` rejected, naming each parameter and why."""
+    problems = "; ".join(f"{name}: {' '.join(str(error) for error in errors)}" for name, errors in form.errors.items())
+    return Refused(f"Invalid parameter: {problems}")

@@ -8,7 +8,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Action
 from accounts.policy import ensure_global
-from mintportal.responses import HtmxHttpRequest, render_region
+from mintportal.middleware import AuthenticatedHttpRequest
+from mintportal.responses import render_region
 from operations.selectors import operations_overview
 
 # Seconds between the page's htmx refreshes of its figures.
@@ -17,7 +18,7 @@ REFRESH_SECONDS = 10
 
 @login_required
 @require_GET
-def operations_overview_page(request: HtmxHttpRequest) -> HttpResponse:
+def operations_overview_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Managing access is the administrators' right: they may grant themselves any scope already, so the
     # portal-wide figures and failure summaries here show them nothing they could not reach anyway.
     ensure_global(user=request.user, action=Action.MANAGE_ACCESS)

@@ -120,7 +120,8 @@ class WorkflowForm(forms.Form):
     steps = DefinitionJSONField(
         expect=list,
         widget=forms.Textarea(attrs={"rows": 18, "class": "code", "spellcheck": "false"}),
-        help_text=f'A list of steps, at most {MAX_STEPS}: {{"id": …, "type": …, "displayName": …, "properties": {{…}}}}.',
+        help_text=(f"A list of steps, at most {MAX_STEPS}: "
+                   '{"id": …, "type": …, "displayName": …, "properties": {…}}.'),
     )
     connections = DefinitionJSONField(
         expect=list, required=False,
@@ -183,7 +184,8 @@ class WorkflowForm(forms.Form):
         return found
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         steps, connections = cleaned.get("steps"), cleaned.get("connections")
         if steps and connections is not None:
             ids = {step["id"] for step in steps}

@@ -7,12 +7,12 @@ outage shows the banner and whatever the portal last knew.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -20,10 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Action
 from accounts.policy import ensure_can, ensure_global, user_can
+from mintportal.errors import NotAllowed, NotVisible, invalid_parameters
 from mintportal.forms import add_mint_errors
+from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
 from mintportal.outage import mint_or_outage
-from mintportal.responses import HtmxHttpRequest, mint_download, render_region
+from mintportal.responses import mint_download, render_region
 from workflows import selectors, services
 from workflows.forms import (
     SECRET_MINT_FIELDS,
@@ -50,7 +52,7 @@ def _launch_url(workflow_id: str) -> str | None:
 
 @login_required
 @require_GET
-def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
+def workflow_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     ensure_global(user=request.user, action=Action.VIEW)
     form = WorkflowFilterForm(request.GET)
     form.is_valid()
@@ -67,18 +69,17 @@ def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
+def workflow_detail(request: AuthenticatedHttpRequest, workflow_id: str) -> HttpResponse:
     ensure_can(user=request.user, action=Action.VIEW, workflow_id=workflow_id)
     diff_form = VersionDiffForm(request.GET or None)
     version_form = WorkflowVersionForm(request.GET)
     if not version_form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in version_form.errors.items())
-        return HttpResponse(f"Invalid parameter: {problems}", status=400, content_type="text/plain; charset=utf-8")
+        raise invalid_parameters(version_form)
     try:
         workflow = selectors.workflow_get(workflow_id=workflow_id, version=version_form.cleaned_data["version"])
         versions = selectors.workflow_versions(workflow_id=workflow_id)
     except errors.MintNotFoundError:
-        raise Http404("No such workflow") from None
+        raise NotVisible("No such workflow") from None
     graph = workflow_graph(steps=workflow.steps, connections=workflow.connections)
     context = {
         "workflow": workflow,
@@ -94,10 +95,10 @@ def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def workflow_diff(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
+def workflow_diff(request: AuthenticatedHttpRequest, workflow_id: str) -> HttpResponse:
     ensure_can(user=request.user, action=Action.VIEW, workflow_id=workflow_id)
     versions = selectors.workflow_versions(workflow_id=workflow_id)
-    data = request.GET
+    data: Mapping[str, Any] = request.GET
     if "left" not in data and "right" not in data and versions:
         # Opened without a choice: the previous version against the latest, not the latest against itself.
         data = {"left": versions[min(1, len(versions) - 1)].version, "right": versions[0].version}
@@ -117,12 +118,12 @@ def workflow_diff(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def workflow_file(request: HtmxHttpRequest, workflow_id: str, file_id: str) -> HttpResponse:
+def workflow_file(request: AuthenticatedHttpRequest, workflow_id: str, file_id: str) -> HttpResponse:
     ensure_can(user=request.user, action=Action.VIEW, workflow_id=workflow_id)
     return mint_download(lambda: get_client().download_workflow_file(workflow_id, file_id))
 
 
-def _step_types_or_note(request: HtmxHttpRequest) -> tuple[list[Any], str | None]:
+def _step_types_or_note(request: AuthenticatedHttpRequest) -> tuple[list[Any], str | None]:
     """The catalogue for the editor's side panel; an outage leaves the form usable and says why it is empty."""
     types: list[Any] = []
     with mint_or_outage(request) as read:
@@ -130,14 +131,14 @@ def _step_types_or_note(request: HtmxHttpRequest) -> tuple[list[Any], str | None
     return types, read.note
 
 
-def _render_workflow_form(request: HtmxHttpRequest, form: WorkflowForm, *, workflow: Any, status: int = 200
+def _render_workflow_form(request: AuthenticatedHttpRequest, form: WorkflowForm, *, workflow: Any, status: int = 200
                           ) -> HttpResponse:
     step_types, catalogue_note = _step_types_or_note(request)
     context = {"form": form, "workflow": workflow, "step_types": step_types, "catalogue_note": catalogue_note}
     return render(request, "workflows/form.html", context, status=status)
 
 
-def _save(request: HtmxHttpRequest, form: WorkflowForm, *, workflow_id: str | None) -> HttpResponse | None:
+def _save(request: AuthenticatedHttpRequest, form: WorkflowForm, *, workflow_id: str | None) -> HttpResponse | None:
     """Saves a valid form through the service; on Mint's refusal puts its reasons on the form's fields."""
     try:
         if workflow_id is None:
@@ -154,7 +155,7 @@ def _save(request: HtmxHttpRequest, form: WorkflowForm, *, workflow_id: str | No
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def workflow_create(request: HtmxHttpRequest) -> HttpResponse:
+def workflow_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     ensure_global(user=request.user, action=Action.MANAGE)
     if request.method == "POST":
         form = WorkflowForm(request.POST)
@@ -167,12 +168,12 @@ def workflow_create(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def workflow_edit(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
+def workflow_edit(request: AuthenticatedHttpRequest, workflow_id: str) -> HttpResponse:
     ensure_can(user=request.user, action=Action.MANAGE, workflow_id=workflow_id)
     try:
         workflow = selectors.workflow_get(workflow_id=workflow_id)
     except errors.MintNotFoundError:
-        raise Http404("No such workflow") from None
+        raise NotVisible("No such workflow") from None
     if request.method == "POST":
         form = WorkflowForm(request.POST)
         if form.is_valid() and (response := _save(request, form, workflow_id=workflow_id)):
@@ -184,7 +185,7 @@ def workflow_edit(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def workflow_publish(request: HtmxHttpRequest, workflow_id: str, version: int) -> HttpResponse:
+def workflow_publish(request: AuthenticatedHttpRequest, workflow_id: str, version: int) -> HttpResponse:
     """Publishing changes what every new journey runs, so the first POST only asks; the confirmed one publishes."""
     ensure_can(user=request.user, action=Action.MANAGE, workflow_id=workflow_id)
     if not PublishForm(request.POST).is_valid():
@@ -202,7 +203,7 @@ def workflow_publish(request: HtmxHttpRequest, workflow_id: str, version: int) -
 
 @login_required
 @require_GET
-def step_types(request: HtmxHttpRequest) -> HttpResponse:
+def step_types(request: AuthenticatedHttpRequest) -> HttpResponse:
     ensure_global(user=request.user, action=Action.VIEW)
     form = StepTypeSearchForm(request.GET)
     search = form.cleaned_data["q"] if form.is_valid() else ""
@@ -213,16 +214,16 @@ def step_types(request: HtmxHttpRequest) -> HttpResponse:
     return render_region(request, "workflows/step_types.html", context, region="step-type-table")
 
 
-def _ensure_secrets(request: HtmxHttpRequest) -> None:
+def _ensure_secrets(request: AuthenticatedHttpRequest) -> None:
     if not selectors.may_manage_secrets(request.user):
-        raise PermissionDenied("Managing secrets needs the manage right on every workflow.")
+        raise NotAllowed("Managing secrets needs the manage right on every workflow.")
 
 
 @sensitive_post_parameters("value")
 @login_required
 @require_http_methods(["GET", "POST"])
 @sensitive_variables("form")
-def secrets(request: HtmxHttpRequest) -> HttpResponse:
+def secrets(request: AuthenticatedHttpRequest) -> HttpResponse:
     _ensure_secrets(request)
     form = SecretForm(request.POST or None)
     status = 200
@@ -231,7 +232,8 @@ def secrets(request: HtmxHttpRequest) -> HttpResponse:
             try:
                 record = services.secret_create(
                     actor=request.user, name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"], value=form.new_value(),
+                    # Required when creating (SecretForm), so never empty here.
+                    description=form.cleaned_data["description"], value=form.cleaned_data["value"],
                 )
             except (errors.MintValidationError, errors.MintConflictError) as exc:
                 add_mint_errors(form, exc, fields=SECRET_MINT_FIELDS)
@@ -247,12 +249,12 @@ def secrets(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @sensitive_variables("form")
-def secret_edit(request: HtmxHttpRequest, secret_id: str) -> HttpResponse:
+def secret_edit(request: AuthenticatedHttpRequest, secret_id: str) -> HttpResponse:
     _ensure_secrets(request)
     try:
         record = SecretRecord.objects.get(pk=secret_id)
     except SecretRecord.DoesNotExist:
-        raise Http404("This secret is not in the portal's register") from None
+        raise NotVisible("This secret is not in the portal's register") from None
     initial = {"name": record.name, "description": record.description}
     form = SecretForm(request.POST or None, initial=initial, updating=secret_id)
     status = 200

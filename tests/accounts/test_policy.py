@@ -1,4 +1,5 @@
-"""The access policy: scopes by id, tag or all workflows; union over teams; 404 outside view, 403 for a missing action."""
+"""The access policy: scopes by id, tag or all workflows; union over teams; not visible outside view, not allowed
+without the action."""
 
 from __future__ import annotations
 
