@@ -98,12 +98,11 @@ class TimelineStep:
 class JourneyLive:
     """The live details region: the journey as Mint describes it, its execution log and its workflow's graph.
 
-    ``log`` and ``workflow`` are None when Mint could not give them; the region then leaves them out.
+    ``log`` is None and ``graph`` too when Mint could not give the log or the workflow; the region leaves them out.
     """
 
     journey: models.JourneyDetail
     log: models.JourneyLog | None
-    workflow: models.WorkflowDefinition | None
     step_data: tuple[StepData, ...]
     graph: Graph | None
     timeline: tuple[TimelineStep, ...]
@@ -366,8 +365,7 @@ def _live(journey: models.JourneyDetail, workflow: models.WorkflowDefinition | N
                      started_at=step.started_at, ended_at=step.ended_at, events=tuple(step.events))
         for step in (log.steps if log else [])
     )
-    return JourneyLive(journey=journey, log=log, workflow=workflow, step_data=step_data, graph=graph,
-                       timeline=timeline)
+    return JourneyLive(journey=journey, log=log, step_data=step_data, graph=graph, timeline=timeline)
 
 
 def journey_actions(*, user: Viewer, ref: JourneyRef) -> ActionsPart:

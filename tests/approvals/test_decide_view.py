@@ -93,7 +93,14 @@ def test_a_decision_from_the_journey_page_reloads_it_with_the_result(approval_wo
     journey = start(approval_workflow(tags=["onboarding"]), "J-1")
     client = signed_in(approver)
     page = client.get(f"/journeys/{journey.id}").content.decode()
-    assert "Approval step" in page and f'name="next" value="/journeys/{journey.id}"' in page
+    # The journey page loads the approvals app's own decision panel into its waiting steps.
+    panel_url = f"/approvals/{journey.id}/decide?embedded=1&amp;next=/journeys/{journey.id}"
+    assert f'hx-get="{panel_url}" hx-trigger="load"' in page
+    panel = client.get(panel_url.replace("&amp;", "&"), headers=HTMX).content.decode()
+    assert "Approval step" in panel and f'name="next" value="/journeys/{journey.id}"' in panel
+    # Part of the page, not a card of its own nor a sheet over it, and it leaves the focus where it is on load.
+    assert '<section id="decision-panel" class="decision-panel stack" aria-live="polite">' in panel
+    assert 'name="embedded" value="1"' in panel
 
     response = client.post(f"/approvals/{journey.id}/decide", {
         "step_id": "check", "occurrence": "1", "decision": "approve", "next": f"/journeys/{journey.id}"},
