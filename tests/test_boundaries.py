@@ -45,15 +45,18 @@ def imported_roots(path: Path) -> set[str]:
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             roots.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
-            roots.add(node.args[0].value.split(".")[0])  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Call) and (module := _dynamic_import(node)):
+            roots.add(module.split(".")[0])
     return roots
 
 
-def _is_dynamic_import(node: ast.Call) -> bool:
+def _dynamic_import(node: ast.Call) -> str | None:
+    """The module ``import_module("…")`` or ``__import__("…")`` names with a string constant, else None."""
     name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-    return (name in {"import_module", "__import__"} and bool(node.args)
-            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))
+    if name not in {"import_module", "__import__"} or not node.args:
+        return None
+    argument = node.args[0]
+    return argument.value if isinstance(argument, ast.Constant) and isinstance(argument.value, str) else None
 
 
 def violations(packages: tuple[str, ...], forbidden: tuple[str, ...], *, skip: Path | None = None) -> list[str]:
@@ -145,8 +148,8 @@ def imports(path: Path) -> Iterator[tuple[int, str]]:
                 # ``from mintportal import urls`` imports the module mintportal.urls.
                 wiring = module == "mintportal" and alias.name in WIRING
                 yield node.lineno, f"{module}.{alias.name}" if wiring else module
-        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
-            yield node.lineno, node.args[0].value  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Call) and (dynamic := _dynamic_import(node)):
+            yield node.lineno, dynamic
 
 
 def layer_violations() -> list[str]:
