@@ -7,7 +7,9 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent
@@ -15,7 +17,7 @@ from journeys.models import Journey
 from tests.journeys.conftest import make_journey
 from tests.personas import WF_OUTSIDE, place_workflow
 from tests.sandbox.helpers import Api, link, step, unique
-from tests.sandbox_process import free_port
+from tests.sandbox_process import SandboxProcess, free_port
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -324,3 +326,35 @@ def test_a_note_can_be_edited_on_its_own_page_without_javascript(root_client: Cl
     response = root_client.post(edit, {"content": "Better words"}, follow=True)
     html = response.content.decode()
     assert "Better words" in html and "Saved your changes to the note." in html
+
+
+def test_a_page_view_writes_the_journeys_mirror_row_once(root_client: Client, case: dict) -> None:
+    # The journey is not mirrored yet: the access check reads it without writing, the page's refresh writes it.
+    assert not Journey.objects.filter(pk=case["journey_id"]).exists()
+    with CaptureQueriesContext(connection) as captured:
+        assert root_client.get(case["url"]).status_code == 200
+    writes = [query["sql"] for query in captured.captured_queries
+              if query["sql"].startswith(('INSERT INTO "journeys_journey"', 'UPDATE "journeys_journey"'))]
+    assert len(writes) == 1
+
+
+def test_notes_mint_cannot_give_leave_the_rest_of_the_page_live(root_client: Client, case: dict,
+                                                                 sandbox: SandboxProcess) -> None:
+    sandbox.add_fault(path=r"^/mint/journeys/[^/]+/notes$", method="GET", status=503)
+    response = root_client.get(case["url"])
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Notes are in Mint, which cannot be reached right now." in html
+    assert "Execution log" in html and "Continue this step" in html
+    assert "Live details are unavailable" not in html
+
+
+def test_a_workflow_mint_cannot_give_leaves_out_only_the_graph(root_client: Client, case: dict,
+                                                               sandbox: SandboxProcess) -> None:
+    sandbox.add_fault(path=r"^/mint/workflows/", method="GET", status=503)
+    response = root_client.get(case["url"])
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Case for Kari Nordmann" in html and "Execution log" in html
+    assert 'class="step step-active"' not in html
+    assert "Live details are unavailable" not in html
