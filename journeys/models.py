@@ -105,8 +105,8 @@ class Journey(models.Model):
 
     @property
     def active_steps(self) -> list[WaitingStep]:
-        """The waiting steps as a list; kept only until approvals/views.py and journeys/page.py read
-        ``waiting_steps`` themselves."""
+        """The waiting steps as a list; kept only until approvals/views.py (the decide view's panels) reads
+        ``waiting_steps`` itself."""
         return list(self.waiting_steps.all())
 
 
