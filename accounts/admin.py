@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -28,6 +29,13 @@ from accounts.signin import AdminSignInForm, signin_lockout_lift
 
 def _may_manage_access(request: HttpRequest) -> bool:
     return user_can(user=request.user, action=Action.MANAGE_ACCESS)
+
+
+def admin_user(request: HttpRequest) -> User:
+    """The signed-in user acting in the admin, the actor of what they change (the admin lets nobody else in)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 class AccessAdminMixin:
@@ -49,24 +57,25 @@ class AccessAdminMixin:
         return _may_manage_access(request)
 
 
-class AuditedAccessMixin(AccessAdminMixin):
+class AuditedAccessMixin(AccessAdminMixin, admin.ModelAdmin):
     """Records one audit event per saved form (with its inlines) and one per deleted object."""
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
         # The object and its inlines are saved by now; one event covers the whole submission.
         super().save_related(request, form, formsets, change)
+        # django-stubs types the form as forms.Form; Django's admin passes this ModelForm itself (changeform_view).
+        changes = self.construct_change_message(request, form, formsets, add=not change)  # type: ignore[arg-type]
         access_change_record(
-            actor=request.user, target=form.instance, verb="update" if change else "create",
-            changes=self.construct_change_message(request, form, formsets, add=not change),
+            actor=admin_user(request), target=form.instance, verb="update" if change else "create", changes=changes,
         )
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        access_change_record(actor=request.user, target=obj, verb="delete")
+        access_change_record(actor=admin_user(request), target=obj, verb="delete")
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset:
-            access_change_record(actor=request.user, target=obj, verb="delete")
+            access_change_record(actor=admin_user(request), target=obj, verb="delete")
         super().delete_queryset(request, queryset)
 
 
@@ -88,9 +97,9 @@ class TeamAdmin(AuditedAccessMixin, DjangoGroupAdmin):
     inlines = [ScopeInline]
     list_display = ["name", "scope_count", "member_count"]
 
-    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
         # The portal decides access from scopes; Django permissions only matter to superusers' own admin use.
-        return ["name", "permissions"] if request.user.is_superuser else ["name"]
+        return ("name", "permissions") if request.user.is_superuser else ("name",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).prefetch_related("scopes", "user_set")
@@ -166,7 +175,7 @@ class PortalUserAdmin(AuditedAccessMixin, DjangoUserAdmin):
         if succeeded:
             target = self.get_object(request, id)
             if target is not None:
-                access_change_record(actor=request.user, target=target, verb="password")
+                access_change_record(actor=admin_user(request), target=target, verb="password")
         return response
 
 
@@ -253,5 +262,5 @@ class SignInLockoutAdmin(admin.ModelAdmin):
 
     @admin.action(description="Lift the lockout of the selected accounts and addresses", permissions=["lift"])
     def lift(self, request: HttpRequest, queryset: QuerySet[SignInThrottle]) -> None:
-        lifted = signin_lockout_lift(throttles=queryset, actor=request.user)
+        lifted = signin_lockout_lift(throttles=queryset, actor=admin_user(request))
         self.message_user(request, f"Lifted {lifted} lockout{'' if lifted == 1 else 's'}.")

@@ -63,7 +63,8 @@ class ScopeForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not (cleaned.get("all_workflows") or cleaned.get("workflow_ids") or cleaned.get("workflow_tags")):
             raise forms.ValidationError("A scope must cover all workflows, some workflow ids, or some tags.")
         return cleaned
@@ -82,7 +83,8 @@ class AuditFilterForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")

@@ -6,7 +6,7 @@ Not audited: a preference changes only how the portal looks to its owner, nothin
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 
 from accounts.models import Theme, UserPreference
@@ -14,7 +14,7 @@ from accounts.models import Theme, UserPreference
 _REQUEST_CACHE = "_portal_theme"
 
 
-def preference_theme_set(*, user: AbstractBaseUser, theme: Theme) -> UserPreference:
+def preference_theme_set(*, user: User, theme: Theme) -> UserPreference:
     """Remembers ``theme`` for ``user`` (created on first choice); returns the stored preference."""
     preference, _ = UserPreference.objects.update_or_create(user=user, defaults={"theme": theme})
     return preference

@@ -38,6 +38,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -156,7 +157,7 @@ def signin_attempt_finish(*, username: str, address: str | None, succeeded: bool
     audits the failure and each lockout it starts (username tried and address, never the password).
     """
     now = timezone.now()
-    started: list[SignInThrottle] = []
+    started: list[tuple[SignInThrottle, datetime]] = []  # each lockout begun, with its end
     with transaction.atomic():
         for kind, key in _keys(username=username, address=address):
             row = _row(kind, key)
@@ -169,10 +170,11 @@ def signin_attempt_finish(*, username: str, address: str | None, succeeded: bool
                 if row.failures >= _limit(row.kind):
                     if row.locked_until is not None and now - row.locked_until >= LOCKOUT_MEMORY:
                         row.lockouts = 0
-                    row.locked_until = now + timedelta(seconds=cooloff_seconds(row.lockouts))
+                    until = now + timedelta(seconds=cooloff_seconds(row.lockouts))
+                    row.locked_until = until
                     row.lockouts += 1
                     row.failures, row.window_start = 0, None
-                    started.append(row)
+                    started.append((row, until))
             row.save()
     if succeeded:
         return None
@@ -180,17 +182,17 @@ def signin_attempt_finish(*, username: str, address: str | None, succeeded: bool
     logger.warning("sign-in failed for %r from %s", username[:150], address or "-")
     audit_record(actor=None, action="signin.failed", outcome=AuditEvent.Outcome.FAILED, detail=detail,
                  summary=f"Failed sign-in as {username[:150]!r} from {address or 'no address'}")
-    for row in started:
-        minutes = math.ceil((row.locked_until - now).total_seconds() / 60)
+    for row, until in started:
+        minutes = math.ceil((until - now).total_seconds() / 60)
         logger.warning("sign-in locked for %s %r until %s (lockout %d in a row)", row.kind, row.key,
-                       row.locked_until.isoformat(), row.lockouts)
+                       until.isoformat(), row.lockouts)
         audit_record(
             actor=None, action="signin.lockout", outcome=AuditEvent.Outcome.OK,
             summary=f"Locked sign-in of {row.get_kind_display().lower()} {row.key} for {minutes} min",
-            detail={**detail, "locked": row.kind, "key": row.key, "until": row.locked_until.isoformat(),
+            detail={**detail, "locked": row.kind, "key": row.key, "until": until.isoformat(),
                     "lockouts_in_a_row": row.lockouts},
         )
-    return SignInRefusal(until=max(row.locked_until for row in started)) if started else None
+    return SignInRefusal(until=max(until for _, until in started)) if started else None
 
 
 def signin_refusal_record(*, username: str, address: str | None, refusal: SignInRefusal) -> None:
@@ -245,7 +247,7 @@ class ThrottledModelBackend(ModelBackend):
 
     @sensitive_variables("password")
     def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
-                     **kwargs: Any) -> AbstractBaseUser | None:
+                     **kwargs: Any) -> User | None:
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if username is None or password is None:
@@ -267,7 +269,7 @@ class ThrottledModelBackend(ModelBackend):
 
     @sensitive_variables("password")
     async def aauthenticate(self, request: HttpRequest | None, username: str | None = None,
-                            password: str | None = None, **kwargs: Any) -> AbstractBaseUser | None:
+                            password: str | None = None, **kwargs: Any) -> User | None:
         # ModelBackend's own async version would check the password without the throttle.
         return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
 
@@ -292,7 +294,8 @@ class _ThrottledLoginFormMixin:
 class SignInForm(_ThrottledLoginFormMixin, AuthenticationForm):
     """The portal's sign-in form (``/login/``)."""
 
-    error_messages = {
+    # Django's own form attribute, read per form and never mutated.
+    error_messages = {  # noqa: RUF012 - typed by django-stubs' AuthenticationForm
         **AuthenticationForm.error_messages,
         "invalid_login": "That username and password do not match. Try again.",
     }

@@ -92,14 +92,14 @@ def _add_lock(lock_key: str) -> bool:
 def _store(key: str, encoded: str, ttl: int) -> None:
     try:
         cache.set(key, encoded, timeout=ttl)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - each backend raises its own errors; any of them is an outage
         _warn("set", exc)
 
 
 def _release(lock_key: str) -> None:
     try:
         cache.delete(lock_key)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - each backend raises its own errors; any of them is an outage
         _warn("unlock", exc)
 
 
@@ -196,7 +196,7 @@ def cache_delete(*keys: str) -> None:
         return
     try:
         cache.delete_many(list(keys))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - each backend raises its own errors; any of them is an outage
         _warn("delete", exc)
 
 
@@ -212,7 +212,7 @@ def generation(name: str) -> str:
     fresh = uuid.uuid4().hex
     try:
         return str(cache.get_or_set(key, fresh, timeout=None))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - each backend raises its own errors; any of them is an outage
         _warn("generation", exc)
         return fresh
 
@@ -221,5 +221,5 @@ def generation_bump(name: str) -> None:
     """Retires every value cached under the current generation of ``name``. A cache outage is logged."""
     try:
         cache.set(cache_key("generation", name), uuid.uuid4().hex, timeout=None)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - each backend raises its own errors; any of them is an outage
         _warn("generation bump", exc)

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from celery import Celery, Task
+from celery import Celery
 from celery.beat import PersistentScheduler, ScheduleEntry
 from celery.signals import worker_ready
+from kombu import Producer
+
+# The task modules' retry policy lives in mintportal/task_retries.py; it stays importable from here until
+# journeys/tasks.py, workflows/tasks.py and launches/services.py import it from there (nothing may import the
+# project wiring, tests/test_boundaries.py).
+from mintportal.task_retries import MAX_RETRY_COUNTDOWN, retry_countdown, retry_or_raise
+
+__all__ = ["MAX_RETRY_COUNTDOWN", "app", "retry_countdown", "retry_or_raise"]
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mintportal.settings")
 logger = logging.getLogger(__name__)
@@ -44,8 +51,8 @@ def _sync_on_worker_start(sender: object, **kwargs: object) -> None:
     from django.conf import settings
 
     if settings.MINT_SYNC_ON_WORKER_START:
-        app.send_task("journeys.tasks.workflows_sync")
-        app.send_task("journeys.tasks.journeys_sync_incremental")
+        app.send_task("workflows.tasks.workflow_sync_task")
+        app.send_task("journeys.tasks.journey_sync_task")
 
 
 @worker_ready.connect
@@ -54,7 +61,7 @@ def _recover_launches_on_worker_start(sender: object, **kwargs: object) -> None:
     gone: the embedded default's only worker recovers the launches at start (``launches.services.launch_recover``).
     Redis keeps unacknowledged messages and redelivers them, so there is nothing to do there."""
     if str(app.conf.broker_url or "").startswith("filesystem://"):
-        app.send_task("launches.tasks.launches_recover", args=(datetime.now(UTC).isoformat(),))
+        app.send_task("launches.tasks.launch_recover_task", args=(datetime.now(UTC).isoformat(),))
 
 
 class OneRunPerInterval(PersistentScheduler):
@@ -67,7 +74,7 @@ class OneRunPerInterval(PersistentScheduler):
     run is the lesser harm.
     """
 
-    def apply_entry(self, entry: ScheduleEntry, producer: object = None) -> None:
+    def apply_entry(self, entry: ScheduleEntry, producer: Producer | None = None) -> None:
         if not _claim_run(entry):
             logger.info("beat: %s already sent in this interval by another beat; skipped", entry.name)
             return
@@ -90,25 +97,3 @@ def _claim_run(entry: ScheduleEntry) -> bool:
 
 
 app.conf.beat_scheduler = "mintportal.celery:OneRunPerInterval"
-
-
-# Retry waits grow 2, 4, 8 ... seconds up to this cap, with jitter so that a burst does not retry in step.
-MAX_RETRY_COUNTDOWN = 300.0
-
-
-def retry_countdown(retries: int, *, retry_after: float | None = None) -> float:
-    """Seconds before retry number ``retries + 1``: exponential with jitter, never below ``retry_after``."""
-    backoff = min(MAX_RETRY_COUNTDOWN, 2.0 ** (retries + 1)) * random.uniform(0.5, 1.0)
-    return max(backoff, retry_after or 0.0)
-
-
-def retry_or_raise(task: Task, exc: Exception) -> None:
-    """The task policy for a ``MintError``: retry it later when it is retryable, else let it fail.
-
-    Raises ``celery.exceptions.Retry`` (which Celery treats as "scheduled again") while retries remain,
-    and the original error otherwise.
-    """
-    if getattr(exc, "retryable", False) and task.request.retries < task.max_retries:
-        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries,
-                                                            retry_after=getattr(exc, "retry_after", None)))
-    raise exc

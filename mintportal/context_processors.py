@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from accounts.models import Action
 from accounts.policy import user_can
@@ -26,8 +26,7 @@ class NavItem:
 
 
 # (label, URL name, actions of which the user needs at least one (None: every signed-in user), the view-name
-# prefixes that make the tab current). Each link appears only when its URL name exists, because some pages
-# are built by other apps over time.
+# prefixes that make the tab current).
 _NAV: tuple[tuple[str, str, tuple[str, ...] | None, tuple[str, ...]], ...] = (
     ("Dashboard", "accounts:dashboard", None, ("accounts:dashboard",)),
     ("Journeys", "journeys:list", (Action.VIEW,), ("journeys:",)),
@@ -52,20 +51,16 @@ def _allowed(request: HttpRequest, actions: tuple[str, ...] | None) -> bool:
 
 
 def navigation(request: HttpRequest) -> list[NavItem]:
-    """The layout's links for this user: only pages that exist and that the user may open."""
+    """The layout's links for this user: the pages they may open."""
     if not request.user.is_authenticated:
         return []
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
-    items = []
-    for label, name, actions, prefixes in _NAV:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        if _allowed(request, actions):
-            items.append(NavItem(label=label, url=url, active=current.startswith(prefixes)))
-    return items
+    return [
+        NavItem(label=label, url=reverse(name), active=current.startswith(prefixes))
+        for label, name, actions, prefixes in _NAV
+        if _allowed(request, actions)
+    ]
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:

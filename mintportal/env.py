@@ -105,7 +105,8 @@ class Env:
         return self.url(name, schemes=schemes)
 
     def optional_header(self, name: str) -> str | None:
-        """An HTTP header name such as ``X-Forwarded-Proto``, as its ``request.META`` key (``HTTP_X_FORWARDED_PROTO``)."""
+        """An HTTP header name such as ``X-Forwarded-Proto``, as its ``request.META`` key
+        (``HTTP_X_FORWARDED_PROTO``)."""
         raw = self._raw(name)
         if raw is None:
             return None

@@ -11,6 +11,8 @@ from django import forms
 
 from mintportal.mint import errors
 
+# How the JSON field names the kind of value it expects, in its error.
+_KINDS: dict[type, str] = {dict: "an object ({…})", list: "a list ([…])"}
 _ROOT = re.compile(r"^\$?\.?([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -76,6 +78,6 @@ class PrettyJSONField(forms.JSONField):
     def clean(self, value: Any) -> Any:
         cleaned = super().clean(value)
         if cleaned is not None and self.expect is not None and not isinstance(cleaned, self.expect):
-            kind = {dict: "an object ({…})", list: "a list ([…])"}.get(self.expect, self.expect.__name__)
+            kind = _KINDS.get(self.expect, self.expect.__name__)
             raise forms.ValidationError(f"Enter {kind}.", code="invalid")
         return cleaned

@@ -96,7 +96,7 @@ class LifetimeField(forms.MultiValueField):
     def compress(self, data_list: list[Any]) -> int | None:
         if not data_list:
             return None
-        choice, amount, unit = (list(data_list) + [None, None, None])[:3]
+        choice, amount, unit = [*data_list, None, None, None][:3]
         if choice != CUSTOM:
             return int(choice)
         if amount is None:

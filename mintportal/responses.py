@@ -32,8 +32,8 @@ class HtmxHttpRequest(HttpRequest):
 
 def wants_region(request: HttpRequest) -> bool:
     """True for htmx requests that swap a region; history restores and boosted links need the whole page."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    htmx: HtmxDetails | None = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def flash_oob(request: HttpRequest) -> str:

@@ -30,6 +30,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +90,9 @@ class SessionTimeoutMiddleware:
             # The view has just signed the user in: an anonymous session never has stamps, and login() flushes
             # another user's session. Signing in again as the same user keeps the first sign-in's time.
             self._start(request, int(timezone.now().timestamp()))
-        if getattr(request, "htmx", False) and _is_sign_in_redirect(response):
-            page = request.htmx.current_url_abs_path or resolve_url(settings.LOGIN_REDIRECT_URL)
+        htmx: HtmxDetails | None = getattr(request, "htmx", None)
+        if htmx and _is_sign_in_redirect(response):
+            page = htmx.current_url_abs_path or resolve_url(settings.LOGIN_REDIRECT_URL)
             return HttpResponseClientRedirect(redirect_to_login(page)["Location"])
         return response
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from celery import current_app
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -24,7 +25,6 @@ from accounts.models import AuditEvent
 from journeys.health import sync_lag_seconds
 from journeys.models import SyncState, WebhookEvent
 from launches.models import Launch, LaunchStatus
-from mintportal.celery import app
 from mintportal.mint import get_client
 
 logger = logging.getLogger(__name__)
@@ -104,10 +104,12 @@ def launch_queue(*, now: datetime) -> LaunchQueue:
 def broker_queue_length() -> int | None:
     """Messages waiting in the default Celery queue, or None when the broker does not answer at once."""
     try:
-        with app.connection_for_read(connect_timeout=BROKER_TIMEOUT) as connection:
+        with current_app.connection_for_read(connect_timeout=BROKER_TIMEOUT) as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0,
                                          timeout=BROKER_TIMEOUT * 2)
-            declared = connection.default_channel.queue_declare(queue=app.conf.task_default_queue)
+            # Every kombu transport's channel declares queues; the StdChannel stub names only the shared base.
+            channel = connection.default_channel
+            declared = channel.queue_declare(queue=current_app.conf.task_default_queue)  # type: ignore[attr-defined]
             return int(declared.message_count)
     except Exception as exc:  # noqa: BLE001 - any broker failure only leaves the figure unknown
         logger.info("operations: the broker's queue could not be read (%s)", type(exc).__name__)

@@ -10,7 +10,7 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from accounts.admin import AccessAdminMixin
+from accounts.admin import AccessAdminMixin, admin_user
 from sso.models import ClaimMapping, SsoIdentity
 from sso.services import claim_mapping_change_record
 
@@ -28,15 +28,15 @@ class ClaimMappingAdmin(AccessAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ClaimMapping, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        claim_mapping_change_record(actor=request.user, mapping=obj, verb="update" if change else "create")
+        claim_mapping_change_record(actor=admin_user(request), mapping=obj, verb="update" if change else "create")
 
     def delete_model(self, request: HttpRequest, obj: ClaimMapping) -> None:
-        claim_mapping_change_record(actor=request.user, mapping=obj, verb="delete")
+        claim_mapping_change_record(actor=admin_user(request), mapping=obj, verb="delete")
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ClaimMapping]) -> None:
         for mapping in queryset.select_related("team"):
-            claim_mapping_change_record(actor=request.user, mapping=mapping, verb="delete")
+            claim_mapping_change_record(actor=admin_user(request), mapping=mapping, verb="delete")
         super().delete_queryset(request, queryset)
 
 

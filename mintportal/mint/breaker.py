@@ -162,7 +162,7 @@ class CircuitBreakers:
             owner = uuid.uuid4().hex
             try:
                 acquired = self._probe_lock(group).acquire(owner)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - any cache backend failure: the breaker steps aside
                 _warn("probe lock", exc)
                 return Ticket(group=group, had_state=True)
             if acquired:
@@ -183,7 +183,7 @@ class CircuitBreakers:
             if ticket.probe_owner:
                 self._probe_lock(ticket.group).release(ticket.probe_owner)
                 logger.warning("mint breaker %s closed: the probe succeeded", ticket.group)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any cache backend failure: the breaker steps aside
             _warn("delete", exc)
 
     def abandon(self, ticket: Ticket) -> None:
@@ -192,7 +192,7 @@ class CircuitBreakers:
             return
         try:
             self._probe_lock(ticket.group).release(ticket.probe_owner)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any cache backend failure: the breaker steps aside
             _warn("probe unlock", exc)
 
     def failed(self, ticket: Ticket, error: errors.MintError) -> None:
@@ -202,7 +202,7 @@ class CircuitBreakers:
             return
         try:
             self._record_failure(ticket, error)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any cache backend failure: the breaker steps aside
             _warn("write", exc)
 
     def _record_failure(self, ticket: Ticket, error: errors.MintError) -> None:
@@ -237,7 +237,7 @@ class CircuitBreakers:
         try:
             # One round trip: every page's banner asks this (mintportal.middleware.current_outage).
             stored = self._cache.get_many([self._key(group) for group in GROUPS])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any cache backend failure: the breaker steps aside
             _warn("read", exc)
             stored = {}
         phases = {}

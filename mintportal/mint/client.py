@@ -18,7 +18,6 @@ One client is safe to share between threads.
 from __future__ import annotations
 
 import email.message
-import functools
 import logging
 import re
 import threading
@@ -26,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from prometheus_client import Counter
@@ -43,7 +42,6 @@ from mintportal.mint.transport import Transport, error_from_response
 
 logger = logging.getLogger("mintportal.mint")
 
-T = TypeVar("T")
 # The largest page Mint serves; iterators use it so that walking a listing takes the fewest calls.
 PAGE_LIMIT = 100
 # A web request with less time than this left does not start another Mint read: it could only time out.
@@ -63,9 +61,15 @@ def outcome_label(error: errors.MintError | None) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-@functools.cache
-def _adapter(model_type: Any) -> TypeAdapter:
-    return TypeAdapter(model_type)
+# One validator per model type, built on first use (building one compiles its schema).
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter[M](model_type: type[M]) -> TypeAdapter[M]:
+    adapter = _ADAPTERS.get(model_type)
+    if adapter is None:
+        adapter = _ADAPTERS[model_type] = TypeAdapter(model_type)
+    return adapter
 
 
 def _query(**values: Any) -> dict[str, Any]:
@@ -87,7 +91,7 @@ def _body(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _iterate(fetch: Callable[[int, int], models.Page[T]], page_limit: int) -> Iterator[T]:
+def _iterate[T](fetch: Callable[[int, int], models.Page[T]], page_limit: int) -> Iterator[T]:
     """Walks a listing page by page until ``totalCount`` items (or an empty page) have been seen."""
     offset = 0
     while True:
@@ -205,8 +209,8 @@ class MintClient:
         The sandbox answers with the published workflow, which lacks the version's own id; the version
         row is then read from the versions listing.
         """
-        answer = self._json(paths.PUBLISH_WORKFLOW_VERSION, models.WorkflowVersion | models.WorkflowDefinition,
-                            path_params={"workflow_id": workflow_id, "version": version})
+        answer = self._json(paths.PUBLISH_WORKFLOW_VERSION, models.PublishedVersion,
+                            path_params={"workflow_id": workflow_id, "version": version}).root
         if isinstance(answer, models.WorkflowVersion):
             return answer
         for row in self.iter_workflow_versions(workflow_id):
@@ -382,11 +386,11 @@ class MintClient:
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    def _json(self, operation: Operation, model_type: Any, **kwargs: Any) -> Any:
+    def _json[M](self, operation: Operation, model_type: type[M], **kwargs: Any) -> M:
         """Calls ``operation`` and parses its JSON answer into ``model_type`` (strict models)."""
         return self._parse(operation, model_type, self._call(operation, **kwargs))
 
-    def _parse(self, operation: Operation, model_type: Any, response: requests.Response) -> Any:
+    def _parse[M](self, operation: Operation, model_type: type[M], response: requests.Response) -> M:
         """Parses a successful answer into ``model_type``; an answer of another shape is a ``MintResponseError``."""
         try:
             return _adapter(model_type).validate_json(response.content)
@@ -501,7 +505,7 @@ class MintClient:
         return CallBudget(connect_timeout=min(config.connect_timeout, left), read_timeout=left, max_retries=0,
                           max_retry_wait=0.0, bounded=True)
 
-    def _with_retries(self, name: str, idempotent: bool, attempt: Callable[[], T], *, method: str = "POST",
+    def _with_retries[T](self, name: str, idempotent: bool, attempt: Callable[[], T], *, method: str = "POST",
                       budget: CallBudget | None = None,
                       on_failure: Callable[[errors.MintError], None] | None = None) -> T:
         policy = self.retry_policy if budget is None else RetryPolicy(max_retries=budget.max_retries,

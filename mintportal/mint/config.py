@@ -35,8 +35,9 @@ class MintConfig:
 
     @classmethod
     def from_settings(cls) -> MintConfig:
+        base_url: str = settings.MINT_BASE_URL
         return cls(
-            base_url=settings.MINT_BASE_URL.rstrip("/"),
+            base_url=base_url.rstrip("/"),
             token_url=settings.MINT_TOKEN_URL,
             client_id=settings.MINT_CLIENT_ID,
             client_secret=settings.MINT_CLIENT_SECRET,

@@ -97,5 +97,6 @@ class ExclusiveFileLock:
 def renewal_lock(cache: BaseCache, key: str, ttl: int) -> RenewalLock:
     """The right lock for ``cache``'s backend (see the module docstring)."""
     if isinstance(cache, FileBasedCache):
-        return ExclusiveFileLock(cache._dir, key.replace(":", "-"), ttl)
+        # The file cache's own folder (FileBasedCache._dir, which django-stubs leaves out), beside its entries.
+        return ExclusiveFileLock(cache._dir, key.replace(":", "-"), ttl)  # type: ignore[attr-defined]
     return CacheAddLock(cache, key, ttl)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, Strict
 from pydantic.alias_generators import to_camel
-
-T = TypeVar("T")
 
 JourneyStatusValue = Literal["idle", "running", "active", "finished", "faulted", "cancelled"]
 FINAL_JOURNEY_STATUSES: frozenset[str] = frozenset({"finished", "faulted", "cancelled"})
@@ -34,10 +32,12 @@ def _none_as_empty_dict(value: Any) -> Any:
     return {} if value is None else value
 
 
+Item = TypeVar("Item")
+
 # Lax on purpose: strict mode would refuse the ISO 8601 text that date-times arrive as.
 Timestamp = Annotated[datetime, Strict(False), AfterValidator(_as_utc)]
 # Mint documents these as arrays/objects but may send null; callers always get an empty one instead.
-ListOrEmpty = Annotated[list[T], BeforeValidator(_none_as_empty_list)]
+ListOrEmpty = Annotated[list[Item], BeforeValidator(_none_as_empty_list)]
 JsonObject = Annotated[dict[str, Any], BeforeValidator(_none_as_empty_dict)]
 
 
@@ -58,7 +58,7 @@ class MintModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class Page(MintModel, Generic[T]):
+class Page[T](MintModel):
     """One page of a listing; ``total_count`` counts every match, not just this page."""
 
     data: list[T]
@@ -161,6 +161,12 @@ class WorkflowVersion(MintModel):
     is_latest: bool
     is_published: bool
     created_at: Timestamp | None = None
+
+
+class PublishedVersion(RootModel[WorkflowVersion | WorkflowDefinition]):
+    """What publishing a version answers: the version's row, or the published workflow (the sandbox)."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 # --- journeys --------------------------------------------------------------------------------

@@ -65,13 +65,3 @@ LIST_STEP_TYPES = _op("listStepTypes", "GET", "/step-types", idempotent=True)
 CREATE_SECRET = _op("createSecret", "POST", "/secrets", idempotent=False)
 # A PATCH that sets fields to given values ends in the same state however often it is sent.
 UPDATE_SECRET = _op("updateSecret", "PATCH", "/secrets/{secret_id}", idempotent=True)
-
-OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        LIST_WORKFLOWS, CREATE_WORKFLOW, GET_WORKFLOW, UPDATE_WORKFLOW, START_JOURNEY, LIST_WORKFLOW_VERSIONS,
-        PUBLISH_WORKFLOW_VERSION, UPLOAD_WORKFLOW_FILE, DOWNLOAD_WORKFLOW_FILE, LIST_JOURNEYS, GET_JOURNEY, RESUME_JOURNEY,
-        APPROVE_JOURNEY, CREATE_JOURNEY_URL, GET_JOURNEY_LOG, CREATE_JOURNEY_NOTE, LIST_JOURNEY_NOTES,
-        UPDATE_JOURNEY_NOTE, DOWNLOAD_JOURNEY_FILE, LIST_STEP_TYPES, CREATE_SECRET, UPDATE_SECRET,
-    )
-}

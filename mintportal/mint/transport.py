@@ -128,7 +128,8 @@ def _invalid_params(raw: Any) -> list[errors.InvalidParam]:
     params: list[errors.InvalidParam] = []
     for item in raw:
         if isinstance(item, dict):
-            params.append(errors.InvalidParam(name=_text(item.get("name")) or "", reason=_text(item.get("reason")) or ""))
+            params.append(errors.InvalidParam(name=_text(item.get("name")) or "",
+                                              reason=_text(item.get("reason")) or ""))
     return params
 
 

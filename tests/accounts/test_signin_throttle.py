@@ -351,7 +351,7 @@ def test_parallel_guesses_cannot_slip_past_the_limit(case_handler: User, setting
 
 
 def test_pruning_forgets_only_what_no_longer_counts(client: Client, case_handler: User, clock: Clock) -> None:
-    from accounts.tasks import signin_throttles_prune
+    from accounts.tasks import signin_throttles_prune_task
 
     sign_in(client, "handler", PASSWORD, address="198.51.100.30")
     client.logout()
@@ -361,8 +361,8 @@ def test_pruning_forgets_only_what_no_longer_counts(client: Client, case_handler
     clock.advance(16 * 60)
 
     # Gone: the sign-in that left nothing counted, and failures whose window has passed. Kept: the lockout.
-    assert signin_throttles_prune() > 0
+    assert signin_throttles_prune_task() > 0
     assert set(SignInThrottle.objects.values_list("key", flat=True)) == {"mallory"}
     clock.advance(86400)
-    signin_throttles_prune()
+    signin_throttles_prune_task()
     assert not SignInThrottle.objects.exists()
