@@ -53,7 +53,7 @@ TEAMS: dict[str, list[tuple[str, list[str], list[str] | None, dict]]] = {
 }
 
 
-def place_workflow(workflow_id: str, *, tags: Iterable[str], name: str = "") -> Workflow:
+def place_workflow(workflow_id: str, *, tags: Iterable[str], name: str = "") -> WorkflowRecord:
     """Mirrors a workflow with these tags, so tag scopes cover (or do not cover) it at once."""
     workflow, _ = WorkflowRecord.objects.update_or_create(
         pk=workflow_id, defaults={"name": name or workflow_id, "tags": list(tags), "seen_at": timezone.now()}
@@ -61,7 +61,9 @@ def place_workflow(workflow_id: str, *, tags: Iterable[str], name: str = "") -> 
     return workflow
 
 
-def approval_workflow_create(client: MintClient, *, tags: list[str], name: str = "Approval") -> models.WorkflowDefinition:
+def approval_workflow_create(
+    client: MintClient, *, tags: list[str], name: str = "Approval"
+) -> models.WorkflowDefinition:
     """Creates in Mint (the sandbox) a workflow whose journeys wait for approval, and mirrors it with ``tags``.
 
     Steps: ``name`` (journey named "Case {{ input.case }}"), ``doc`` (a file "<case>.txt"), ``check``
@@ -114,7 +116,7 @@ def make_user(username: str, *teams: str, staff: bool = False) -> User:
 
 
 @pytest.fixture
-def scoped_workflows(db: None) -> dict[str, Workflow]:
+def scoped_workflows(db: None) -> dict[str, WorkflowRecord]:
     return {
         WF_INSIDE: place_workflow(WF_INSIDE, tags=["onboarding"], name="Onboarding"),
         WF_CONTRACTS: place_workflow(WF_CONTRACTS, tags=["contracts"], name="Contracts"),
@@ -123,33 +125,33 @@ def scoped_workflows(db: None) -> dict[str, Workflow]:
 
 
 @pytest.fixture
-def case_handler(scoped_workflows: dict[str, Workflow]) -> User:
+def case_handler(scoped_workflows: dict[str, WorkflowRecord]) -> User:
     return make_user("handler", "Case handlers")
 
 
 @pytest.fixture
-def approver(scoped_workflows: dict[str, Workflow]) -> User:
+def approver(scoped_workflows: dict[str, WorkflowRecord]) -> User:
     return make_user("approver", "Approvers")
 
 
 @pytest.fixture
-def approver2(scoped_workflows: dict[str, Workflow]) -> User:
+def approver2(scoped_workflows: dict[str, WorkflowRecord]) -> User:
     return make_user("approver2", "Approvers")
 
 
 @pytest.fixture
-def operator(scoped_workflows: dict[str, Workflow]) -> User:
+def operator(scoped_workflows: dict[str, WorkflowRecord]) -> User:
     return make_user("operator", "Operators")
 
 
 @pytest.fixture
-def admin(scoped_workflows: dict[str, Workflow]) -> User:
+def admin(scoped_workflows: dict[str, WorkflowRecord]) -> User:
     """Member of Admins (every action on every workflow, managing access included) with the staff flag."""
     return make_user("admin", "Admins", staff=True)
 
 
 @pytest.fixture
-def outsider(scoped_workflows: dict[str, Workflow]) -> User:
+def outsider(scoped_workflows: dict[str, WorkflowRecord]) -> User:
     """Signed in, but in no team: may see and do nothing."""
     return make_user("outsider")
 

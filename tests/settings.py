@@ -13,10 +13,10 @@ os.environ.setdefault("MINT_CLIENT_SECRET", "portal-tests-secret")
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("PORTAL_RUN_DIR", tempfile.mkdtemp(prefix="mintportal-tests-"))
 # The test client and live_server speak plain http: no Secure or __Host- cookies, no HTTPS redirect, no HSTS
-# (all follow this variable). tests/test_deploy_check.py checks the HTTPS settings in a process of their own.
+# (all follow this variable). tests/mintportal/test_deploy_check.py checks the HTTPS settings in a process of their own.
 os.environ["DJANGO_SECURE_COOKIES"] = "false"
 
-from mintportal.settings import *  # noqa: E402,F403
+from mintportal.settings import *  # noqa: F403 - the test settings are the portal's, with the overrides below
 
 # Fast hashing keeps persona fixtures cheap; nothing here protects a real password.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

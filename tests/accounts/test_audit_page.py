@@ -59,7 +59,9 @@ def test_filters_narrow_the_page_and_the_csv_to_the_same_rows(admin) -> None:
                                   "until": "2026-03-10"}).content.decode()
     assert page.count("<tr class=\"outcome-") == 2 and "<strong>2</strong> events" in page
     rows = export_rows(client, "?action=journey.&actor=approv&since=2026-03-10&until=2026-03-10")
-    assert [(row["action"], row["journey_id"]) for row in rows] == [("journey.reject", "j-1"), ("journey.approve", "j-1")]
+    assert [(row["action"], row["journey_id"]) for row in rows] == [
+        ("journey.reject", "j-1"), ("journey.approve", "j-1"),
+    ]
     assert rows[0]["at_utc"] == "2026-03-10T13:00:00+00:00"
 
     failed = export_rows(client, "?outcome=failed")

@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from tests.personas import WF_INSIDE, WF_OUTSIDE
 from tests.journeys.conftest import make_journey
+from tests.personas import WF_INSIDE, WF_OUTSIDE
 
 pytestmark = pytest.mark.django_db
 

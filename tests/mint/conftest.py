@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -64,7 +65,7 @@ def chain(*step_ids: str, outcomes: dict[str, str] | None = None) -> list[models
     outcomes = outcomes or {}
     return [
         models.WorkflowStepConnection(source_step_id=a, target_step_id=b, outcome=outcomes.get(a))
-        for a, b in zip(step_ids, step_ids[1:])
+        for a, b in itertools.pairwise(step_ids)
     ]
 
 

@@ -11,7 +11,7 @@ from mintportal.mint import errors, get_client
 
 def test_nothing_secret_is_logged_or_shown_while_calls_succeed_and_fail(sandbox, own_credentials, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    client_id, client_secret = own_credentials()
+    _, client_secret = own_credentials()
     client = get_client()
     client.list_workflows(limit=1)
     token = client.tokens.get()

@@ -250,7 +250,8 @@ def test_in_multiprocess_mode_a_scrape_sums_the_mint_calls_of_every_process(sand
         "MINT_CLIENT_SECRET": sandbox.client_secret,
     }
     call = "import django; django.setup()\nfrom mintportal.mint import get_client\nget_client().list_step_types()\n"
-    scrape = "import django; django.setup()\nfrom mintportal.metrics import _exposition\nprint(_exposition().decode())\n"
+    scrape = ("import django; django.setup()\nfrom mintportal.metrics import _exposition\n"
+              "print(_exposition().decode())\n")
     for _ in range(2):
         subprocess.run([sys.executable, "-c", call], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
     text = subprocess.run([sys.executable, "-c", scrape], cwd=ROOT, env=env, check=True, capture_output=True,

@@ -177,7 +177,7 @@ def test_two_first_sign_ins_of_one_person_at_once_make_one_user() -> None:
         barrier = Barrier(2)
         subject = f"racer-{round_}"
 
-        def sign_in() -> int:
+        def sign_in(barrier: Barrier = barrier, subject: str = subject) -> int:
             try:
                 barrier.wait(timeout=10)
                 return sso_user_sign_in(issuer=ISSUER, claims=claims(subject, preferred_username=subject)).user.pk
