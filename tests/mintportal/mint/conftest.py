@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from mintportal.mint import MintClient, MintConfig, get_client, models
+from tests.mintportal.mint.helpers import chain, step, unique
 
 BOTH_ROLES = ["Flow Viewer", "Flow Editor"]
 
@@ -50,23 +49,6 @@ def viewer_client(own_credentials) -> MintClient:
     """A client whose API client has Flow Viewer only."""
     own_credentials(["Flow Viewer"])
     return get_client()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix} {uuid.uuid4().hex[:10]}"
-
-
-def step(step_id: str, step_type: str, **properties: Any) -> models.WorkflowStep:
-    return models.WorkflowStep(id=step_id, type=step_type, properties=properties or None)
-
-
-def chain(*step_ids: str, outcomes: dict[str, str] | None = None) -> list[models.WorkflowStepConnection]:
-    """Connections from each step to the next; ``outcomes`` names the outcome leaving a step."""
-    outcomes = outcomes or {}
-    return [
-        models.WorkflowStepConnection(source_step_id=a, target_step_id=b, outcome=outcomes.get(a))
-        for a, b in itertools.pairwise(step_ids)
-    ]
 
 
 @pytest.fixture

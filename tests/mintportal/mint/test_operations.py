@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from mintportal.mint import MintClient, models
-from tests.mint.conftest import chain, step, unique
+from tests.mintportal.mint.helpers import chain, step, unique
 
 
 def recent(value: datetime | None) -> bool:

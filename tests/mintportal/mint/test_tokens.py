@@ -94,11 +94,11 @@ def test_a_start_journey_with_a_revoked_token_starts_one_journey(sandbox, own_cr
 
 
 class Worker:
-    """A portal process running tests/mint/token_worker.py, driven line by line."""
+    """A portal process running tests/mintportal/mint/token_worker.py, driven line by line."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.mint.token_worker"],
+            [sys.executable, "-m", "tests.mintportal.mint.token_worker"],
             cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 
