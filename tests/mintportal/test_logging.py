@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mintportal.logs import JsonLinesFormatter
-from tests.sandbox_process import SandboxProcess
+from tests.sandbox_process import SandboxProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,15 +189,9 @@ def test_objects_attached_to_a_record_stay_out_of_the_line() -> None:
     assert "leaked-value" not in json.dumps(entry)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_gunicorn_and_the_web_requests_log_json_lines(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     stdout, stderr = tmp_path / "web.stdout", tmp_path / "web.stderr"
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "mintportal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
