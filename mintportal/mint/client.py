@@ -209,10 +209,8 @@ class MintClient:
         The sandbox answers with the published workflow, which lacks the version's own id; the version
         row is then read from the versions listing.
         """
-        answer = self._json(paths.PUBLISH_WORKFLOW_VERSION, models.PublishedVersion,
-                            path_params={"workflow_id": workflow_id, "version": version}).root
-        if isinstance(answer, models.WorkflowVersion):
-            return answer
+        answer = self._json(paths.PUBLISH_WORKFLOW_VERSION, models.WorkflowDefinition,
+                            path_params={"workflow_id": workflow_id, "version": version})
         for row in self.iter_workflow_versions(workflow_id):
             if row.version == answer.version:
                 return row

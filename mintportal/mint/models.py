@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic.alias_generators import to_camel
 
 JourneyStatusValue = Literal["idle", "running", "active", "finished", "faulted", "cancelled"]
@@ -161,12 +161,6 @@ class WorkflowVersion(MintModel):
     is_latest: bool
     is_published: bool
     created_at: Timestamp | None = None
-
-
-class PublishedVersion(RootModel[WorkflowVersion | WorkflowDefinition]):
-    """What publishing a version answers: the version's row, or the published workflow (the sandbox)."""
-
-    model_config = ConfigDict(frozen=True)
 
 
 # --- journeys --------------------------------------------------------------------------------
