@@ -12,8 +12,8 @@ from celery import Task, shared_task
 
 from journeys.services.sync import journey_sweep, journey_sync
 from journeys.webhooks import webhook_events_prune, webhook_process
-from mintportal.celery import retry_or_raise
 from mintportal.mint.errors import MintError
+from mintportal.task_retries import retry_or_raise
 
 
 @shared_task(bind=True, max_retries=3)

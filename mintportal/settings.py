@@ -326,7 +326,7 @@ CELERY_BEAT_SCHEDULE = {
         ("prune-webhook-events", "journeys.tasks.webhook_events_prune_task", {}, 86400),
         ("sweep-journeys", "journeys.tasks.journey_sweep_task", {}, MINT_SWEEP_INTERVAL),
         ("requeue-stale-launches", "launches.tasks.launch_requeue_stale_task", {}, 20),
-        ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune", {}, 3600),
+        ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune_task", {}, 3600),
     )
     if interval > 0
 }

@@ -44,8 +44,7 @@ def test_every_task_is_registered_under_its_dotted_path_and_ends_in_task() -> No
     for name in registered():
         task = app.tasks[name]
         assert name == f"{task.__module__}.{task.__name__}"
-        # accounts.tasks is renamed by its owner (lint-and-tests); until then its one task keeps its name.
-        assert name.endswith("_task") or name == "accounts.tasks.signin_throttles_prune", name
+        assert name.endswith("_task"), name
 
 
 @pytest.mark.parametrize("entry", sorted(settings.CELERY_BEAT_SCHEDULE))

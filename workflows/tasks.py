@@ -11,10 +11,10 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from mintportal.celery import retry_or_raise
-from mintportal.middleware import is_outage, record_outage
 from mintportal.mint.budget import time_budget
 from mintportal.mint.errors import MintError
+from mintportal.outage import is_outage, record_outage
+from mintportal.task_retries import retry_or_raise
 from workflows.selectors import workflow_cache_refill
 from workflows.sync import workflow_sync
 
