@@ -251,7 +251,8 @@ def journey_read(*, user: Viewer, journey_id: str) -> JourneyRead:
     row = journey_mirror_get(journey_id=journey_id)
     if row is not None:
         ensure_can(user=user, action=Action.VIEW, workflow_id=row.workflow_id)
-    # Noted before asking, so that while Mint is away a page asks again at most once a minute too.
+    # Noted before asking, so that while Mint is away a page asks again at most once a minute too. The stored time is
+    # what counts (journey_poll_quiet compares it with now); the entry's expiry only tidies the cache.
     cache.set(_live_read_key(journey_id), timezone.now().timestamp(), timeout=LIVE_READ_INTERVAL * 10)
     try:
         journey = _journey_from_mint(journey_id)
