@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,14 +40,6 @@ from workflows.forms import (
 )
 from workflows.graph import workflow_graph
 from workflows.models import SecretRecord
-
-
-def _launch_url(workflow_id: str) -> str | None:
-    """The launch page for a workflow, once the launches app provides one."""
-    try:
-        return reverse("launches:new", kwargs={"workflow_id": workflow_id})
-    except NoReverseMatch:
-        return None
 
 
 @login_required
@@ -86,7 +78,7 @@ def workflow_detail(request: AuthenticatedHttpRequest, workflow_id: str) -> Http
         "versions": versions,
         "graph": graph,
         "diff_form": diff_form,
-        "launch_url": _launch_url(workflow_id)
+        "launch_url": reverse("launches:new", kwargs={"workflow_id": workflow_id})
         if user_can(user=request.user, action=Action.LAUNCH, workflow_id=workflow_id) else None,
         "may_manage": user_can(user=request.user, action=Action.MANAGE, workflow_id=workflow_id),
     }
