@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import WorkflowRecord
 from journeys.models import Journey, JourneyStatus
 from journeys.services.sync import JOURNEYS, journey_sync
+from mintportal.mint.errors import MintValidationError
 from tests.sandbox.helpers import Api, chain, step
 from workflows.models import SyncState
 from workflows.sync import SyncLease, workflow_sync
@@ -50,7 +51,7 @@ def test_the_first_sync_mirrors_every_journey_in_the_sandbox(mint_settings, api,
 
 
 def test_sync_picks_up_changes_made_in_the_sandbox(mint_settings, api):
-    workflow_id, journey_ids = suspended_journeys(api, 2)
+    _, journey_ids = suspended_journeys(api, 2)
     journey_sync()
     resume(api, journey_ids[0])
 
@@ -63,7 +64,7 @@ def test_sync_picks_up_changes_made_in_the_sandbox(mint_settings, api):
 
 def test_an_incremental_sync_asks_mint_only_for_the_journeys_that_changed(mint_settings, api, sandbox):
     mint_settings.MINT_SYNC_OVERLAP_SECONDS = 0
-    workflow_id, journey_ids = suspended_journeys(api, 5)
+    _, journey_ids = suspended_journeys(api, 5)
     journey_sync()
     for journey_id in journey_ids[:3]:
         resume(api, journey_id)
@@ -82,7 +83,7 @@ def test_an_incremental_sync_asks_mint_only_for_the_journeys_that_changed(mint_s
 def test_an_incremental_sync_pages_through_more_than_one_page_without_losing_any(mint_settings, api, sandbox):
     mint_settings.MINT_SYNC_OVERLAP_SECONDS = 0
     journey_sync()
-    workflow_id, journey_ids = suspended_journeys(api, 150)
+    _, journey_ids = suspended_journeys(api, 150)
     sandbox.reset_counters()
 
     result = journey_sync()
@@ -154,7 +155,7 @@ def test_a_failed_sync_keeps_the_watermark(mint_settings, api, sandbox):
     suspended_journeys(api, 1)
     sandbox.add_fault(path=r"^/mint/journeys$", method="GET", status=400)
 
-    with pytest.raises(Exception):
+    with pytest.raises(MintValidationError):
         journey_sync()
 
     state = SyncState.objects.get(name=JOURNEYS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,8 @@ def test_a_connection_that_skips_a_layer_passes_beside_the_steps_in_between() ->
 # --- the layout, pinned -------------------------------------------------------------------------------------------
 # Each case's whole output (every node's box and every edge's path), as a digest of its repr: any change to the
 # layout changes it. A deliberate change of the drawing updates these digests in the same commit.
-PINNED_CASES = {
+Case = tuple[list[str], list[tuple[str, str, str | None]], dict[str, Any]]
+PINNED_CASES: dict[str, Case] = {
     "branches": (["apply", "big", "check", "letter", "done"],
                  [("apply", "big", None), ("big", "check", "True"), ("big", "letter", "False"),
                   ("check", "letter", "Approved"), ("letter", "done", None)], {}),
