@@ -10,7 +10,7 @@ import math
 import pytest
 
 from journeys.models import Journey, JourneyStatus
-from journeys.services.sync import SWEEP_STATUSES, journey_sweep, journey_sync
+from journeys.services.sync import SWEEP_STATUSES, SweepResult, journey_sweep, journey_sync
 from tests.sandbox.helpers import Api, chain, step
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_a_journey_cancelled_from_outside_reaches_the_mirror_through_the_sweep_n
     assert Journey.objects.get(pk=ids[1]).status == JourneyStatus.ACTIVE
 
     sandbox.reset_counters()
-    results = []
+    results: list[SweepResult] = []
     while Journey.objects.get(pk=ids[1]).status != JourneyStatus.CANCELLED:
         assert len(results) <= math.ceil(not_final_in_mint(api) / 1000), "the sweep never caught the cancellation"
         results.append(journey_sweep())
@@ -83,7 +83,7 @@ def test_the_sweep_is_bounded_per_run_and_covers_every_journey_over_successive_r
 def test_a_journey_mint_no_longer_has_is_marked_gone_by_the_sweep(mint_settings, api, sandbox):
     waiting_journeys(api, 1)
     journey_sync(full=True)
-    mirrored = Journey.objects.filter(status=JourneyStatus.ACTIVE).first()
+    mirrored = Journey.objects.filter(status=JourneyStatus.ACTIVE).order_by("pk")[0]
     Journey.objects.create(id="j-only-in-the-mirror", workflow_id=mirrored.workflow_id, version=1,
                            status=JourneyStatus.ACTIVE, created_at=mirrored.created_at, seen_at=mirrored.seen_at)
 
