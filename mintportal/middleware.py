@@ -25,12 +25,10 @@ from mintportal.errors import ApplicationError, NotAllowed, NotVisible
 from mintportal.mint import errors
 from mintportal.mint.budget import time_budget
 
-# clear_outage, current_outage and note_outage are re-exported ("as") only until journeys/views.py and
-# mintportal/context_processors.py import them from mintportal.outage; then they go from this line.
-from mintportal.outage import clear_outage as clear_outage
+# current_outage is re-exported ("as") only until mintportal/context_processors.py imports it from
+# mintportal.outage; then it goes from here.
 from mintportal.outage import current_outage as current_outage
 from mintportal.outage import is_outage, log_mint_error, mint_error_message, record_outage
-from mintportal.outage import note_outage as note_outage
 from mintportal.responses import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
