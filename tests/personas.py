@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Action, Scope, WorkflowRecord
 from mintportal.mint import MintClient, models
+from tests.mint_parts import link, step
 
 PASSWORD = "mintdemo"
 WF_INSIDE = "wf-onboarding"
@@ -70,12 +71,6 @@ def approval_workflow_create(
     (require-approval), then ``after`` (suspend, so an approved journey visibly moves on and still waits) and
     ``end``; a rejection leads to ``stop``, which faults the journey.
     """
-
-    def step(step_id: str, step_type: str, **properties: object) -> models.WorkflowStep:
-        return models.WorkflowStep(id=step_id, type=step_type, properties=properties or None)
-
-    def link(source: str, target: str, outcome: str | None = None) -> models.WorkflowStepConnection:
-        return models.WorkflowStepConnection(source_step_id=source, target_step_id=target, outcome=outcome)
 
     workflow = client.create_workflow(models.WorkflowInput(
         name=f"{name} {uuid.uuid4().hex[:8]}",

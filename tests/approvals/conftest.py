@@ -13,6 +13,7 @@ from journeys.models import Journey
 from journeys.services.sync import journey_refresh
 from launches.models import Launch, LaunchStatus
 from mintportal.mint import MintClient, get_client, models
+from tests.mint_parts import link, step
 from tests.personas import approval_workflow_create, place_workflow
 
 
@@ -20,14 +21,6 @@ from tests.personas import approval_workflow_create, place_workflow
 def mint(mint_settings) -> MintClient:
     """The portal's Mint client, pointed at the sandbox process."""
     return get_client()
-
-
-def _step(step_id: str, step_type: str, **properties: object) -> models.WorkflowStep:
-    return models.WorkflowStep(id=step_id, type=step_type, properties=properties or None)
-
-
-def _link(source: str, target: str, outcome: str | None = None) -> models.WorkflowStepConnection:
-    return models.WorkflowStepConnection(source_step_id=source, target_step_id=target, outcome=outcome)
 
 
 @pytest.fixture
@@ -48,9 +41,9 @@ def suspend_workflow(mint: MintClient) -> Callable[..., str]:
     def create(*, tags: list[str], name: str = "Manual") -> str:
         workflow = mint.create_workflow(models.WorkflowInput(
             name=f"{name} {uuid.uuid4().hex[:8]}",
-            steps=[_step("name", "set-name", template="Manual {{ input.case }}"), _step("hold", "suspend"),
-                   _step("end", "finish")],
-            connections=[_link("name", "hold"), _link("hold", "end")],
+            steps=[step("name", "set-name", template="Manual {{ input.case }}"), step("hold", "suspend"),
+                   step("end", "finish")],
+            connections=[link("name", "hold"), link("hold", "end")],
             input_parameters=[models.WorkflowInputParameter(name="case")],
         ))
         place_workflow(workflow.id, tags=tags, name=workflow.name or "")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from mintportal.mint import MintClient, MintConfig, get_client, models
-from tests.mintportal.mint.helpers import chain, step, unique
+from tests.mint_parts import chain, step, unique
 
 BOTH_ROLES = ["Flow Viewer", "Flow Editor"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mintportal.mint import MintClient, errors, get_client, models
-from tests.mintportal.mint.helpers import step, unique
+from tests.mint_parts import step, unique
 
 
 def test_a_missing_journey_raises_not_found_with_a_trace_id(client: MintClient) -> None:

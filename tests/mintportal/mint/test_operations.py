@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from mintportal.mint import MintClient, models
-from tests.mintportal.mint.helpers import chain, step, unique
+from tests.mint_parts import chain, step, unique
 
 
 def recent(value: datetime | None) -> bool:

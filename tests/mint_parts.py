@@ -1,4 +1,5 @@
-"""Workflow building blocks for the Mint client's tests: unique names, steps and the connections between them."""
+"""Workflow building blocks as the Mint client's models (``mintportal.mint.models``): unique names, steps and the
+connections between them. tests/sandbox/helpers.py has the same as plain JSON for the sandbox's own tests."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ def step(step_id: str, step_type: str, **properties: Any) -> models.WorkflowStep
     return models.WorkflowStep(id=step_id, type=step_type, properties=properties or None)
 
 
+def link(source: str, target: str, outcome: str | None = None) -> models.WorkflowStepConnection:
+    return models.WorkflowStepConnection(source_step_id=source, target_step_id=target, outcome=outcome)
+
+
 def chain(*step_ids: str, outcomes: dict[str, str] | None = None) -> list[models.WorkflowStepConnection]:
     """Connections from each step to the next; ``outcomes`` names the outcome leaving a step."""
     outcomes = outcomes or {}
-    return [
-        models.WorkflowStepConnection(source_step_id=a, target_step_id=b, outcome=outcomes.get(a))
-        for a, b in itertools.pairwise(step_ids)
-    ]
+    return [link(a, b, outcomes.get(a)) for a, b in itertools.pairwise(step_ids)]
