@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import IO, Final, cast
 
+from celery import signature
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connections, transaction
@@ -37,10 +38,9 @@ from journeys.services.refresh import journey_refresh_after_write
 from journeys.tasks import journey_sync_task
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from launches.validation import clean_input, header_errors, input_errors
-from mintportal.celery import app as celery_app
-from mintportal.celery import retry_countdown
 from mintportal.errors import Conflict
 from mintportal.mint import errors, get_client
+from mintportal.task_retries import retry_countdown
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +93,9 @@ def _after_commit(queue: Callable[[], object], what: str) -> None:
 
 
 def _queue(task: str, *args: object, eta: datetime | None = None) -> None:
-    """Sends one of this app's tasks (``LAUNCH_START_TASK``, ``BULK_LAUNCH_CHUNK_TASK``) now."""
-    celery_app.signature(task, args=args).apply_async(eta=eta)
+    """Sends one of this app's tasks (``LAUNCH_START_TASK``, ``BULK_LAUNCH_CHUNK_TASK``) through the project's
+    Celery app (the current one, which ``mintportal/__init__.py`` loads)."""
+    signature(task, args=args).apply_async(eta=eta)
 
 
 def _queue_start(launch_id: uuid.UUID) -> None:
