@@ -20,13 +20,6 @@ from celery.beat import PersistentScheduler, ScheduleEntry
 from celery.signals import worker_ready
 from kombu import Producer
 
-# The task modules' retry policy lives in mintportal/task_retries.py; it stays importable from here until
-# journeys/tasks.py, workflows/tasks.py and launches/services.py import it from there (nothing may import the
-# project wiring, tests/test_boundaries.py).
-from mintportal.task_retries import MAX_RETRY_COUNTDOWN, retry_countdown, retry_or_raise
-
-__all__ = ["MAX_RETRY_COUNTDOWN", "app", "retry_countdown", "retry_or_raise"]
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mintportal.settings")
 logger = logging.getLogger(__name__)
 

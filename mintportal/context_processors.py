@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Action
 from accounts.policy import user_can
-from mintportal.middleware import current_outage
+from mintportal.outage import current_outage
 from workflows.selectors import may_manage_secrets
 
 # A pseudo-action: secrets belong to the whole Mint account (see workflows.selectors.may_manage_secrets).

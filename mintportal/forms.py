@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from mintportal.mint import errors
+from mintportal.outage import mint_error_message
 
 # How the JSON field names the kind of value it expects, in its error.
 _KINDS: dict[type, str] = {dict: "an object ({…})", list: "a list ([…])"}
@@ -38,8 +39,6 @@ def add_mint_errors(form: forms.Form, exc: errors.MintError, *, fields: Mapping[
     ``fields`` (Mint name → form field) or by its snake_case spelling; the message keeps the full path
     so the user knows which item is wrong. Without ``invalidParams`` the error's kind is explained.
     """
-    from mintportal.middleware import mint_error_message
-
     mapping = dict(fields or {})
     pairs = _param_pairs(exc)
     if not pairs:
