@@ -86,7 +86,7 @@ ROUTES: dict[str, Route] = {
     "accounts:logout": Route(post=ANY),
     "accounts:dashboard": Route(get=ANY),
     "accounts:theme": Route(post=ANY),
-    "journeys:list": Route(get=ANY, variants=PROBES + ("?status=active&sort=-last_executed_at",)),
+    "journeys:list": Route(get=ANY, variants=(*PROBES, "?status=active&sort=-last_executed_at")),
     "journeys:export": Route(get=ANY, variants=PROBES),
     "journeys:detail": Route(get=Action.VIEW, variants=("?region=notes",)),
     "journeys:poll": Route(get=Action.VIEW, variants=("?fp=drawn-before&sig=before",)),
@@ -114,7 +114,7 @@ ROUTES: dict[str, Route] = {
     "launches:bulk-confirm": Route(post=LAUNCHER),
     "launches:bulk-discard": Route(post=LAUNCHER),
     "launches:bulk-results": Route(get=LAUNCHER),
-    "approvals:inbox": Route(get=ANY, variants=PROBES + ("?kind=approval",)),
+    "approvals:inbox": Route(get=ANY, variants=(*PROBES, "?kind=approval")),
     "approvals:decide": Route(get=Action.APPROVE, post=Action.APPROVE),
     "audit:list": Route(get=Action.AUDIT, variants=PROBES),
     "audit:export": Route(get=Action.AUDIT, variants=PROBES),
@@ -237,18 +237,22 @@ def expected(persona: str, requirement: str | None, *, on_object: bool, inside: 
         return frozenset({302})
     inside_rights, outside_rights = RIGHTS[persona]
     if on_object:
-        rights = inside_rights if inside else outside_rights
-        if Action.VIEW not in rights:
-            return frozenset({404})
-        if requirement == LAUNCHER:
-            # Someone else's bulk launch is not revealed, whatever the visitor's rights.
-            return ALLOWED if persona == MATRIX_LAUNCHER and Action.LAUNCH in rights else frozenset({404})
-        return ALLOWED if requirement in rights else frozenset({403})
+        return _expected_on_object(persona, requirement, inside_rights if inside else outside_rights)
     if requirement == ANY:
         return ALLOWED
     if requirement == SECRETS:
         return ALLOWED if Action.MANAGE in inside_rights & outside_rights else frozenset({403})
     return ALLOWED if requirement in inside_rights | outside_rights else frozenset({403})
+
+
+def _expected_on_object(persona: str, requirement: str, rights: frozenset[str]) -> frozenset[int]:
+    """For a route naming a journey, workflow, launch or bulk launch of a workflow where the persona has ``rights``."""
+    if Action.VIEW not in rights:
+        return frozenset({404})
+    if requirement == LAUNCHER:
+        # Someone else's bulk launch is not revealed, whatever the visitor's rights.
+        return ALLOWED if persona == MATRIX_LAUNCHER and Action.LAUNCH in rights else frozenset({404})
+    return ALLOWED if requirement in rights else frozenset({403})
 
 
 def _body(response: Any) -> str:

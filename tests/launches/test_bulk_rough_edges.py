@@ -24,8 +24,8 @@ def upload(client, workflow_id: str, data: bytes, *, name: str = "people.csv"):
 
 def test_a_row_that_is_not_utf8_is_refused_alone_with_its_line_and_column(client, operator, launch_workflow) -> None:
     client.force_login(operator)
-    data = ("email,fullName\nada@example.com,Ada\n".encode() + "bjork@example.com,Bj\xf6rk\n".encode("latin-1")
-            + "alan@example.com,Alan\n".encode())
+    data = (b"email,fullName\nada@example.com,Ada\n" + "bjork@example.com,Bj\xf6rk\n".encode("latin-1")
+            + b"alan@example.com,Alan\n")
 
     response = upload(client, launch_workflow.id, data)
 

@@ -24,7 +24,9 @@ from unittest import mock
 
 import pytest
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from launches.models import Launch, LaunchStatus
 from launches.services import (

@@ -15,7 +15,6 @@ from launches.services import launch_create, launch_requeue_stale, launch_start
 from tests.celery_worker import wait_for
 
 
-
 def final_launch(launch_id) -> Launch:
     def done() -> Launch | None:
         launch = Launch.objects.get(pk=launch_id)

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import re
-
 import io
+import re
 from datetime import timedelta
 
 import pytest

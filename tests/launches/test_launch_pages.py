@@ -26,7 +26,8 @@ def _launch(by: User, *, journey_id: str = "") -> Launch:
     return Launch.objects.create(
         key=uuid.uuid4().hex, workflow_id=WF_INSIDE, journey_url_ttl=600, created_by=by, created_at=now,
         status=LaunchStatus.STARTED if started else LaunchStatus.PENDING, journey_id=journey_id,
-        journey_url=SECRET_URL if started else "", journey_url_expires_at=now + timedelta(minutes=10) if started else None,
+        journey_url=SECRET_URL if started else "",
+        journey_url_expires_at=now + timedelta(minutes=10) if started else None,
     )
 
 
@@ -62,7 +63,8 @@ def test_someone_who_may_view_the_journey_sees_the_launch_but_never_its_journey_
 def test_a_launch_that_started_no_journey_is_its_launchers_alone(operator: User, admin: User) -> None:
     launch = _launch(operator)
     assert _get(operator, reverse("launches:detail", kwargs={"launch_id": launch.id}))[0] == 200
-    assert _get(make_user("operator2", "Operators"), reverse("launches:detail", kwargs={"launch_id": launch.id}))[0] == 404
+    other_operator = make_user("operator2", "Operators")
+    assert _get(other_operator, reverse("launches:detail", kwargs={"launch_id": launch.id}))[0] == 404
     assert _get(admin, reverse("launches:detail", kwargs={"launch_id": launch.id}))[0] == 404
 
 

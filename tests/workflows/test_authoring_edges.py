@@ -39,7 +39,8 @@ def test_broken_json_names_its_line_and_column_and_marks_the_offending_text(root
     html = response.content.decode()
     assert response.status_code == 400
     assert "Not valid JSON at line 3, column 14: Expecting &#x27;,&#x27; delimiter." in html
-    assert '<span class="json-line-number" aria-hidden="true">3</span>  {&quot;id&quot;: &quot;b&quot; <mark>&quot;</mark>type' in html
+    assert ('<span class="json-line-number" aria-hidden="true">3</span>  '
+            '{&quot;id&quot;: &quot;b&quot; <mark>&quot;</mark>type') in html
     assert "Enter a valid JSON" not in html
     assert sandbox.count("createWorkflow") == calls
 
@@ -169,8 +170,9 @@ def test_a_published_workflows_domain_and_start_link_are_shown_with_copy_and_qr(
 
 
 def test_a_workflow_without_a_start_link_shows_no_link_card(superuser: User) -> None:
-    workflow = models.WorkflowDefinition.model_validate({"id": "wf-2", "name": "Internal", "version": 1, "isLatest": True,
-                                               "isPublished": True, "steps": [{"id": "a", "type": "finish"}]})
+    workflow = models.WorkflowDefinition.model_validate({"id": "wf-2", "name": "Internal", "version": 1,
+                                                         "isLatest": True, "isPublished": True,
+                                                         "steps": [{"id": "a", "type": "finish"}]})
     request = RequestFactory().get("/workflows/wf-2")
     request.user = superuser
     html = render_to_string("workflows/detail.html", {"workflow": workflow, "versions": [], "graph": None},
