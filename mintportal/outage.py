@@ -47,24 +47,25 @@ def is_outage(exc: errors.MintError) -> bool:
     return isinstance(exc, _OUTAGES)
 
 
+# What a person reads about a refusal of each kind, checked in this order (the first kind that matches).
+_MESSAGES: tuple[tuple[type[errors.MintError], str], ...] = (
+    (errors.MintAuthenticationError,
+     "Mint is unavailable: it refused the portal's API credentials. An administrator must check them."),
+    (errors.MintPermissionError, "Mint refused this: the portal's API client lacks the role it needs."),
+    (errors.MintNotFoundError, "Mint no longer has this."),
+    (errors.MintOutcomeUnknownError, "Mint did not confirm whether this happened. Check before trying again."),
+    (errors.MintConflictError,
+     "Mint refused this because the journey or workflow has changed meanwhile. Reload and try again."),
+    (errors.MintValidationError, "Mint refused the request as invalid."),
+)
+
+
 def mint_error_message(exc: errors.MintError) -> str:
     """What a person should read about a Mint failure; never the raw error (it may echo request data)."""
     if isinstance(exc, errors.MintRateLimitedError):
         wait = math.ceil(exc.retry_after) if exc.retry_after else 10
         return f"Mint is busy, try again in {wait} s."
-    if isinstance(exc, errors.MintAuthenticationError):
-        return "Mint is unavailable: it refused the portal's API credentials. An administrator must check them."
-    if isinstance(exc, errors.MintPermissionError):
-        return "Mint refused this: the portal's API client lacks the role it needs."
-    if isinstance(exc, errors.MintNotFoundError):
-        return "Mint no longer has this."
-    if isinstance(exc, errors.MintOutcomeUnknownError):
-        return "Mint did not confirm whether this happened. Check before trying again."
-    if isinstance(exc, errors.MintConflictError):
-        return "Mint refused this because the journey or workflow has changed meanwhile. Reload and try again."
-    if isinstance(exc, errors.MintValidationError):
-        return "Mint refused the request as invalid."
-    return BREAKER_OPEN_MESSAGE
+    return next((message for kind, message in _MESSAGES if isinstance(exc, kind)), BREAKER_OPEN_MESSAGE)
 
 
 def record_outage(exc: errors.MintError) -> None:
