@@ -14,7 +14,6 @@ from mintportal.mint.models import ALERT_SEVERITIES, FINAL_JOURNEY_STATUSES
 
 # The sync state moved to the workflows app (the lowest app that syncs a mirror); this name stays only until
 # operations/selectors.py imports it from workflows.models.
-from workflows.models import SyncState as SyncState
 
 # The step types people act on from the portal: a case handler continues a suspend step, an approver decides a
 # require-approval step. Every other waiting step (an end user's form or eID login, a timer) is not the portal's.

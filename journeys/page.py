@@ -45,8 +45,8 @@ LIVE_READ_INTERVAL: Final = 60
 WAITS_FOR: Final = {
     "form": "the end user to fill in the form at the journey URL",
     "eid-login": "the end user to sign in with an eID at the journey URL",
-    "suspend": "someone to continue this step by hand",
-    "require-approval": "an approver to approve or reject",
+    SUSPEND_STEP: "someone to continue this step by hand",
+    APPROVAL_STEP: "an approver to approve or reject",
     "waiting": "a timer to run out",
 }
 

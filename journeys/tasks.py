@@ -24,7 +24,6 @@ def journey_sync_task(self: Task, full: bool = False) -> dict[str, Any]:
         return journey_sync(full=full).as_dict()
     except MintError as exc:
         retry_or_raise(self, exc)
-        raise
 
 
 @shared_task(bind=True, max_retries=3)
@@ -34,7 +33,6 @@ def journey_sweep_task(self: Task) -> dict[str, Any]:
         return journey_sweep().as_dict()
     except MintError as exc:
         retry_or_raise(self, exc)
-        raise
 
 
 @shared_task(bind=True, max_retries=5)
@@ -45,7 +43,6 @@ def webhook_process_task(self: Task, event_id: str, event_name: str, target_id: 
                                check_repeat=self.request.retries == 0)
     except MintError as exc:
         retry_or_raise(self, exc)
-        raise
 
 
 @shared_task

@@ -24,10 +24,6 @@ from django_htmx.http import reswap, retarget
 from mintportal.errors import ApplicationError, NotAllowed, NotVisible
 from mintportal.mint import errors
 from mintportal.mint.budget import time_budget
-
-# current_outage is re-exported ("as") only until mintportal/context_processors.py imports it from
-# mintportal.outage; then it goes from here.
-from mintportal.outage import current_outage as current_outage
 from mintportal.outage import is_outage, log_mint_error, mint_error_message, record_outage
 from mintportal.responses import HtmxHttpRequest
 

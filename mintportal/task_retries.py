@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import NoReturn
 
 from celery import Task
 
@@ -16,7 +17,7 @@ def retry_countdown(retries: int, *, retry_after: float | None = None) -> float:
     return max(backoff, retry_after or 0.0)
 
 
-def retry_or_raise(task: Task, exc: Exception) -> None:
+def retry_or_raise(task: Task, exc: Exception) -> NoReturn:
     """The task policy for a ``MintError``: retry it later when it is retryable, else let it fail.
 
     Raises ``celery.exceptions.Retry`` (which Celery treats as "scheduled again") while retries remain,

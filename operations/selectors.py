@@ -1,6 +1,6 @@
 """What the operations page shows, read from the portal's own data only: never a call to Mint.
 
-- the syncs' progress (``journeys.SyncState``) and the journey mirror's lag (``journeys.health``);
+- the syncs' progress (``workflows.SyncState``) and the journey mirror's lag (``journeys.health``);
 - the background queue: the tasks waiting in the broker (webhook refreshes, launches and syncs share one
   queue, so they are counted together) and the webhook events processed lately (``WebhookEvent`` holds an
   event's id from the moment its task starts; events still queued exist only as broker messages);
@@ -23,9 +23,10 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from journeys.health import sync_lag_seconds
-from journeys.models import SyncState, WebhookEvent
+from journeys.models import WebhookEvent
 from launches.models import Launch, LaunchStatus
 from mintportal.mint import get_client
+from workflows.models import SyncState
 
 logger = logging.getLogger(__name__)
 

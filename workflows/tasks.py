@@ -28,7 +28,6 @@ def workflow_sync_task(self: Task) -> int:
         return workflow_sync().upserted
     except MintError as exc:
         retry_or_raise(self, exc)
-        raise
 
 
 @shared_task

@@ -1,7 +1,7 @@
 """Writes for journey notes: add and edit, each with exactly one audit event.
 
 Mint records the portal's API client as every note's author; the audit event (with the note's id) is how
-the portal knows which person wrote or edited it (see ``journeys.selectors.journey_notes``).
+the portal knows which person wrote or edited it (see ``journeys.page.journey_notes``).
 """
 
 from __future__ import annotations

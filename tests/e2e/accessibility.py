@@ -30,7 +30,10 @@ TOUCH_TARGETS = (
 
 SMALL_TARGETS = """(selector) => Array.from(document.querySelectorAll(selector))
   .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== "hidden")
-  .map((el) => { const r = el.getBoundingClientRect(); return {el: el.outerHTML.slice(0, 90), w: r.width, h: r.height}; })
+  .map((el) => {
+    const r = el.getBoundingClientRect();
+    return {el: el.outerHTML.slice(0, 90), w: r.width, h: r.height};
+  })
   .filter((r) => r.w < 44 || r.h < 44)"""
 
 RUN_AXE = """async (tags) => {
@@ -93,5 +96,6 @@ class AxeReport:
         for state, violations in self.blocking().items():
             for violation in violations:
                 targets = "; ".join(node["target"] for node in violation["nodes"])
-                lines.append(f"{state}: {violation['impact']} {violation['id']} ({violation['help']}) x{violation['count']}: {targets}")
+                lines.append(f"{state}: {violation['impact']} {violation['id']} ({violation['help']}) "
+                             f"x{violation['count']}: {targets}")
         return "\n".join(lines)

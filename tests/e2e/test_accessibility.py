@@ -1,7 +1,8 @@
 """WCAG 2.2 AA as a test: axe-core runs inside Chromium on every portal page and every htmx state the browser
 tests reach, in light and dark mode, at 1440 and 390 px wide, and any serious or critical violation fails.
 
-On phones every control also offers a touch target of at least 44 × 44 px. The counts per page and mode are written to test-artifacts/accessibility-<mode>.json (the test prints where).
+On phones every control also offers a touch target of at least 44 × 44 px. The counts per page and mode are
+written to test-artifacts/accessibility-<mode>.json (the test prints where).
 """
 
 from __future__ import annotations
