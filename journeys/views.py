@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -38,11 +37,11 @@ from journeys.models import Journey
 from journeys.services.actions import Resumed, SharedUrl, journey_resume, journey_url_create
 from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.notes import journey_note_create, journey_note_update
-from mintportal.errors import ApplicationError, NotVisible
+from mintportal.errors import ApplicationError, refusal_on_form
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
-from mintportal.outage import clear_outage, note_outage
+from mintportal.outage import mint_or_outage
 from mintportal.qr import qr_data_uri
 from mintportal.responses import (
     flash_oob,
@@ -147,11 +146,12 @@ def _resume_forms(actions: page.ActionsPart, bound: ResumeForm | None = None
 
 def _page_context(request: AuthenticatedHttpRequest, view: page.JourneyPage) -> dict[str, Any]:
     """The template context of the whole page: each part under its region's name, and the empty forms."""
-    if view.unavailable is not None:
-        mint_note = note_outage(request, view.unavailable)
-    else:
-        mint_note = ""
-        clear_outage()
+    # journeys/page.py kept the outage that stopped the live read; raised here, it is noted (log, banner) like any
+    # other view's, and a page read live forgets an earlier outage.
+    with mint_or_outage(request) as mint:
+        if view.unavailable is not None:
+            raise view.unavailable
+    mint_note = mint.note or ""
     return {
         "journey_id": view.journey_id, "row": view.row, "final": view.final, "fingerprint": view.fingerprint,
         "signature": view.signature, "mint_note": mint_note, "header": view.header, "actions": view.actions,
@@ -224,15 +224,6 @@ def _back_to_journey(request: AuthenticatedHttpRequest, journey_id: str, anchor:
     return HttpResponseRedirect(url)
 
 
-def _refusal_on_form(form: forms.Form, exc: ApplicationError) -> int:
-    """Shows a service's refusal above the form and returns its status; what the user may not see is a 404."""
-    if isinstance(exc, NotVisible):
-        # Shown as the 404 page, so nothing about the journey is told.
-        raise exc
-    form.add_error(None, exc.message)
-    return exc.status
-
-
 def _resumed_message(resumed: Resumed) -> tuple[int, str]:
     """What the page says after a continue: where the journey is now, in Mint's own words, never a guess."""
     journey, step = resumed.journey, f"Continued step “{resumed.step_id}”"
@@ -268,7 +259,7 @@ def journey_resume_view(request: AuthenticatedHttpRequest, journey_id: str) -> H
             resumed = journey_resume(actor=request.user, journey_id=journey_id,
                                      step_id=form.cleaned_data["step_id"], input=form.cleaned_data["input"])
         except ApplicationError as exc:
-            status = _refusal_on_form(form, exc)
+            status = refusal_on_form(form, exc)
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=RESUME_MINT_FIELDS)
         else:
@@ -291,7 +282,7 @@ def journey_url_view(request: AuthenticatedHttpRequest, journey_id: str) -> Http
             shared: SharedUrl = journey_url_create(actor=request.user, journey_id=journey_id,
                                                    time_to_live=form.cleaned_data["time_to_live"])
         except ApplicationError as exc:
-            status = _refusal_on_form(form, exc)
+            status = refusal_on_form(form, exc)
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=URL_MINT_FIELDS)
         else:
