@@ -6,6 +6,7 @@ service runs, and any other "not visible" or "not allowed" a view lets through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from accounts.models import AuditEvent
 from accounts.services import audit_record
 from mintportal.errors import NotAllowed, NotVisible
-from mintportal.middleware import ApplicationErrorMiddleware
 
 # The audit action of each write route, named as the service that would have carried it out names its events.
 _ACTIONS: Final = {
@@ -41,17 +41,22 @@ def _action(request: HttpRequest, view_name: str) -> str:
     return _ACTIONS.get(view_name, view_name.replace(":", "."))
 
 
-class RefusedWriteAuditMiddleware(ApplicationErrorMiddleware):
-    """Audits, as ``refused``, a signed-in user's write refused with 403 or 404, then lets
-    ``ApplicationErrorMiddleware`` answer it.
+class RefusedWriteAuditMiddleware:
+    """Audits, as ``refused``, a signed-in user's write refused with 403 or 404, and answers nothing itself.
 
-    One middleware for both, so that the audit always sees the refusal before it becomes a response (Django
-    stops asking middleware about an exception once one has answered).
+    Listed below ``mintportal.middleware.ApplicationErrorMiddleware`` in settings.MIDDLEWARE: Django asks the
+    middleware about an exception from the bottom up and stops at the first answer, so the audit always sees the
+    refusal before it becomes a response.
     """
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         self._audit(request, exception)
-        return super().process_exception(request, exception)
 
     @staticmethod
     def _audit(request: HttpRequest, exception: Exception) -> None:

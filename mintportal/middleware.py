@@ -52,8 +52,8 @@ class ApplicationErrorMiddleware:
     sentence, as a flash for htmx (the layout swaps 400 and 409 answers) or a plain page otherwise.
 
     The one place that maps the portal's error tree to HTTP; services, selectors and the policy raise it and
-    never a Django HTTP exception. Installed through ``accounts.middleware.RefusedWriteAuditMiddleware``,
-    which audits a refused write before this answers it.
+    never a Django HTTP exception. Listed above ``accounts.middleware.RefusedWriteAuditMiddleware`` in
+    settings.MIDDLEWARE, so that a refused write is audited before this answers it.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "mintportal.security.NoStoreMiddleware",
     "mintportal.security.SessionTimeoutMiddleware",
     "accounts.signin.SignInRefusalMiddleware",
+    # Exceptions travel up this list: a Mint failure is answered first, then a refusal is audited, then answered.
+    "mintportal.middleware.ApplicationErrorMiddleware",
     "accounts.middleware.RefusedWriteAuditMiddleware",
     "mintportal.middleware.MintErrorMiddleware",
 ]
