@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count
-from django.http import Http404
 
 from accounts.models import Action
 from accounts.policy import ensure_can, user_can, workflow_access
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
+from mintportal.errors import NotVisible
 
 RECENT_LIMIT = 20
 
@@ -26,7 +26,7 @@ def _parse_id(value: uuid.UUID | str) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
-        raise Http404("Not found") from None
+        raise NotVisible("No launch has this id.") from None
 
 
 def launch_get(*, user: AbstractBaseUser | AnonymousUser, launch_id: uuid.UUID | str) -> Launch:
@@ -35,13 +35,13 @@ def launch_get(*, user: AbstractBaseUser | AnonymousUser, launch_id: uuid.UUID |
     its journey URL: see :func:`launch_shows_url`."""
     launch = Launch.objects.filter(pk=_parse_id(launch_id)).first()
     if launch is None:
-        raise Http404("Not found")
+        raise NotVisible("No such launch.")
     if launch.created_by_id is not None and launch.created_by_id == user.pk:
         ensure_can(user=user, action=Action.LAUNCH, workflow_id=launch.workflow_id)
         return launch
     if launch.journey_id and user_can(user=user, action=Action.VIEW, workflow_id=launch.workflow_id):
         return launch
-    raise Http404("Not found")
+    raise NotVisible("The launch is not in your view scope.")
 
 
 def launch_shows_url(*, user: AbstractBaseUser | AnonymousUser, launch: Launch) -> bool:
@@ -55,7 +55,7 @@ def bulk_launch_get(*, user: AbstractBaseUser | AnonymousUser, bulk_id: uuid.UUI
     hold every row's journey URL. 404 for everyone else."""
     bulk = BulkLaunch.objects.filter(pk=_parse_id(bulk_id)).first()
     if bulk is None or bulk.created_by_id is None or bulk.created_by_id != user.pk:
-        raise Http404("Not found")
+        raise NotVisible("The bulk launch does not exist or is not yours.")
     ensure_can(user=user, action=Action.LAUNCH, workflow_id=bulk.workflow_id)
     return bulk
 

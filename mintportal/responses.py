@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.messages import get_messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django_htmx.middleware import HtmxDetails
 
 from mintportal.cache import cache_key, cached_json
+from mintportal.errors import NotVisible
 from mintportal.mint import errors
 from mintportal.mint.models import FileDownload
 
@@ -107,14 +108,14 @@ def render_region_cached(
 
 
 def mint_download(fetch: Callable[[], FileDownload]) -> HttpResponse:
-    """A file from Mint as an attachment (a 404 when Mint has no such file).
+    """A file from Mint as an attachment (``NotVisible``, the 404 page, when Mint has no such file).
 
     Never displayed inline, so a crafted HTML file cannot run in the portal's origin.
     """
     try:
         download = fetch()
     except errors.MintNotFoundError:
-        raise Http404("No such file") from None
+        raise NotVisible("Mint has no such file.") from None
     response = HttpResponse(download.content, content_type=download.content_type or "application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True,
                                                                  filename=download.filename or "file")
