@@ -179,8 +179,21 @@ class PortalUserAdmin(AuditedAccessMixin, DjangoUserAdmin):
         return response
 
 
+class ReadOnlyAdminMixin:
+    """Rows nobody adds, edits or deletes through the admin (the audit trail, sign-in lockouts)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail, read-only for everyone (superusers included): events are only ever inserted."""
 
     list_display = ["at", "actor_username", "action", "outcome", "workflow_id", "journey_id", "summary", "trace_id"]
@@ -200,15 +213,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._may_read(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 # The admin's sign-in page goes through the same throttle as the portal's and says so in the same words.
@@ -231,7 +235,7 @@ class LockedNowFilter(admin.SimpleListFilter):
 
 
 @admin.register(SignInThrottle)
-class SignInLockoutAdmin(admin.ModelAdmin):
+class SignInLockoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Accounts and client addresses with recent failed sign-ins; whoever may manage access lifts lockouts.
 
     Rows are written only by the throttle (accounts/signin.py): nobody adds, edits or deletes them here.
@@ -250,15 +254,6 @@ class SignInLockoutAdmin(admin.ModelAdmin):
 
     def has_lift_permission(self, request: HttpRequest) -> bool:
         return _may_manage_access(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
     @admin.action(description="Lift the lockout of the selected accounts and addresses", permissions=["lift"])
     def lift(self, request: HttpRequest, queryset: QuerySet[SignInThrottle]) -> None:
