@@ -1,8 +1,9 @@
-"""Template context for the layout: the navigation a user may use, and the Mint outage banner."""
+"""Template context for the layout: the navigation a user may use, the Mint outage banner and the colour theme."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Action
 from accounts.policy import user_can
+from accounts.preferences import preference_theme
 from mintportal.outage import current_outage
 from workflows.selectors import may_manage_secrets
 
@@ -65,8 +67,13 @@ def navigation(request: HttpRequest) -> list[NavItem]:
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     """``nav_items`` for the header, ``mint_outage`` (set by a view, or noted recently) for the banner, and
-    ``time_zone``, the zone every time on the pages is shown in."""
+    ``time_zone``, the zone every time on the pages is shown in, and ``theme``, the user's colour theme
+    (``system``, ``light`` or ``dark``; one query per request, none for anonymous visitors)."""
+    # Handed over uncalled: the template calls it when it reads ``theme``, so a region rendered alone (which
+    # draws no layout) makes no query for it.
+    theme = partial(preference_theme, request=request)
     outage = getattr(request, "mint_outage", None)
     if outage is None and request.user.is_authenticated:
         outage = current_outage()
-    return {"nav_items": navigation(request), "mint_outage": outage, "time_zone": settings.TIME_ZONE}
+    return {"nav_items": navigation(request), "mint_outage": outage, "time_zone": settings.TIME_ZONE,
+            "theme": theme}

@@ -3,9 +3,13 @@ choice answered 400."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import UserPreference
@@ -60,3 +64,20 @@ def test_it_never_sends_the_user_to_another_site(client: Client, person: User) -
 def test_signed_out_visitors_cannot_set_a_theme(client: Client) -> None:
     response = client.post(THEME, {"theme": "dark"})
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def _theme_queries(client: Client, **headers: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("journeys:list"), headers=headers).status_code == 200
+    return sum("accounts_userpreference" in query["sql"] for query in queries.captured_queries)
+
+
+def test_the_theme_comes_from_the_context_processor_in_one_query_and_only_when_the_layout_is_drawn(
+        client: Client, person: User) -> None:
+    UserPreference.objects.create(user=person, theme="dark")
+    client.force_login(person)
+    assert importlib.util.find_spec("accounts.templatetags") is None
+    assert _theme_queries(client) == 1
+    assert 'data-theme-current="dark"' in client.get(reverse("journeys:list")).content.decode()
+    # An htmx region draws no layout, so the theme is never read.
+    assert _theme_queries(client, HX_Request="true") == 0
