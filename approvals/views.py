@@ -47,6 +47,12 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse("approvals:inbox")
 
 
+def _embedded(request: HttpRequest) -> bool:
+    """Whether the panel is drawn inside a journey's page: it loads the panel with ``?embedded=1`` and its form
+    posts ``embedded=1`` back."""
+    return request.POST.get("embedded") == "1" or request.GET.get("embedded") == "1"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
@@ -86,10 +92,11 @@ def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
             return HttpResponseRedirect(next_url)
     journey.refresh_from_db()
     panels = approval_panels(
-        user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id, active_steps=journey.active_steps
+        user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id,
+        active_steps=journey.waiting_steps.all(),
     )
     context = {"journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
-               "next": next_url, "embedded": request.POST.get("embedded") == "1"}
+               "next": next_url, "embedded": _embedded(request)}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
     status = error_status if error else 400 if form is not None and form.errors else 200
     response = render_region(request, "approvals/decide.html", context, region="decision-panel", status=status)

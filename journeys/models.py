@@ -102,12 +102,6 @@ class Journey(models.Model):
     def is_final(self) -> bool:
         return self.status in JourneyStatus.final()
 
-    @property
-    def active_steps(self) -> list[WaitingStep]:
-        """The waiting steps as a list; kept only until approvals/views.py (the decide view's panels) reads
-        ``waiting_steps`` itself."""
-        return list(self.waiting_steps.all())
-
 
 class WaitingStep(models.Model):
     """One step a journey waits on, as its detail last said (Mint's ``activeSteps``).
