@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -37,7 +37,7 @@ from journeys.models import Journey
 from journeys.services.actions import Resumed, SharedUrl, journey_resume, journey_url_create
 from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.notes import journey_note_create, journey_note_update
-from mintportal.errors import ApplicationError, refusal_on_form
+from mintportal.errors import ApplicationError, NotVisible, refusal_on_form
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
@@ -297,7 +297,7 @@ def _note_for(journey_id: str, note_id: str) -> page.NoteView:
     for view in page.journey_notes(journey_id=journey_id):
         if view.note.id == note_id:
             return view
-    raise Http404("No such note")
+    raise NotVisible("No such note.")
 
 
 @login_required

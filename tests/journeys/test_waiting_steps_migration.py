@@ -16,6 +16,11 @@ BEFORE = ("journeys", "0005_sync_state_moved")
 SEEN = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
 
+def migrate_everything() -> None:
+    # Every app, not only journeys: going back also unapplied the migrations of apps that depend on journeys'.
+    call_command("migrate", verbosity=0)
+
+
 def historical_journey() -> Any:
     # The model as migration 0005 left it (with active_steps), which the current model class no longer is.
     return MigrationExecutor(connection).loader.project_state(BEFORE).apps.get_model("journeys", "Journey")
@@ -33,7 +38,7 @@ def test_migrating_turns_each_journeys_json_steps_into_rows_and_back() -> None:
             old(id="waits-not", workflow_id="wf", version=1, status="finished", seen_at=SEEN, active_steps=[]),
         ])
     finally:
-        call_command("migrate", "journeys", verbosity=0)
+        migrate_everything()
 
     steps = WaitingStep.objects.order_by("journey_id", "position")
     assert [(step.journey_id, step.step_id, step.step_type) for step in steps] == [
@@ -46,4 +51,4 @@ def test_migrating_turns_each_journeys_json_steps_into_rows_and_back() -> None:
         assert historical_journey().objects.get(pk="waits-twice").active_steps == [
             {"stepId": "hold", "stepType": "suspend"}, {"stepId": "check", "stepType": "require-approval"}]
     finally:
-        call_command("migrate", "journeys", verbosity=0)
+        migrate_everything()
