@@ -35,6 +35,9 @@ class Kind:
 class InboxFilters:
     workflow_id: str = ""
     kind: str = ""
+    # Which of the user's work: "" everything they may act on, "mine" assigned to them, "unassigned" held by
+    # nobody, "others" approvals they have voted on that wait on further approvers (see Assignment).
+    assignment: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from django.conf import settings
 from django.db import models
 
 from mintportal.mint.models import ALERT_SEVERITIES, FINAL_JOURNEY_STATUSES
@@ -124,6 +125,30 @@ class WaitingStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step_id} ({self.step_type})"
+
+
+class Claim(models.Model):
+    """Who holds a case: one person working one waiting step of a journey, by their own claim or assigned to them.
+
+    At most one per journey (the unique key makes of two claims at once one owner). It ends, the row deleted,
+    when the step stops waiting (the mirror refresh and the listing sync see to it) or when it is released.
+    """
+
+    journey = models.OneToOneField(Journey, on_delete=models.CASCADE, related_name="claim")
+    # The waiting step the holder works on; the claim ends when this step no longer waits.
+    step_id = models.TextField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Who made the claim: the holder themselves, or the person who assigned the case to them.
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = (models.Index(fields=["user", "claimed_at"], name="claim_user_claimed"),)
+
+    def __str__(self) -> str:
+        return f"{self.journey_id}/{self.step_id} held by user {self.user_id}"
 
 
 class WebhookEvent(models.Model):
