@@ -164,6 +164,12 @@ def sla_hours(scopes: list[Scope]) -> int | None:
     return min(hours) if hours else None
 
 
+def sla_hours_for(*, user: AbstractBaseUser, action: str, workflow_id: str) -> int | None:
+    """The SLA in hours of the work ``action`` stands for (approving, continuing) on this workflow, as it applies
+    to ``user``; None when no rule sets one."""
+    return sla_hours(scopes_covering(user=user, action=action, workflow_id=workflow_id))
+
+
 def ensure_can(*, user: AbstractBaseUser | AnonymousUser, action: str, workflow_id: str) -> None:
     """Raises ``NotVisible`` when the user may not even see the workflow, ``NotAllowed`` when they may see it
     but not take ``action``."""

@@ -13,7 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, prefetch_related_
 from django.utils import timezone
 
 from accounts.models import Action
-from accounts.policy import approval_rules, scopes_covering, sla_hours, user_can, workflow_access
+from accounts.policy import approval_rules, sla_hours_for, user_can, workflow_access
 from approvals.models import ApprovalVote, Decision
 from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey, JourneyStatus, WaitingStep
 from launches.models import Launch
@@ -184,8 +184,7 @@ def _row_sla(
     for kind in kinds:
         key = (journey.workflow_id, kind)
         if key not in cache:
-            covering = scopes_covering(user=user, action=Kind.ACTIONS[kind], workflow_id=journey.workflow_id)
-            cache[key] = sla_hours(covering)
+            cache[key] = sla_hours_for(user=user, action=Kind.ACTIONS[kind], workflow_id=journey.workflow_id)
         if limit := cache[key]:
             hours.append(limit)
     return min(hours) if hours else None
