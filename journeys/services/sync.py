@@ -13,6 +13,10 @@ How the journey sync stays correct and cheap:
   the walk, so anything that changed during the walk is picked up by the next incremental run.
 - A **sweep** (``journey_sweep``) catches what neither sees cheaply: status changes without an execution (a
   journey cancelled from outside), by comparing Mint's listing per non-final status with the mirror.
+- The listing says only *that* a journey waits (``pendingSteps``), not on which step. After the listing, a run
+  reads the detail of waiting journeys whose detail is older than their last execution (``DETAIL_READS`` at
+  most, ``DETAIL_CONCURRENCY`` calls at a time, longest waiting first), so the inbox's ``WaitingStep`` rows
+  follow Mint without anyone opening a page; what a run leaves is read by the next.
 - Pages are upserted as they arrive (never all held in memory), and the watermark moves only after a run
   succeeds. A lease row (``SyncState``, through ``workflows.sync.SyncLease``) taken with a conditional UPDATE
   keeps two beats, or a slow run and the next one, from syncing at once; a crashed worker's lease simply expires.
@@ -34,6 +38,7 @@ from itertools import islice
 from typing import Any, Final
 
 from django.conf import settings
+from django.db.models import F, Q
 from django.utils import timezone
 
 from journeys.models import Journey, JourneyStatus
@@ -41,7 +46,7 @@ from journeys.services.mirror import journey_mirror_changed, journey_mirror_refr
 from mintportal.mint import get_client
 from mintportal.mint import models as mint
 from mintportal.mint.client import PAGE_LIMIT
-from mintportal.mint.errors import MintNotFoundError
+from mintportal.mint.errors import MintError, MintNotFoundError
 from workflows.models import SyncState
 from workflows.sync import SyncLease
 
@@ -57,6 +62,9 @@ SWEEP_STATUSES: Final = tuple(status.value for status in JourneyStatus if status
 # Per run: listing pages per status, and journeys re-read (the rest wait for the next run).
 SWEEP_MAX_PAGES: Final = 10
 SWEEP_MAX_REFRESHES: Final = 100
+# Per run: journey details read to learn which steps wait, and how many are asked of Mint at once.
+DETAIL_READS: Final = 500
+DETAIL_CONCURRENCY: Final = 4
 # Keyset paging steps back this much so journeys sharing the boundary timestamp are read again, not skipped.
 _TIE_MARGIN: Final = timedelta(milliseconds=1)
 
@@ -70,13 +78,14 @@ class SyncResult:
     mint_calls: int = 0
     upserted: int = 0
     gone: int = 0
+    details: int = 0
     seconds: float = 0.0
     watermark: datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
             "kind": self.kind, "skipped": self.skipped, "mint_calls": self.mint_calls, "upserted": self.upserted,
-            "gone": self.gone, "seconds": round(self.seconds, 3),
+            "gone": self.gone, "details": self.details, "seconds": round(self.seconds, 3),
             "watermark": self.watermark.isoformat() if self.watermark else None,
         }
 
@@ -161,6 +170,56 @@ def _pages_after(
         lease.renew()
 
 
+def _stale_waiting_ids(limit: int) -> list[str]:
+    """Waiting journeys whose detail (which steps wait) was never read or predates their last execution."""
+    stale = Q(detail_seen_at__isnull=True) | Q(detail_seen_at__lt=F("last_executed_at"))
+    waiting = Journey.objects.filter(status=JourneyStatus.ACTIVE, pending_steps=True, gone_at__isnull=True)
+    return list(
+        waiting.filter(stale).order_by(F("waiting_since").asc(nulls_last=True), "id").values_list("id", flat=True)[
+            :limit
+        ]
+    )
+
+
+def _details_refresh(lease: SyncLease, counter: list[int], *, limit: int = DETAIL_READS) -> int:
+    """Reads the detail of up to ``limit`` stale waiting journeys, ``DETAIL_CONCURRENCY`` at a time, and writes
+    their mirror rows (and so their ``WaitingStep`` rows); returns how many were written.
+
+    Mint is read in threads; the mirror is written here, in order. A Mint failure ends the reads of this run
+    (the listing part of the run has succeeded and stands); the next run starts again from the longest waiting.
+    """
+    ids = _stale_waiting_ids(limit)
+    if not ids:
+        return 0
+    client = get_client()
+    written = 0
+    with ThreadPoolExecutor(max_workers=DETAIL_CONCURRENCY, thread_name_prefix="journey-detail") as pool:
+        for batch in _batched(ids, DETAIL_CONCURRENCY * 4):
+            futures = [(journey_id, pool.submit(client.get_journey, journey_id)) for journey_id in batch]
+            for journey_id, future in futures:
+                counter[0] += 1
+                try:
+                    detail = future.result()
+                except MintNotFoundError:
+                    if Journey.objects.filter(pk=journey_id, gone_at__isnull=True).update(gone_at=timezone.now()):
+                        journey_mirror_changed()
+                    continue
+                except MintError as exc:
+                    for _, rest in futures:
+                        rest.cancel()
+                    logger.warning("journey sync: detail reads stopped at %s: %s", journey_id, exc)
+                    return written
+                journey_mirror_refresh(journey=detail)
+                written += 1
+            lease.renew()
+    return written
+
+
+def _batched(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def journey_sync(*, full: bool = False) -> SyncResult:
     """Brings the journey mirror up to date with Mint and returns what it did.
 
@@ -199,9 +258,10 @@ def journey_sync(*, full: bool = False) -> SyncResult:
                 summaries=_pages_after(stored - overlap, lease, counter, newest), seen_at=run_started
             )
             watermark = newest[0]
+        details = _details_refresh(lease, counter)
         result = SyncResult(
             kind="full" if full else "incremental", mint_calls=counter[0], upserted=upserted, gone=gone,
-            seconds=time.monotonic() - started, watermark=watermark,
+            details=details, seconds=time.monotonic() - started, watermark=watermark,
         )
         fields: dict[str, object] = {
             "watermark": watermark, "last_finished_at": timezone.now(), "last_result": result.as_dict(),

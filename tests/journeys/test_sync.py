@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import WorkflowRecord
-from journeys.models import Journey, JourneyStatus
+from journeys.models import Journey, JourneyStatus, WaitingStep
 from journeys.services.sync import JOURNEYS, journey_sync
 from mintportal.mint.errors import MintValidationError
 from tests.sandbox.helpers import Api, chain, step
@@ -173,3 +173,39 @@ def test_the_workflow_sync_mirrors_names_and_tags(mint_settings, api):
     assert mirrored.tags == ["onboarding", "scale"]
     assert mirrored.name == workflow["name"]
     assert result.upserted == WorkflowRecord.objects.count()
+
+
+def test_a_sync_learns_which_steps_the_waiting_journeys_wait_on(mint_settings, api, sandbox):
+    # The listing says only that a journey waits; the inbox needs the step. Without anyone opening a page, the
+    # sync's detail reads fill in every waiting journey's WaitingStep rows, once per execution.
+    workflow_id, journey_ids = suspended_journeys(api, 6)
+
+    first = journey_sync()
+
+    assert first.details >= 6
+    waiting = set(WaitingStep.objects.filter(journey__workflow_id=workflow_id).values_list("journey_id", "step_id"))
+    assert waiting == {(journey_id, "hold") for journey_id in journey_ids}
+    sandbox.reset_counters()
+    resume(api, journey_ids[0])
+
+    again = journey_sync()
+
+    assert again.details == 0, "a finished journey, and journeys whose detail is current, are not read again"
+    assert sandbox.count("getJourney") == 0
+    assert not WaitingStep.objects.filter(journey_id=journey_ids[0]).exists()
+
+
+def test_detail_reads_stop_at_a_mint_failure_and_the_next_run_goes_on(mint_settings, api, sandbox):
+    workflow_id, journey_ids = suspended_journeys(api, 3)
+    # A 400 is not retried by the client, so the run meets the failure at once.
+    sandbox.add_fault(path=r"^/mint/journeys/[^/]+$", method="GET", status=400)
+
+    failed = journey_sync()
+
+    assert failed.details == 0 and not failed.skipped
+    assert Journey.objects.filter(pk__in=journey_ids).count() == 3, "the listing part of the run stands"
+    sandbox.clear_faults()
+
+    journey_sync()
+
+    assert WaitingStep.objects.filter(journey_id__in=journey_ids, step_id="hold").count() == 3
