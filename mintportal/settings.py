@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "journeys",
     "launches",
     "approvals",
+    "notifications",
     "operations",
     "sso",
 ]
@@ -318,6 +319,46 @@ BULK_LAUNCH_CHUNK_SIZE = env.integer("BULK_LAUNCH_CHUNK_SIZE", 50, low=1, high=1
 # A launch's claim lives this long unless its worker renews it (every third of it, while Mint is called); a
 # claim not renewed means the worker died, and the requeue (every 20 s) flags the launch for review.
 LAUNCH_CLAIM_LEASE_SECONDS = env.integer("LAUNCH_CLAIM_LEASE_SECONDS", 30, low=3, high=3600)
+
+# --- E-mail and notifications (notifications/) -----------------------------------------------------
+# Links in mails are absolute: the address people reach the portal at.
+PORTAL_BASE_URL = env.url("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Django's mailers (https://docs.djangoproject.com/en/6.1/topics/email/#mailers): the variables keep the names of
+# Django's former EMAIL_* settings, which operators know; lower-case here, since those settings are deprecated.
+_email_host = env.optional_text("EMAIL_HOST")
+# Seconds to wait on the mail server before a run gives up and leaves its mails to the next run.
+_email_timeout = env.number("EMAIL_TIMEOUT", 10, low=1, high=120)
+if _email_host:
+    # Implicit TLS (SMTPS, usually port 465) or STARTTLS (submission, usually 587); STARTTLS unless told otherwise.
+    _email_use_ssl = env.boolean("EMAIL_USE_SSL", False)
+    _email_use_tls = env.boolean("EMAIL_USE_TLS", not _email_use_ssl)
+    if _email_use_ssl and _email_use_tls:
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": _email_host,
+        "port": env.integer("EMAIL_PORT", 465 if _email_use_ssl else 587, low=1, high=65535),
+        "username": env.optional_text("EMAIL_HOST_USER") or "",
+        "password": env.optional_text("EMAIL_HOST_PASSWORD") or "",
+        "use_tls": _email_use_tls,
+        "use_ssl": _email_use_ssl,
+        "timeout": _email_timeout,
+    }}}
+else:
+    # The embedded default has no mail server: each mail is a file under var/mail/ to read.
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                           "OPTIONS": {"file_path": str(RUN_DIR / "mail")}}}
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = env.text("EMAIL_FROM", "Mint Portal <mint-portal@localhost>")
+if "@" not in DEFAULT_FROM_EMAIL or "\n" in DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfigured(f"EMAIL_FROM must be an e-mail address, got {DEFAULT_FROM_EMAIL!r}")
+# Seconds between notification runs (new work, assignments, SLA breaches); 0 turns e-mail notifications off.
+NOTIFICATIONS_INTERVAL = env.integer("NOTIFICATIONS_INTERVAL", 60, low=0, high=86400)
+# The hour (0-23, in PORTAL_TIME_ZONE) after which the daily digest goes out.
+NOTIFICATIONS_DIGEST_HOUR = env.integer("NOTIFICATIONS_DIGEST_HOUR", 8, low=0, high=23)
+# What someone who never chose gets: the digest tells everyone who may act without a mail per case.
+NOTIFICATIONS_DEFAULT_MODE = env.choice("NOTIFICATIONS_DEFAULT_MODE", "digest", choices=("immediate", "digest", "off"))
+# At most this many mails per run; the rest go out in the next runs.
+NOTIFICATIONS_MAX_MAILS_PER_RUN = env.integer("NOTIFICATIONS_MAX_MAILS_PER_RUN", 200, low=1, high=10000)
+
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
     name: {"task": task, "schedule": float(interval), "kwargs": kwargs, "options": {"expires": float(interval)}}
@@ -329,6 +370,10 @@ CELERY_BEAT_SCHEDULE = {
         ("sweep-journeys", "journeys.tasks.journey_sweep_task", {}, MINT_SWEEP_INTERVAL),
         ("requeue-stale-launches", "launches.tasks.launch_requeue_stale_task", {}, 20),
         ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune_task", {}, 3600),
+        ("send-notifications", "notifications.tasks.notifications_send_task", {}, NOTIFICATIONS_INTERVAL),
+        # Every ten minutes; the digest itself goes out once a day, after its hour (notifications/selectors.py).
+        ("send-notification-digests", "notifications.tasks.notification_digests_send_task", {},
+         600 if NOTIFICATIONS_INTERVAL else 0),
     )
     if interval > 0
 }

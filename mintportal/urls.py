@@ -22,6 +22,7 @@ urlpatterns = [
     path("journeys/", include("journeys.urls")),
     path("launches/", include("launches.urls")),
     path("approvals/", include("approvals.urls")),
+    path("notifications/", include("notifications.urls")),
     path("operations/", include("operations.urls")),
     path("sso/", include("sso.urls")),
     path("audit/", include("accounts.audit_urls", namespace="audit")),

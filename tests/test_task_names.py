@@ -15,7 +15,9 @@ from django.conf import settings
 from mintportal.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTAL_PACKAGES = ("mintportal", "accounts", "workflows", "journeys", "launches", "approvals", "operations", "sso")
+PORTAL_PACKAGES = (
+    "mintportal", "accounts", "workflows", "journeys", "launches", "approvals", "notifications", "operations", "sso",
+)
 TASK_NAME = re.compile(r"^(?:" + "|".join(PORTAL_PACKAGES) + r")\.tasks\.\w+$")
 
 
