@@ -1,6 +1,6 @@
 from django.urls import path
 
-from journeys import views
+from journeys import claim_views, views
 
 app_name = "journeys"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("<str:journey_id>", views.journey_detail, name="detail"),
     path("<str:journey_id>/live", views.journey_poll, name="poll"),
     path("<str:journey_id>/resume", views.journey_resume_view, name="resume"),
+    path("<str:journey_id>/claim", claim_views.journey_claim, name="claim"),
     path("<str:journey_id>/url", views.journey_url_view, name="url"),
     path("<str:journey_id>/notes", views.journey_note_add, name="note_add"),
     path("<str:journey_id>/notes/<str:note_id>", views.journey_note_edit, name="note_edit"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -26,6 +27,7 @@ from journeys import page, selectors
 from journeys.forms import (
     NOTE_MINT_FIELDS,
     RESUME_MINT_FIELDS,
+    ANSWER_PREFIX,
     URL_MINT_FIELDS,
     JourneyFilterForm,
     JourneyUrlForm,
@@ -39,6 +41,7 @@ from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.notes import journey_note_create, journey_note_update
 from mintportal.errors import ApplicationError, NotVisible, refusal_on_form
 from mintportal.forms import add_mint_errors
+from journeys.services.stepforms import StepInputInvalid
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
 from mintportal.outage import mint_or_outage
@@ -137,11 +140,31 @@ def _note_query(request: AuthenticatedHttpRequest) -> tuple[NoteSearchForm, page
 
 def _resume_forms(actions: page.ActionsPart, bound: ResumeForm | None = None
                   ) -> list[tuple[page.WaitingStep, ResumeForm]]:
-    """A continue form per waiting suspend step; the posted one (``bound``) keeps what was typed."""
+def _resume_form(step: page.WaitingStep, actions: page.ActionsPart, data: Any = None) -> ResumeForm:
+    return ResumeForm(data, fields=step.form.fields if step.form else (), raw=actions.may_manage,
+                      initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s")
+
+
+    """A continue form per waiting suspend step, drawn from the step's form; the posted one (``bound``) is drawn
+    again with what was typed and the errors it got."""
     step_id = bound["step_id"].value() if bound is not None else None
-    return [(step, bound if bound is not None and step_id == step.step_id else
-             ResumeForm(initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s"))
-            for step in actions.waiting if step.resumable]
+    forms = []
+    for step in actions.waiting:
+        if not step.resumable:
+            continue
+        form = _resume_form(step, actions)
+        if bound is not None and step_id == step.step_id:
+            form = _resume_form(step, actions, bound.data)
+            for name, errors in bound.errors.items():
+                target = name if name in form.fields else None
+                # The form drawn again finds its own input errors; the service's and Mint's are carried over.
+                for error in errors:
+                    if error not in form.errors.get(target or NON_FIELD_ERRORS, []):
+                        form.add_error(target, error)
+            form.show_errors({key: message for key, message in getattr(bound, "step_errors", {}).items()
+                              if ANSWER_PREFIX + key in form.fields})
+        forms.append((step, form))
+    return forms
 
 
 def _page_context(request: AuthenticatedHttpRequest, view: page.JourneyPage) -> dict[str, Any]:
@@ -225,25 +248,31 @@ def _back_to_journey(request: AuthenticatedHttpRequest, journey_id: str, anchor:
 
 
 def _resumed_message(resumed: Resumed) -> tuple[int, str]:
-    """What the page says after a continue: where the journey is now, in Mint's own words, never a guess."""
+    """What the page says after a continue: where the journey is now, read from Mint right after, never a guess."""
     journey, step = resumed.journey, f"Continued step “{resumed.step_id}”"
     if journey is None:
         return messages.WARNING, f"{step}, but Mint could not be asked where the journey is now; reload the page."
     if journey.status == "faulted":
         alert = next((a.message for a in reversed(journey.alerts) if a.message), "")
-        return messages.ERROR, f"{step}, and the journey faulted" + (f": {alert}" if alert else ".")
+        return messages.ERROR, f"{step}, but the journey faulted" + (f": {alert}" if alert else ".")
+    if journey.status == "finished":
+        return messages.SUCCESS, f"{step}; the journey is now finished."
     if journey.is_final:
-        return messages.SUCCESS, f"{step}; the journey is now {journey.status}."
-    waiting = ", ".join(f"“{active.step_id}”" for active in journey.active_steps)
+        return messages.WARNING, f"{step}; the journey is now {journey.status}."
+    waiting = ", ".join(f"“{active.step_id}” ({active.step_type})" for active in journey.active_steps)
     if waiting:
-        return messages.SUCCESS, f"{step}; the journey now waits at {waiting}."
-    return messages.SUCCESS, f"{step}; the journey is {journey.status}."
+        return messages.SUCCESS, f"{step}; now waiting at step {waiting}."
+    return messages.SUCCESS, f"{step}; the journey is {journey.status}, reload the page to see where it waits."
 
 
 def _actions_context(actions: page.ActionsPart, form: ResumeForm) -> dict[str, Any]:
     resume_forms = _resume_forms(actions, form)
     # A refused resume of a step that no longer waits has no form left to show its errors beside.
-    refusal = None if any(bound is form for _, bound in resume_forms) else form
+    posted = form["step_id"].value()
+    refusal = None if any(step.step_id == posted for step, _ in resume_forms) else form
+    if refusal is not None:
+        for message in getattr(form, "step_errors", {}).values():
+            refusal.add_error(None, message)
     return {"actions": actions, "resume_forms": resume_forms, "resume_refusal": refusal}
 
 
@@ -256,8 +285,10 @@ def journey_resume_view(request: AuthenticatedHttpRequest, journey_id: str) -> H
     status = 400
     if form.is_valid():
         try:
-            resumed = journey_resume(actor=request.user, journey_id=journey_id,
-                                     step_id=form.cleaned_data["step_id"], input=form.cleaned_data["input"])
+            resumed = journey_resume(actor=request.user, journey_id=journey_id, step_id=form.cleaned_data["step_id"],
+                                     answers=form.answers(), raw=form.raw_input())
+        except StepInputInvalid as exc:
+            form.show_errors(exc.errors, exc.unknown)
         except ApplicationError as exc:
             status = refusal_on_form(form, exc)
         except _REFUSALS as exc:

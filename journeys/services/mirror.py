@@ -19,7 +19,7 @@ from django.db.models import Field
 from django.utils import timezone
 
 from accounts.models import WorkflowRecord
-from journeys.models import NO_ALERT, Journey, JourneyStatus, WaitingStep, severity_level
+from journeys.models import NO_ALERT, Claim, Journey, JourneyStatus, WaitingStep, severity_level
 from journeys.selectors import MIRROR_GENERATION
 from mintportal.cache import generation_bump
 
@@ -173,8 +173,11 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
         batch = list({row.id: row for row in chunk}.values())
         with transaction.atomic():
             changed = upsert(batch)
-            # Only a journey's detail says which steps wait; the listing can only say that none do.
-            WaitingStep.objects.filter(journey_id__in=[row.id for row in batch if not row.pending_steps]).delete()
+            # Only a journey's detail says which steps wait; the listing can only say that none do. A claim ends
+            # with its step (deleted after the steps, in the order claims lock them: journeys.services.claims).
+            done = [row.id for row in batch if not row.pending_steps]
+            WaitingStep.objects.filter(journey_id__in=done).delete()
+            Claim.objects.filter(journey_id__in=done).delete()
         written += len(batch)
         if changed:
             # Per batch, so that lists show each batch as soon as it is committed during a long sync.
@@ -183,8 +186,8 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
 
 
 def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep]) -> None:
-    """Makes the journey's WaitingStep rows the detail's active steps, in order; writes only when they differ
-    (a journey's page reads its detail on every view)."""
+    """Makes the journey's WaitingStep rows the detail's active steps, in order, and ends the claims of steps no
+    longer among them; writes only when they differ (a journey's page reads its detail on every view)."""
     wanted = [(step.step_id, step.step_type) for step in steps]
     stored = WaitingStep.objects.filter(journey_id=journey_id).order_by("position")
     if list(stored.values_list("step_id", "step_type")) == wanted:
@@ -194,6 +197,9 @@ def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep])
         WaitingStep(journey_id=journey_id, step_id=step_id, step_type=step_type, position=position)
         for position, (step_id, step_type) in enumerate(wanted)
     )
+    # A claim ends when its step stops waiting; no audit event: the continue or decision that ended the step
+    # has its own, and a step Mint moved on without the portal is no one's act.
+    Claim.objects.filter(journey_id=journey_id).exclude(step_id__in=[step_id for step_id, _ in wanted]).delete()
 
 
 def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | None = None) -> Journey:
