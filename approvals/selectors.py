@@ -1,4 +1,16 @@
-"""Reads for the "My work" inbox: journeys waiting on a person that the user may act on."""
+"""Reads for the "My work" inbox: journeys waiting on a person that the user may act on.
+
+The inbox's tabs (``InboxFilters.assignment``, ``Assignment``) divide the journeys a user may act on:
+
+- "" (all): the journeys with something left for the user to do: a manual step they may continue, or an approval
+  they may decide and have not approved yet (in its open occurrence). "mine" (held by the user, see
+  ``journeys.models.Claim``) and "unassigned" (held by nobody) are disjoint parts of it; the rest of it is held by
+  other people.
+- "others": the journeys whose only steps the user may act on are approvals they have already approved, which wait
+  on further approvers. They leave every other tab and the navigation badge (``inbox_count``).
+
+So "" and "others" together are every active journey in the user's scope that waits on a step they may act on.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +21,25 @@ from typing import Final, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Action
 from accounts.policy import approval_rules, sla_hours_for, user_can, workflow_access
 from approvals.models import ApprovalVote, Decision
-from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey, JourneyStatus, WaitingStep
+from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Claim, Journey, JourneyStatus, WaitingStep
 from launches.models import Launch
 
 PAGE_SIZE: Final = 25
@@ -29,6 +53,16 @@ class Kind:
     CHOICES: Final = ((APPROVAL, "Approvals"), (CONTINUE, "Manual steps"))
     STEP_TYPES: Final = {APPROVAL: APPROVAL_STEP, CONTINUE: SUSPEND_STEP}
     ACTIONS: Final = {APPROVAL: Action.APPROVE, CONTINUE: Action.CONTINUE}
+
+
+class Assignment:
+    """The inbox's tabs: whose work a journey is, from the user's side (the module's docstring defines them)."""
+
+    ALL: Final = ""
+    MINE: Final = "mine"
+    UNASSIGNED: Final = "unassigned"
+    OTHERS: Final = "others"
+    CHOICES: Final = ((ALL, "All"), (MINE, "Mine"), (UNASSIGNED, "Unassigned"), (OTHERS, "Waiting on others"))
 
 
 @dataclass(frozen=True)
@@ -61,6 +95,9 @@ class InboxRow:
     steps: tuple[InboxStep, ...]
     sla_hours: int | None
     overdue: bool
+    # Who holds the case (a username), None when nobody does; and whether that is the user.
+    holder: str | None = None
+    held_by_me: bool = False
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -77,11 +114,6 @@ class Step(Protocol):
     def step_type(self) -> str: ...
 
 
-def _waits_on(step_type: str) -> Exists:
-    # A semi-join, so a journey waiting on two such steps is still one row of the inbox.
-    return Exists(WaitingStep.objects.filter(journey=OuterRef("pk"), step_type=step_type))
-
-
 def journey_launcher_id(*, journey_id: str) -> int | None:
     """The id of the user who launched the journey through the portal; None for journeys started elsewhere."""
     return Launch.objects.filter(journey_id=journey_id).values_list("created_by_id", flat=True).first()
@@ -92,19 +124,83 @@ def approval_occurrence(*, journey_id: str, step_id: str) -> int:
     return Decision.objects.filter(journey_id=journey_id, step_id=step_id, status=Decision.Status.SENT).count() + 1
 
 
-def waiting_journeys(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Journey]:
-    """Active journeys in the user's view scope with a waiting step the user may act on, longest waiting first."""
+def _approved_by(user: AbstractBaseUser) -> Exists:
+    """For a WaitingStep row: the user has approved the step's open occurrence (one more than the decisions sent)."""
+    sent = (Decision.objects.filter(journey_id=OuterRef(OuterRef("journey_id")), step_id=OuterRef(OuterRef("step_id")),
+                                    status=Decision.Status.SENT)
+            .order_by().values("journey_id").annotate(count=Count("pk")).values("count"))
+    return Exists(ApprovalVote.objects.filter(
+        journey_id=OuterRef("journey_id"), step_id=OuterRef("step_id"), user_id=user.pk,
+        occurrence=Coalesce(Subquery(sent, output_field=IntegerField()), Value(0)) + 1,
+    ))
+
+
+@dataclass(frozen=True)
+class _Work:
+    """The conditions on a mirror row that sort the user's work: ``actionable`` (waits on a step of a kind the user
+    may act on) and ``pending`` (of those, one still needs the user: "" tab; the rest is "others")."""
+
+    actionable: Q
+    pending: Q
+
+
+def _work(*, user: AbstractBaseUser, kind: str) -> _Work:
+    actionable = pending = Q(pk__in=[])
+    for each in [kind] if kind in Kind.STEP_TYPES else list(Kind.STEP_TYPES):
+        access = workflow_access(user=user, action=Kind.ACTIONS[each])
+        if access.nothing:
+            continue
+        steps = WaitingStep.objects.filter(journey=OuterRef("pk"), step_type=Kind.STEP_TYPES[each])
+        # Semi-joins, so a journey waiting on two such steps is still one row of the inbox.
+        actionable |= Q(Exists(steps)) & access.q()
+        if each == Kind.APPROVAL:
+            pending |= Q(Exists(steps.filter(~Q(_approved_by(user))))) & access.q()
+        else:
+            pending |= Q(Exists(steps)) & access.q()
+    return _Work(actionable=actionable, pending=pending)
+
+
+def _held(*, user: AbstractBaseUser | None = None) -> Q:
+    claims = Claim.objects.filter(journey=OuterRef("pk"))
+    return Q(Exists(claims.filter(user_id=user.pk) if user is not None else claims))
+
+
+def _in_scope(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Journey]:
     view = workflow_access(user=user, action=Action.VIEW)
-    kinds = [filters.kind] if filters.kind in Kind.STEP_TYPES else list(Kind.STEP_TYPES)
-    actionable = Q(pk__in=[])
-    for kind in kinds:
-        access = workflow_access(user=user, action=Kind.ACTIONS[kind])
-        if not access.nothing:
-            actionable |= Q(_waits_on(Kind.STEP_TYPES[kind])) & access.q()
-    journeys = Journey.objects.filter(status=JourneyStatus.ACTIVE, gone_at__isnull=True).filter(view.q(), actionable)
+    journeys = Journey.objects.filter(status=JourneyStatus.ACTIVE, gone_at__isnull=True).filter(view.q())
     if filters.workflow_id:
         journeys = journeys.filter(workflow_id=filters.workflow_id)
+    return journeys
+
+
+def waiting_journeys(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Journey]:
+    """Active journeys in the user's view scope with a waiting step the user may act on, in the tab
+    ``filters.assignment`` (the module's docstring; an unknown value is ""), longest waiting first."""
+    work = _work(user=user, kind=filters.kind)
+    tab = {
+        Assignment.MINE: work.pending & _held(user=user),
+        Assignment.UNASSIGNED: work.pending & ~_held(),
+        Assignment.OTHERS: work.actionable & ~work.pending,
+    }.get(filters.assignment, work.pending)
+    journeys = _in_scope(user=user, filters=filters).filter(tab)
     return journeys.order_by(F("waiting_since").asc(nulls_last=True), "id")
+
+
+def inbox_tab_counts(*, user: AbstractBaseUser, filters: InboxFilters | None = None) -> dict[str, int]:
+    """How many journeys each tab holds ({"": …, "mine": …, "unassigned": …, "others": …}), under the workflow
+    and kind of ``filters`` (its assignment ignored): one query."""
+    filters = filters or InboxFilters()
+    work = _work(user=user, kind=filters.kind)
+    counts = _in_scope(user=user, filters=filters).filter(work.actionable).aggregate(
+        all=Count("pk", filter=work.pending),
+        mine=Count("pk", filter=work.pending & _held(user=user)),
+        unassigned=Count("pk", filter=work.pending & ~_held()),
+        others=Count("pk", filter=~work.pending),
+    )
+    return {
+        Assignment.ALL: counts["all"] or 0, Assignment.MINE: counts["mine"] or 0,
+        Assignment.UNASSIGNED: counts["unassigned"] or 0, Assignment.OTHERS: counts["others"] or 0,
+    }
 
 
 def journeys_needing_detail(*, user: AbstractBaseUser, filters: InboxFilters, limit: int) -> list[str]:
@@ -147,6 +243,8 @@ def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str
     journeys = list(journeys)
     prefetch_related_objects(journeys, "waiting_steps")
     ids = [journey.id for journey in journeys]
+    holders = {journey_id: (user_id, username) for journey_id, user_id, username
+               in Claim.objects.filter(journey_id__in=ids).values_list("journey_id", "user_id", "user__username")}
     sent = _sent_counts(ids)
     votes: dict[tuple[str, str, int], list[str]] = {}
     for vote in ApprovalVote.objects.filter(journey_id__in=ids).order_by("at", "id"):
@@ -172,7 +270,9 @@ def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str
             continue
         hours = _row_sla(user=user, journey=journey, kinds={step.kind for step in steps}, cache=sla_cache)
         overdue = bool(hours and journey.waiting_since and now - journey.waiting_since > timedelta(hours=hours))
-        rows.append(InboxRow(journey=journey, steps=tuple(steps), sla_hours=hours, overdue=overdue))
+        rows.append(InboxRow(journey=journey, steps=tuple(steps), sla_hours=hours, overdue=overdue,
+                             holder=holders[journey.id][1] if journey.id in holders else None,
+                             held_by_me=journey.id in holders and holders[journey.id][0] == user.pk))
     return rows
 
 
@@ -199,7 +299,7 @@ def inbox_page(
 
 
 def inbox_count(*, user: AbstractBaseUser) -> int:
-    """How many journeys wait on the user (for the navigation badge)."""
+    """How many journeys wait on the user (for the navigation badge): the "" tab, so without "others"."""
     return waiting_journeys(user=user, filters=InboxFilters()).count()
 
 

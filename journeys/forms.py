@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, cast
 
 from django import forms
@@ -12,6 +12,7 @@ from django import forms
 from journeys.models import JourneyStatus
 from journeys.selectors import DEFAULT_SORT, SORT_FIELDS, JourneyFilters
 from mintportal.lifetimes import DAY, LifetimeField
+from workflows.stepforms import CHOICE, DATE, NUMBER, YES_NO, FormField
 
 PER_PAGE_CHOICES: Final = (25, 50, 100)
 MAX_URL_TTL: Final = 2_592_000
@@ -104,20 +105,80 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-class ResumeForm(forms.Form):
-    """Continues a suspended step. The input is a JSON object, or ``key=value`` lines (values as text).
+# A field of a step's form is posted as ``f_<key>``, so that a key can never collide with the form's own inputs.
+ANSWER_PREFIX: Final = "f_"
 
-    The step id is only checked for shape here; whether that step waits, and is a step that may be
-    continued, is decided by ``journey_resume`` against the journey as Mint describes it now.
+
+def _answer_field(item: FormField) -> forms.Field:
+    """The input for one question, typed for the browser; the answer itself is checked by the continue service
+    (``journeys.services.stepforms``), so every field here takes text and refuses nothing."""
+    attrs: dict[str, Any] = {"aria-required": "true", "required": True} if item.required else {}
+    initial: Any = item.default
+    widget: forms.Widget
+    if item.type == YES_NO:
+        widget = forms.RadioSelect(choices=[("yes", "Yes"), ("no", "No")], attrs=attrs)
+        initial = None if item.default is None else ("yes" if item.default else "no")
+    elif item.type == CHOICE:
+        widget = forms.Select(choices=[("", "— choose —"), *[(choice, choice) for choice in item.choices]],
+                              attrs=attrs)
+    elif item.type == NUMBER:
+        widget = forms.TextInput(attrs={**attrs, "inputmode": "decimal"})
+    elif item.type == DATE:
+        widget = forms.DateInput(attrs={**attrs, "type": "date"})
+    else:
+        widget = forms.TextInput(attrs=attrs)
+    return forms.CharField(label=item.label, required=False, help_text=item.help_text, initial=initial,
+                           widget=widget, strip=False)
+
+
+def _placeholder(fields: Sequence[FormField]) -> str:
+    examples = {YES_NO: True, NUMBER: 1, DATE: "2026-01-31"}
+    sample = {item.key: examples.get(item.type, item.choices[0] if item.choices else "…") for item in fields[:3]}
+    return json.dumps(sample, ensure_ascii=False) if sample else "{}"
+
+
+class ResumeForm(forms.Form):
+    """Continues a suspended step through its form: one typed input per field of the step's form
+    (``fields``), and for people who manage the workflow (``raw``) a raw JSON object instead (``key=value``
+    lines are read as an object too).
+
+    The step id is only checked for shape here, the raw input for being an object; whether that step waits,
+    is a step that may be continued, and whether the answers fit its form is decided by ``journey_resume``
+    against the journey as Mint describes it now.
     """
 
     step_id = forms.CharField(label="Step", max_length=50, widget=forms.HiddenInput)
     input = forms.CharField(
-        label="Input", required=False, max_length=100_000,
-        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false",
-                                     "placeholder": "name=value, one per line, or a JSON object"}),
-        help_text="One key=value per line, or a JSON object. It becomes the step's output.",
+        label="Raw JSON", required=False, max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
+        help_text="A JSON object sent as the step's output instead of the form; the keys the form asks for are "
+                  "still checked. Leave empty to use the form.",
     )
+
+    def __init__(self, *args: Any, fields: Sequence[FormField] = (), raw: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.step_fields = tuple(fields)
+        self.raw = raw
+        for item in self.step_fields:
+            self.fields[ANSWER_PREFIX + item.key] = _answer_field(item)
+        self.fields["input"].widget.attrs["placeholder"] = _placeholder(self.step_fields)
+
+    @property
+    def questions(self) -> list[tuple[FormField, forms.BoundField]]:
+        """Each question of the step's form with its input, in the form's order."""
+        return [(item, self[ANSWER_PREFIX + item.key]) for item in self.step_fields]
+
+    def answers(self) -> dict[str, Any]:
+        """Everything posted as an answer (``f_<key>``), whether or not the step's form asks for it: the service
+        refuses what it does not ask for."""
+        return {name.removeprefix(ANSWER_PREFIX): value for name, value in self.data.items()
+                if name.startswith(ANSWER_PREFIX)}
+
+    def raw_input(self) -> dict[str, Any] | None:
+        """The raw JSON object when one was typed (call after ``is_valid()``), else None."""
+        if not (self.data.get("input") or "").strip():
+            return None
+        return self.cleaned_data.get("input")
 
     def clean_input(self) -> dict[str, Any]:
         text = (self.cleaned_data.get("input") or "").strip()
@@ -143,6 +204,19 @@ class ResumeForm(forms.Form):
                 raise forms.ValidationError(f"Line {number} is not key=value: “{line[:60]}”.")
             pairs[key.strip()] = value.strip()
         return pairs
+
+    def show_errors(self, errors: Mapping[str, str], unknown: Sequence[str] = ()) -> None:
+        """Puts the continue service's refusals beside the fields they name (unknown keys above the form). A form
+        posted without the step's fields keeps them (``step_errors``) for the form drawn again with them."""
+        self.step_errors = {**getattr(self, "step_errors", {}), **errors}
+        self.unknown = tuple(unknown)
+        for key, message in errors.items():
+            name = ANSWER_PREFIX + key
+            if name in self.fields:
+                self.add_error(name, message)
+        if unknown:
+            names = ", ".join(f"“{key}”" for key in unknown)
+            self.add_error(None, f"This step's form does not ask for {names}.")
 
 
 class JourneyUrlForm(forms.Form):

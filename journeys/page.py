@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Final
 
@@ -34,7 +34,7 @@ from mintportal.errors import NotVisible
 from mintportal.mint import errors, get_client, models
 from mintportal.outage import is_outage
 from workflows.graph import Graph, workflow_graph
-from workflows.selectors import workflow_get
+from workflows.selectors import StepFormView, step_form_get, workflow_get
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ class WaitingStep:
     label: str
     waits_for: str
     interactive: bool
+    # A suspend step's form (saved, or derived from the definition); None when the definition could not be read.
+    form: StepFormView | None = None
 
     @property
     def resumable(self) -> bool:
@@ -124,6 +126,8 @@ class ActionsPart:
     waiting: tuple[WaitingStep, ...]
     may_continue: bool
     may_approve: bool
+    # Someone who manages the workflow may also continue a step with raw JSON.
+    may_manage: bool = False
     # The mirror says a step waits, but Mint could not say which.
     pending_unknown: bool = False
 
@@ -369,13 +373,24 @@ def _live(journey: models.JourneyDetail, workflow: models.WorkflowDefinition | N
     return JourneyLive(journey=journey, log=log, step_data=step_data, graph=graph, timeline=timeline)
 
 
+def _with_forms(waiting: tuple[WaitingStep, ...], workflow: models.WorkflowDefinition | None
+                ) -> tuple[WaitingStep, ...]:
+    """The waiting steps, each suspend step with the form a person fills in to continue it."""
+    if workflow is None:
+        return waiting
+    return tuple(replace(step, form=step_form_get(workflow=workflow, step_id=step.step_id)) if step.resumable
+                 else step for step in waiting)
+
+
 def journey_actions(*, user: Viewer, ref: JourneyRef) -> ActionsPart:
     """The waiting steps region on its own (after a refused continue): one Mint call for the journey."""
     journey = _journey_from_mint(ref.journey_id)
+    workflow = _workflow(ref)
     return ActionsPart(
-        waiting=_waiting(journey, _step_labels(_workflow(ref))),
+        waiting=_with_forms(_waiting(journey, _step_labels(workflow)), workflow),
         may_continue=user_can(user=user, action=Action.CONTINUE, workflow_id=ref.workflow_id),
         may_approve=user_can(user=user, action=Action.APPROVE, workflow_id=ref.workflow_id),
+        may_manage=user_can(user=user, action=Action.MANAGE, workflow_id=ref.workflow_id),
     )
 
 
@@ -444,9 +459,10 @@ def journey_page(*, user: Viewer, read: JourneyRead, row: Journey | None, notes:
                           workflow_name=(workflow.name if workflow else "") or (row.workflow_name if row else "")
                           or summary.workflow_id),
         actions=ActionsPart(
-            waiting=waiting,
+            waiting=_with_forms(waiting, workflow),
             may_continue=user_can(user=user, action=Action.CONTINUE, workflow_id=ref.workflow_id),
             may_approve=user_can(user=user, action=Action.APPROVE, workflow_id=ref.workflow_id),
+            may_manage=user_can(user=user, action=Action.MANAGE, workflow_id=ref.workflow_id),
             pending_unknown=journey is None and bool(row and row.pending_steps),
         ),
         live=live,

@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from accounts.forms import CommaListField
 from mintportal.forms import PrettyJSONField
 from mintportal.mint import models
+from workflows import stepforms
 from workflows.models import SecretRecord
 from workflows.selectors import VERSION_FILTERS, WORKFLOW_SORTS
 
@@ -286,3 +287,84 @@ class PublishForm(forms.Form):
     """The second step of publishing a version: the person has read what it changes and confirmed."""
 
     confirmed = forms.BooleanField(required=True)
+
+
+# --- the form of a manual step ------------------------------------------------------------------------
+
+
+class StepFieldForm(forms.Form):
+    """One field of a suspend step's form in the editor; the checks are ``workflows.stepforms``'s own."""
+
+    key = forms.CharField(label="Key", max_length=stepforms.MAX_KEY, strip=True,
+                          help_text="What later steps read: {{ steps.<step>.<key> }}.")
+    label = forms.CharField(label="Label", max_length=stepforms.MAX_LABEL, required=False,
+                            help_text="Shown to the person continuing the step; the key when empty.")
+    type = forms.ChoiceField(label="Type", choices=list(stepforms.FIELD_TYPES.items()), initial=stepforms.TEXT)
+    required = forms.BooleanField(label="Required", required=False, initial=True)
+    help_text = forms.CharField(label="Help", max_length=stepforms.MAX_HELP, required=False)
+    default = forms.CharField(label="Default", max_length=stepforms.MAX_TEXT, required=False,
+                              help_text="Yes/no: yes or no. Date: YYYY-MM-DD.")
+    choices = forms.CharField(label="Choices", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text="For a choice field: one per line.")
+
+    @staticmethod
+    def initial_from(item: stepforms.FormField) -> dict[str, Any]:
+        default = item.default
+        if isinstance(default, bool):
+            default = "yes" if default else "no"
+        return {"key": item.key, "label": item.label, "type": item.type, "required": item.required,
+                "help_text": item.help_text, "default": "" if default is None else str(default),
+                "choices": "\n".join(item.choices)}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        if self.errors:
+            return cleaned
+        item = self.to_field()
+        for attribute, problem in stepforms.field_problems(item).items():
+            self.add_error(attribute, problem)
+        return cleaned
+
+    def to_field(self) -> stepforms.FormField:
+        data = self.cleaned_data
+        key = data.get("key") or ""
+        kind = data.get("type") or stepforms.TEXT
+        choices = tuple(line.strip() for line in (data.get("choices") or "").splitlines() if line.strip())
+        item = stepforms.FormField(key=key, label=(data.get("label") or "").strip() or stepforms.humanize(key),
+                                   type=kind, required=bool(data.get("required")),
+                                   help_text=(data.get("help_text") or "").strip(), choices=choices)
+        default = (data.get("default") or "").strip()
+        if not default:
+            return item
+        # Stored typed (a number, true/false), as it will be sent; an invalid one is kept as text to be refused.
+        try:
+            typed = stepforms.coerce(item, default)
+        except ValueError:
+            typed = default
+        return stepforms.FormField(**{**item.__dict__, "default": typed})
+
+
+class BaseStepFieldFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        seen: dict[str, int] = {}
+        for form in self.ordered_fields_forms():
+            key = form.cleaned_data["key"]
+            if key in seen:
+                form.add_error("key", f"The key “{key}” is already used by another field.")
+            seen[key] = 1
+
+    def ordered_fields_forms(self) -> list[StepFieldForm]:
+        """The kept rows (not removed, not a blank new row), in the order their order numbers give."""
+        return [form for form in self.ordered_forms if form.cleaned_data]
+
+    def fields_in_order(self) -> list[stepforms.FormField]:
+        return [form.to_field() for form in self.ordered_fields_forms()]
+
+
+StepFieldFormSet = forms.formset_factory(
+    StepFieldForm, formset=BaseStepFieldFormSet, extra=1, can_order=True, can_delete=True,
+    max_num=stepforms.MAX_FIELDS, validate_max=True, absolute_max=stepforms.MAX_FIELDS + 10,
+)

@@ -52,3 +52,29 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StepForm(models.Model):
+    """The form a person fills in to continue a suspend step of one workflow version.
+
+    ``fields`` is the ordered list of ``workflows.stepforms.FormField`` as JSON (checked by
+    ``workflows.stepforms.form_problems`` before every save). Mint numbers versions and never changes one, so a
+    form belongs to one (workflow, version, step); a version without its own form starts from the nearest
+    earlier version's (``workflows.selectors.step_form_get``).
+    """
+
+    workflow_id = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    step_id = models.CharField(max_length=50)
+    fields = models.JSONField(default=list, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = (
+            # In this order, the constraint's index also serves the "nearest earlier version" lookup.
+            models.UniqueConstraint(fields=("workflow_id", "step_id", "version"), name="step_form_per_version"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.version} {self.step_id}"

@@ -27,7 +27,8 @@ from accounts.models import Action, WorkflowRecord
 from accounts.policy import WorkflowAccess, workflow_access
 from mintportal.cache import cache_key, cache_refill, cached_json_swr, generation
 from mintportal.mint import get_client, models
-from workflows.models import SecretRecord
+from workflows.models import SecretRecord, StepForm
+from workflows.stepforms import SUSPEND, FormField, derive_step_form, merge_missing
 
 LIST_TTL: Final = 60
 # Mint creates a new version on every save, so a numbered version never changes: keep it long.
@@ -299,3 +300,46 @@ def workflow_mirror_list(*, user: AbstractBaseUser | AnonymousUser, search: str 
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(description__icontains=search) | Q(id=search))
     return list(rows[:limit])
+
+
+# --- forms of manual steps ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepFormView:
+    """The form of one suspend step of one workflow version, and where it comes from: ``saved`` for this version,
+    ``previous`` (``from_version``'s form, plus any key this version newly reads), or ``derived`` (the draft read
+    from the definition, never saved)."""
+
+    workflow_id: str
+    version: int
+    step_id: str
+    fields: tuple[FormField, ...]
+    source: str
+    from_version: int | None = None
+
+    @property
+    def saved(self) -> bool:
+        return self.source == "saved"
+
+
+def step_is_manual(*, workflow: models.WorkflowDefinition, step_id: str) -> bool:
+    return any(step.id == step_id and step.type == SUSPEND for step in workflow.steps)
+
+
+def step_form_get(*, workflow: models.WorkflowDefinition, step_id: str) -> StepFormView:
+    """The form a person fills in to continue ``step_id`` of this version of the workflow: the one saved for the
+    version, else the nearest earlier version's (with the keys this version newly reads added), else the draft
+    derived from the definition. One query; no Mint call."""
+    draft = derive_step_form(workflow, step_id)
+    row = (StepForm.objects.filter(workflow_id=workflow.id, step_id=step_id, version__lte=workflow.version)
+           .order_by("-version").first())
+    if row is None:
+        return StepFormView(workflow_id=workflow.id, version=workflow.version, step_id=step_id, fields=draft,
+                            source="derived")
+    fields = tuple(FormField.from_json(item) for item in row.fields)
+    if row.version == workflow.version:
+        return StepFormView(workflow_id=workflow.id, version=workflow.version, step_id=step_id, fields=fields,
+                            source="saved")
+    return StepFormView(workflow_id=workflow.id, version=workflow.version, step_id=step_id,
+                        fields=merge_missing(fields, draft), source="previous", from_version=row.version)

@@ -6,17 +6,26 @@ Secret values pass straight from the form to the client: they are never stored, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import WorkflowRecord
-from accounts.services import mint_write_audited
+from accounts.services import audit_record, mint_write_audited
 from mintportal.cache import cache_delete, generation_bump
+from mintportal.errors import Refused
 from mintportal.mint import get_client, models
-from workflows.models import SecretRecord
-from workflows.selectors import LISTING_GENERATION, workflow_definition_key, workflow_versions_key
+from workflows.models import SecretRecord, StepForm
+from workflows.selectors import (
+    LISTING_GENERATION,
+    step_is_manual,
+    workflow_definition_key,
+    workflow_versions_key,
+)
+from workflows.stepforms import FormField, form_problems
 
 
 def workflow_cache_invalidate(*, workflow_id: str) -> None:
@@ -131,3 +140,29 @@ def secret_update(
             write.ok(f"Updated secret “{secret.name}”",
                      detail={"secret_id": secret.id, "name": secret.name, "value_changed": value is not None})
     return record
+
+
+def step_form_save(*, actor: User, workflow: models.WorkflowDefinition, step_id: str,
+                   fields: Sequence[FormField]) -> StepForm:
+    """Saves the form of suspend step ``step_id`` for this version of the workflow (replacing the version's
+    earlier form) and records one ``workflow.step_form.save`` audit event naming the keys, in one transaction.
+
+    The checks of ``workflows.stepforms.form_problems`` run again here, whatever form the fields came from: a
+    refused form raises ``Refused`` listing every problem, as does a step that is not a suspend step of the
+    version. Nothing is sent to Mint: the form is the portal's own.
+    """
+    if not step_is_manual(workflow=workflow, step_id=step_id):
+        raise Refused(f"Step “{step_id}” is not a suspend step of version {workflow.version}; only those have forms.")
+    problems = form_problems(fields)
+    if problems:
+        raise Refused(" ".join(problems))
+    with transaction.atomic():
+        form, _ = StepForm.objects.update_or_create(
+            workflow_id=workflow.id, version=workflow.version, step_id=step_id,
+            defaults={"fields": [item.to_json() for item in fields], "updated_by": actor, "updated_at": timezone.now()},
+        )
+        keys = [item.key for item in fields]
+        audit_record(actor=actor, action="workflow.step_form.save", workflow_id=workflow.id,
+                     summary=f"Saved the form of step {step_id} (version {workflow.version}): {len(keys)} fields",
+                     detail={"version": workflow.version, "step_id": step_id, "keys": keys})
+    return form

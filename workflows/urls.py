@@ -15,4 +15,5 @@ urlpatterns = [
     path("<str:workflow_id>/diff", views.workflow_diff, name="diff"),
     path("<str:workflow_id>/versions/<int:version>/publish", views.workflow_publish, name="publish"),
     path("<str:workflow_id>/files/<str:file_id>", views.workflow_file, name="file"),
+    path("<str:workflow_id>/versions/<int:version>/steps/<str:step_id>/form", views.step_form_edit, name="step_form"),
 ]

@@ -8,7 +8,7 @@ outage shows the banner and whatever the portal last knew.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Action
 from accounts.policy import ensure_can, ensure_global, user_can
-from mintportal.errors import NotAllowed, NotVisible, invalid_parameters
+from mintportal.errors import NotAllowed, NotVisible, Refused, invalid_parameters
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
@@ -30,8 +30,11 @@ from workflows import selectors, services
 from workflows.forms import (
     SECRET_MINT_FIELDS,
     WORKFLOW_MINT_FIELDS,
+    BaseStepFieldFormSet,
     PublishForm,
     SecretForm,
+    StepFieldForm,
+    StepFieldFormSet,
     StepTypeSearchForm,
     VersionDiffForm,
     WorkflowFilterForm,
@@ -40,6 +43,7 @@ from workflows.forms import (
 )
 from workflows.graph import workflow_graph
 from workflows.models import SecretRecord
+from workflows.stepforms import SUSPEND
 
 
 @login_required
@@ -75,6 +79,7 @@ def workflow_detail(request: AuthenticatedHttpRequest, workflow_id: str) -> Http
     graph = workflow_graph(steps=workflow.steps, connections=workflow.connections)
     context = {
         "workflow": workflow,
+        "manual_steps": [step for step in workflow.steps if step.type == SUSPEND],
         "versions": versions,
         "graph": graph,
         "diff_form": diff_form,
@@ -267,3 +272,38 @@ def secret_edit(request: AuthenticatedHttpRequest, secret_id: str) -> HttpRespon
                 return redirect("workflows:secrets")
         status = 400
     return render(request, "workflows/secret_edit.html", {"form": form, "record": record}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_form_edit(request: AuthenticatedHttpRequest, workflow_id: str, version: int, step_id: str) -> HttpResponse:
+    """The form a person fills in to continue suspend step ``step_id`` of one version: its fields, their order,
+    types, labels, help, defaults and choices. Starts from the saved form, the previous version's or the draft
+    derived from the definition."""
+    ensure_can(user=request.user, action=Action.MANAGE, workflow_id=workflow_id)
+    try:
+        workflow = selectors.workflow_get(workflow_id=workflow_id, version=version)
+    except errors.MintNotFoundError:
+        raise NotVisible("No such workflow version") from None
+    if not selectors.step_is_manual(workflow=workflow, step_id=step_id):
+        raise NotVisible("No such manual step in this version")
+    current = selectors.step_form_get(workflow=workflow, step_id=step_id)
+    status, refusal = 200, ""
+    if request.method == "POST":
+        formset = cast(BaseStepFieldFormSet, StepFieldFormSet(request.POST))
+        if formset.is_valid():
+            try:
+                services.step_form_save(actor=request.user, workflow=workflow, step_id=step_id,
+                                        fields=formset.fields_in_order())
+            except Refused as exc:
+                refusal = exc.message
+            else:
+                messages.success(request, f"Saved the form of “{step_id}” for version {version}.")
+                return redirect("workflows:step_form", workflow_id=workflow_id, version=version, step_id=step_id)
+        status = 400
+    else:
+        formset = cast(BaseStepFieldFormSet,
+                       StepFieldFormSet(initial=[StepFieldForm.initial_from(item) for item in current.fields]))
+    step = next(step for step in workflow.steps if step.id == step_id)
+    context = {"workflow": workflow, "step": step, "current": current, "formset": formset, "refusal": refusal}
+    return render(request, "workflows/step_form.html", context, status=status)

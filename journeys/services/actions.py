@@ -7,6 +7,7 @@ The journey URL is a bearer link for the end user: it is returned to the caller 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from accounts.services import audit_record, mint_write_audited
 from journeys.models import SUSPEND_STEP
 from journeys.selectors import journey_awaits_end_user
 from journeys.services.refresh import journey_refresh_after_write
+from journeys.services.stepforms import step_input_clean
 from mintportal.errors import ApplicationError, Conflict, NotAllowed, NotVisible, Refused
 from mintportal.mint import errors, get_client
 from mintportal.mint import models as mint
@@ -71,25 +73,40 @@ class Resumed:
     journey: mint.JourneyDetail | None
 
 
-def journey_resume(*, actor: AbstractBaseUser, journey_id: str, step_id: str, input: dict[str, Any]) -> Resumed:
-    """Continues the journey's waiting suspend step ``step_id``; ``input`` becomes the step's output.
+def journey_resume(*, actor: AbstractBaseUser, journey_id: str, step_id: str, answers: Mapping[str, Any],
+                   raw: dict[str, Any] | None = None) -> Resumed:
+    """Continues the journey's waiting suspend step ``step_id`` with the answers to its form as the step's output.
 
     The page offers a form only for suspend steps that wait, but a request may name any step, so this reads
     the journey from Mint and checks again: the user may view and continue its workflow, the journey has not
     ended, ``step_id`` waits now, and it is a suspend step (never an end user's form or eID login, never an
     approval). A request that fails a check raises ``NotVisible``/``NotAllowed``/``Conflict``/``Refused``, is
-    audited as ``refused``, and Mint's resume is not called. The audit event names the input's keys, not its
+    audited as ``refused``, and Mint's resume is not called.
+
+    ``answers`` (the form's inputs by key) are then checked against the step's form
+    (``journeys.services.stepforms``): a missing or mistyped answer, or a key the form does not ask for, raises
+    ``StepInputInvalid`` naming the fields and nothing is sent. ``raw``, a JSON object typed by someone who manages
+    the workflow, replaces the answers: its keys are checked the same way, but keys the form does not know pass.
+    From anyone else it is refused (``NotAllowed``, audited). The audit event names the output's keys, not its
     values (they may be personal data). Raises ``MintError`` when Mint refuses or cannot answer.
     """
-    detail: dict[str, Any] = {"step_id": step_id, "input_keys": sorted(input)}
+    detail: dict[str, Any] = {"step_id": step_id, "input_keys": sorted(raw if raw is not None else answers)}
     journey = journey_read(journey_id)
     refusal = _resume_refusal(actor=actor, journey=journey, step_id=step_id)
     if isinstance(refusal, NotVisible):
         # Nothing is recorded against a journey the user may not know exists beyond the refusal itself.
         raise refusal
+    if refusal is None and raw is not None and not user_can(user=actor, action=Action.MANAGE,
+                                                            workflow_id=journey.workflow_id):
+        refusal = NotAllowed("Only people who manage this workflow may continue a step with raw JSON; "
+                             "fill in the step's form instead.")
     if refusal is not None:
         raise _audit_refusal(actor=actor, action="journey.resume", journey_id=journey_id,
                              workflow_id=journey.workflow_id, refusal=refusal, detail=detail)
+    # A mistyped answer is the person's to correct on the form, like any form error: it is not audited.
+    input = step_input_clean(journey=journey, step_id=step_id, answers=raw if raw is not None else answers,
+                             allow_unknown=raw is not None)
+    detail["input_keys"] = sorted(input)
     with mint_write_audited(actor=actor, action="journey.resume", workflow_id=journey.workflow_id,
                             journey_id=journey_id, detail=detail,
                             failed=f"Continue step {step_id} refused by Mint") as write:
