@@ -25,9 +25,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.models import Action
 from journeys import page, selectors
 from journeys.forms import (
+    ANSWER_PREFIX,
     NOTE_MINT_FIELDS,
     RESUME_MINT_FIELDS,
-    ANSWER_PREFIX,
     URL_MINT_FIELDS,
     JourneyFilterForm,
     JourneyUrlForm,
@@ -39,9 +39,9 @@ from journeys.models import Journey
 from journeys.services.actions import Resumed, SharedUrl, journey_resume, journey_url_create
 from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.notes import journey_note_create, journey_note_update
+from journeys.services.stepforms import StepInputInvalid
 from mintportal.errors import ApplicationError, NotVisible, refusal_on_form
 from mintportal.forms import add_mint_errors
-from journeys.services.stepforms import StepInputInvalid
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
 from mintportal.outage import mint_or_outage
@@ -138,13 +138,13 @@ def _note_query(request: AuthenticatedHttpRequest) -> tuple[NoteSearchForm, page
     return form, page.NoteQuery(search=form.cleaned_data["note_q"], step_id=form.cleaned_data["note_step"])
 
 
-def _resume_forms(actions: page.ActionsPart, bound: ResumeForm | None = None
-                  ) -> list[tuple[page.WaitingStep, ResumeForm]]:
 def _resume_form(step: page.WaitingStep, actions: page.ActionsPart, data: Any = None) -> ResumeForm:
     return ResumeForm(data, fields=step.form.fields if step.form else (), raw=actions.may_manage,
                       initial={"step_id": step.step_id}, auto_id=f"id_{step.step_id}_%s")
 
 
+def _resume_forms(actions: page.ActionsPart, bound: ResumeForm | None = None
+                  ) -> list[tuple[page.WaitingStep, ResumeForm]]:
     """A continue form per waiting suspend step, drawn from the step's form; the posted one (``bound``) is drawn
     again with what was typed and the errors it got."""
     step_id = bound["step_id"].value() if bound is not None else None
