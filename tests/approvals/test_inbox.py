@@ -86,11 +86,11 @@ def test_detail_reads_are_bounded_by_the_page_and_the_list_is_paged(sandbox, min
 
     first = client.get("/approvals/").content.decode()
     assert sandbox.count("getJourney") == 25
-    assert "<strong>25</strong> journeys waiting on you" in first
+    assert "<strong>25</strong> journeys" in first
     client.get("/approvals/")
     assert sandbox.count("getJourney") == 27
     second = client.get("/approvals/", {"page": "2"}).content.decode()
-    assert "<strong>27</strong> journeys waiting on you" in second and "Page 2 of 2" in second
+    assert "<strong>27</strong> journeys" in second and "Page 2 of 2" in second
     assert second.count("<tr") == 3  # the header and two journeys
 
 
@@ -138,3 +138,32 @@ def test_reading_stale_details_stops_when_the_views_time_budget_is_spent(sandbox
     assert sandbox.count("getJourney") == 0
     assert inbox_refresh(user=approver, filters=InboxFilters()) == 3
     assert sandbox.count("getJourney") == 3
+
+
+def test_the_tabs_split_the_work_by_holder_and_by_what_the_user_already_approved(
+    approval_workflow, start, approver, approver2
+):
+    from approvals.selectors import inbox_count, inbox_tab_counts
+    from approvals.services import approval_decide
+    from journeys.services.claims import claim_take
+
+    # Contracts need two approvers, so a first approval leaves the journey waiting on someone else.
+    workflow_id = approval_workflow(tags=["contracts"])
+    mine, theirs, approved, _free = (start(workflow_id, f"T-{case}") for case in ("mine", "theirs", "done", "free"))
+    claim_take(actor=approver, journey_id=mine.id)
+    claim_take(actor=approver2, journey_id=theirs.id)
+    approval_decide(user=approver, journey_id=approved.id, step_id="check", approved=True, reason="", occurrence=1)
+    client = signed_in(approver)
+
+    def cases(assignment: str) -> set[str]:
+        page = client.get("/approvals/", {"assignment": assignment} if assignment else {}).content.decode()
+        return {case for case in ("mine", "theirs", "done", "free") if f"Case T-{case}" in page}
+
+    assert cases("") == {"mine", "theirs", "free"}
+    assert cases("mine") == {"mine"}
+    assert cases("unassigned") == {"free"}
+    assert cases("others") == {"done"}
+    assert inbox_tab_counts(user=approver) == {"": 3, "mine": 1, "unassigned": 1, "others": 1}
+    assert inbox_count(user=approver) == 3
+    # The second approver has approved nothing: every journey still needs them, the one they hold is theirs.
+    assert inbox_tab_counts(user=approver2) == {"": 4, "mine": 1, "unassigned": 2, "others": 0}
