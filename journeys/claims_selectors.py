@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Action, Scope, WorkflowRecord
 from accounts.policy import user_can
-from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Claim, Journey, WaitingStep
+from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Claim, Journey, JourneyStatus, WaitingStep
 from mintportal.errors import Conflict
 
 # The waiting steps a person works on, and the right each takes.
@@ -142,7 +142,7 @@ def claim_panel(*, user: Viewer, journey_id: str) -> ClaimPanel:
     view the journey; a journey the mirror does not know shows as waiting on nobody."""
     row = Journey.objects.filter(pk=journey_id).values_list("workflow_id", "status").first()
     claim = claim_get(journey_id=journey_id)
-    steps = claim_steps(journey_id=journey_id) if row is not None and row[1] == "active" else []
+    steps = claim_steps(journey_id=journey_id) if row is not None and row[1] == JourneyStatus.ACTIVE else []
     workflow_id = row[0] if row is not None else ""
     manager = bool(row) and may_manage_claims(user=user, workflow_id=workflow_id)
     mine = claim is not None and claim.user_id == user.pk
