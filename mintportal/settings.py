@@ -374,6 +374,7 @@ CELERY_BEAT_SCHEDULE = {
         # Every ten minutes; the digest itself goes out once a day, after its hour (notifications/selectors.py).
         ("send-notification-digests", "notifications.tasks.notification_digests_send_task", {},
          600 if NOTIFICATIONS_INTERVAL else 0),
+        ("prune-sent-mails", "notifications.tasks.sent_mails_prune_task", {}, 86400),
     )
     if interval > 0
 }

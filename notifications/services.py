@@ -20,12 +20,13 @@ from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import audit_record
+from journeys.models import Claim, Journey
 from notifications.models import Kind, Mode, NotificationPreference, SentMail, Status
 from notifications.selectors import (
     Notice,
@@ -50,6 +51,8 @@ FIRST_RETRY: Final = 60
 LAST_RETRY: Final = 3600
 # How many new cases one digest lists; the rest stay untold and come in the next one (the inbox has them all).
 DIGEST_LIMIT: Final = 100
+# The mail log keeps a row this long after it was written, and longer while its event may still be met.
+KEEP_SENT: Final = timedelta(days=7)
 # Refusals of one message (its recipient, sender or content): that mail fails, the others still go out. Any other
 # error (connection refused, timeout, authentication, a dropped connection) means the server is out of reach, and
 # the run stops until the next one.
@@ -266,3 +269,19 @@ def notification_digests_send() -> int:
     finally:
         outbox.close()
     return outbox.sent
+
+
+def sent_mails_prune() -> int:
+    """Beat (daily): forgets mail-log rows older than ``KEEP_SENT`` whose event cannot come round again: the
+    step no longer waits since that time (a journey waiting again has a new ``waiting_since``, so a new event),
+    the assignment no longer stands, or the digest's day is past. Returns how many rows went."""
+    cutoff = timezone.now() - KEEP_SENT
+    waits = Exists(Journey.objects.filter(pk=OuterRef("journey_id"), waiting_since=OuterRef("since")))
+    held = Exists(Claim.objects.filter(journey_id=OuterRef("journey_id"), claimed_at=OuterRef("since")))
+    gone = (
+        Q(kind=Kind.DIGEST)
+        | (Q(kind__in=[Kind.WORK, Kind.SLA]) & ~waits)
+        | (Q(kind=Kind.ASSIGNMENT) & ~held)
+    )
+    deleted, _ = SentMail.objects.filter(gone, created_at__lt=cutoff).delete()
+    return deleted

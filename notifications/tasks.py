@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications.services import notification_digests_send, notifications_send
+from notifications.services import notification_digests_send, notifications_send, sent_mails_prune
 
 
 @shared_task
@@ -19,3 +19,9 @@ def notifications_send_task() -> int:
 def notification_digests_send_task() -> int:
     """Beat (every ten minutes): the daily digest, once its hour has come."""
     return notification_digests_send()
+
+
+@shared_task
+def sent_mails_prune_task() -> int:
+    """Beat (daily): forget mail-log rows whose event cannot come round again."""
+    return sent_mails_prune()
