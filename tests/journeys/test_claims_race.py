@@ -75,6 +75,21 @@ def test_two_handlers_claiming_at_once_give_one_owner_and_one_audit_event(
         (winner, "ok")]
 
 
+def test_claims_of_two_steps_of_one_journey_at_once_still_give_one_owner(postgresql, case_handler: User) -> None:
+    """Each claim locks only its own step's row, so here the journey's unique key alone decides."""
+    rival = make_user("handler2", "Case handlers")
+    journey = waiting_journey("race-steps")
+    WaitingStep.objects.create(journey=journey, step_id="hold-2", step_type=SUSPEND_STEP, position=1)
+
+    outcomes = at_once(lambda: claim_take(actor=case_handler, journey_id=journey.id, step_id="hold"),
+                       lambda: claim_take(actor=rival, journey_id=journey.id, step_id="hold-2"))
+
+    claim = Claim.objects.get(journey=journey)
+    assert sum(isinstance(outcome, AlreadyHeld) for outcome in outcomes) == 1, outcomes
+    assert AuditEvent.objects.filter(action="journey.claim").values_list("actor_username", flat=True).get() == (
+        claim.user.username)
+
+
 def test_a_claim_racing_the_end_of_its_step_does_not_outlive_it(postgresql, case_handler: User) -> None:
     journey = waiting_journey("race-end")
 
