@@ -19,11 +19,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Action
 from journeys import page, selectors
+from journeys.claims_selectors import claim_panel
 from journeys.forms import (
     ANSWER_PREFIX,
     NOTE_MINT_FIELDS,
@@ -180,6 +182,8 @@ def _page_context(request: AuthenticatedHttpRequest, view: page.JourneyPage) -> 
         "signature": view.signature, "mint_note": mint_note, "header": view.header, "actions": view.actions,
         "live": view.live, "share": view.share, "audit": view.audit, "notes": view.notes,
         "resume_forms": _resume_forms(view.actions), "url_form": JourneyUrlForm(), "note_form": NoteForm(),
+        # Read only when drawn (a poll that redraws other regions never reads it).
+        "claim": SimpleLazyObject(lambda: claim_panel(user=request.user, journey_id=view.journey_id)),
     }
 
 
