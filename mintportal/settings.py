@@ -344,9 +344,11 @@ if _email_host:
         "timeout": _email_timeout,
     }}}
 else:
-    # The embedded default has no mail server: each mail is a file under var/mail/ to read.
+    # The embedded default has no mail server: each mail is a file under var/mail/ to read. A deployment may run
+    # without e-mail too (README: E-mail notifications), so Django's deploy check against a file backend is silenced.
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
                            "OPTIONS": {"file_path": str(RUN_DIR / "mail")}}}
+    SILENCED_SYSTEM_CHECKS = ["mail.E001"]
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = env.text("EMAIL_FROM", "Mint Portal <mint-portal@localhost>")
 if "@" not in DEFAULT_FROM_EMAIL or "\n" in DEFAULT_FROM_EMAIL:
     raise ImproperlyConfigured(f"EMAIL_FROM must be an e-mail address, got {DEFAULT_FROM_EMAIL!r}")

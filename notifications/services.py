@@ -56,7 +56,11 @@ KEEP_SENT: Final = timedelta(days=7)
 # Refusals of one message (its recipient, sender or content): that mail fails, the others still go out. Any other
 # error (connection refused, timeout, authentication, a dropped connection) means the server is out of reach, and
 # the run stops until the next one.
-MESSAGE_REFUSALS: Final = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+MESSAGE_REFUSALS: Final = (
+    smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
+    # An address or header Django will not put in a message (a line break in it).
+    ValueError,
+)
 
 INTROS: Final = {
     Kind.WORK: "A case is waiting for you in Mint Portal.",
