@@ -1,7 +1,8 @@
-"""The access admin: teams (groups) with their scopes, users, and a read-only view of the audit trail.
+"""The access admin: teams (groups) with their scopes, approval policies, users, and a read-only view of the
+audit trail.
 
-Who may use it follows the portal's own policy, not Django's model permissions: managing teams, scopes and
-users needs ``Action.MANAGE_ACCESS`` (superusers always may), reading the audit trail here needs
+Who may use it follows the portal's own policy, not Django's model permissions: managing teams, scopes,
+approval policies and users needs ``Action.MANAGE_ACCESS`` (superusers always may), reading the audit trail here needs
 ``Action.AUDIT`` over every workflow. Every save or delete records one audit event through
 ``accounts.services.access_change_record``, with the signed-in admin user as the actor.
 """
@@ -20,8 +21,8 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
-from accounts.forms import ScopeForm
-from accounts.models import Action, AuditEvent, Scope, SignInThrottle
+from accounts.forms import ApprovalPolicyForm, ScopeForm
+from accounts.models import Action, ApprovalPolicy, AuditEvent, Scope, SignInThrottle
 from accounts.policy import user_can, workflow_access
 from accounts.services import access_change_record
 from accounts.signin import AdminSignInForm, signin_lockout_lift
@@ -117,13 +118,43 @@ class TeamAdmin(AuditedAccessMixin, DjangoGroupAdmin):
 @admin.register(Scope)
 class ScopeAdmin(AuditedAccessMixin, admin.ModelAdmin):
     form = ScopeForm
-    list_display = ["team", "name", "all_workflows", "workflow_ids", "workflow_tags", "actions", "sla_hours",
-                    "forbid_self_approval", "required_approvals"]
-    list_filter = ["team", "all_workflows", "forbid_self_approval"]
+    list_display = ["team", "name", "all_workflows", "workflow_ids", "workflow_tags", "actions"]
+    list_filter = ["team", "all_workflows"]
     search_fields = ["name", "team__name"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Scope]:
         return super().get_queryset(request).select_related("team")
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(AuditedAccessMixin, admin.ModelAdmin):
+    """The four-eyes rules of workflows (by id, tag or all), managed and audited like teams and scopes."""
+
+    form = ApprovalPolicyForm
+    list_display = ["name", "match_label", "required_approvals", "forbid_self_approval", "sla_hours", "team_names"]
+    list_filter = ["all_workflows", "forbid_self_approval", "required_approvals"]
+    search_fields = ["name", "workflow_id", "workflow_tag", "approver_teams__name"]
+    fieldsets = [
+        ("Which workflows", {
+            "fields": ["name", "all_workflows", "workflow_id", "workflow_tag"],
+            "description": "Exactly one: every workflow, one workflow id, or one tag. When several policies "
+                           "match a workflow, the strictest applies: the most approvals, self-approval "
+                           "forbidden if any forbids it, the shortest SLA, and only the teams every policy "
+                           "that names teams names.",
+        }),
+        ("Rules", {"fields": ["required_approvals", "forbid_self_approval", "sla_hours", "approver_teams"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApprovalPolicy]:
+        return super().get_queryset(request).prefetch_related("approver_teams")
+
+    @admin.display(description="Matches")
+    def match_label(self, policy: ApprovalPolicy) -> str:
+        return policy.match_label
+
+    @admin.display(description="Approver teams")
+    def team_names(self, policy: ApprovalPolicy) -> str:
+        return ", ".join(sorted(team.name for team in policy.approver_teams.all())) or "any team that may approve"
 
 
 admin.site.unregister(User)

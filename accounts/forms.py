@@ -1,4 +1,4 @@
-"""Forms of the accounts app: editing a scope in the admin, and filtering the audit trail."""
+"""Forms of the accounts app: editing a scope and an approval policy in the admin, and filtering the audit trail."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from accounts.models import Action, AuditEvent, Scope, Theme
+from accounts.models import Action, ApprovalPolicy, AuditEvent, Scope, Theme
 
 
 def _split_list(value: str) -> list[str]:
@@ -58,8 +58,7 @@ class ScopeForm(forms.ModelForm):
     class Meta:
         model = Scope
         fields = [
-            "team", "name", "all_workflows", "workflow_ids", "workflow_tags", "actions", "sla_hours",
-            "forbid_self_approval", "required_approvals",
+            "team", "name", "all_workflows", "workflow_ids", "workflow_tags", "actions",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -67,6 +66,31 @@ class ScopeForm(forms.ModelForm):
         cleaned = self.cleaned_data
         if not (cleaned.get("all_workflows") or cleaned.get("workflow_ids") or cleaned.get("workflow_tags")):
             raise forms.ValidationError("A scope must cover all workflows, some workflow ids, or some tags.")
+        return cleaned
+
+
+class ApprovalPolicyForm(forms.ModelForm):
+    """An approval policy: which workflows it matches (exactly one way), its rules, and who may approve."""
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = [
+            "name", "all_workflows", "workflow_id", "workflow_tag", "required_approvals", "forbid_self_approval",
+            "sla_hours", "approver_teams",
+        ]
+        widgets = {"approver_teams": forms.CheckboxSelectMultiple}
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        for key in ("workflow_id", "workflow_tag"):
+            if isinstance(cleaned.get(key), str):
+                cleaned[key] = cleaned[key].strip()
+        kinds = [key for key in ("all_workflows", "workflow_id", "workflow_tag") if cleaned.get(key)]
+        if not kinds:
+            self.add_error("workflow_id", "Match every workflow, one workflow id, or one tag.")
+        elif len(kinds) > 1:
+            self.add_error(kinds[1], "Match only one of: every workflow, one workflow id, or one tag.")
         return cleaned
 
 

@@ -1,7 +1,9 @@
-"""Access scopes for teams, and the audit trail.
+"""Access scopes for teams, approval policies for workflows, and the audit trail.
 
 A team is a Django ``Group``; each ``Scope`` gives a team a set of actions on some workflows (listed by id,
 or by tag, or all). A user's rights are the union of their teams' scopes; superusers may do everything.
+An ``ApprovalPolicy`` sets the four-eyes rules of the workflows it matches for every approver, superusers
+included: a scope only grants the right to approve, the policy decides how (``accounts.policy``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -31,15 +34,6 @@ class Scope(models.Model):
     workflow_ids = models.JSONField(default=list, blank=True, help_text="Workflow ids this scope covers.")
     workflow_tags = models.JSONField(default=list, blank=True, help_text="Workflows with any of these tags.")
     actions = models.JSONField(default=list, help_text="What members may do on these workflows.")
-    sla_hours = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Waiting longer than this shows an overdue badge in the inbox."
-    )
-    forbid_self_approval = models.BooleanField(
-        default=True, help_text="The person who launched a journey may not approve it."
-    )
-    required_approvals = models.PositiveSmallIntegerField(
-        default=1, help_text="Distinct approvers needed before Mint is told the journey is approved."
-    )
 
     class Meta:
         ordering = ["team__name", "name"]
@@ -51,11 +45,84 @@ class Scope(models.Model):
         unknown = set(self.actions) - set(Action.values)
         if unknown:
             raise ValidationError({"actions": f"Unknown actions: {', '.join(sorted(unknown))}"})
-        if self.required_approvals < 1:
-            raise ValidationError({"required_approvals": "At least one approval is required."})
 
     def covers(self, *, workflow_id: str, tags: frozenset[str] | set[str]) -> bool:
         return self.all_workflows or workflow_id in self.workflow_ids or bool(set(self.workflow_tags) & set(tags))
+
+
+# The most distinct approvers a policy may ask for: beyond this a typo (20 for 2) would leave journeys
+# waiting for approvers a team does not have.
+MAX_REQUIRED_APPROVALS = 10
+# A year: an SLA longer than that marks nothing overdue in practice and is most likely a typo.
+MAX_SLA_HOURS = 24 * 366
+
+
+class ApprovalPolicy(models.Model):
+    """The four-eyes rules of the workflows it matches: one workflow id, one tag, or every workflow.
+
+    It applies to every approver, superusers included; when several policies match a workflow the strictest
+    wins (``accounts.policy.approval_rules``). ``approver_teams`` empty means any team whose scope grants
+    approve; otherwise only members of those teams (whose own scope grants approve) may decide.
+    """
+
+    name = models.CharField(max_length=100)
+    all_workflows = models.BooleanField(default=False, help_text="Applies to every workflow, present and future.")
+    workflow_id = models.CharField(max_length=100, blank=True, default="", help_text="The one workflow it applies to.")
+    workflow_tag = models.CharField(max_length=100, blank=True, default="",
+                                    help_text="Applies to every workflow with this tag.")
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_REQUIRED_APPROVALS)],
+        help_text=f"Distinct approvers needed before Mint is told the journey is approved (1 to "
+                  f"{MAX_REQUIRED_APPROVALS}).",
+    )
+    forbid_self_approval = models.BooleanField(
+        default=True, help_text="The person who launched a journey may not approve it."
+    )
+    sla_hours = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
+        help_text="Approvals and manual steps waiting longer than this are marked overdue in the inbox.",
+    )
+    approver_teams = models.ManyToManyField(
+        Group, blank=True, related_name="approval_policies",
+        help_text="Only these teams may approve (their scope must grant approve too); none: any team that may.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "approval policies"
+        constraints = [
+            # Exactly one way of matching workflows (the admin form says which field is wrong first).
+            models.CheckConstraint(
+                condition=(
+                    models.Q(all_workflows=True, workflow_id="", workflow_tag="")
+                    | (models.Q(all_workflows=False, workflow_tag="") & ~models.Q(workflow_id=""))
+                    | (models.Q(all_workflows=False, workflow_id="") & ~models.Q(workflow_tag=""))
+                ),
+                name="approval_policy_one_match",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(required_approvals__gte=1, required_approvals__lte=MAX_REQUIRED_APPROVALS),
+                name="approval_policy_required_approvals_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def match_label(self) -> str:
+        if self.all_workflows:
+            return "every workflow"
+        if self.workflow_id:
+            return f"workflow {self.workflow_id}"
+        return f"tag {self.workflow_tag}"
+
+    def clean(self) -> None:
+        kinds = sum([self.all_workflows, bool(self.workflow_id), bool(self.workflow_tag)])
+        if kinds != 1:
+            message = "Match exactly one of: every workflow, one workflow id, or one tag."
+            field = "workflow_id" if kinds == 0 else ("all_workflows" if self.all_workflows else "workflow_tag")
+            raise ValidationError({field: message})
 
 
 class WorkflowRecord(models.Model):

@@ -1,5 +1,5 @@
 """Writes for accounts: the audit trail (``audit_record``; ``mint_write_audited`` for every write to Mint), and
-the record of every change to teams, scopes and users."""
+the record of every change to teams, scopes, approval policies and users."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.audit_chain import GENESIS, chain_lock, event_hash
-from accounts.models import AuditEvent, Scope
+from accounts.models import ApprovalPolicy, AuditEvent, Scope
 from mintportal.mint import errors
 
 logger = logging.getLogger(__name__)
@@ -75,13 +75,20 @@ def audit_record(
 
 
 def _access_snapshot(target: Model) -> tuple[str, str, dict[str, Any]]:
-    """(kind, label, state) of a team, scope or user, as an access audit event describes it."""
+    """(kind, label, state) of a team, scope, approval policy or user, as an access audit event describes it."""
     if isinstance(target, Scope):
         return "scope", f"{target.team.name}: {target.name}", {
             "team": target.team.name, "name": target.name, "all_workflows": target.all_workflows,
             "workflow_ids": list(target.workflow_ids), "workflow_tags": list(target.workflow_tags),
-            "actions": list(target.actions), "sla_hours": target.sla_hours,
-            "forbid_self_approval": target.forbid_self_approval, "required_approvals": target.required_approvals,
+            "actions": list(target.actions),
+        }
+    if isinstance(target, ApprovalPolicy):
+        teams = sorted(team.name for team in target.approver_teams.all()) if target.pk else []
+        return "policy", target.name, {
+            "name": target.name, "all_workflows": target.all_workflows, "workflow_id": target.workflow_id,
+            "workflow_tag": target.workflow_tag, "required_approvals": target.required_approvals,
+            "forbid_self_approval": target.forbid_self_approval, "sla_hours": target.sla_hours,
+            "approver_teams": teams,
         }
     if isinstance(target, Group):
         scopes = [scope.name for scope in target.scopes.all()] if target.pk else []
@@ -98,12 +105,12 @@ def _access_snapshot(target: Model) -> tuple[str, str, dict[str, Any]]:
 def access_change_record(
     *, actor: AbstractBaseUser | None, target: Model, verb: str, changes: Any = None
 ) -> AuditEvent:
-    """Records one audit event for a change to who may do what: a team, a scope or a user.
+    """Records one audit event for a change to who may do what: a team, a scope, an approval policy or a user.
 
     ``verb`` is ``create``, ``update``, ``delete`` or ``password``; the event's action is
-    ``access.<kind>.<verb>`` (e.g. ``access.scope.update``). The detail holds the object's resulting access
-    state (for a delete, the state it had) and ``changes``, the admin's description of which fields
-    changed; never a password or any other secret. Call it once per object per submitted change.
+    ``access.<kind>.<verb>`` (e.g. ``access.scope.update``, ``access.policy.create``). The detail holds the
+    object's resulting access state (for a delete, the state it had) and ``changes``, the admin's description
+    of which fields changed; never a password or any other secret. Call it once per object per submitted change.
     ``actor`` None means the system (``demo_setup``).
     """
     kind, label, state = _access_snapshot(target)

@@ -4,8 +4,9 @@ Each persona's team covers workflows tagged ``onboarding``, ``contracts`` or ``c
 workflow tagged ``batch`` is outside every team but Admins (which covers everything). Three mirror rows
 are set up for every persona test:
 
-- ``WF_INSIDE`` (tag onboarding): every persona may view it; approvers decide with one approver.
-- ``WF_CONTRACTS`` (tag contracts): approvers need two distinct approvers.
+- ``WF_INSIDE`` (tag onboarding): every persona may view it; approvals need one approver, SLA 24 h.
+- ``WF_CONTRACTS`` (tag contracts): approvals need two distinct approvers, SLA 24 h (an approval policy, so
+  for every approver: the admin too).
 - ``WF_OUTSIDE`` (tag batch): outside every scope but the admin's.
 
 To put a real sandbox workflow inside (or outside) the scopes, mirror it with ``place_workflow``:
@@ -24,7 +25,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from accounts.models import Action, Scope, WorkflowRecord
+from accounts.models import Action, ApprovalPolicy, Scope, WorkflowRecord
 from mintportal.mint import MintClient, models
 from tests.mint_parts import link, step
 
@@ -34,24 +35,28 @@ WF_CONTRACTS = "wf-contracts"
 WF_OUTSIDE = "wf-batch"
 IN_SCOPE_TAGS = ["onboarding", "contracts", "customer-service"]
 
-# team name → [(scope name, actions, tags or None for all workflows, extra scope fields)]
-TEAMS: dict[str, list[tuple[str, list[str], list[str] | None, dict]]] = {
+# team name → [(scope name, actions, tags or None for all workflows)]
+TEAMS: dict[str, list[tuple[str, list[str], list[str] | None]]] = {
     "Case handlers": [
-        ("Customer work", [Action.VIEW, Action.CONTINUE, Action.ANNOTATE, Action.SHARE], IN_SCOPE_TAGS, {}),
+        ("Customer work", [Action.VIEW, Action.CONTINUE, Action.ANNOTATE, Action.SHARE], IN_SCOPE_TAGS),
     ],
     "Approvers": [
-        ("Onboarding approvals", [Action.VIEW, Action.APPROVE], ["onboarding"],
-         {"sla_hours": 24, "forbid_self_approval": True, "required_approvals": 1}),
-        ("Contract approvals", [Action.VIEW, Action.APPROVE], ["contracts"],
-         {"sla_hours": 24, "forbid_self_approval": True, "required_approvals": 2}),
+        ("Onboarding approvals", [Action.VIEW, Action.APPROVE], ["onboarding"]),
+        ("Contract approvals", [Action.VIEW, Action.APPROVE], ["contracts"]),
     ],
     "Operators": [
-        ("Customer launches", [Action.VIEW, Action.LAUNCH, Action.SHARE], IN_SCOPE_TAGS, {}),
+        ("Customer launches", [Action.VIEW, Action.LAUNCH, Action.SHARE], IN_SCOPE_TAGS),
     ],
     "Admins": [
-        ("Everything", list(Action.values), None, {}),
+        ("Everything", list(Action.values), None),
     ],
 }
+
+# The approval policies of the persona workflows' tags: (name, tag, required approvals, SLA hours).
+POLICIES: list[tuple[str, str, int, int | None]] = [
+    ("Onboarding approvals", "onboarding", 1, 24),
+    ("Contract approvals", "contracts", 2, 24),
+]
 
 
 def place_workflow(workflow_id: str, *, tags: Iterable[str], name: str = "") -> WorkflowRecord:
@@ -90,15 +95,24 @@ def approval_workflow_create(
     return workflow
 
 
+def persona_policies() -> None:
+    """The approval policies of ``POLICIES`` (created on first use in a test, like the teams)."""
+    for name, tag, required, sla_hours in POLICIES:
+        ApprovalPolicy.objects.get_or_create(
+            name=name, defaults={"workflow_tag": tag, "required_approvals": required, "sla_hours": sla_hours},
+        )
+
+
 def team(name: str) -> Group:
-    """The persona team ``name`` with its scopes (created on first use in a test)."""
+    """The persona team ``name`` with its scopes (created on first use in a test), and the approval policies."""
     group, created = Group.objects.get_or_create(name=name)
     if created:
-        for scope_name, actions, tags, extra in TEAMS[name]:
+        for scope_name, actions, tags in TEAMS[name]:
             Scope.objects.create(
                 team=group, name=scope_name, actions=[str(action) for action in actions],
-                all_workflows=tags is None, workflow_tags=tags or [], **extra,
+                all_workflows=tags is None, workflow_tags=tags or [],
             )
+        persona_policies()
     return group
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import IntegrityError, transaction
 from django.test import Client
 
-from accounts.models import Action, AuditEvent, Scope
+from accounts.models import Action, ApprovalPolicy, AuditEvent, Scope
 from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,8 @@ def team_form(name: str, *, scopes: list[dict[str, object]]) -> dict[str, object
 def test_the_access_admin_is_refused_to_staff_who_may_not_manage_access(admin, approver) -> None:
     approver.is_staff = True
     approver.save()
-    for path in ("/admin/auth/group/", "/admin/accounts/scope/", "/admin/auth/user/", "/admin/auth/group/add/"):
+    for path in ("/admin/auth/group/", "/admin/accounts/scope/", "/admin/auth/user/", "/admin/auth/group/add/",
+                 "/admin/accounts/approvalpolicy/", "/admin/accounts/approvalpolicy/add/"):
         assert signed_in(approver).get(path).status_code == 403
         assert signed_in(admin).get(path).status_code == 200
 
@@ -40,13 +42,12 @@ def test_the_access_admin_is_refused_to_staff_who_may_not_manage_access(admin, a
 def test_creating_a_team_with_a_scope_records_one_audit_event_with_the_resulting_access(admin) -> None:
     response = signed_in(admin).post("/admin/auth/group/add/", team_form("Reviewers", scopes=[{
         "name": "Contracts", "workflow_tags": "contracts, onboarding", "workflow_ids": "",
-        "actions": [Action.VIEW, Action.APPROVE], "sla_hours": "8", "forbid_self_approval": "on",
-        "required_approvals": "2",
+        "actions": [Action.VIEW, Action.APPROVE],
     }]))
 
     assert response.status_code == 302, response.content.decode()[:2000]
     scope = Scope.objects.get(team__name="Reviewers")
-    assert scope.workflow_tags == ["contracts", "onboarding"] and scope.required_approvals == 2
+    assert scope.workflow_tags == ["contracts", "onboarding"] and scope.actions == [Action.VIEW, Action.APPROVE]
     event = AuditEvent.objects.get()
     assert (event.action, event.outcome, event.actor, event.summary) == (
         "access.team.create", "ok", admin, "Created team Reviewers")
@@ -55,7 +56,7 @@ def test_creating_a_team_with_a_scope_records_one_audit_event_with_the_resulting
 
 def test_a_scope_must_cover_something(admin) -> None:
     response = signed_in(admin).post("/admin/auth/group/add/", team_form("Empty", scopes=[{
-        "name": "Nothing", "actions": [Action.VIEW], "required_approvals": "1",
+        "name": "Nothing", "actions": [Action.VIEW],
     }]))
     assert response.status_code == 200
     assert "must cover all workflows" in response.content.decode()
@@ -129,3 +130,70 @@ def test_the_audit_trail_is_read_only_in_the_admin_even_for_a_superuser(admin) -
     client.post(f"/admin/accounts/auditevent/{event.pk}/change/", {"action": "changed"})
     assert AuditEvent.objects.get(pk=event.pk).action == "journey.launch"
     assert signed_in(admin).get("/admin/accounts/auditevent/").status_code == 200
+
+
+def policy_form(**fields: object) -> dict[str, object]:
+    data: dict[str, object] = {"name": "Contracts", "workflow_id": "", "workflow_tag": "", "required_approvals": "2",
+                               "forbid_self_approval": "on", "sla_hours": ""}
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_creating_changing_and_deleting_a_policy_records_one_event_each_with_its_rules(admin) -> None:
+    admins = Group.objects.get(name="Admins")
+    client = signed_in(admin)
+    response = client.post("/admin/accounts/approvalpolicy/add/", policy_form(
+        workflow_tag="contracts", sla_hours="12", approver_teams=[admins.pk]))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = ApprovalPolicy.objects.get(name="Contracts")
+    assert (policy.workflow_tag, policy.required_approvals, policy.sla_hours) == ("contracts", 2, 12)
+    created = AuditEvent.objects.get()
+    assert (created.action, created.actor, created.summary) == (
+        "access.policy.create", admin, "Created policy Contracts")
+    assert created.detail["state"] == {
+        "name": "Contracts", "all_workflows": False, "workflow_id": "", "workflow_tag": "contracts",
+        "required_approvals": 2, "forbid_self_approval": True, "sla_hours": 12, "approver_teams": ["Admins"]}
+
+    client.post(f"/admin/accounts/approvalpolicy/{policy.pk}/change/", policy_form(
+        workflow_tag="contracts", required_approvals="3"))
+    client.post(f"/admin/accounts/approvalpolicy/{policy.pk}/delete/", {"post": "yes"})
+
+    events = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert events == ["access.policy.create", "access.policy.update", "access.policy.delete"]
+    changed = AuditEvent.objects.get(action="access.policy.update")
+    assert changed.detail["state"]["required_approvals"] == 3 and changed.detail["state"]["approver_teams"] == []
+    assert not ApprovalPolicy.objects.filter(name="Contracts").exists()
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    ({}, "workflow_id", "Match every workflow, one workflow id, or one tag."),
+    ({"workflow_id": "wf-1", "workflow_tag": "contracts"}, "workflow_tag", "Match only one of"),
+    ({"all_workflows": "on", "workflow_id": "wf-1"}, "workflow_id", "Match only one of"),
+    ({"workflow_tag": "contracts", "required_approvals": "0"}, "required_approvals", "greater than or equal to 1"),
+    ({"workflow_tag": "contracts", "required_approvals": "11"}, "required_approvals", "less than or equal to 10"),
+    ({"workflow_tag": "contracts", "sla_hours": "0"}, "sla_hours", "greater than or equal to 1"),
+])
+def test_a_policy_the_admin_refuses_names_the_field_and_records_nothing(admin, fields, field, message) -> None:
+    response = signed_in(admin).post("/admin/accounts/approvalpolicy/add/", policy_form(**fields))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert field in errors and message in " ".join(errors[field]), errors
+    assert not ApprovalPolicy.objects.filter(name="Contracts").exists()
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("required", [1, 2, 10])
+def test_a_policy_asks_for_one_to_ten_approvals(admin, required) -> None:
+    response = signed_in(admin).post("/admin/accounts/approvalpolicy/add/", policy_form(
+        all_workflows="on", required_approvals=str(required)))
+    assert response.status_code == 302
+    assert ApprovalPolicy.objects.get(name="Contracts").required_approvals == required
+
+
+def test_the_database_refuses_a_policy_matching_two_ways_or_asking_too_many_approvals() -> None:
+    for fields in ({"workflow_id": "wf", "workflow_tag": "t"}, {}, {"all_workflows": True, "workflow_tag": "t"},
+                   {"workflow_tag": "t", "required_approvals": 11}, {"workflow_tag": "t", "required_approvals": 0}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ApprovalPolicy.objects.create(name="Bad", **fields)

@@ -1,4 +1,5 @@
-"""``manage.py demo_setup``: demo teams, scopes and users, idempotent, and tag scopes resolved at once."""
+"""``manage.py demo_setup``: demo teams, scopes, approval policies and users, idempotent, and tag scopes resolved
+at once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
-from accounts.models import Action, AuditEvent, Scope
+from accounts.models import Action, ApprovalPolicy, AuditEvent, Scope
 from accounts.policy import approval_rules, user_can
 from mintportal.mint import get_client, models
 
@@ -36,17 +37,36 @@ def test_it_creates_one_user_per_persona_in_their_team_and_is_idempotent() -> No
     assert User.objects.get(username="admin").is_staff and not User.objects.get(username="admin").is_superuser
     assert Scope.objects.count() == 5 and Group.objects.count() == 4
     assert set(Scope.objects.get(team__name="Admins").actions) == set(Action.values)
+    policies = {policy.workflow_tag: (policy.required_approvals, policy.forbid_self_approval, policy.sla_hours)
+                for policy in ApprovalPolicy.objects.all()}
+    assert policies == {"onboarding": (1, True, 24), "contracts": (2, True, 24)}
+    assert not ApprovalPolicy.objects.filter(approver_teams__isnull=False).exists()
 
 
 def test_a_changed_demo_scope_is_put_back_and_the_change_audited() -> None:
     run_demo_setup("--skip-sync")
-    Scope.objects.filter(name="Contract approvals").update(required_approvals=1)
+    Scope.objects.filter(name="Contract approvals").update(actions=[Action.VIEW])
 
     run_demo_setup("--skip-sync")
 
-    assert Scope.objects.get(name="Contract approvals").required_approvals == 2
+    assert Scope.objects.get(name="Contract approvals").actions == [Action.VIEW, Action.APPROVE]
     event = AuditEvent.objects.filter(action="access.scope.update").get()
-    assert event.actor_username == "system" and event.detail["state"]["required_approvals"] == 2
+    assert event.actor_username == "system" and event.detail["state"]["actions"] == [Action.VIEW, Action.APPROVE]
+
+
+def test_a_changed_demo_policy_is_put_back_and_the_change_audited() -> None:
+    run_demo_setup("--skip-sync")
+    policy = ApprovalPolicy.objects.get(name="Contract approvals")
+    ApprovalPolicy.objects.filter(pk=policy.pk).update(required_approvals=1, sla_hours=None)
+    policy.approver_teams.set([Group.objects.get(name="Admins")])
+
+    run_demo_setup("--skip-sync")
+
+    policy.refresh_from_db()
+    assert (policy.required_approvals, policy.sla_hours, list(policy.approver_teams.all())) == (2, 24, [])
+    event = AuditEvent.objects.filter(action="access.policy.update").get()
+    assert event.actor_username == "system"
+    assert event.detail["state"]["required_approvals"] == 2 and event.detail["state"]["approver_teams"] == []
 
 
 def test_it_mirrors_the_workflows_so_tag_scopes_apply_at_once(mint_settings) -> None:
@@ -59,10 +79,14 @@ def test_it_mirrors_the_workflows_so_tag_scopes_apply_at_once(mint_settings) -> 
     output = run_demo_setup()
 
     assert "Workflows mirrored" in output
-    approver = User.objects.get(username="approver")
+    approver, admin = User.objects.get(username="approver"), User.objects.get(username="admin")
     assert user_can(user=approver, action=Action.APPROVE, workflow_id=workflow.id)
+    assert user_can(user=admin, action=Action.APPROVE, workflow_id=workflow.id)
     assert not user_can(user=User.objects.get(username="operator"), action=Action.APPROVE, workflow_id=workflow.id)
-    assert approval_rules(user=approver, workflow_id=workflow.id).required_approvals == 2
+    # The contracts policy holds for every approver: the admin's all-workflows scope does not loosen it.
+    for user in (approver, admin):
+        rules = approval_rules(user=user, workflow_id=workflow.id)
+        assert (rules.required_approvals, rules.forbid_self_approval, rules.sla_hours) == (2, True, 24)
 
 
 def test_it_finishes_when_mint_cannot_be_reached(settings) -> None:

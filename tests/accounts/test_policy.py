@@ -1,13 +1,26 @@
 """The access policy: scopes by id, tag or all workflows; union over teams; not visible outside view, not allowed
-without the action."""
+without the action; approval policies of workflows set the four-eyes rules for everyone and may name the teams
+that approve."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Action, Scope, WorkflowRecord
-from accounts.policy import approval_rules, ensure_can, ensure_global, user_can, workflow_access
+from accounts.models import Action, ApprovalPolicy, Scope, WorkflowRecord
+from accounts.policy import (
+    DEFAULT_APPROVAL_RULES,
+    ApprovalRules,
+    approval_rules,
+    ensure_can,
+    ensure_global,
+    sla_hours_for,
+    user_can,
+    workflow_access,
+    workflow_approval_policy,
+)
 from mintportal.errors import NotAllowed, NotVisible
 from tests.personas import WF_CONTRACTS, WF_INSIDE, WF_OUTSIDE, place_workflow, team
 
@@ -74,17 +87,88 @@ def test_ensure_can_hides_what_is_outside_view_and_refuses_a_missing_action(case
         ensure_global(user=case_handler, action=Action.AUDIT)
 
 
-def test_approval_rules_take_the_strictest_of_the_covering_scopes(approver) -> None:
+def test_approval_rules_come_from_the_workflows_policies_the_strictest_winning(approver) -> None:
     assert approval_rules(user=approver, workflow_id=WF_INSIDE).required_approvals == 1
     contracts = approval_rules(user=approver, workflow_id=WF_CONTRACTS)
     assert (contracts.required_approvals, contracts.forbid_self_approval, contracts.sla_hours) == (2, True, 24)
     place_workflow("wf-both", tags=["onboarding", "contracts"])
-    Scope.objects.filter(name="Onboarding approvals").update(sla_hours=4)
+    ApprovalPolicy.objects.filter(name="Onboarding approvals").update(sla_hours=4)
     both = approval_rules(user=fresh(approver), workflow_id="wf-both")
     assert (both.required_approvals, both.sla_hours) == (2, 4)
 
 
-def test_a_superuser_gets_the_teams_four_eyes_rules_rather_than_bypassing_them(approver) -> None:
+def test_without_a_matching_policy_one_approver_other_than_the_launcher_decides(approver) -> None:
+    assert approval_rules(user=approver, workflow_id="wf-no-policy") == DEFAULT_APPROVAL_RULES
+    assert ApprovalRules(forbid_self_approval=True, required_approvals=1, sla_hours=None) == DEFAULT_APPROVAL_RULES
+
+
+def test_a_policy_applies_to_approvers_of_every_team_and_to_a_superuser(approver, admin) -> None:
     root = User.objects.create_superuser("root", password="x")
-    assert approval_rules(user=root, workflow_id=WF_CONTRACTS).required_approvals == 2
+    for user in (approver, admin, root):
+        assert approval_rules(user=user, workflow_id=WF_CONTRACTS).required_approvals == 2
     assert approval_rules(user=root, workflow_id="wf-no-team").forbid_self_approval
+
+
+def test_the_sla_of_approvals_and_manual_steps_is_the_workflows_policys(case_handler, approver) -> None:
+    assert sla_hours_for(user=case_handler, action=Action.CONTINUE, workflow_id=WF_CONTRACTS) == 24
+    assert sla_hours_for(user=approver, action=Action.APPROVE, workflow_id=WF_CONTRACTS) == 24
+    assert sla_hours_for(user=approver, action=Action.APPROVE, workflow_id=WF_OUTSIDE) is None
+
+
+def test_approver_teams_restrict_who_may_approve_superusers_included(approver, admin) -> None:
+    policy = ApprovalPolicy.objects.get(name="Contract approvals")
+    policy.approver_teams.set([Group.objects.get(name="Approvers")])
+    root = User.objects.create_superuser("root", password="x")
+
+    assert user_can(user=fresh(approver), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+    assert not user_can(user=fresh(admin), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+    assert user_can(user=fresh(admin), action=Action.APPROVE, workflow_id=WF_INSIDE)
+    assert not user_can(user=root, action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+    root.groups.add(Group.objects.get(name="Approvers"))
+    assert user_can(user=fresh(root), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+    with pytest.raises(NotAllowed, match="approving"):
+        ensure_can(user=fresh(admin), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+    access = workflow_access(user=fresh(admin), action=Action.APPROVE)
+    assert access.allows("wf-never-seen") and not access.allows(WF_CONTRACTS)
+    assert set(WorkflowRecord.objects.filter(access.q("id")).values_list("id", flat=True)) == {WF_INSIDE, WF_OUTSIDE}
+
+
+def test_a_team_must_both_be_named_and_hold_approve_there(approver, case_handler) -> None:
+    # The case handlers' team is named by the policy but its scope grants no approve: naming never grants.
+    ApprovalPolicy.objects.get(name="Contract approvals").approver_teams.set([Group.objects.get(name="Case handlers")])
+    assert not user_can(user=fresh(case_handler), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+    assert not user_can(user=fresh(approver), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+    # A member of both teams approves only through a team that both holds approve and is named.
+    approver.groups.add(Group.objects.get(name="Case handlers"))
+    assert not user_can(user=fresh(approver), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+
+
+def test_policies_naming_disjoint_teams_leave_nobody_to_approve(approver, admin) -> None:
+    place_workflow("wf-both", tags=["onboarding", "contracts"])
+    ApprovalPolicy.objects.get(name="Onboarding approvals").approver_teams.set([Group.objects.get(name="Admins")])
+    ApprovalPolicy.objects.get(name="Contract approvals").approver_teams.set([Group.objects.get(name="Approvers")])
+
+    shown = workflow_approval_policy(user=fresh(admin), workflow_id="wf-both")
+
+    assert shown.approver_teams == () and shown.rules.approver_team_ids == frozenset()
+    assert [policy.name for policy in shown.policies] == ["Contract approvals", "Onboarding approvals"]
+    for user in (fresh(approver), fresh(admin)):
+        assert not user_can(user=user, action=Action.APPROVE, workflow_id="wf-both")
+    assert user_can(user=fresh(admin), action=Action.APPROVE, workflow_id=WF_INSIDE)
+    assert user_can(user=fresh(approver), action=Action.APPROVE, workflow_id=WF_CONTRACTS)
+
+
+def test_access_and_rules_cost_a_fixed_number_of_queries_per_request(approver) -> None:
+    place_workflow("wf-more", tags=["contracts"])
+    user = fresh(approver)
+    with CaptureQueriesContext(connection) as first:
+        workflow_access(user=user, action=Action.APPROVE)
+        for workflow_id in (WF_INSIDE, WF_CONTRACTS, WF_OUTSIDE, "wf-more"):
+            approval_rules(user=user, workflow_id=workflow_id)
+            sla_hours_for(user=user, action=Action.CONTINUE, workflow_id=workflow_id)
+    # The user's scopes, the policies with their teams, the workflows' tags.
+    assert len(first.captured_queries) == 3
+    with CaptureQueriesContext(connection) as again:
+        user_can(user=user, action=Action.APPROVE, workflow_id="wf-more")
+        approval_rules(user=user, workflow_id="wf-more")
+    assert not again.captured_queries

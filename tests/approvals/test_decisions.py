@@ -1,4 +1,5 @@
-"""Deciding approvals against the sandbox: four-eyes rules, one decision in Mint, one audit event each."""
+"""Deciding approvals against the sandbox: four-eyes rules (the workflow's approval policy, for every approver),
+one decision in Mint, one audit event each."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.db import connection
 
-from accounts.models import AuditEvent
+from accounts.models import ApprovalPolicy, AuditEvent
 from approvals.models import ApprovalVote, Decision
+from approvals.selectors import InboxFilters, approval_panels, waiting_journeys
 from approvals.services import AlreadyDecided, DecisionFailed, approval_decide
 from mintportal.errors import NotAllowed, NotVisible, Refused
 
@@ -19,6 +22,11 @@ pytestmark = pytest.mark.django_db
 def decide(user, journey, *, approved: bool = True, reason: str = "", occurrence: int | None = 1):
     return approval_decide(user=user, journey_id=journey.id, step_id="check", approved=approved, reason=reason,
                            occurrence=occurrence)
+
+
+def fresh(user: User) -> User:
+    """The user as the next request loads it (access is memoised per user object)."""
+    return User.objects.get(pk=user.pk)
 
 
 def decision_events(journey) -> list[AuditEvent]:
@@ -97,7 +105,7 @@ def test_two_distinct_approvers_are_needed_and_mint_hears_only_the_second(
     assert mint.get_journey(journey.id).step_data["check"]["message"] == "Approved by approver, approver2"
     # Each counted vote is an event of its own, the N-th too; then the decision.
     events = AuditEvent.objects.filter(journey_id=journey.id, action__startswith="journey.approve").order_by("id")
-    assert [(event.actor.username, event.action, event.summary) for event in events] == [
+    assert [(event.actor_username, event.action, event.summary) for event in events] == [
         ("approver", "journey.approve.vote", "Approval 1 of 2 recorded"),
         ("approver2", "journey.approve.vote", "Approval 2 of 2 recorded"),
         ("approver2", "journey.approve", "Approved step check by approver, approver2")]
@@ -228,3 +236,59 @@ def test_a_decision_that_loses_the_race_after_its_checks_hears_already_decided_a
 
     assert rival["done"] and sandbox.count("approveJourney") == 1
     assert [(event.actor_username, event.outcome) for event in decision_events(journey)] == [("approver2", "ok")]
+
+
+def test_the_workflows_policy_holds_for_an_approver_of_another_team_so_the_admin_alone_records_one_of_two(
+    sandbox, approval_workflow, start, mint, admin, approver
+):
+    """The contracts policy asks for two approvers; the admin's team covers every workflow with its own scope,
+    which grants approving there but never loosens the policy."""
+    journey = start(approval_workflow(tags=["contracts"]), "A-2")
+    sandbox.reset_counters()
+
+    first = decide(admin, journey, reason="Fine by me")
+
+    assert not first.sent and (first.approvals, first.required) == (1, 2)
+    assert "Your approval is recorded (1 of 2)" in first.message
+    assert sandbox.count("approveJourney") == 0 and not Decision.objects.exists()
+    assert [step.step_id for step in mint.get_journey(journey.id).active_steps] == ["check"]
+    vote = AuditEvent.objects.get(action="journey.approve.vote")
+    assert (vote.actor, vote.summary) == (admin, "Approval 1 of 2 recorded")
+
+    assert decide(approver, journey).sent
+    assert mint.get_journey(journey.id).step_data["check"]["message"] == "Approved by admin, approver"
+
+
+def test_a_superuser_outside_the_policys_approver_teams_is_refused_and_a_superuser_alone_needs_two(
+    sandbox, approval_workflow, start, approver
+):
+    root = User.objects.create_superuser("root", password="x")
+    journey = start(approval_workflow(tags=["contracts"]), "S-2")
+
+    assert not decide(root, journey).sent
+
+    ApprovalPolicy.objects.get(name="Contract approvals").approver_teams.set([Group.objects.get(name="Approvers")])
+    with pytest.raises(NotAllowed):
+        decide(User.objects.get(pk=root.pk), journey)
+
+
+def test_a_team_the_policy_does_not_name_may_not_approve_and_does_not_see_the_journey_in_its_inbox(
+    sandbox, approval_workflow, start, admin, approver
+):
+    ApprovalPolicy.objects.get(name="Contract approvals").approver_teams.set([Group.objects.get(name="Approvers")])
+    contract = start(approval_workflow(tags=["contracts"]), "T-2")
+    onboarding = start(approval_workflow(tags=["onboarding"]), "T-3")
+    sandbox.reset_counters()
+
+    with pytest.raises(NotAllowed, match="approving"):
+        decide(admin, contract)
+
+    assert sandbox.count("approveJourney") == 0 and not ApprovalVote.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="journey.approve").exists()
+    waiting = {journey.id for journey in waiting_journeys(user=fresh(admin), filters=InboxFilters())}
+    assert contract.id not in waiting and onboarding.id in waiting
+    assert not approval_panels(user=fresh(admin), journey_id=contract.id, workflow_id=contract.workflow_id,
+                               active_steps=contract.waiting_steps.all())
+    assert {journey.id for journey in waiting_journeys(user=fresh(approver), filters=InboxFilters())} \
+        == {contract.id, onboarding.id}
+    assert not decide(approver, contract).sent

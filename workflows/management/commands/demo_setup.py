@@ -1,6 +1,7 @@
-"""``manage.py demo_setup``: the demo teams, their scopes and one user per persona (idempotent).
+"""``manage.py demo_setup``: the demo teams, their scopes, the approval policies and one user per persona
+(idempotent).
 
-Run by ``make run`` after migrations. Teams and scopes are brought to the state below on every run;
+Run by ``make run`` after migrations. Teams, scopes and policies are brought to the state below on every run;
 users are created once (with the demo password) and added to their team, never reset afterwards. Then
 the workflow mirror is synced once so that tag scopes resolve at once; if Mint cannot be reached yet,
 the periodic workflow sync fills it in later. Prints nothing secret.
@@ -18,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.test.utils import override_settings
 
-from accounts.models import Action, Scope
+from accounts.models import Action, ApprovalPolicy, Scope
 from accounts.services import access_change_record
 from mintportal.mint import errors
 from workflows.sync import workflow_sync
@@ -32,6 +33,14 @@ class ScopeSpec:
     actions: tuple[str, ...]
     all_workflows: bool = False
     workflow_tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """An approval policy on one tag; it names no approver teams, so any team whose scope grants approve may."""
+
+    name: str
+    workflow_tag: str
     sla_hours: int | None = None
     forbid_self_approval: bool = True
     required_approvals: int = 1
@@ -55,10 +64,8 @@ TEAMS: tuple[TeamSpec, ...] = (
     TeamSpec(
         "Approvers",
         (
-            ScopeSpec("Onboarding approvals", (Action.VIEW, Action.APPROVE), workflow_tags=("onboarding",),
-                      sla_hours=24),
-            ScopeSpec("Contract approvals", (Action.VIEW, Action.APPROVE), workflow_tags=("contracts",),
-                      sla_hours=24, required_approvals=2),
+            ScopeSpec("Onboarding approvals", (Action.VIEW, Action.APPROVE), workflow_tags=("onboarding",)),
+            ScopeSpec("Contract approvals", (Action.VIEW, Action.APPROVE), workflow_tags=("contracts",)),
         ),
         members=("approver", "approver2"),
     ),
@@ -76,16 +83,32 @@ TEAMS: tuple[TeamSpec, ...] = (
 )
 
 
+# The four-eyes rules belong to the workflows (by tag), so they hold for every approver, the admin too:
+# approver and approver2 finish a contract together, the admin alone records "1 of 2".
+POLICIES: tuple[PolicySpec, ...] = (
+    PolicySpec("Onboarding approvals", "onboarding", sla_hours=24),
+    PolicySpec("Contract approvals", "contracts", sla_hours=24, required_approvals=2, forbid_self_approval=True),
+)
+
+
 def _scope_fields(spec: ScopeSpec) -> dict[str, Any]:
     return {
         "all_workflows": spec.all_workflows, "workflow_ids": [], "workflow_tags": list(spec.workflow_tags),
-        "actions": [str(action) for action in spec.actions], "sla_hours": spec.sla_hours,
-        "forbid_self_approval": spec.forbid_self_approval, "required_approvals": spec.required_approvals,
+        "actions": [str(action) for action in spec.actions],
+    }
+
+
+def _policy_fields(spec: PolicySpec) -> dict[str, Any]:
+    return {
+        "all_workflows": False, "workflow_id": "", "workflow_tag": spec.workflow_tag,
+        "required_approvals": spec.required_approvals, "forbid_self_approval": spec.forbid_self_approval,
+        "sla_hours": spec.sla_hours,
     }
 
 
 class Command(BaseCommand):
-    help = "Creates the demo teams, scopes and users (password 'mintdemo'), and mirrors the workflows."
+    help = ("Creates the demo teams, scopes, approval policies and users (password 'mintdemo'), and mirrors the "
+            "workflows.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--skip-sync", action="store_true", help="Do not mirror the workflows from Mint.")
@@ -94,6 +117,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             for team_spec in TEAMS:
                 self._team(team_spec)
+            for policy_spec in POLICIES:
+                self._policy(policy_spec)
         if not options["skip_sync"]:
             self._sync_workflows()
 
@@ -118,6 +143,22 @@ class Command(BaseCommand):
         for username in spec.members:
             self._member(username, team=team, staff=spec.staff)
         self.stdout.write(f"Team {spec.name}: {'created' if changed else 'up to date'}")
+
+    def _policy(self, spec: PolicySpec) -> None:
+        wanted = _policy_fields(spec)
+        policy, created = ApprovalPolicy.objects.get_or_create(name=spec.name, defaults=wanted)
+        stale = any(getattr(policy, key) != value for key, value in wanted.items())
+        teams = not created and policy.approver_teams.exists()
+        if not (created or stale or teams):
+            self.stdout.write(f"Approval policy {spec.name}: up to date")
+            return
+        for key, value in wanted.items():
+            setattr(policy, key, value)
+        policy.save()
+        # The demo policies name no teams: whoever an approve scope covers decides under them.
+        policy.approver_teams.clear()
+        access_change_record(actor=None, target=policy, verb="create" if created else "update")
+        self.stdout.write(f"Approval policy {spec.name}: {'created' if created else 'put back'}")
 
     def _member(self, username: str, *, team: Group, staff: bool) -> None:
         user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff})
