@@ -9,11 +9,20 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.models import Action, WorkflowRecord
 from accounts.policy import workflow_access
-from approvals.selectors import Kind
+from approvals.selectors import Assignment, Kind
 from approvals.services import REASON_MAX_LENGTH
+
+# The inbox's tabs, in the order shown: URL value → label. "" (no value in the URL) is the default tab.
+ASSIGNMENTS = (
+    (Assignment.MINE, "Assigned to me"),
+    (Assignment.UNASSIGNED, "Unassigned"),
+    (Assignment.ALL, "Everything I may act on"),
+    (Assignment.OTHERS, "Waiting on others"),
+)
 
 
 class InboxFilterForm(forms.Form):
+    assignment = forms.ChoiceField(required=False, choices=ASSIGNMENTS)
     workflow = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(required=False, choices=[("", "Everything"), *Kind.CHOICES], label="Waiting for")
     page = forms.IntegerField(required=False, min_value=1)

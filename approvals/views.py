@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,32 +14,63 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.models import Action
 from accounts.policy import ensure_can
-from approvals.forms import DecisionForm, InboxFilterForm
-from approvals.selectors import InboxFilters, approval_panels, inbox_page
+from approvals.context import decision_context, panel_views
+from approvals.forms import ASSIGNMENTS, DecisionForm, InboxFilterForm
+from approvals.selectors import InboxFilters, approval_panels, inbox_page, inbox_tab_counts
 from approvals.services import AlreadyDecided, approval_decide, inbox_refresh
 from journeys.models import Journey
 from mintportal.errors import Conflict, NotVisible, Refused
 from mintportal.middleware import AuthenticatedHttpRequest
+from mintportal.outage import mint_or_outage
 from mintportal.responses import render_region, wants_region
 
 # Pages listen for this event (the inbox table, a journey page) to refresh once a decision is made.
 APPROVAL_DECIDED = "approval-decided"
 
 
+@dataclass(frozen=True)
+class Tab:
+    """One of the inbox's tabs: its label, how many journeys it holds, and its link (the other filters kept)."""
+
+    key: str
+    label: str
+    count: int
+    url: str
+    current: bool
+
+
+def _tabs(request: AuthenticatedHttpRequest, *, current: str, counts: dict[str, int]) -> list[Tab]:
+    tabs = []
+    for key, label in ASSIGNMENTS:
+        query = request.GET.copy()
+        # A tab starts at its first page; the default tab ("") keeps the address short.
+        query.pop("page", None)
+        query.pop("assignment", None)
+        if key:
+            query["assignment"] = key
+        url = reverse("approvals:inbox") + (f"?{query.urlencode()}" if query else "")
+        tabs.append(Tab(key=key, label=label, count=counts.get(key, 0), url=url, current=key == current))
+    return tabs
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET, user=request.user)
-    valid = form.is_valid()
+    form.is_valid()
+    # A value that is not one of the choices is named next to its field (400); the valid ones still apply.
+    cleaned = form.cleaned_data
     filters = InboxFilters(
-        workflow_id=form.cleaned_data.get("workflow", "") if valid else "",
-        kind=form.cleaned_data.get("kind", "") if valid else "",
+        workflow_id=cleaned.get("workflow") or "",
+        kind=cleaned.get("kind") or "",
+        assignment=cleaned.get("assignment") or "",
     )
     inbox_refresh(user=request.user, filters=filters)
-    page_number = form.cleaned_data.get("page") if valid else 1
-    page, rows = inbox_page(user=request.user, filters=filters, page_number=page_number)
-    context = {"form": form, "page": page, "rows": rows}
-    return render_region(request, "approvals/inbox.html", context, region="inbox-table")
+    page, rows = inbox_page(user=request.user, filters=filters, page_number=cleaned.get("page") or 1)
+    tabs = _tabs(request, current=filters.assignment, counts=inbox_tab_counts(user=request.user, filters=filters))
+    context = {"form": form, "page": page, "rows": rows, "tabs": tabs, "filters": filters}
+    return render_region(request, "approvals/inbox.html", context, region="inbox-table",
+                         status=400 if form.errors else 200)
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -56,12 +89,14 @@ def _embedded(request: HttpRequest) -> bool:
 @login_required
 @require_http_methods(["GET", "POST"])
 def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
-    """GET: the decision form for the journey's waiting approval steps. POST: approve or reject one of them.
+    """GET: the decision panel: what the approver needs to know of the journey (its data, alerts, files, notes and
+    the approvals so far) and a form per waiting approval step. POST: approve or reject one of them.
 
-    Through htmx from the inbox, the answer is the decision panel (result or errors in place) and an
-    ``approval-decided`` event that refreshes the inbox table; from a journey's page a success reloads
-    that page, which then shows the journey moved on. Without htmx a success or "already decided"
-    redirects to ``next`` with a flash message, and an error re-renders the page with what was typed.
+    From the inbox through htmx, a POST answers with the panel's forms region (the outcome, or the errors in
+    place) and an ``approval-decided`` event that refreshes the inbox table; the page then closes the panel. From a
+    journey's page (``embedded``, which shows the journey itself, so the panel reads nothing more) a success reloads
+    that page. Without htmx a success or "already decided" redirects to ``next`` with a flash message, and an error
+    re-renders the page with what was typed.
     """
     journey = Journey.objects.filter(pk=journey_id).first()
     if journey is None:
@@ -69,6 +104,7 @@ def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
     ensure_can(user=request.user, action=Action.APPROVE, workflow_id=journey.workflow_id)
     form = DecisionForm(request.POST) if request.method == "POST" else None
     next_url = _safe_next(request)
+    embedded = _embedded(request)
     outcome: str | None = None
     error: str | None = None
     error_status = 400
@@ -95,9 +131,19 @@ def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
         user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id,
         active_steps=journey.waiting_steps.all(),
     )
-    context = {"journey": journey, "panels": panels, "form": form, "outcome": outcome, "error": error,
-               "next": next_url, "embedded": _embedded(request)}
+    # An htmx POST redraws only the forms; the journey's context above them stays as it was drawn.
+    region = "decision-forms" if form is not None else "decision-panel"
+    details = None
+    mint_note = ""
+    if not embedded and not (form is not None and wants_region(request)):
+        with mint_or_outage(request) as mint:
+            details = decision_context(user=request.user, journey_id=journey.id)
+            if details.unavailable is not None:
+                raise details.unavailable
+        mint_note = mint.note or ""
+    context = {"journey": journey, "panels": panel_views(panels=panels), "form": form, "outcome": outcome,
+               "error": error, "next": next_url, "embedded": embedded, "details": details, "mint_note": mint_note}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
     status = error_status if error else 400 if form is not None and form.errors else 200
-    response = render_region(request, "approvals/decide.html", context, region="decision-panel", status=status)
-    return trigger_client_event(response, APPROVAL_DECIDED) if outcome else response
+    response = render_region(request, "approvals/decide.html", context, region=region, status=status)
+    return trigger_client_event(response, APPROVAL_DECIDED, {"journey_id": journey.id}) if outcome else response

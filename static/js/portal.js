@@ -89,7 +89,7 @@
     });
   });
 
-  // --- phones: the menu button, tables as cards, the decision panel as a sheet -------------------------
+  // --- phones: the menu button, tables as cards ------------------------------------------------------
   document.documentElement.classList.add("js");
 
   function setMenu(open) {
@@ -103,8 +103,6 @@
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-menu-toggle]");
     if (toggle) setMenu(toggle.getAttribute("aria-expanded") !== "true");
-    var close = event.target.closest("[data-sheet-close]");
-    if (close) closeSheet(close.closest(".sheet"));
   });
 
   // Cards show each cell's column name: copied from the table's header, so templates keep one table.
@@ -128,13 +126,8 @@
   document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
   document.addEventListener("htmx:load", function (event) { labelCells(event.detail.elt); });
 
-  // Focus follows what an htmx swap opens (a panel, a form with errors, an outcome) and returns to the control
-  // that opened it when it closes.
-  var opener = null;
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
-    if (elt && elt.matches && elt.matches("a, button")) opener = elt;
-  });
+  // Focus follows what an htmx swap opens (a form with errors, an outcome). The inbox's decision dialog and its
+  // focus are static/js/inbox.js's.
 
   function focusInside(panel) {
     var target = panel.querySelector(".has-error textarea, .has-error input, .has-error select")
@@ -146,36 +139,11 @@
     target.focus({ preventScroll: false });
   }
 
-  function trapTab(event) {
-    var sheet = document.querySelector(".decision-panel.sheet");
-    if (!sheet || window.getComputedStyle(sheet).position !== "fixed") return;
-    if (event.key === "Escape") { closeSheet(sheet); return; }
-    if (event.key !== "Tab") return;
-    var items = Array.prototype.filter.call(
-      sheet.querySelectorAll("a[href], button, textarea, input:not([type=hidden]), select, [tabindex='-1']"),
-      function (item) { return item.offsetParent !== null; });
-    if (!items.length) return;
-    var first = items[0], last = items[items.length - 1];
-    if (event.shiftKey && document.activeElement === first) { last.focus(); event.preventDefault(); }
-    else if (!event.shiftKey && document.activeElement === last) { first.focus(); event.preventDefault(); }
-  }
-  document.addEventListener("keydown", trapTab);
-
-  function closeSheet(sheet) {
-    if (!sheet) return;
-    sheet.classList.remove("sheet");
-    document.body.classList.remove("sheet-open");
-    if (opener && document.body.contains(opener)) opener.focus();
-  }
-
   document.addEventListener("htmx:afterSettle", function (event) {
     var panel = event.detail.elt;
     if (!panel || !panel.matches || !panel.matches("[data-focus-on-swap]")) {
       panel = event.detail.target && document.getElementById(event.detail.target.id);
       if (!panel || !panel.matches || !panel.matches("[data-focus-on-swap]")) return;
-    }
-    if (panel.classList.contains("sheet") && window.getComputedStyle(panel).position === "fixed") {
-      document.body.classList.add("sheet-open");
     }
     focusInside(panel);
   });

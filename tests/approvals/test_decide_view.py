@@ -52,8 +52,10 @@ def test_rejecting_without_a_reason_is_refused_in_place_then_an_approval_moves_t
     approved = client.post(f"/approvals/{journey.id}/decide", {
         "step_id": "check", "occurrence": "1", "decision": "approve", "reason": "Fine"}, headers=HTMX)
     assert approved.status_code == 200
+    # Only the forms region is redrawn: the journey's data above it stays as it was read.
+    assert approved.content.decode().lstrip().startswith('<div id="decision-forms"')
     assert "Approved. Mint has been told." in approved.content.decode()
-    assert "approval-decided" in json.loads(approved["HX-Trigger"])
+    assert json.loads(approved["HX-Trigger"])["approval-decided"] == {"journey_id": journey.id}
     assert [step.step_id for step in mint.get_journey(journey.id).active_steps] == ["after"]
     assert "H-1" not in client.get("/approvals/").content.decode()
 
@@ -98,8 +100,10 @@ def test_a_decision_from_the_journey_page_reloads_it_with_the_result(approval_wo
     assert f'hx-get="{panel_url}" hx-trigger="load"' in page
     panel = client.get(panel_url.replace("&amp;", "&"), headers=HTMX).content.decode()
     assert "Approval step" in panel and f'name="next" value="/journeys/{journey.id}"' in panel
-    # Part of the page, not a card of its own nor a sheet over it, and it leaves the focus where it is on load.
-    assert '<section id="decision-panel" class="decision-panel stack" aria-live="polite">' in panel
+    # Part of the page, not a card of its own nor a sheet over it, it leaves the focus where it is on load, and
+    # it reads nothing of the journey that the page around it already shows.
+    assert '<section id="decision-panel" class="decision-panel stack">' in panel
+    assert "Step data" not in panel
     assert 'name="embedded" value="1"' in panel
 
     response = client.post(f"/approvals/{journey.id}/decide", {
