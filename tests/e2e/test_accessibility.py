@@ -103,6 +103,15 @@ def states(ids: dict[str, str]) -> list[tuple[str, str, Callable[[Page], None] |
         page.locator("#inbox-table a", has_text="Decide").first.click()
         expect(page.locator("#decision-panel textarea")).to_have_count(1)
 
+    def open_keys(page: Page) -> None:
+        page.keyboard.press("?")
+        expect(page.locator("#keys-dialog")).to_be_visible()
+
+    def decide_by_keys(page: Page) -> None:
+        page.keyboard.press("j")
+        page.keyboard.press("a")
+        expect(page.locator("#decision-dialog button[data-decision=approve]")).to_be_focused()
+
     def refuse_reject(page: Page) -> None:
         page.locator("#decision-panel button", has_text="Reject").click()
         expect(page.locator("#decision-panel")).to_contain_text("A reason is required")
@@ -136,6 +145,9 @@ def states(ids: dict[str, str]) -> list[tuple[str, str, Callable[[Page], None] |
         ("inbox", "/approvals/", None),
         ("inbox-decision", "/approvals/", open_decision),
         ("inbox-decision-refused", "/approvals/", lambda page: (open_decision(page), refuse_reject(page))),
+        ("inbox-decision-by-keys", "/approvals/", decide_by_keys),
+        ("inbox-keys", "/approvals/", open_keys),
+        ("inbox-waiting-on-others", "/approvals/?assignment=others", None),
         ("decide", f"/approvals/{ids['approval']}/decide", None),
         ("workflows", "/workflows/", None),
         ("workflow", f"/workflows/{workflow}", None),
