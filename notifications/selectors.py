@@ -8,6 +8,7 @@ a failed row becomes due again at its ``retry_at``, a row whose sender died at t
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -26,6 +27,7 @@ from mintportal.templatetags.portal import duration
 from notifications.models import Kind as EventKind
 from notifications.models import NotificationPreference, SentMail, Status
 
+EVENT_KEY_LENGTH: Final = SentMail._meta.get_field("event").max_length or 300
 # How many events of one kind one person's scan looks at in one run: the rest wait for the next run.
 SCAN_LIMIT: Final = 200
 
@@ -82,6 +84,15 @@ def _event_time(value: datetime | None) -> str:
     return value.isoformat() if value else "-"
 
 
+def event_key(kind: str, *parts: str) -> str:
+    """The once-only key of an event. Step ids have no bound in Mint, so a key too long for the column is replaced by
+    its kind and a digest of the whole (the same event always gives the same key)."""
+    key = ":".join((kind, *parts))
+    if len(key) <= EVENT_KEY_LENGTH:
+        return key
+    return f"{kind}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 def _workflow_names(workflow_ids: set[str]) -> dict[str, str]:
     return dict(WorkflowRecord.objects.filter(pk__in=workflow_ids).exclude(name="").values_list("id", "name"))
 
@@ -120,7 +131,7 @@ def claimable(*, user: User, events: list[str], now: datetime) -> set[str]:
 
 
 def work_event(*, journey_id: str, step_id: str, waiting_since: datetime | None) -> str:
-    return f"work:{journey_id}:{step_id}:{_event_time(waiting_since)}"
+    return event_key(EventKind.WORK, journey_id, step_id, _event_time(waiting_since))
 
 
 @dataclass(frozen=True)
@@ -174,7 +185,7 @@ def assignment_notices(*, user: User, preference: NotificationPreference, now: d
     names = _workflow_names({claim.journey.workflow_id for claim in claims})
     notices = {}
     for claim in claims:
-        event = f"assignment:{claim.journey_id}:{claim.step_id}:{_event_time(claim.claimed_at)}"
+        event = event_key(EventKind.ASSIGNMENT, claim.journey_id, claim.step_id, _event_time(claim.claimed_at))
         line = _line(claim.journey, step=_clean(claim.step_id, 60), now=now, names=names)
         notices[event] = Notice(event=event, kind=EventKind.ASSIGNMENT, journey_id=claim.journey_id,
                                 since=claim.claimed_at, subject=f"Assigned to you: {line.journey_name}", lines=(line,))
@@ -183,7 +194,7 @@ def assignment_notices(*, user: User, preference: NotificationPreference, now: d
 
 
 def sla_event(*, journey_id: str, waiting_since: datetime | None) -> str:
-    return f"sla:{journey_id}:{_event_time(waiting_since)}"
+    return event_key(EventKind.SLA, journey_id, _event_time(waiting_since))
 
 
 @dataclass(frozen=True)

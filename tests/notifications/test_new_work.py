@@ -213,3 +213,12 @@ def test_two_runs_at_once_send_each_mail_once(smtp: SmtpServer, approver: User, 
     assert sum(counts) == 10
     assert len(smtp.messages()) == 10
     assert len(told(smtp.messages())) == 10
+
+
+def test_a_step_id_longer_than_the_logs_key_is_mailed_once(smtp: SmtpServer, approver: User) -> None:
+    # Mint bounds no step id; the key of the event stays within its column.
+    listen(approver, Mode.IMMEDIATE)
+    waiting("j-long", WF_INSIDE, ("approve-" + "x" * 400, APPROVAL_STEP))
+    assert notifications_send() == 1
+    assert notifications_send() == 0
+    assert SentMail.objects.get().event.startswith("work:sha256:")
