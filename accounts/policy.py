@@ -109,6 +109,14 @@ class PolicyRule:
     def team_ids(self) -> frozenset[int]:
         return frozenset(team_id for team_id, _ in self.teams)
 
+    @property
+    def match_label(self) -> str:
+        if self.all_workflows:
+            return "every workflow"
+        if self.workflow_id:
+            return f"workflow {self.workflow_id}"
+        return f"tag {self.workflow_tag}"
+
     def matches(self, *, workflow_id: str, tags: frozenset[str]) -> bool:
         if self.all_workflows:
             return True

@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Action
-from accounts.policy import ensure_can, ensure_global, user_can
+from accounts.policy import ensure_can, ensure_global, user_can, workflow_approval_policy
 from mintportal.errors import NotAllowed, NotVisible, Refused, invalid_parameters
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import AuthenticatedHttpRequest
@@ -86,6 +86,7 @@ def workflow_detail(request: AuthenticatedHttpRequest, workflow_id: str) -> Http
         "launch_url": reverse("launches:new", kwargs={"workflow_id": workflow_id})
         if user_can(user=request.user, action=Action.LAUNCH, workflow_id=workflow_id) else None,
         "may_manage": user_can(user=request.user, action=Action.MANAGE, workflow_id=workflow_id),
+        "approval_policy": workflow_approval_policy(user=request.user, workflow_id=workflow_id),
     }
     return render(request, "workflows/detail.html", context)
 
