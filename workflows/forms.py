@@ -349,19 +349,20 @@ class BaseStepFieldFormSet(forms.BaseFormSet):
         super().clean()
         if any(self.errors):
             return
-        seen: dict[str, int] = {}
-        for form in self.ordered_fields_forms():
+        seen: set[str] = set()
+        for form in self.forms:
+            # Removed rows and blank new rows (no cleaned data) take no key.
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
+                continue
             key = form.cleaned_data["key"]
             if key in seen:
                 form.add_error("key", f"The key “{key}” is already used by another field.")
-            seen[key] = 1
-
-    def ordered_fields_forms(self) -> list[StepFieldForm]:
-        """The kept rows (not removed, not a blank new row), in the order their order numbers give."""
-        return [form for form in self.ordered_forms if form.cleaned_data]
+            seen.add(key)
 
     def fields_in_order(self) -> list[stepforms.FormField]:
-        return [form.to_field() for form in self.ordered_fields_forms()]
+        """The kept rows (not removed, not a blank new row) in the order their order numbers give; call after
+        ``is_valid()``."""
+        return [form.to_field() for form in self.ordered_forms if form.cleaned_data]
 
 
 StepFieldFormSet = forms.formset_factory(

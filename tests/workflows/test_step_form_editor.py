@@ -96,6 +96,8 @@ def test_keys_must_be_unique(root_client: Client, workflow: dict) -> None:
     response = root_client.post(editor(workflow), rows({"key": "a"}, {"key": "a"}))
     assert response.status_code == 400
     assert "The key “a” is already used by another field." in response.content.decode()
+    # A removed row's key is free again.
+    assert root_client.post(editor(workflow), rows({"key": "a", "DELETE": "on"}, {"key": "a"})).status_code == 302
 
 
 def test_removed_rows_are_left_out_and_order_numbers_order(root_client: Client, workflow: dict) -> None:
@@ -134,3 +136,9 @@ def test_only_people_who_manage_the_workflow_may_edit(client: Client, case_handl
 def test_a_step_that_is_not_a_suspend_step_has_no_form(root_client: Client, workflow: dict) -> None:
     assert root_client.get(editor(workflow, "check")).status_code == 404
     assert root_client.post(editor(workflow, "check"), rows({"key": "a"})).status_code == 404
+
+
+def test_a_post_without_the_formsets_counts_is_refused_not_an_error(root_client: Client, workflow: dict) -> None:
+    response = root_client.post(editor(workflow), {"form-0-key": "a"})
+    assert response.status_code == 400
+    assert "ManagementForm data is missing or has been tampered with" in response.content.decode()
