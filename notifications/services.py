@@ -107,7 +107,9 @@ def _render(*, user: User, notice: Notice) -> EmailMessage:
         "inbox_link": portal_link(reverse("approvals:inbox")),
         "preferences_link": portal_link(reverse("notifications:preferences")),
     })
-    return EmailMessage(subject=notice.subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])
+    # RFC 3834: an automatic message, so that out-of-office replies do not answer it.
+    return EmailMessage(subject=notice.subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email],
+                        headers={"Auto-Submitted": "auto-generated"})
 
 
 class Outbox:

@@ -161,6 +161,7 @@ def test_a_mail_names_the_journey_workflow_wait_and_link_and_nothing_out_of_scop
     (received,) = smtp.messages()
     assert received.rcpt_tos == ("approver@example.test",)
     assert received.subject == "New work: Onboarding of ACME (Workflow wf-onboarding)"
+    assert received.message["Auto-Submitted"] == "auto-generated"
     body = received.body
     assert "Journey:  Onboarding of ACME" in body
     assert "Workflow: Workflow wf-onboarding" in body
