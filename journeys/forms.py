@@ -116,7 +116,9 @@ def _answer_field(item: FormField) -> forms.Field:
     initial: Any = item.default
     widget: forms.Widget
     if item.type == YES_NO:
-        widget = forms.RadioSelect(choices=[("yes", "Yes"), ("no", "No")], attrs=attrs)
+        # A list rather than radio buttons: an unanswered question stays visibly unanswered, and it keeps the
+        # 44 px touch target on a phone that the portal's own inputs have.
+        widget = forms.Select(choices=[("", "— choose —"), ("yes", "Yes"), ("no", "No")], attrs=attrs)
         initial = None if item.default is None else ("yes" if item.default else "no")
     elif item.type == CHOICE:
         widget = forms.Select(choices=[("", "— choose —"), *[(choice, choice) for choice in item.choices]],

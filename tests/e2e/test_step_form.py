@@ -22,7 +22,7 @@ def test_the_handler_continues_the_address_change_through_its_form(
     login(page, live_server.url, case_handler)
     page.goto(live_server.url + reverse("journeys:detail", kwargs={"journey_id": case["journey_id"]}))
     actions = page.locator("#journey-actions")
-    expect(actions.get_by_role("group", name="Verified")).to_be_visible()
+    expect(actions.get_by_label("Verified")).to_be_visible()
     expect(actions.get_by_label("Handled by")).to_be_visible()
     expect(actions.locator("textarea")).to_have_count(0)
 
@@ -35,7 +35,7 @@ def test_the_handler_continues_the_address_change_through_its_form(
     assert sandbox.count("resumeJourney") == 0
     assert api.journey(case["journey_id"])["status"] == "active"
 
-    page.locator("#journey-actions").get_by_label("Yes").check()
+    page.locator("#journey-actions").get_by_label("Verified").select_option("yes")
     page.locator("#journey-actions").get_by_label("Handled by").fill("handler")
     page.locator("#journey-actions").get_by_role("button", name="Continue this step").click()
     expect(page.locator("#flash")).to_contain_text("Continued step “verify”; the journey is now finished.",

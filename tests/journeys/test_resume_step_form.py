@@ -78,7 +78,7 @@ def waiting_at(api: Api, journey_id: str) -> tuple[str, list[str]]:
 
 def test_the_page_asks_the_handler_for_the_keys_the_workflow_reads(handler: Client, address: dict) -> None:
     html = handler.get(address["url"]).content.decode()
-    assert 'name="f_verified" value="yes"' in html and 'name="f_verified" value="no"' in html
+    assert '<select name="f_verified"' in html and '<option value="yes">Yes</option>' in html
     assert '<label for="id_verify_f_handledBy">Handled by</label>' in html
     assert "Read by “Confirmation”." in html
     # The handler does not manage the workflow: no raw JSON for them.
