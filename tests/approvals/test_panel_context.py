@@ -16,6 +16,7 @@ from launches.models import Launch, LaunchStatus
 from mintportal.mint import MintClient, models
 from tests.mint_parts import link, step
 from tests.personas import place_workflow
+from tests.sandbox_process import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +128,7 @@ def test_after_a_vote_in_a_two_approver_rule_the_journey_waits_on_others(approva
     everything = client.get("/approvals/").content.decode()
     others = client.get("/approvals/", {"assignment": "others"}).content.decode()
     assert "Case W-1" not in everything
+    assert 'assignment=others">1 you approved waits on other approvers.</a>' in everything
     assert "Case W-1" in others and 'aria-current="page" data-tab="others"' in others
     assert 'data-tab="others">Waiting on others <span class="count">1</span>' in others
 
@@ -142,3 +144,18 @@ def test_the_tabs_keep_the_other_filters_and_a_bad_tab_is_named(approval_workflo
 
     bad = client.get("/approvals/", {"assignment": "everyone"})
     assert bad.status_code == 400 and "Tab: Select a valid choice." in bad.content.decode()
+
+
+def test_when_mint_is_down_the_panel_says_so_and_still_offers_the_decision(
+    approval_workflow, start, approver, settings
+):
+    journey = start(approval_workflow(tags=["onboarding"]), "O-1")
+    settings.MINT_BASE_URL = f"http://127.0.0.1:{free_port()}/mint"
+    settings.MINT_MAX_RETRIES = 0
+
+    response = signed_in(approver).get(f"/approvals/{journey.id}/decide")
+
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="mint-outage"' in html
+    assert "The decision can still be made." in html and "Approval step <code>check</code>" in html
+    assert "Step data" not in html and "Traceback" not in html
