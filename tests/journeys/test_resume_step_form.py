@@ -11,9 +11,12 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent
+from mintportal.mint import get_client
 from tests.personas import place_workflow
 from tests.sandbox.helpers import Api, link, step
 from workflows.models import StepForm
+from workflows.services import step_form_save
+from workflows.stepforms import CHOICE, DATE, NUMBER, FormField
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -218,3 +221,24 @@ def test_the_handler_sees_the_form_the_admin_edited(client: Client, admin: User,
     assert "Proof of address checked?" in html and "Your initials" in html
     assert "A utility bill or a bank statement." in html
     assert html.index("Your initials") < html.index("Proof of address checked?")
+
+
+def test_answers_reach_mint_typed(handler: Client, api: Api, mint_settings, superuser: User) -> None:
+    definition = {"steps": [named("assess", "suspend", "Assess the risk"),
+                            named("high", "if-else", "High risk?", left="{{ steps.assess.score }}", operator="gt",
+                                  right=70),
+                            named("done", "finish", "Done")],
+                  "connections": [link("assess", "high"), link("high", "done", "False")]}
+    case = start(api, definition)
+    workflow = get_client().get_workflow(case["workflow"]["id"], version=case["workflow"]["version"])
+    step_form_save(actor=superuser, workflow=workflow, step_id="assess", fields=[
+        FormField(key="score", label="Score", type=NUMBER), FormField(key="ratio", label="Ratio", type=NUMBER),
+        FormField(key="due", label="Due", type=DATE), FormField(key="level", label="Level", type=CHOICE,
+                                                               choices=("low", "high")),
+        FormField(key="note", label="Note", required=False)])
+    response = handler.post(case["resume"], {"step_id": "assess", "f_score": "42", "f_ratio": "0.5",
+                                             "f_due": "2026-03-01", "f_level": "low", "f_note": ""})
+    assert response.status_code == 302
+    assert api.journey(case["journey_id"])["stepData"]["assess"] == {
+        "score": 42, "ratio": 0.5, "due": "2026-03-01", "level": "low"}
+    assert api.journey(case["journey_id"])["status"] == "finished"
