@@ -216,3 +216,29 @@ def test_after_the_first_of_two_approvals_the_row_waits_on_others(
     expect(page.locator("#decision-panel")).to_contain_text("You have approved; waiting for another approver.")
     expect(page.locator("#decision-panel")).to_contain_text("Checked the contract")
     shot(page, "desktop-waiting-on-others-panel")
+
+
+def test_c_claims_the_row_which_then_shows_under_assigned_to_me(
+    browser_page: Page, live_server, mint_settings, approver: User
+) -> None:
+    first, second = journeys("C-1", "C-2", tags=["onboarding"])
+    page = browser_page
+    login(page, live_server.url, approver)
+    page.goto(f"{live_server.url}/approvals/")
+
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("c")
+    row = page.locator(f'tr[data-journey="{second}"]')
+    expect(row.locator("td").nth(3)).to_have_text("You")
+    expect(page.locator("#flash")).to_contain_text("The case is yours.")
+    # The focus stays on the claimed row, whose Claim button is gone.
+    expect(row.locator("[data-row-primary]")).to_be_focused()
+    expect(row.get_by_role("button", name="Claim")).to_have_count(0)
+    mine = page.locator(".inbox-tabs a", has_text="Assigned to me")
+    expect(mine).to_contain_text("1")
+    shot(page, "desktop-claimed")
+    mine.click()
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator(f'tr[data-journey="{second}"]')).to_be_visible()
+    assert page.locator(f'tr[data-journey="{first}"]').count() == 0
