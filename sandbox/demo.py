@@ -2,9 +2,10 @@
 
 Four workflows (customer onboarding, contract signing, address change, a batch KYC check) with versions, tags,
 input parameters and files, and journeys spread over every status and the last 30 days: waiting for an end
-user's form or eID login, for an approval, for manual continuation, on a timer; finished, faulted, cancelled,
-idle and running. Everything runs through the sandbox's real services and engine with the sandbox clock set
-to the moment each action happened, so step data, execution logs, alerts, files and notes are consistent.
+user's form or eID login, for an approval (onboarding's compliance approval, contract sign-off), for manual
+continuation, on a timer; finished, faulted, cancelled, idle and running. Everything runs through the sandbox's
+real services and engine with the sandbox clock set to the moment each action happened, so step data,
+execution logs, alerts, files and notes are consistent.
 
 The load is one transaction: it either completes or leaves nothing. A second run finds the demo workflows and
 changes nothing. Random choices come from a fixed seed, so every fresh database gets the same shape of data.
@@ -144,9 +145,14 @@ def onboarding(*, with_welcome_letter: bool) -> dict[str, Any]:
 
 
 def contract_signing() -> dict[str, Any]:
-    """Name → contract PDF → email → customer review form → accepted? receipt : alert + fault."""
+    """Name → contract PDF → email → customer review form → accepted? sign-off approval → receipt : alert + fault.
+
+    The company signs off an accepted contract (``signoff``, a require-approval step) before the receipt: the
+    portal's demo policy on the ``contracts`` tag asks two approvers for it, so four-eyes can be tried there.
+    """
     return definition(
-        CONTRACT, "Business customers receive their service contract as a PDF, review it and accept or decline.",
+        CONTRACT, "Business customers receive their service contract as a PDF, review it and accept or decline; "
+        "an accepted contract is signed off by two approvers before the receipt.",
         ["contracts", "b2b"], ["company", "contactName", "contactEmail", "monthlyFee"],
         [
             step("name", "set-name", "Name the journey", template="Contract – {{ input.company }}"),
@@ -164,16 +170,23 @@ def contract_signing() -> dict[str, Any]:
             ]),
             step("accepted", "if-else", "Accepted?", left="{{ steps.review.accepted }}", operator="eq",
                  right=True),
+            step("signoff", "require-approval", "Contract sign-off"),
             step("receipt", "generate-document", "Signing receipt", format="text", filename="signing-receipt.txt",
-                 content="{{ steps.review.signatory }} accepted the agreement for {{ input.company }}."),
+                 content="{{ steps.review.signatory }} accepted the agreement for {{ input.company }}.\n"
+                         "Signed off: {{ steps.signoff.message }}"),
             step("done", "finish", "Signed"),
             step("declined-alert", "trigger-alert", "Flag declined contract", severity="warning",
                  message="{{ input.company }} declined the contract: {{ steps.review.comments }}"),
             step("declined", "fault", "Declined", message="The customer declined the contract."),
+            step("refused-alert", "trigger-alert", "Flag refused sign-off", severity="warning",
+                 message="The contract with {{ input.company }} was not signed off: {{ steps.signoff.message }}"),
+            step("refused", "fault", "Not signed off", message="The contract was not signed off."),
         ],
         [
             link("name", "contract"), link("contract", "notify"), link("notify", "review"),
-            link("review", "accepted"), link("accepted", "receipt", "True"), link("receipt", "done"),
+            link("review", "accepted"), link("accepted", "signoff", "True"),
+            link("signoff", "receipt", "Approved"), link("receipt", "done"),
+            link("signoff", "refused-alert", "Rejected"), link("refused-alert", "refused"),
             link("accepted", "declined-alert", "False"), link("declined-alert", "declined"),
         ],
     )
@@ -305,8 +318,9 @@ class Loader:
         body = {"stepId": step_id, "input": output}
         self.at(moment, lambda: services.journey_resume(journey_id=journey_id, body=body))
 
-    def decide(self, journey_id: str, approved: bool, message: str | None, moment: datetime) -> None:
-        body = {"stepId": "approval", "input": {"approved": approved, "message": message}}
+    def decide(self, journey_id: str, approved: bool, message: str | None, moment: datetime, *,
+               step_id: str = "approval") -> None:
+        body = {"stepId": step_id, "input": {"approved": approved, "message": message}}
         self.at(moment, lambda: services.journey_approve(journey_id=journey_id, body=body))
 
     def timer_elapsed(self, journey_id: str, step_id: str, moment: datetime) -> None:
@@ -418,9 +432,16 @@ def _onboarding_progress(loader: Loader, journey_id: str, outcome: str, started:
     loader.decide(journey_id, outcome == "approved", message, moment)
 
 
+SIGN_OFF_REASONS = ["Terms checked.", "Fee within the price list.", "Credit check passed.", None]
+SIGN_OFF_REFUSALS = ["Fee below the floor price.", "Customer is on the credit watch list."]
+
+
 def load_contracts(loader: Loader, workflow_id: str) -> None:
+    """Contracts waiting for the customer, waiting for sign-off (for an hour up to five days, so some are past a
+    day's SLA), signed, refused at sign-off, declined, cancelled and idle."""
     rng = loader.rng
-    plan = ["waiting"] * 14 + ["signed"] * 30 + ["declined"] * 8 + ["cancelled"] * 5 + ["idle"] * 3
+    plan = (["waiting"] * 14 + ["signoff"] * 9 + ["signed"] * 30 + ["refused"] * 2 + ["declined"] * 8
+            + ["cancelled"] * 5 + ["idle"] * 3)
     for outcome in plan:
         company = rng.choice(COMPANIES)
         contact = loader.person()
@@ -430,19 +451,32 @@ def load_contracts(loader: Loader, workflow_id: str) -> None:
         if outcome == "idle":
             loader.idle(workflow_id, journey_input, loader.ago(MINUTE * 2, HOUR))
             continue
-        started = loader.ago(HOUR, DAY * 10) if outcome == "waiting" else loader.ago(DAY * 2, DAY * 30)
+        if outcome == "waiting":
+            started = loader.ago(HOUR, DAY * 10)
+        elif outcome == "signoff":
+            started = loader.ago(HOUR * 2, DAY * 5)
+        else:
+            started = loader.ago(DAY * 2, DAY * 30)
         journey_id = loader.start(workflow_id, journey_input, started)
-        loader.notes(journey_id, ["review"], started)
+        loader.notes(journey_id, ["review", "signoff"], started)
         if outcome == "waiting":
             continue
         if outcome == "cancelled":
             loader.cancel(journey_id, loader.later(started, DAY, DAY * 7))
             continue
-        accepted = outcome == "signed"
+        accepted = outcome != "declined"
         review = {"accepted": accepted, "signatory": contact,
                   "comments": None if accepted else rng.choice(["The fee is too high.", "We chose another vendor.",
                                                                "Legal needs changes to clause 7."])}
-        loader.end_user(journey_id, "review", "Done", review, loader.later(started, HOUR, DAY * 3))
+        reviewed = loader.later(started, MINUTE * 30, HOUR * 20 if outcome == "signoff" else DAY * 3)
+        loader.end_user(journey_id, "review", "Done", review, reviewed)
+        if outcome in {"signed", "refused"}:
+            # The two approvers the portal's contracts policy asks for, as the portal words its message to Mint.
+            signed = outcome == "signed"
+            reason = rng.choice(SIGN_OFF_REASONS if signed else SIGN_OFF_REFUSALS)
+            verdict = "Approved by approver, approver2" if signed else "Rejected by approver"
+            loader.decide(journey_id, signed, f"{verdict}: {reason}" if reason else verdict,
+                          loader.later(reviewed, HOUR, DAY * 2), step_id="signoff")
 
 
 def load_address_changes(loader: Loader, workflow_id: str) -> None:

@@ -12,6 +12,8 @@ from django.core.management import call_command
 
 from accounts.models import Action, ApprovalPolicy, AuditEvent, Scope
 from accounts.policy import approval_rules, user_can
+from approvals.services import DecisionResult, approval_decide
+from journeys.services.sync import journey_refresh
 from mintportal.mint import get_client, models
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,29 @@ def test_it_finishes_when_mint_cannot_be_reached(settings) -> None:
 
     assert "Workflows not mirrored yet" in run_demo_setup()
     assert User.objects.filter(username="approver").exists()
+
+
+def test_out_of_the_box_two_approvers_sign_off_a_contract_and_the_admin_alone_records_one_of_two(mint_settings) -> None:
+    """The demo's contract sign-off: the contracts policy asks two approvers of everyone, the admin included."""
+    client = get_client()
+    workflow = client.create_workflow(models.WorkflowInput(
+        name="Demo contract sign-off", tags=["contracts", "b2b"],
+        steps=[models.WorkflowStep(id="signoff", type="require-approval"),
+               models.WorkflowStep(id="end", type="finish")],
+        connections=[models.WorkflowStepConnection(source_step_id="signoff", target_step_id="end", outcome="Approved")],
+    ))
+    run_demo_setup()
+    first, second = (client.start_journey(workflow.id, input={}).journey_id for _ in range(2))
+    for journey_id in (first, second):
+        journey_refresh(journey_id=journey_id)
+    approver, approver2, admin = (User.objects.get(username=name) for name in ("approver", "approver2", "admin"))
+
+    def decide(user: User, journey_id: str) -> DecisionResult:
+        return approval_decide(user=user, journey_id=journey_id, step_id="signoff", approved=True)
+
+    assert decide(approver, first).message.startswith("Your approval is recorded (1 of 2)")
+    assert decide(approver2, first).sent
+    assert client.get_journey(first).status == "finished"
+    alone = decide(admin, second)
+    assert not alone.sent and (alone.approvals, alone.required) == (1, 2)
+    assert client.get_journey(second).status == "active"

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +123,24 @@ def test_journeys_carry_notes_alerts_and_files(demo):
     download = demo["process"].api("GET", f"journeys/{journey_id}/files/{file['id']}")
     assert download.status_code == 200
     assert download.content.startswith(b"%PDF")
+
+
+def test_contracts_wait_for_sign_off_for_different_lengths_of_time_and_signed_ones_passed_it(demo):
+    contracts = {journey["id"]: journey for journey in every_journey(demo, search="Contract")}
+    at_signoff = [
+        journey for journey in contracts.values() if journey["status"] == "active"
+        and [step["stepId"] for step in get(demo, f"journeys/{journey['id']}")["activeSteps"]] == ["signoff"]
+    ]
+    assert len(at_signoff) >= 6
+    now = datetime.now(UTC)
+    ages = sorted(now - datetime.fromisoformat(journey["lastExecutedAt"]) for journey in at_signoff)
+    # Some within a day's SLA and some past it, so the inbox shows both.
+    assert ages[0] < timedelta(hours=24) < ages[-1] and len(set(ages)) == len(ages)
+    finished = [journey for journey in contracts.values() if journey["status"] == "finished"]
+    assert finished
+    signed = get(demo, f"journeys/{finished[0]['id']}")
+    assert signed["stepData"]["signoff"]["approved"] is True
+    assert signed["stepData"]["signoff"]["message"].startswith("Approved by approver, approver2")
+    refused = [get(demo, f"journeys/{journey['id']}") for journey in contracts.values()
+               if journey["status"] == "faulted"]
+    assert any(detail["stepData"].get("signoff", {}).get("approved") is False for detail in refused)
