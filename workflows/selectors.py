@@ -317,6 +317,8 @@ class StepFormView:
     fields: tuple[FormField, ...]
     source: str
     from_version: int | None = None
+    # Keys this version reads from the step's output that the form does not ask for (the editor warns of them).
+    unasked: tuple[str, ...] = ()
 
     @property
     def saved(self) -> bool:
@@ -339,7 +341,8 @@ def step_form_get(*, workflow: models.WorkflowDefinition, step_id: str) -> StepF
                             source="derived")
     fields = tuple(FormField.from_json(item) for item in row.fields)
     if row.version == workflow.version:
+        asked = {item.key for item in fields}
         return StepFormView(workflow_id=workflow.id, version=workflow.version, step_id=step_id, fields=fields,
-                            source="saved")
+                            source="saved", unasked=tuple(item.key for item in draft if item.key not in asked))
     return StepFormView(workflow_id=workflow.id, version=workflow.version, step_id=step_id,
                         fields=merge_missing(fields, draft), source="previous", from_version=row.version)

@@ -92,6 +92,13 @@ def test_defaults_are_stored_typed(root_client: Client, workflow: dict) -> None:
     assert [(f["key"], f["default"], f["required"]) for f in fields] == [("n", 12, True), ("ok", False, False)]
 
 
+def test_the_editor_warns_of_keys_the_workflow_reads_that_the_form_left_out(root_client: Client,
+                                                                          workflow: dict) -> None:
+    root_client.post(editor(workflow), rows({"key": "other"}))
+    html = root_client.get(editor(workflow)).content.decode()
+    assert "Later steps read keys this form does not ask for:" in html and "<code>score</code>" in html
+
+
 def test_keys_must_be_unique(root_client: Client, workflow: dict) -> None:
     response = root_client.post(editor(workflow), rows({"key": "a"}, {"key": "a"}))
     assert response.status_code == 400
