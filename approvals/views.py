@@ -14,11 +14,12 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.models import Action
 from accounts.policy import ensure_can
-from approvals.context import decision_context, panel_views
+from approvals.context import DecisionContext, decision_context, panel_views
 from approvals.forms import ASSIGNMENTS, DecisionForm, InboxFilterForm
 from approvals.selectors import InboxFilters, approval_panels, inbox_page, inbox_tab_counts
 from approvals.services import AlreadyDecided, approval_decide, inbox_refresh
 from journeys.models import Journey
+from journeys.services.mirror import journey_mirror_refresh
 from mintportal.errors import Conflict, NotVisible, Refused
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.outage import mint_or_outage
@@ -86,6 +87,19 @@ def _embedded(request: HttpRequest) -> bool:
     return request.POST.get("embedded") == "1" or request.GET.get("embedded") == "1"
 
 
+def _details(request: AuthenticatedHttpRequest, journey: Journey) -> tuple[DecisionContext, str]:
+    """The journey as the panel shows it, read live, and what to say when Mint could not be asked. Like the
+    journey's page, the live read brings the mirror's waiting steps up to date, so that the forms offer only steps
+    that still wait."""
+    with mint_or_outage(request) as mint:
+        details = decision_context(user=request.user, journey_id=journey.id)
+        if details.unavailable is not None:
+            raise details.unavailable
+    if details.journey is not None:
+        journey_mirror_refresh(journey=details.journey)
+    return details, mint.note or ""
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
@@ -126,21 +140,16 @@ def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
             if wants_region(request):
                 return HttpResponseClientRedirect(next_url)
             return HttpResponseRedirect(next_url)
+    # An htmx POST redraws only the forms; the journey's context above them stays as it was drawn.
+    region = "decision-forms" if form is not None else "decision-panel"
+    details, mint_note = None, ""
+    if not embedded and not (form is not None and wants_region(request)):
+        details, mint_note = _details(request, journey)
     journey.refresh_from_db()
     panels = approval_panels(
         user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id,
         active_steps=journey.waiting_steps.all(),
     )
-    # An htmx POST redraws only the forms; the journey's context above them stays as it was drawn.
-    region = "decision-forms" if form is not None else "decision-panel"
-    details = None
-    mint_note = ""
-    if not embedded and not (form is not None and wants_region(request)):
-        with mint_or_outage(request) as mint:
-            details = decision_context(user=request.user, journey_id=journey.id)
-            if details.unavailable is not None:
-                raise details.unavailable
-        mint_note = mint.note or ""
     context = {"journey": journey, "panels": panel_views(panels=panels), "form": form, "outcome": outcome,
                "error": error, "next": next_url, "embedded": embedded, "details": details, "mint_note": mint_note}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.

@@ -159,3 +159,14 @@ def test_when_mint_is_down_the_panel_says_so_and_still_offers_the_decision(
     assert response.status_code == 200 and 'id="mint-outage"' in html
     assert "The decision can still be made." in html and "Approval step <code>check</code>" in html
     assert "Step data" not in html and "Traceback" not in html
+
+
+def test_a_journey_decided_in_mint_meanwhile_offers_no_form(approval_workflow, start, mint, approver):
+    journey = start(approval_workflow(tags=["onboarding"]), "G-1")
+    # Decided outside the portal: the mirror still says the approval waits until the panel reads the journey.
+    mint.approve_journey(journey.id, step_id="check", approved=True, message="Done in Mint")
+
+    panel = signed_in(approver).get(f"/approvals/{journey.id}/decide", headers=HTMX).content.decode()
+
+    assert "This journey is not waiting for an approval you may decide." in panel
+    assert "Approval step" not in panel and "Done in Mint" in panel
