@@ -113,6 +113,14 @@ class TeamAdmin(AuditedAccessMixin, DjangoGroupAdmin):
     def member_count(self, team: Group) -> int:
         return len(team.user_set.all())
 
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Deleting a team an approval policy names would drop it from the policy's approver teams, and a policy
+        # left naming none lets every team approve: the policy has to be changed first, on purpose. (The bulk
+        # delete asks this for each selected team and refuses the whole selection.)
+        if isinstance(obj, Group) and obj.approval_policies.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 
 @admin.register(Scope)

@@ -197,3 +197,21 @@ def test_the_database_refuses_a_policy_matching_two_ways_or_asking_too_many_appr
                    {"workflow_tag": "t", "required_approvals": 11}, {"workflow_tag": "t", "required_approvals": 0}):
         with pytest.raises(IntegrityError), transaction.atomic():
             ApprovalPolicy.objects.create(name="Bad", **fields)
+
+
+def test_a_team_an_approval_policy_names_cannot_be_deleted_so_the_policy_never_opens_to_every_team(admin) -> None:
+    legal, spare = Group.objects.create(name="Legal"), Group.objects.create(name="Spare")
+    policy = ApprovalPolicy.objects.create(name="Legal signs", workflow_tag="contracts")
+    policy.approver_teams.set([legal])
+    client = signed_in(admin)
+
+    assert client.post(f"/admin/auth/group/{legal.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post("/admin/auth/group/", {
+        "action": "delete_selected", "_selected_action": [legal.pk, spare.pk], "post": "yes"}).status_code == 403
+    assert client.post(f"/admin/auth/group/{spare.pk}/delete/", {"post": "yes"}).status_code == 302
+
+    assert list(Group.objects.filter(name__in=["Legal", "Spare"]).values_list("name", flat=True)) == ["Legal"]
+    assert list(policy.approver_teams.all()) == [legal]
+    changes = AuditEvent.objects.filter(action__startswith="access.")
+    assert list(changes.values_list("action", "summary")) == [("access.team.delete", "Deleted team Spare")]
+    assert AuditEvent.objects.filter(outcome="refused").count() == 2
