@@ -31,7 +31,9 @@ ASSIGN: Final = "assign"
 
 
 class ClaimForm(forms.Form):
-    do = forms.ChoiceField(choices=((CLAIM, "Assign to me"), (RELEASE, "Release"), (ASSIGN, "Assign")))
+    # Without ``do`` the request means "Assign to me", the one thing everybody who may act can do.
+    do = forms.ChoiceField(choices=((CLAIM, "Assign to me"), (RELEASE, "Release"), (ASSIGN, "Assign")),
+                           required=False)
     assignee = forms.IntegerField(required=False, min_value=1)
     step_id = forms.CharField(required=False, max_length=500)
     # The holder the page showed (a user id, empty for nobody): a case that changed hands since is not touched.
@@ -46,6 +48,9 @@ class ClaimForm(forms.Form):
         if not value.isdigit():
             raise forms.ValidationError("Not a member's id.")
         return int(value)
+
+    def clean_do(self) -> str:
+        return self.cleaned_data["do"] or CLAIM
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()

@@ -135,11 +135,9 @@ def test_a_case_handler_follows_a_journey_from_shared_url_to_the_end(
     expect(page.locator("#id_content")).to_have_value("")
     screenshot(page, "07-journey-note-added")
 
-    page.fill("#journey-actions textarea[name=input]", "decision=accepted\nchecked_by=handler")
     screenshot(page, "08-journey-continue-form")
     page.click("#journey-actions button:text('Continue this step')")
     expect(page.locator("#flash")).to_contain_text("Continued step “review”")
     expect(page.locator("#journey-status .badge")).to_have_text("Finished")
-    expect(page.locator("#journey-live")).to_contain_text("accepted")
     screenshot(page, "09-journey-finished")
     assert api.journey(started["journeyId"])["status"] == "finished"
