@@ -196,7 +196,7 @@ def test_a_sync_learns_which_steps_the_waiting_journeys_wait_on(mint_settings, a
 
 
 def test_detail_reads_stop_at_a_mint_failure_and_the_next_run_goes_on(mint_settings, api, sandbox):
-    workflow_id, journey_ids = suspended_journeys(api, 3)
+    _, journey_ids = suspended_journeys(api, 3)
     # A 400 is not retried by the client, so the run meets the failure at once.
     sandbox.add_fault(path=r"^/mint/journeys/[^/]+$", method="GET", status=400)
 
