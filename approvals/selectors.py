@@ -22,8 +22,10 @@ from typing import Final, Protocol
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -191,16 +193,23 @@ def inbox_tab_counts(*, user: AbstractBaseUser, filters: InboxFilters | None = N
     and kind of ``filters`` (its assignment ignored): one query."""
     filters = filters or InboxFilters()
     work = _work(user=user, kind=filters.kind)
-    counts = _in_scope(user=user, filters=filters).filter(work.actionable).aggregate(
-        all=Count("pk", filter=work.pending),
-        mine=Count("pk", filter=work.pending & _held(user=user)),
-        unassigned=Count("pk", filter=work.pending & ~_held()),
-        others=Count("pk", filter=~work.pending),
-    )
-    return {
-        Assignment.ALL: counts["all"] or 0, Assignment.MINE: counts["mine"] or 0,
-        Assignment.UNASSIGNED: counts["unassigned"] or 0, Assignment.OTHERS: counts["others"] or 0,
-    }
+    # Each condition is worked out once per row and the rows counted here: as filtered COUNTs in one aggregate,
+    # PostgreSQL evaluated the approval condition (a semi-join over a correlated count) once per tab, 2 s for a
+    # superuser with 5,000 journeys waiting (bench.inbox); this reads one small row per waiting journey instead.
+    flags = _in_scope(user=user, filters=filters).filter(work.actionable).annotate(
+        pending=ExpressionWrapper(work.pending, output_field=BooleanField()),
+        held=ExpressionWrapper(_held(), output_field=BooleanField()),
+        mine=ExpressionWrapper(_held(user=user), output_field=BooleanField()),
+    ).order_by().values_list("pending", "held", "mine")
+    counts = dict.fromkeys((Assignment.ALL, Assignment.MINE, Assignment.UNASSIGNED, Assignment.OTHERS), 0)
+    for pending, held, mine in flags.iterator(chunk_size=2000):
+        if not pending:
+            counts[Assignment.OTHERS] += 1
+            continue
+        counts[Assignment.ALL] += 1
+        counts[Assignment.MINE] += bool(mine)
+        counts[Assignment.UNASSIGNED] += not held
+    return counts
 
 
 def journeys_needing_detail(*, user: AbstractBaseUser, filters: InboxFilters, limit: int) -> list[str]:
