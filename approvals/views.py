@@ -18,6 +18,8 @@ from approvals.context import DecisionContext, decision_context, panel_views
 from approvals.forms import ASSIGNMENTS, DecisionForm, InboxFilterForm
 from approvals.selectors import InboxFilters, approval_panels, inbox_page, inbox_tab_counts
 from approvals.services import AlreadyDecided, approval_decide, inbox_refresh
+from journeys.claim_views import acknowledged_claim
+from journeys.claims_selectors import claim_get, claim_guard
 from journeys.models import Journey
 from journeys.services.mirror import journey_mirror_refresh
 from mintportal.errors import Conflict, NotVisible, Refused
@@ -52,6 +54,12 @@ def _tabs(request: AuthenticatedHttpRequest, *, current: str, counts: dict[str, 
         url = reverse("approvals:inbox") + (f"?{query.urlencode()}" if query else "")
         tabs.append(Tab(key=key, label=label, count=counts.get(key, 0), url=url, current=key == current))
     return tabs
+
+
+def _held_by_someone_else(request: AuthenticatedHttpRequest, journey_id: str) -> str:
+    """The username of whoever else holds the journey's case ("" when nobody or the user does)."""
+    claim = claim_get(journey_id=journey_id)
+    return claim.user.get_username() if claim is not None and claim.user_id != request.user.pk else ""
 
 
 @login_required
@@ -124,6 +132,7 @@ def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
     error_status = 400
     if form is not None and form.is_valid():
         try:
+            claim_guard(user=request.user, journey_id=journey_id, acknowledged=acknowledged_claim(request))
             result = approval_decide(
                 user=request.user, journey_id=journey_id, step_id=form.cleaned_data["step_id"],
                 approved=form.approved, reason=form.cleaned_data["reason"],
@@ -151,6 +160,7 @@ def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
         active_steps=journey.waiting_steps.all(),
     )
     context = {"journey": journey, "panels": panel_views(panels=panels), "form": form, "outcome": outcome,
+               "claim_holder": _held_by_someone_else(request, journey.id),
                "error": error, "next": next_url, "embedded": embedded, "details": details, "mint_note": mint_note}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
     status = error_status if error else 400 if form is not None and form.errors else 200

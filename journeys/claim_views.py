@@ -12,7 +12,7 @@ from typing import Any, Final
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -28,6 +28,15 @@ from mintportal.responses import flash_oob, wants_region
 CLAIM: Final = "claim"
 RELEASE: Final = "release"
 ASSIGN: Final = "assign"
+
+
+ACKNOWLEDGE_FIELD: Final = "acknowledge_claim"
+
+
+def acknowledged_claim(request: HttpRequest) -> bool:
+    """Whether a continue or decision form confirms acting on a case someone else holds (its "act anyway" box,
+    templates/journeys/_claim_warning.html)."""
+    return request.POST.get(ACKNOWLEDGE_FIELD) == "on"
 
 
 class ClaimForm(forms.Form):

@@ -25,7 +25,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Action
 from journeys import page, selectors
-from journeys.claims_selectors import claim_panel
+from journeys.claim_views import acknowledged_claim
+from journeys.claims_selectors import claim_guard, claim_panel
 from journeys.forms import (
     ANSWER_PREFIX,
     NOTE_MINT_FIELDS,
@@ -289,6 +290,8 @@ def journey_resume_view(request: AuthenticatedHttpRequest, journey_id: str) -> H
     status = 400
     if form.is_valid():
         try:
+            # Someone else holding the case is a warning the user confirms ("act anyway"), not a lock.
+            claim_guard(user=request.user, journey_id=journey_id, acknowledged=acknowledged_claim(request))
             resumed = journey_resume(actor=request.user, journey_id=journey_id, step_id=form.cleaned_data["step_id"],
                                      answers=form.answers(), raw=form.raw_input())
         except StepInputInvalid as exc:
@@ -301,8 +304,9 @@ def journey_resume_view(request: AuthenticatedHttpRequest, journey_id: str) -> H
             level, text = _resumed_message(resumed)
             messages.add_message(request, level, text)
             return _back_to_journey(request, journey_id)
-    return _after_post(request, ref, region="journey-actions", status=status, part=lambda view: _actions_context(
-        view.actions if view else page.journey_actions(user=request.user, ref=ref), form))
+    return _after_post(request, ref, region="journey-actions", status=status, part=lambda view: {
+        **_actions_context(view.actions if view else page.journey_actions(user=request.user, ref=ref), form),
+        "claim": claim_panel(user=request.user, journey_id=journey_id)})
 
 
 @login_required

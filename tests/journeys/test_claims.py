@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -304,3 +305,28 @@ def test_a_manager_sees_the_members_who_may_act_and_assigns_one(manual, admin, c
     assert response.status_code == 200 and "Held by <strong>handler2</strong>" in response.content.decode()
     assert "assigned by admin" in response.content.decode()
     assert events(journey) == [("journey.assign", "ok", "admin")]
+
+
+def test_continuing_a_case_someone_else_holds_asks_first_and_goes_through_once_confirmed(
+    manual, case_handler, handler2, sandbox
+):
+    journey = manual()
+    claim_take(actor=case_handler, journey_id=journey.id)
+    web = Client()
+    web.force_login(handler2)
+    url = reverse("journeys:resume", kwargs={"journey_id": journey.id})
+    sandbox.reset_counters()
+
+    warned = web.post(url, {"step_id": "hold"}, headers={"HX-Request": "true"})
+
+    assert warned.status_code == 409
+    page = warned.content.decode()
+    assert "This case is held by handler; confirm to act anyway" in page
+    assert 'name="acknowledge_claim"' in page, "the form offers the confirmation the refusal asks for"
+    assert sandbox.count("resumeJourney") == 0
+
+    confirmed = web.post(url, {"step_id": "hold", "acknowledge_claim": "on"}, follow=True)
+
+    assert confirmed.status_code == 200
+    assert sandbox.count("resumeJourney") == 1
+    assert not Claim.objects.filter(journey_id=journey.id).exists(), "the claim ended with its step"
