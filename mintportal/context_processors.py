@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -13,6 +14,7 @@ from django.urls import reverse
 from accounts.models import Action
 from accounts.policy import user_can
 from accounts.preferences import preference_theme
+from approvals.selectors import inbox_count
 from mintportal.outage import current_outage
 from workflows.selectors import may_manage_secrets
 
@@ -25,6 +27,8 @@ class NavItem:
     label: str
     url: str
     active: bool
+    # How many things wait there for the user ("My work"), read only when the layout draws it.
+    count: Callable[[], int] | None = None
 
 
 # (label, URL name, actions of which the user needs at least one (None: every signed-in user), the view-name
@@ -59,7 +63,8 @@ def navigation(request: HttpRequest) -> list[NavItem]:
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
     return [
-        NavItem(label=label, url=reverse(name), active=current.startswith(prefixes))
+        NavItem(label=label, url=reverse(name), active=current.startswith(prefixes),
+                count=partial(inbox_count, user=request.user) if name == "approvals:inbox" else None)
         for label, name, actions, prefixes in _NAV
         if _allowed(request, actions)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from approvals.selectors import InboxFilters
+from approvals.selectors import InboxFilters, inbox_count
 from approvals.services import inbox_refresh
 from journeys.models import Journey, WaitingStep
 from journeys.services.mirror import journey_mirror_upsert
@@ -167,3 +168,16 @@ def test_the_tabs_split_the_work_by_holder_and_by_what_the_user_already_approved
     assert inbox_count(user=approver) == 3
     # The second approver has approved nothing: every journey still needs them, the one they hold is theirs.
     assert inbox_tab_counts(user=approver2) == {"": 4, "mine": 1, "unassigned": 2, "others": 0}
+
+
+def test_the_navigation_counts_the_work_waiting_on_the_user_on_every_page(approval_workflow, start, approver):
+    workflow = approval_workflow(tags=["onboarding"])
+    start(workflow, "nav-1")
+    start(workflow, "nav-2")
+    expected = inbox_count(user=approver)
+    assert expected >= 2
+
+    dashboard = signed_in(approver).get("/").content.decode()
+
+    badge = re.search(r'My work <span class="nav-count">(\d+)<span class="visually-hidden"> waiting on you', dashboard)
+    assert badge is not None and int(badge.group(1)) == expected
