@@ -42,9 +42,13 @@ from accounts.models import Action
 from accounts.policy import approval_rules, sla_hours_for, user_can, workflow_access
 from approvals.models import ApprovalVote, Decision
 from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Claim, Journey, JourneyStatus, WaitingStep
+from journeys.selectors import MIRROR_GENERATION, WORK_GENERATION
 from launches.models import Launch
+from mintportal.cache import cache_key, cached_json, generation
 
 PAGE_SIZE: Final = 25
+# Longest a team, scope or policy change takes to reach the navigation's count (see inbox_count_cached).
+NAV_COUNT_TTL: Final = 30
 
 
 class Kind:
@@ -310,6 +314,16 @@ def inbox_page(
 def inbox_count(*, user: AbstractBaseUser) -> int:
     """How many journeys wait on the user (for the navigation badge): the "" tab, so without "others"."""
     return waiting_journeys(user=user, filters=InboxFilters()).count()
+
+
+def inbox_count_cached(*, user: AbstractBaseUser) -> int:
+    """``inbox_count`` as the navigation shows it on every page: cached per user until the mirror or the waiting
+    work (steps, claims, votes, decisions) changes, so a page served from cache stays free of the mirror. A change
+    of teams, scopes or approval policies shows within ``NAV_COUNT_TTL`` seconds; the inbox itself is always
+    exact."""
+    key = cache_key("approvals", "nav-count", generation(MIRROR_GENERATION), generation(WORK_GENERATION),
+                    str(user.pk))
+    return int(cached_json(key, ttl=NAV_COUNT_TTL, load=lambda: inbox_count(user=user)))
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from approvals.selectors import (
 )
 from journeys.models import APPROVAL_STEP, Journey
 from journeys.services.actions import journey_read
-from journeys.services.mirror import journey_mirror_refresh
+from journeys.services.mirror import journey_mirror_refresh, waiting_work_changed
 from journeys.services.refresh import journey_refresh_after_write
 from journeys.services.sync import journey_refresh
 from mintportal.errors import ApplicationError, Conflict, Refused
@@ -241,6 +241,7 @@ def _vote(ask: _Ask, *, rules: ApprovalRules) -> list[str]:
         .order_by("at", "id").values_list("username", flat=True)
     )
     if created:
+        waiting_work_changed()
         # Whatever follows (more approvers needed, this vote deciding, or losing the race to decide), the
         # counted vote is an event of its own.
         position = approvers.index(username) + 1
@@ -297,6 +298,15 @@ def _decide_once(ask: _Ask, *, approvers: list[str], rules: ApprovalRules) -> De
     """Takes the decision (its Decision row), tells Mint, audits it and refreshes the journey's mirror row."""
     mint_message = _mint_message(approved=ask.approved, approvers=approvers, reason=ask.reason)
     decision = _decision_row(ask, message=mint_message)
+    try:
+        return _decision_send(ask, decision=decision, approvers=approvers, rules=rules)
+    finally:
+        # Sent or withdrawn, the decision row changed which occurrence waits and on whom.
+        waiting_work_changed()
+
+
+def _decision_send(ask: _Ask, *, decision: Decision, approvers: list[str], rules: ApprovalRules) -> DecisionResult:
+    mint_message = decision.message
     detail = {"step_id": ask.step_id, "occurrence": ask.occurrence, "approved": ask.approved, "reason": ask.reason,
               "approvers": approvers, "required": rules.required_approvals}
     verdict = "Approved" if ask.approved else "Rejected"

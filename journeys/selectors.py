@@ -40,6 +40,10 @@ DEFAULT_SORT: Final = "-last"
 WORKFLOW_CHOICES_TTL: Final = 300
 # Every mirror write that changes what lists show moves this generation on (journeys.services.mirror).
 MIRROR_GENERATION: Final = "journeys-mirror"
+# Moves on with every write that changes who a waiting step waits on: its steps, claims, approval votes and
+# decisions (journeys.services.mirror.waiting_work_changed). With MIRROR_GENERATION it keys the cached count of
+# each user's waiting work.
+WORK_GENERATION: Final = "journeys-work"
 # Seconds a rendered screen of mirror data (the journeys list, the dashboard) is reused while the mirror does not
 # change; short, so that its relative times ("5 min ago") stay close to true.
 MIRROR_SCREEN_TTL: Final = 20

@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.models import Action
 from accounts.policy import user_can
 from accounts.preferences import preference_theme
-from approvals.selectors import inbox_count
+from approvals.selectors import inbox_count_cached
 from mintportal.outage import current_outage
 from workflows.selectors import may_manage_secrets
 
@@ -64,7 +64,7 @@ def navigation(request: HttpRequest) -> list[NavItem]:
     current = match.view_name if match else ""
     return [
         NavItem(label=label, url=reverse(name), active=current.startswith(prefixes),
-                count=partial(inbox_count, user=request.user) if name == "approvals:inbox" else None)
+                count=partial(inbox_count_cached, user=request.user) if name == "approvals:inbox" else None)
         for label, name, actions, prefixes in _NAV
         if _allowed(request, actions)
     ]

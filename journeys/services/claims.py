@@ -39,6 +39,7 @@ from journeys.claims_selectors import (
     step_refusal,
 )
 from journeys.models import Claim, Journey, JourneyStatus, WaitingStep
+from journeys.services.mirror import waiting_work_changed
 from journeys.services.sync import journey_refresh
 from mintportal.errors import ApplicationError, Conflict, NotAllowed, NotVisible, Refused
 
@@ -161,6 +162,7 @@ def _hold(*, actor: AbstractBaseUser, journey: Journey, step: WaitingStep, holde
         audit_record(actor=actor, action=action, workflow_id=journey.workflow_id, journey_id=journey.id,
                      summary=summary + (f" (held by {previous} before)" if previous else ""),
                      detail={"step_id": step.step_id, "holder": holder.get_username(), "previous": previous})
+    waiting_work_changed()
     return ClaimResult(claim=claim_get(journey_id=journey.id), changed=True)
 
 
@@ -245,6 +247,7 @@ def claim_release(*, actor: AbstractBaseUser, journey_id: str,
                          summary=f"Released step “{current.step_id}”" + ("" if current.user_id == actor.pk
                                                                         else f" held by {holder}"),
                          detail={"step_id": current.step_id, "holder": holder})
+        waiting_work_changed()
         return ClaimResult(claim=None, changed=True)
     except ApplicationError as exc:
         _audited_refusal(actor=actor, action="journey.release", journey_id=journey_id, exc=exc)

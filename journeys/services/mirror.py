@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import WorkflowRecord
 from journeys.models import NO_ALERT, Claim, Journey, JourneyStatus, WaitingStep, severity_level
-from journeys.selectors import MIRROR_GENERATION
+from journeys.selectors import MIRROR_GENERATION, WORK_GENERATION
 from mintportal.cache import generation_bump
 
 if TYPE_CHECKING:
@@ -176,22 +176,24 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
             # Only a journey's detail says which steps wait; the listing can only say that none do. A claim ends
             # with its step (deleted after the steps, in the order claims lock them: journeys.services.claims).
             done = [row.id for row in batch if not row.pending_steps]
-            WaitingStep.objects.filter(journey_id__in=done).delete()
-            Claim.objects.filter(journey_id__in=done).delete()
+            ended = WaitingStep.objects.filter(journey_id__in=done).delete()[0]
+            ended += Claim.objects.filter(journey_id__in=done).delete()[0]
         written += len(batch)
         if changed:
             # Per batch, so that lists show each batch as soon as it is committed during a long sync.
             journey_mirror_changed()
+        if ended:
+            waiting_work_changed()
     return written
 
 
-def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep]) -> None:
+def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep]) -> bool:
     """Makes the journey's WaitingStep rows the detail's active steps, in order, and ends the claims of steps no
     longer among them; writes only when they differ (a journey's page reads its detail on every view)."""
     wanted = [(step.step_id, step.step_type) for step in steps]
     stored = WaitingStep.objects.filter(journey_id=journey_id).order_by("position")
     if list(stored.values_list("step_id", "step_type")) == wanted:
-        return
+        return False
     stored.delete()
     WaitingStep.objects.bulk_create(
         WaitingStep(journey_id=journey_id, step_id=step_id, step_type=step_type, position=position)
@@ -200,6 +202,7 @@ def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep])
     # A claim ends when its step stops waiting; no audit event: the continue or decision that ended the step
     # has its own, and a step Mint moved on without the portal is no one's act.
     Claim.objects.filter(journey_id=journey_id).exclude(step_id__in=[step_id for step_id, _ in wanted]).delete()
+    return True
 
 
 def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | None = None) -> Journey:
@@ -226,7 +229,9 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
         Journey.objects.bulk_create(
             [row], update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "detail_seen_at"],
         )
-        _waiting_steps_replace(journey_id=row.id, steps=journey.active_steps)
+        steps_changed = _waiting_steps_replace(journey_id=row.id, steps=journey.active_steps)
+    if steps_changed:
+        waiting_work_changed()
     # A journey's page refreshes its row on every view; only a change should retire the cached lists.
     if shown_before != {name: getattr(row, name) for name in _SHOWN_FIELDS}:
         journey_mirror_changed()
@@ -236,3 +241,9 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
 def journey_mirror_changed() -> None:
     """Retires every cached journeys list: called after any mirror write that changes what lists show."""
     generation_bump(MIRROR_GENERATION)
+
+
+def waiting_work_changed() -> None:
+    """Retires every cached count of waiting work: called after a write to waiting steps, claims, votes or
+    decisions has been committed (earlier, a reader could cache the old count under the new generation)."""
+    generation_bump(WORK_GENERATION)

@@ -181,3 +181,24 @@ def test_the_navigation_counts_the_work_waiting_on_the_user_on_every_page(approv
 
     badge = re.search(r'My work <span class="nav-count">(\d+)<span class="visually-hidden"> waiting on you', dashboard)
     assert badge is not None and int(badge.group(1)) == expected
+
+
+def test_the_navigation_count_follows_a_vote_at_once_although_it_is_cached(approval_workflow, start, approver):
+    from approvals.services import approval_decide
+
+    # Contracts need two approvers: a first vote leaves the journey waiting, but no longer on this approver.
+    workflow = approval_workflow(tags=["contracts"])
+    voted = start(workflow, "nav-vote")
+    start(workflow, "nav-other")
+    client = signed_in(approver)
+
+    def badge() -> int:
+        page = client.get("/").content.decode()
+        found = re.search(r'My work <span class="nav-count">(\d+)<', page)
+        assert found is not None
+        return int(found.group(1))
+
+    before = badge()
+    assert badge() == before == inbox_count(user=approver)
+    approval_decide(user=approver, journey_id=voted.id, step_id="check", approved=True, reason="", occurrence=1)
+    assert badge() == before - 1 == inbox_count(user=approver)
