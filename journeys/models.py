@@ -74,7 +74,7 @@ class Journey(models.Model):
     pending_steps = models.BooleanField(default=False)
     alerts = models.JSONField(default=list, blank=True)
     # The detail's step data (input and each step's data), for the list's business-data filters (0009_journey_data).
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, db_default={}, blank=True)
     alert_count = models.PositiveIntegerField(default=0)
     # Highest alert severity as a number (severity_level: 0 none, 1 info, 2 warning, 3 critical) to sort on.
     alert_level = models.PositiveSmallIntegerField(default=0)
