@@ -70,7 +70,7 @@ test-fast: setup
 
 # ruff (rules in pyproject.toml) over everything, and mypy with the Django plugin over the portal with bench/
 # (pyproject.toml) and over the sandbox, a Django project of its own (sandbox/mypy.ini). CI runs it first.
-PORTAL_PACKAGES := mintportal accounts workflows journeys launches approvals notifications operations sso bench
+PORTAL_PACKAGES := mintportal accounts workflows journeys savedviews launches approvals bulk notifications operations sso bench
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy $(PORTAL_PACKAGES)
