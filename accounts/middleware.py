@@ -38,6 +38,10 @@ _UNSAFE: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def _action(request: HttpRequest, view_name: str) -> str:
     if view_name == "approvals:decide":
         return "journey.reject" if request.POST.get("decision") == "reject" else "journey.approve"
+    if view_name == "journeys:claim":
+        # The claim form's ``do`` (journeys.claim_views): the same event names the claim services audit.
+        return {"release": "journey.release", "assign": "journey.assign"}.get(request.POST.get("do", ""),
+                                                                             "journey.claim")
     return _ACTIONS.get(view_name, view_name.replace(":", "."))
 
 

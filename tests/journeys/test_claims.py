@@ -330,3 +330,14 @@ def test_continuing_a_case_someone_else_holds_asks_first_and_goes_through_once_c
     assert confirmed.status_code == 200
     assert sandbox.count("resumeJourney") == 1
     assert not Claim.objects.filter(journey_id=journey.id).exists(), "the claim ended with its step"
+
+
+def test_a_refused_claim_form_is_audited_under_the_action_it_asked_for(manual, operator, case_handler):
+    journey = manual()
+    claim_take(actor=case_handler, journey_id=journey.id)
+    client = signed_in(operator)
+    for do in ("claim", "release", "assign", ""):
+        assert client.post(f"/journeys/{journey.id}/claim", {"do": do, "assignee": operator.pk}).status_code == 403
+    actions = set(AuditEvent.objects.filter(outcome="refused", journey_id=journey.id, actor_username="operator")
+                  .values_list("action", flat=True))
+    assert actions == {"journey.claim", "journey.release", "journey.assign"}
