@@ -292,7 +292,8 @@ def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str
 def _row_sla(
     *, user: AbstractBaseUser, journey: Journey, kinds: set[str], cache: dict[tuple[str, str], int | None]
 ) -> int | None:
-    """The shortest SLA among the scopes that let the user act on this journey's waiting steps."""
+    """The SLA of this journey's waiting steps the user may act on: the shortest their workflow's approval policies
+    set (``accounts.policy.sla_hours_for``), None when none sets one."""
     hours: list[int] = []
     for kind in kinds:
         key = (journey.workflow_id, kind)

@@ -4,8 +4,9 @@
 
 - **Scope.** The user needs APPROVE on the journey's workflow (``NotVisible`` when they may not even view it,
   ``NotAllowed`` when they may view it but not approve).
-- **Four-eyes.** The scopes that give the user APPROVE there set the rules (the strictest when several
-  do): a launcher may not approve their own journey, and N distinct approvers may be required. Each
+- **Four-eyes.** The workflow's approval policies set the rules (``accounts.models.ApprovalPolicy``, the strictest
+  when several match; no scope loosens them): a launcher may not approve their own journey, N distinct approvers
+  may be required, and only members of the policy's approver teams may approve. Each
   approval is recorded as an ``ApprovalVote``; Mint hears the decision only when the N-th distinct
   approver approves. A rejection by anyone allowed to decide rejects at once.
 - **Once.** A ``Decision`` row, unique per journey, step and occurrence, is committed *before* Mint is
