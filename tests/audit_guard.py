@@ -8,7 +8,7 @@ every table; ``allow_audit_flush`` lets that flush through the guard, and tamper
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import OperationalError, transaction
@@ -47,7 +47,7 @@ def allow_audit_flush() -> None:
     if getattr(original, "lifts_audit_guard", False):
         return
 
-    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Iterable[str]) -> None:
         for attempt in range(1, FLUSH_ATTEMPTS + 1):
             try:
                 with audit_guard_lifted(self.connection):
