@@ -1,0 +1,449 @@
+"""Writes for bulk actions: the dry run recorded as a job, its confirmation, and the execution journey by journey.
+
+Each journey is acted on by the single-journey service that the journey's own page uses, so its checks, its
+once-only guarantees and its audit events apply unchanged: ``approvals.services.approval_decide`` (scope, N-of-M
+votes, no self-approval, one decision), ``journeys.services.actions`` (continue, new URL),
+``journeys.services.claims.claim_assign`` and ``journeys.services.notes``. This module adds only the bulk
+bookkeeping:
+
+- **at most once**: a chunk task takes each item with a conditional UPDATE (pending → running, with its run's
+  token) before acting, and records the outcome only while it still holds it; a second delivery of the task finds
+  nothing pending.
+- **after a crash**: an item left running by a worker that died (its claim older than the lease, or taken before a
+  restarted embedded worker started) is set to ``recheck``; its next run reads back what happened from the portal's
+  records (decisions, votes, claims, the audit trail) and Mint, and acts only where nothing was done. A note or a
+  new URL cannot be read back, so such an item ends "outcome unknown" instead of being repeated.
+- **audit**: ``bulk.create`` (the dry run) and ``bulk.confirm``, besides each service's own event per journey.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from celery import signature
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from accounts.models import Action, AuditEvent
+from accounts.policy import REFUSALS, user_can
+from accounts.services import audit_record
+from approvals.models import ApprovalVote, Decision
+from approvals.services import DecisionFailed, approval_decide
+from bulk.models import BulkAction, BulkItem, BulkJob, ItemStatus, JobStatus, Verdict
+from bulk.selectors import NOT_VISIBLE, Selection, bulk_dry_run
+from journeys.claims_selectors import claim_get, claim_guard
+from journeys.services.actions import journey_read, journey_resume, journey_url_create
+from journeys.services.claims import claim_assign
+from journeys.services.notes import journey_note_create
+from mintportal.errors import ApplicationError, NotAllowed
+from mintportal.mint import errors
+
+logger = logging.getLogger(__name__)
+
+# bulk/tasks.py imports this module, so the task is queued by its registered name (the import goes one way only).
+RUN_CHUNK_TASK: Final = "bulk.tasks.bulk_job_run_chunk_task"
+INSERT_BATCH: Final = 1000
+
+
+def chunk_size() -> int:
+    """Items per chunk task: small enough for two workers to share a job, large enough to keep queueing cheap."""
+    return int(getattr(settings, "BULK_CHUNK_SIZE", 50))
+
+
+def claim_lease() -> timedelta:
+    """How long an item may stay running before its worker is presumed dead (well above one Mint write's
+    timeouts and retries)."""
+    return timedelta(seconds=int(getattr(settings, "BULK_CLAIM_LEASE_SECONDS", 120)))
+
+
+def _queue_chunks(job_id: uuid.UUID) -> int:
+    """Queues one task per block of positions that still has items to run; returns how many."""
+    size = chunk_size()
+    positions = (BulkItem.objects.filter(job_id=job_id, status__in=[ItemStatus.PENDING, ItemStatus.RECHECK])
+                 .order_by("position").values_list("position", flat=True).iterator(chunk_size=2000))
+    queued, last_block = 0, None
+    for position in positions:
+        block = position // size
+        if block == last_block:
+            continue
+        last_block = block
+        signature(RUN_CHUNK_TASK, args=(str(job_id), block * size, block * size + size - 1)).apply_async()
+        queued += 1
+    return queued
+
+
+def _after_commit(job_id: uuid.UUID) -> None:
+    def run() -> None:
+        try:
+            _queue_chunks(job_id)
+        except Exception:
+            # The job stays running with pending items; bulk_job_requeue_stale queues them again.
+            logger.exception("could not queue bulk job %s; the periodic requeue will pick it up", job_id)
+
+    transaction.on_commit(run)
+
+
+def _audit_params(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit trail keeps of the parameters: never a note's text or the answers' values (personal data)."""
+    kept: dict[str, Any] = {key: params[key] for key in ("step_id", "assignee", "time_to_live") if key in params}
+    if "answers" in params:
+        kept["answer_keys"] = sorted(params["answers"])
+    if "reason" in params:
+        kept["reason"] = params["reason"]
+    if "content" in params:
+        kept["note_length"] = len(params["content"])
+    return kept
+
+
+def bulk_job_create(*, user: AbstractBaseUser, action: str, params: Mapping[str, Any], selection: Selection,
+                    key: str) -> BulkJob:
+    """Runs the dry run over the selection and records it as a draft job with one item per journey (its verdict
+    and reason); acts on nothing. The same ``key`` from the same user returns the job made first (a double-submitted
+    form). Audited as ``bulk.create``. Names of journeys the user may not view are not kept."""
+    existing = BulkJob.objects.filter(created_by_id=user.pk, key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            job = BulkJob.objects.create(created_by_id=user.pk, key=key, action=action, params=dict(params),
+                                         selection=selection.description[:500], created_at=timezone.now())
+            batch: list[BulkItem] = []
+            will_act = 0
+            checks = bulk_dry_run(user=user, action=action, params=params, journey_ids=selection.journey_ids)
+            for position, (journey_id, row, check) in enumerate(checks):
+                visible = check.refusal != NOT_VISIBLE and row is not None
+                will_act += check.verdict == Verdict.WILL_ACT
+                batch.append(BulkItem(
+                    job=job, position=position, journey_id=journey_id,
+                    journey_name=row.name if visible and row is not None else "",
+                    workflow_id=row.workflow_id if visible and row is not None else "",
+                    step_id=check.step_id, verdict=check.verdict, reason=check.refusal[:500],
+                ))
+                if len(batch) >= INSERT_BATCH:
+                    BulkItem.objects.bulk_create(batch)
+                    batch = []
+            BulkItem.objects.bulk_create(batch)
+            total = len(selection.journey_ids)
+            BulkJob.objects.filter(pk=job.pk).update(total=total, will_act=will_act)
+            job.total, job.will_act = total, will_act
+            audit_record(
+                actor=user, action="bulk.create",
+                summary=f"Dry run of “{BulkAction(action).label}” on {total} journeys: {will_act} will act, "
+                        f"{total - will_act} refused",
+                detail={"job_id": str(job.id), "action": action, "selection": selection.description,
+                        "journeys": total, "will_act": will_act, **_audit_params(action, params)},
+            )
+    except IntegrityError:
+        # The same form submitted twice at once: the other request made the job.
+        return BulkJob.objects.get(created_by_id=user.pk, key=key)
+    return job
+
+
+def bulk_job_confirm(*, user: AbstractBaseUser, job_id: uuid.UUID) -> BulkJob:
+    """Starts a draft job (once, however often it is confirmed): its will-act items become pending and chunk
+    tasks are queued when the transaction commits. Only the job's creator may confirm it (``NotAllowed``).
+    Audited as ``bulk.confirm``."""
+    with transaction.atomic():
+        job = BulkJob.objects.get(pk=job_id)
+        if job.created_by_id != user.pk:
+            raise NotAllowed("Only the person who prepared this bulk action may confirm it.")
+        now = timezone.now()
+        switched = BulkJob.objects.filter(pk=job.pk, status=JobStatus.DRAFT).update(
+            status=JobStatus.RUNNING, confirmed_at=now)
+        if not switched:
+            job.refresh_from_db()
+            return job
+        pending = BulkItem.objects.filter(job=job, verdict=Verdict.WILL_ACT).update(status=ItemStatus.PENDING)
+        audit_record(
+            actor=user, action="bulk.confirm",
+            summary=f"Confirmed “{job.get_action_display()}” on {pending} journeys",
+            detail={"job_id": str(job.id), "action": job.action, "journeys": pending,
+                    "refused_in_dry_run": job.total - pending},
+        )
+        if pending:
+            _after_commit(job.id)
+        else:
+            BulkJob.objects.filter(pk=job.pk).update(status=JobStatus.FINISHED, finished_at=now)
+    job.refresh_from_db()
+    return job
+
+
+# --- the execution ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    message: str
+    journey_url: str = ""
+    expires_at: datetime | None = None
+
+
+def _guarded(user: User, item: BulkItem) -> None:
+    # What the single-journey pages ask a person to confirm; a bulk action never acts over someone else's claim.
+    claim_guard(user=user, journey_id=item.journey_id, acknowledged=False)
+
+
+def _decide(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+    _guarded(user, item)
+    result = approval_decide(user=user, journey_id=item.journey_id, step_id=item.step_id,
+                             approved=job.action == BulkAction.APPROVE, reason=job.params.get("reason", ""))
+    return Outcome(ItemStatus.DONE, result.message)
+
+
+def _continue(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+    _guarded(user, item)
+    journey_resume(actor=user, journey_id=item.journey_id, step_id=item.step_id,
+                   answers=job.params.get("answers") or {})
+    return Outcome(ItemStatus.DONE, f"Continued step {item.step_id}.")
+
+
+def _assign(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+    claim = claim_assign(actor=user, journey_id=item.journey_id, assignee_id=int(job.params["assignee_id"]))
+    holder = claim.claim.user.get_username() if claim.claim is not None else job.params.get("assignee", "")
+    return Outcome(ItemStatus.DONE, f"Assigned to {holder}." if claim.changed else f"Already held by {holder}.")
+
+
+def _url(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+    shared = journey_url_create(actor=user, journey_id=item.journey_id, time_to_live=int(job.params["time_to_live"]))
+    return Outcome(ItemStatus.DONE, "New journey URL created.", journey_url=shared.url, expires_at=shared.expires_at)
+
+
+def _note(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+    # The note service leaves the rights to its caller (the journey page's view checks ANNOTATE): checked again
+    # here, now, on the journey's workflow.
+    if not user_can(user=user, action=Action.VIEW, workflow_id=item.workflow_id):
+        return Outcome(ItemStatus.REFUSED, NOT_VISIBLE)
+    if not user_can(user=user, action=Action.ANNOTATE, workflow_id=item.workflow_id):
+        return Outcome(ItemStatus.REFUSED, REFUSALS[Action.ANNOTATE])
+    journey_note_create(actor=user, journey_id=item.journey_id, workflow_id=item.workflow_id,
+                        content=str(job.params.get("content", "")))
+    return Outcome(ItemStatus.DONE, "Note added.")
+
+
+# Each action's call of its single-journey service.
+_PERFORM: Final[dict[str, Callable[[BulkJob, User, BulkItem], Outcome]]] = {
+    BulkAction.APPROVE: _decide, BulkAction.REJECT: _decide, BulkAction.CONTINUE: _continue,
+    BulkAction.ASSIGN: _assign, BulkAction.URL: _url, BulkAction.NOTE: _note,
+}
+
+
+def _act(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+    """Calls the single-journey service for one item; its refusals and Mint's answers become the outcome."""
+    try:
+        return _PERFORM[job.action](job, user, item)
+    except DecisionFailed as exc:
+        return Outcome(ItemStatus.FAILED, exc.message)
+    except ApplicationError as exc:
+        return Outcome(ItemStatus.REFUSED, exc.message)
+    except errors.MintOutcomeUnknownError as exc:
+        return Outcome(ItemStatus.UNKNOWN, f"Mint did not confirm it (trace {exc.trace_id or '-'}); check the journey.")
+    except errors.MintError as exc:
+        return Outcome(ItemStatus.FAILED, f"Mint refused: {exc.message}"[:500])
+
+
+# The audit action each action's service records per journey, for reading back what happened before a crash.
+_AUDITED: Final = {
+    BulkAction.APPROVE: "journey.approve", BulkAction.REJECT: "journey.reject", BulkAction.CONTINUE: "journey.resume",
+    BulkAction.ASSIGN: "journey.assign", BulkAction.URL: "journey.url_create", BulkAction.NOTE: "note.create",
+}
+
+
+def _recorded(job: BulkJob, item: BulkItem, since: datetime) -> AuditEvent | None:
+    """The service's audit event for this journey by the job's creator since the crashed run took the item."""
+    return (AuditEvent.objects.filter(actor_id=job.created_by_id, action=_AUDITED[BulkAction(job.action)],
+                                      journey_id=item.journey_id, at__gte=since).order_by("-id").first())
+
+
+def _from_audit(event: AuditEvent) -> Outcome | None:
+    """The outcome an audit event written before the crash settles, or None when it says nothing was done."""
+    if event.outcome == AuditEvent.Outcome.OK:
+        return Outcome(ItemStatus.DONE, f"Done before the crash: {event.summary}"[:500])
+    if event.outcome == AuditEvent.Outcome.REFUSED:
+        return Outcome(ItemStatus.REFUSED, f"Refused before the crash: {event.summary}"[:500])
+    if event.outcome == AuditEvent.Outcome.FAILED:
+        return Outcome(ItemStatus.FAILED, f"Failed before the crash: {event.summary}"[:500])
+    return Outcome(ItemStatus.UNKNOWN, f"Mint did not confirm it before the crash: {event.summary}"[:500])
+
+
+def _still_waits(item: BulkItem) -> bool | None:
+    """Whether Mint says the item's step still waits (None when Mint cannot say now)."""
+    try:
+        journey = journey_read(item.journey_id)
+    except (errors.MintError, ApplicationError):
+        return None
+    return any(step.step_id == item.step_id for step in journey.active_steps)
+
+
+def _recheck_decision(job: BulkJob, user: User, item: BulkItem, since: datetime) -> Outcome | None:
+    decision = Decision.objects.filter(journey_id=item.journey_id, step_id=item.step_id, decided_by_id=user.pk,
+                                       decided_at__gte=since).order_by("-decided_at").first()
+    if decision is not None:
+        if decision.status == Decision.Status.SENT:
+            return Outcome(ItemStatus.DONE, "Done before the crash: the decision reached Mint.")
+        waits = _still_waits(item)
+        if waits is False:
+            return Outcome(ItemStatus.DONE, "Done before the crash: the approval step no longer waits.")
+        return Outcome(ItemStatus.UNKNOWN, "The decision was being sent to Mint when the worker stopped; "
+                                           "open the journey to see whether it moved on.")
+    if job.action == BulkAction.APPROVE and ApprovalVote.objects.filter(
+            journey_id=item.journey_id, step_id=item.step_id, user_id=user.pk, at__gte=since).exists():
+        return Outcome(ItemStatus.DONE, "Done before the crash: your approval was recorded.")
+    event = _recorded(job, item, since)
+    return _from_audit(event) if event is not None else None
+
+
+def _recheck(job: BulkJob, user: User, item: BulkItem, since: datetime) -> Outcome:
+    """The outcome of an item a dead worker held: read back where possible, acted on only where nothing was done."""
+    found: Outcome | None
+    if job.action in (BulkAction.APPROVE, BulkAction.REJECT):
+        found = _recheck_decision(job, user, item, since)
+    elif job.action == BulkAction.ASSIGN:
+        claim = claim_get(journey_id=item.journey_id)
+        found = (Outcome(ItemStatus.DONE, f"Done before the crash: held by {claim.user.get_username()}.")
+                 if claim is not None and claim.user_id == int(job.params["assignee_id"]) else None)
+    else:
+        event = _recorded(job, item, since)
+        found = _from_audit(event) if event is not None else None
+        if found is None and job.action == BulkAction.CONTINUE:
+            waits = _still_waits(item)
+            if waits is None:
+                found = Outcome(ItemStatus.UNKNOWN, "The worker stopped while continuing the step and Mint cannot "
+                                                    "say now whether it moved on; check the journey.")
+            elif not waits:
+                found = Outcome(ItemStatus.DONE, "Done before the crash: the step no longer waits.")
+        elif found is None:
+            what = "the note" if job.action == BulkAction.NOTE else "the journey URL"
+            found = Outcome(ItemStatus.UNKNOWN, f"The worker stopped while creating {what}; whether Mint made it "
+                                                "cannot be read back, so it was not repeated.")
+    if job.action == BulkAction.URL and found is not None and found.status == ItemStatus.DONE:
+        # The link itself was never recorded, so it cannot be handed out.
+        found = Outcome(ItemStatus.UNKNOWN, "A journey URL was created before the crash but its link was lost; "
+                                            "create another one for this journey.")
+    if found is not None:
+        return found
+    acted = _act(job, user, item)
+    return Outcome(acted.status, f"Checked after a crash, then acted: {acted.message}"[:500], acted.journey_url,
+                   acted.expires_at)
+
+
+def _take(item: BulkItem, *, token: str, now: datetime) -> tuple[bool, datetime | None]:
+    """Claims a pending or re-check item for this run; (claimed, when the crashed run took it for a re-check)."""
+    since = item.claimed_at
+    taken = BulkItem.objects.filter(pk=item.pk, status=item.status, token=item.token).update(
+        status=ItemStatus.RUNNING, token=token, claimed_at=now)
+    return bool(taken), since
+
+
+def _record(item: BulkItem, *, token: str, outcome: Outcome) -> bool:
+    """Writes the outcome while this run still holds the item (a re-check set meanwhile keeps the token)."""
+    return bool(BulkItem.objects.filter(
+        pk=item.pk, token=token, status__in=[ItemStatus.RUNNING, ItemStatus.RECHECK]
+    ).update(status=outcome.status, outcome=outcome.message[:500], journey_url=outcome.journey_url,
+             expires_at=outcome.expires_at, finished_at=timezone.now()))
+
+
+def bulk_item_run(*, job: BulkJob, user: User, item: BulkItem, token: str) -> str | None:
+    """Runs one item of a running job unless another run holds or finished it; returns its final status (None
+    when it was not this run's to do)."""
+    if item.status not in (ItemStatus.PENDING, ItemStatus.RECHECK):
+        return None
+    recheck = item.status == ItemStatus.RECHECK
+    taken, since = _take(item, token=token, now=timezone.now())
+    if not taken:
+        return None
+    try:
+        if recheck:
+            outcome = _recheck(job, user, item, since or job.confirmed_at or job.created_at)
+        else:
+            outcome = _act(job, user, item)
+    except Exception:
+        # A failure the services did not turn into a refusal: whether it acted cannot be known from here.
+        logger.exception("bulk job %s: journey %s failed unexpectedly", job.id, item.journey_id)
+        outcome = Outcome(ItemStatus.UNKNOWN, "An unexpected error stopped this journey's action; check the journey.")
+    if not _record(item, token=token, outcome=outcome):
+        logger.warning("bulk job %s: journey %s changed hands before its outcome was recorded", job.id,
+                       item.journey_id)
+        return None
+    return outcome.status
+
+
+def bulk_job_run_chunk(*, job_id: uuid.UUID, first: int, last: int,
+                       on_item: Callable[[BulkItem], None] | None = None) -> int:
+    """Runs the pending and re-check items at positions ``first..last`` of a running job, in order, as the job's
+    creator; returns how many this run recorded. Safe to run twice or concurrently (see the module's docstring).
+    ``on_item`` is called before each item is taken (tests use it to stop a run mid-way)."""
+    job = BulkJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).first()
+    if job is None:
+        return 0
+    user = User.objects.get(pk=job.created_by_id)
+    token = uuid.uuid4().hex
+    items = list(BulkItem.objects.filter(job=job, position__gte=first, position__lte=last,
+                                         status__in=[ItemStatus.PENDING, ItemStatus.RECHECK]).order_by("position"))
+    recorded = 0
+    for item in items:
+        if on_item is not None:
+            on_item(item)
+        recorded += bulk_item_run(job=job, user=user, item=item, token=token) is not None
+    bulk_job_finish_if_done(job_id=job.id)
+    return recorded
+
+
+def bulk_job_finish_if_done(*, job_id: uuid.UUID) -> bool:
+    """Marks a running job finished once no item is pending, running or waiting for a re-check."""
+    busy = BulkItem.objects.filter(job_id=job_id, status__in=[ItemStatus.PENDING, ItemStatus.RUNNING,
+                                                              ItemStatus.RECHECK]).exists()
+    if busy:
+        return False
+    return bool(BulkJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        status=JobStatus.FINISHED, finished_at=timezone.now()))
+
+
+def _flag_for_recheck(*, claimed_before: datetime) -> int:
+    # The token stays, so a live worker that was merely slow still records its own outcome.
+    return BulkItem.objects.filter(job__status=JobStatus.RUNNING, status=ItemStatus.RUNNING,
+                                   claimed_at__lt=claimed_before).update(status=ItemStatus.RECHECK)
+
+
+def bulk_job_requeue_stale() -> int:
+    """Beat: flags items whose worker died (running past the lease) for a re-check, and queues again the chunks
+    of running jobs where nothing was taken for a lease (their messages were lost, or their worker died; Redis
+    redelivers an unacknowledged message only after its visibility timeout). Returns how many jobs it queued or
+    finished. Safe alongside running tasks: an item is taken once however often it is queued."""
+    now = timezone.now()
+    stale = now - claim_lease()
+    _flag_for_recheck(claimed_before=stale)
+    acted = 0
+    for job_id, confirmed_at in BulkJob.objects.filter(status=JobStatus.RUNNING).values_list("id", "confirmed_at"):
+        if bulk_job_finish_if_done(job_id=job_id):
+            acted += 1
+            continue
+        last = BulkItem.objects.filter(job_id=job_id).aggregate(last=Max("claimed_at"))["last"]
+        if (last or confirmed_at or now) < stale:
+            acted += bool(_queue_chunks(job_id))
+    return acted
+
+
+def bulk_job_recover(*, claimed_before: datetime) -> int:
+    """For the only worker, restarted (the embedded default's filesystem broker deletes what a worker fetched, so
+    a killed worker's messages are gone): every item it was running is flagged for a re-check and every running
+    job's chunks are queued again. Returns how many chunks it queued."""
+    _flag_for_recheck(claimed_before=claimed_before)
+    queued = 0
+    for job_id in BulkJob.objects.filter(status=JobStatus.RUNNING).values_list("id", flat=True):
+        if not bulk_job_finish_if_done(job_id=job_id):
+            queued += _queue_chunks(job_id)
+    return queued
+
+
+def running_items(*, job_id: uuid.UUID) -> int:
+    """How many items of the job are held by a run now (for tests and the bench)."""
+    return BulkItem.objects.filter(job_id=job_id).filter(Q(status=ItemStatus.RUNNING)).count()

@@ -1,0 +1,109 @@
+"""Bulk action pages: choose the action for a selection, read the dry run, confirm, watch it run, download results.
+
+Views stay thin: the selection and the form decide every 4xx; one service or selector call each.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bulk.forms import BulkActionForm, JobPageForm
+from bulk.models import BulkAction, JobStatus
+from bulk.selectors import (
+    MAX_JOURNEYS,
+    RESULT_COLUMNS,
+    bulk_job_get,
+    bulk_job_item_count,
+    bulk_job_items,
+    bulk_job_progress,
+    bulk_job_results,
+    bulk_selection,
+    step_form_for,
+    waiting_suspend_steps,
+)
+from bulk.services import bulk_job_confirm, bulk_job_create
+from mintportal.csv_export import csv_lines
+from mintportal.errors import Refused, invalid_parameters
+from mintportal.middleware import AuthenticatedHttpRequest
+from mintportal.responses import render_region
+
+ITEMS_PER_PAGE = 100
+POLL_EVERY = "1s"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The action form for a selection (GET from the journeys list, POST from the inbox); its POST with the form's
+    key runs the dry run, records it as a draft job and shows it."""
+    query = request.POST if request.method == "POST" else request.GET
+    try:
+        selection = bulk_selection(user=request.user, query=query)
+    except Refused as exc:
+        return render(request, "bulk/refused.html", {"message": exc.message, "limit": MAX_JOURNEYS}, status=400)
+    steps = waiting_suspend_steps(journey_ids=selection.journey_ids)
+    chosen = query.get("step_id") or ""
+    step_fields = step_form_for(journey_ids=selection.journey_ids, step_id=chosen) if chosen in steps else None
+    submitting = request.method == "POST" and bool(request.POST.get("key")) and "show_form" not in request.POST
+    bound = submitting or "show_form" in request.POST
+    form = BulkActionForm(request.POST if bound else None, user=request.user, steps=steps, step_fields=step_fields,
+                          initial={"action": query.get("action") or ""})
+    if submitting and form.is_valid():
+        job = bulk_job_create(user=request.user, action=form.cleaned_data["action"], params=form.params(),
+                              selection=selection, key=form.cleaned_data["key"])
+        return redirect("bulk:job", job_id=job.id)
+    context = {"form": form, "selection": selection, "steps": steps,
+               "selection_fields": list(QueryDict(selection.query).lists())}
+    return render(request, "bulk/new.html", context, status=400 if submitting and form.errors else 200)
+
+
+@login_required
+@require_GET
+def bulk_job(request: AuthenticatedHttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = bulk_job_get(user=request.user, job_id=job_id)
+    page_form = JobPageForm(request.GET)
+    if not page_form.is_valid():
+        raise invalid_parameters(page_form)
+    verdict = page_form.cleaned_data.get("verdict") or ""
+    page = page_form.cleaned_data.get("page") or 1
+    count = bulk_job_item_count(job=job, verdict=verdict)
+    pages = max(1, -(-count // ITEMS_PER_PAGE))
+    page = min(page, pages)
+    context = {
+        "job": job, "progress": bulk_job_progress(job=job), "verdict": verdict, "page": page, "pages": pages,
+        "items": bulk_job_items(job=job, verdict=verdict, offset=(page - 1) * ITEMS_PER_PAGE, limit=ITEMS_PER_PAGE),
+        "poll_every": POLL_EVERY, "is_url": job.action == BulkAction.URL, "draft": job.status == JobStatus.DRAFT,
+        "mine": job.created_by_id == request.user.pk,
+    }
+    return render_region(request, "bulk/job.html", context, region="bulk-progress")
+
+
+@login_required
+@require_POST
+def bulk_confirm(request: AuthenticatedHttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = bulk_job_get(user=request.user, job_id=job_id)
+    was_draft = job.status == JobStatus.DRAFT
+    job = bulk_job_confirm(user=request.user, job_id=job.id)
+    if was_draft:
+        messages.success(request, f"Acting on {job.will_act} journeys in the background.")
+    return redirect("bulk:job", job_id=job.id)
+
+
+@login_required
+@require_GET
+def bulk_results(request: AuthenticatedHttpRequest, job_id: uuid.UUID) -> HttpResponseBase:
+    job = bulk_job_get(user=request.user, job_id=job_id)
+    response = StreamingHttpResponse(csv_lines(list(RESULT_COLUMNS), bulk_job_results(job=job)),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"bulk-{job.action}-{job.id}.csv")
+    # The file may hold journey URLs, which are bearer links.
+    response["Cache-Control"] = "no-store"
+    return response
