@@ -3,8 +3,6 @@ only with one's own teams (any team for those who manage access), and each chang
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
@@ -70,8 +68,8 @@ def test_a_name_is_unique_per_owner_whatever_its_case_but_not_across_owners(case
 
 
 def _query_of_length(length: int) -> str:
-    # "q" takes at most 100 characters, so the length comes from repeated business-data-free parameters the list
-    # reads: the search box repeated (the form reads its last value) keeps the query valid at any length.
+    # The search box takes at most 100 characters, so the length comes from repeating it: the list reads its last
+    # value, so the query stays one the list accepts at any length.
     unit = "q=abcdefgh&"
     query = unit * (length // len(unit))
     query += "q=" + "x" * (length - len(query) - 2)
