@@ -90,11 +90,15 @@ def shareable_teams(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Group
 
 
 def list_query(raw: str) -> QueryDict:
-    """A list query string as a view keeps it: a leading ``?`` and the parameters it never keeps left out, the
-    order of the rest (and of repeated ones, such as several data filters) kept."""
-    query = QueryDict(raw.strip().removeprefix("?"), mutable=True)
-    for name in DROPPED_PARAMETERS:
-        query.pop(name, None)
+    """A list query string as a view keeps it: a leading ``?``, the parameters it never keeps and empty values
+    (the list's form sends every input, filled or not) left out, the order of the rest (and of repeated ones, such
+    as several data filters) kept."""
+    parsed = QueryDict(raw.strip().removeprefix("?"))
+    query = QueryDict(mutable=True)
+    for name, values in parsed.lists():
+        kept = [value for value in values if value.strip()]
+        if name not in DROPPED_PARAMETERS and kept:
+            query.setlist(name, kept)
     return query
 
 

@@ -207,3 +207,9 @@ def test_a_view_unshared_from_a_team_leaves_its_members_navigation(case_handler:
     assert savedview_pinned(user=colleague) == [view]
     savedview_update(actor=case_handler, view_id=view.pk, name="Was shared", query="", teams=[])
     assert savedview_pinned(user=colleague) == []
+
+
+def test_empty_inputs_of_the_list_form_are_not_kept_and_repeated_filters_keep_their_order(case_handler: User) -> None:
+    view = savedview_create(owner=case_handler, name="Tidy",
+                            query="q=&status=active&workflow=&per_page=25&sort=&q=&page=2&status=finished")
+    assert view.query == "status=active&status=finished&per_page=25"
