@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from accounts.models import Action, ApprovalPolicy, AuditEvent, Scope, Theme
+from accounts.models import Action, ApprovalPolicy, AuditEvent, Scope, Theme, TimeDisplay
+from accounts.preferences import TIME_ZONE_MAX_LENGTH, time_zone_names, valid_time_zone
 
 
 def _split_list(value: str) -> list[str]:
@@ -127,4 +128,35 @@ class ThemeForm(forms.Form):
     """The colour theme chosen in the top bar, and the page to go back to."""
 
     theme = forms.ChoiceField(choices=Theme.choices)
+    next = forms.CharField(required=False, max_length=2000)
+
+
+class TimeZoneForm(forms.Form):
+    """The zone a user reads times in: an IANA name the machine's zone database knows, or empty for the
+    browser's own zone."""
+
+    # A plain text field drawn as a list: a forged value reaches clean_time_zone and gets its message.
+    time_zone = forms.CharField(
+        required=False, label="Time zone", strip=True, widget=forms.Select,
+        help_text="Times on every page are shown in this zone and labelled with it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        widget = self.fields["time_zone"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [("", "Your browser's zone"), *((name, name) for name in time_zone_names())]
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data.get("time_zone", "")
+        if value and (len(value) > TIME_ZONE_MAX_LENGTH or not valid_time_zone(value)):
+            raise forms.ValidationError("Choose a time zone from the list, such as Europe/Oslo.", code="invalid")
+        return value
+
+
+class TimeDisplayForm(forms.Form):
+    """Relative (``3 h ago``) or absolute times, chosen with the toggle in the top bar, and the page to go back
+    to."""
+
+    time_display = forms.ChoiceField(choices=TimeDisplay.choices)
     next = forms.CharField(required=False, max_length=2000)

@@ -218,6 +218,11 @@ class Theme(models.TextChoices):
     DARK = "dark", "Dark"
 
 
+class TimeDisplay(models.TextChoices):
+    ABSOLUTE = "absolute", "Absolute times"
+    RELATIVE = "relative", "Relative times"
+
+
 class UserPreference(models.Model):
     """One person's display choices, kept with their account so that they follow them to every browser."""
 
@@ -225,6 +230,9 @@ class UserPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="preference"
     )
     theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+    # An IANA zone name (accounts.preferences.valid_time_zone); empty: the browser's zone.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    time_display = models.CharField(max_length=8, choices=TimeDisplay.choices, default=TimeDisplay.ABSOLUTE)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

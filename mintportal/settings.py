@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "mintportal.security.NoStoreMiddleware",
     "mintportal.security.SessionTimeoutMiddleware",
     "accounts.signin.SignInRefusalMiddleware",
+    "accounts.preferences.TimeZoneMiddleware",
     # Exceptions travel up this list: a Mint failure is answered first, then a refusal is audited, then answered.
     "mintportal.middleware.ApplicationErrorMiddleware",
     "accounts.middleware.RefusedWriteAuditMiddleware",

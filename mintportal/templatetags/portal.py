@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Final
 
+from asgiref.local import Local
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -85,6 +86,47 @@ def pretty_json(value: object) -> str:
 # How each style of ``when`` writes the local time; the zone's abbreviation follows it.
 _WHEN_FORMATS: Final = {"absolute": "%d %b %Y %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "time": "%H:%M:%S"}
 
+# Whether times read "3 h ago" or "15 Jan 2026 13:00 CET" (the other is their title): chosen per request, like
+# Django's active time zone, by the middleware that activates the user's zone (accounts/time_zones.py), because a
+# filter sees no request.
+ABSOLUTE: Final = "absolute"
+RELATIVE: Final = "relative"
+TIME_DISPLAYS: Final = (ABSOLUTE, RELATIVE)
+_active = Local()
+
+
+def time_display_activate(display: str) -> None:
+    """Shows the times of this request (thread or task) as ``display`` (``absolute`` or ``relative``)."""
+    _active.display = display if display in TIME_DISPLAYS else ABSOLUTE
+
+
+def time_display_deactivate() -> None:
+    if hasattr(_active, "display"):
+        del _active.display
+
+
+def time_display() -> str:
+    """How times are shown now: ``absolute`` unless a request chose ``relative``."""
+    return getattr(_active, "display", ABSOLUTE)
+
+
+@register.simple_tag(name="current_time_display")
+def current_time_display() -> str:
+    """``{% current_time_display as display %}``: ``absolute`` or ``relative``, as the times on this page are."""
+    return time_display()
+
+
+@register.simple_tag
+def current_time_zone() -> str:
+    """``{% current_time_zone as zone %}``: the name of the zone the times on this page are drawn in."""
+    return timezone.get_current_timezone_name()
+
+
+def time_render_key() -> str:
+    """What a rendered time depends on besides the value and the clock: the active zone and display. A cache of
+    rendered HTML puts it in its key, so that no one is served times drawn in another person's zone."""
+    return f"{timezone.get_current_timezone_name()}|{time_display()}"
+
 
 def zone_label(local: datetime) -> str:
     """The abbreviation of the zone ``local`` is in at that moment (``CET``, ``CEST``, ``UTC``); the zone's name
@@ -92,14 +134,32 @@ def zone_label(local: datetime) -> str:
     abbreviation = local.tzname() or ""
     if abbreviation[:1].isalpha():
         return abbreviation
+    return zone_name(local)
+
+
+def zone_name(local: datetime) -> str:
+    """The IANA name of the zone ``local`` is in (``Europe/Oslo``)."""
     return str(getattr(local.tzinfo, "key", "") or timezone.get_current_timezone_name())
+
+
+def zone_description(local: datetime) -> str:
+    """The zone by name and its offset at that moment: ``Europe/Oslo, UTC+02:00``."""
+    offset = local.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = int(abs(offset).total_seconds()) // 60
+    return f"{zone_name(local)}, UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @register.filter
 def when(value: datetime | None, style: str = "absolute") -> str:
-    """A ``<time>`` element in the portal's time zone (``PORTAL_TIME_ZONE``), labelled with that zone:
-    ``29 Nov 2026 17:01 CET``; ``"seconds"``: ``2026-11-29 17:01:05 CET``; ``"time"``: ``17:01:05 CET``;
-    ``"relative"``: ``3 h ago``. The full time and zone are its title.
+    """A ``<time>`` element in the active time zone (the user's, else ``PORTAL_TIME_ZONE``), labelled with that
+    zone: ``29 Nov 2026 17:01 CET``; ``"seconds"``: ``2026-11-29 17:01:05 CET``; ``"time"``: ``17:01:05 CET``.
+
+    Whether it reads that way or ``3 h ago`` is the request's time display (``time_display()``), not the
+    template's: the header's toggle switches every time on the page at once (static/js/portal.js swaps the text
+    and title from the ``data-`` attributes without asking the server). The title is the exact time with the
+    zone's name and offset, followed by the relative form when the text is absolute. ``"relative"`` is the
+    default style, kept for the templates that asked for it.
 
     Written in Python rather than as an included template because lists render it for every row.
     """
@@ -107,9 +167,29 @@ def when(value: datetime | None, style: str = "absolute") -> str:
         return mark_safe('<span class="muted">—</span>')
     local = timezone.localtime(value)
     zone = zone_label(local)
-    if style == "relative":
-        text = ago(value)
+    absolute = f"{local.strftime(_WHEN_FORMATS.get(style, _WHEN_FORMATS['absolute']))} {zone}"
+    full = f"{local.strftime(_WHEN_FORMATS['seconds'])} {zone}"
+    described = zone_description(local)
+    relative = ago(value)
+    # The title always names the exact time and the zone by name and offset; absolute times add the relative.
+    if time_display() == RELATIVE:
+        text, title = relative, f"{full} ({described})"
     else:
-        text = f"{local.strftime(_WHEN_FORMATS.get(style, _WHEN_FORMATS['absolute']))} {zone}"
-    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
-                       f"{local.strftime(_WHEN_FORMATS['seconds'])} {zone}", text)
+        text, title = absolute, f"{full} ({described}) · {relative}"
+    return format_html(
+        '<time datetime="{}" title="{}" data-when data-absolute="{}" data-full="{}" data-zone="{}">{}</time>',
+        local.isoformat(), title, absolute, full, described, text)
+
+
+@register.filter
+def waited(since: datetime | None, words: str = "") -> str:
+    """How long something has waited, ``3 h 5 min`` (after ``words``, if given: ``waiting 3 h 5 min``), as a
+    ``<time>`` whose title is when it began, in the active zone and labelled: a duration reads the same in either
+    time display, so the toggle leaves it alone."""
+    if not since:
+        return ""
+    local = timezone.localtime(since)
+    began = f"{local.strftime(_WHEN_FORMATS['seconds'])} {zone_label(local)} ({zone_description(local)})"
+    span = _span((timezone.now() - since).total_seconds())
+    return format_html('<time datetime="{}" title="since {}">{}</time>', local.isoformat(), began,
+                       f"{words} {span}" if words else span)

@@ -255,4 +255,114 @@
   document.addEventListener("htmx:sendError", function () {
     flash("The portal cannot be reached. Check your connection; the page will catch up when it is back.", "error");
   });
+
+  // --- times: the browser's zone, relative or absolute ------------------------------------------------
+  // The server draws every time in the user's zone (accounts/preferences.py): the one they chose, else the one this
+  // browser reports through the "tz" cookie. A browser whose zone the portal has not heard of yet is drawn in the
+  // portal's zone once; the page is read again in the browser's own so that later regions never mix two zones.
+  (function rememberZone() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (ignored) { zone = ""; }
+    // IANA names need no escaping in a cookie; anything else is not a zone the server would accept.
+    if (!/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) return;
+    var wanted = "tz=" + zone;
+    var had = document.cookie.split("; ").indexOf(wanted) !== -1;
+    if (had) return;
+    document.cookie = wanted + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+    // Only a signed-in page says which zone it was drawn in (the sign-in page, where most visits begin, shows no
+    // times); not on a page that answers a form (reading it again would send the form again).
+    var root = document.body;
+    var sent = document.cookie.split("; ").indexOf(wanted) !== -1;
+    if (sent && root.getAttribute("data-time-zone-source") === "default" && root.getAttribute("data-time-zone") !== zone
+        && !document.querySelector(".has-error, .form-errors")) location.reload();
+  })();
+
+  // The same words as mintportal/templatetags/portal.py's _span and ago.
+  function span(seconds) {
+    seconds = Math.floor(Math.max(seconds, 0));
+    if (seconds < 60) return seconds + " s";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min";
+    var hours = Math.floor(minutes / 60);
+    minutes = minutes % 60;
+    if (hours < 48) return minutes ? hours + " h " + minutes + " min" : hours + " h";
+    var days = Math.floor(hours / 24);
+    hours = hours % 24;
+    return hours ? days + " d " + hours + " h" : days + " d";
+  }
+
+  function relativeTo(iso) {
+    var delta = (Date.now() - Date.parse(iso)) / 1000;
+    return delta >= 0 ? span(delta) + " ago" : "in " + span(-delta);
+  }
+
+  function timeDisplay() {
+    return document.body.getAttribute("data-time-display") === "relative" ? "relative" : "absolute";
+  }
+
+  // A time drawn by the ``when`` filter carries both forms: the one shown, and in its title the exact time and zone
+  // (followed by the relative form when the absolute one is shown).
+  function drawTimes(root, display) {
+    if (!root.querySelectorAll) return;
+    var times = root.matches && root.matches("time[data-when]") ? [root] : root.querySelectorAll("time[data-when]");
+    Array.prototype.forEach.call(times, function (time) {
+      var relative = relativeTo(time.getAttribute("datetime"));
+      var zone = time.getAttribute("data-zone");
+      var exact = time.getAttribute("data-full") + " (" + zone + ")";
+      time.textContent = display === "relative" ? relative : time.getAttribute("data-absolute");
+      time.title = display === "relative" ? exact : exact + " · " + relative;
+    });
+  }
+  // Regions swapped in later follow the page's display, whatever a shared cache drew them in.
+  document.addEventListener("htmx:load", function (event) { drawTimes(event.detail.elt, timeDisplay()); });
+  // "5 min ago" keeps telling the truth while the page stays open.
+  window.setInterval(function () {
+    if (!document.hidden && timeDisplay() === "relative") drawTimes(document, "relative");
+  }, 30000);
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("[data-time-form]");
+    if (!form || !window.fetch) return;
+    event.preventDefault();
+    var next = form.querySelector("[data-time-next]");
+    var button = form.querySelector("[data-time-toggle]");
+    var display = next.value === "relative" ? "relative" : "absolute";
+    var body = new FormData(form);
+    document.body.setAttribute("data-time-display", display);
+    drawTimes(document, display);
+    button.setAttribute("aria-pressed", display === "relative" ? "true" : "false");
+    next.value = display === "relative" ? "absolute" : "relative";
+    fetch(form.action, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-Portal-Toggle": "1", "X-Portal-Activity": "user" },
+    }).then(function (response) {
+      if (!response.ok) flash("The portal could not remember how you want times shown (" + response.status + ").", "error");
+    }, function () {
+      flash("The portal could not remember how you want times shown: it cannot be reached.", "error");
+    });
+  });
+
+  // Regions marked data-pause-hidden (the dashboard) do not poll while the tab is hidden, and catch up as soon as
+  // it shows again.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (document.hidden && elt && elt.hasAttribute && elt.hasAttribute("data-pause-hidden")) event.preventDefault();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) return;
+    document.querySelectorAll("[data-pause-hidden]").forEach(function (region) { window.htmx.trigger(region, "portal:visible"); });
+  });
+
+  // A refresh keeps a chart where the user scrolled it (it opens at its latest days otherwise).
+  var chartScroll = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var box = event.detail.target && event.detail.target.querySelector && event.detail.target.querySelector(".chart-scroll");
+    chartScroll = box && box.scrollLeft + box.clientWidth < box.scrollWidth - 1 ? box.scrollLeft : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (chartScroll === null) return;
+    var box = document.querySelector(".chart-scroll");
+    if (box) box.scrollLeft = chartScroll;
+    chartScroll = null;
+  });
 })();
