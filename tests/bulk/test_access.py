@@ -46,7 +46,8 @@ def test_a_journey_outside_the_scope_posted_into_the_dry_run_is_refused_and_neve
     outside = start(approval_workflow(tags=["batch"]), "X-1")
     client = signed_in(approver)
 
-    response = client.post(reverse("bulk:new"), {"journey": [inside.id, outside.id], "key": "forged", "action": "approve"})
+    response = client.post(reverse("bulk:new"),
+                           {"journey": [inside.id, outside.id], "key": "forged", "action": "approve"})
     job = BulkJob.objects.get()
     page = client.get(reverse("bulk:job", args=[job.id])).content.decode()
     # The confirm takes no journeys: whatever is posted with it, only the dry run's will-act items run.

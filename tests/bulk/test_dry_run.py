@@ -134,7 +134,8 @@ def test_a_note_goes_to_every_journey_the_user_may_annotate(sandbox, suspend_wor
     inside = [start(suspend_workflow(tags=["onboarding"]), f"N-{n}") for n in range(2)]
     outside = start(suspend_workflow(tags=["batch"]), "N-X")
 
-    job = confirm_and_run(case_handler, prepare(case_handler, "note", [*inside, outside], content="Called the customer"))
+    job = prepare(case_handler, "note", [*inside, outside], content="Called the customer")
+    job = confirm_and_run(case_handler, job)
 
     assert outcomes(job) == {journey.id: ItemStatus.DONE for journey in inside}
     for journey in inside:

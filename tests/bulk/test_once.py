@@ -119,8 +119,9 @@ def test_a_note_recorded_before_the_crash_is_found_done(sandbox, suspend_workflo
     assert sandbox.count("createJourneyNote") == 0
 
 
-def test_an_item_a_live_worker_holds_within_the_lease_is_left_alone_by_the_requeue(sandbox, approval_workflow, start, approver,
-                                                                 private_broker):
+def test_an_item_a_live_worker_holds_within_the_lease_is_left_alone_by_the_requeue(
+    sandbox, approval_workflow, start, approver, private_broker
+):
     journey = start(approval_workflow(tags=["onboarding"]), "L-1")
     job = prepare(approver, "approve", [journey])
     bulk_job_confirm(user=approver, job_id=job.id)
