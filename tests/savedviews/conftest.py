@@ -29,7 +29,7 @@ def cache_emptied() -> None:
     each a world of its own: the cached workflow choices of one must not leak into the next."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+        client = redis.Redis.from_url(str(settings.CACHES["default"]["LOCATION"]))
         for key in client.scan_iter(match=f"{backend.key_prefix}:*", count=1000):
             client.delete(key)
     else:
