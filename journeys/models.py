@@ -162,3 +162,49 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class StepVisit(models.Model):
+    """One run of one step of a journey, as Mint's execution log last described it (journeys/services/step_history).
+
+    A journey's rows are replaced whenever its log is read again; a step that runs more than once (a loop, a
+    retried step) has one row per run, in the log's order (``position``). ``seconds`` is how long the visit took,
+    kept so the median time in a step is one aggregate over an index on either database.
+    """
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="step_visits")
+    # The journey's workflow, copied so a workflow's step figures are read without a join.
+    workflow_id = models.CharField(max_length=100)
+    step_id = models.TextField()
+    position = models.PositiveIntegerField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Null while the step still runs or waits.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    faulted = models.BooleanField(default=False)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("journey", "position")
+        constraints = (
+            models.UniqueConstraint(fields=["journey", "position"], name="step_visit_journey_position"),
+        )
+        indexes = (
+            # The median reads one workflow's visits that ended in a window, grouped by step.
+            models.Index(fields=["workflow_id", "ended_at", "step_id"], name="step_visit_wf_ended"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.journey_id}/{self.step_id} #{self.position}"
+
+
+class StepHistoryRead(models.Model):
+    """When a journey's execution log was last read into ``StepVisit`` rows, and what the mirror said of the journey
+    then: the history job reads a log again only when the journey has since executed or changed status."""
+
+    journey = models.OneToOneField(Journey, primary_key=True, on_delete=models.CASCADE, related_name="history_read")
+    executed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16)
+    read_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} read {self.read_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from journeys.services.step_history import step_history_refresh
 from journeys.services.sync import journey_sweep, journey_sync
 from journeys.webhooks import webhook_events_prune, webhook_process
 from mintportal.mint.errors import MintError
@@ -33,6 +34,13 @@ def journey_sweep_task(self: Task) -> dict[str, Any]:
         return journey_sweep().as_dict()
     except MintError as exc:
         retry_or_raise(self, exc)
+
+
+@shared_task
+def step_history_refresh_task() -> dict[str, Any]:
+    """Beat (every minute or so): read the execution logs of journeys that changed, a bounded number per run, into
+    their step visits. A Mint error ends the run's reads without a retry: the next beat carries on."""
+    return step_history_refresh().as_dict()
 
 
 @shared_task(bind=True, max_retries=5)

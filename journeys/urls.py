@@ -1,12 +1,13 @@
 from django.urls import path
 
-from journeys import claim_views, views
+from journeys import claim_views, step_views, views
 
 app_name = "journeys"
 
 urlpatterns = [
     path("", views.journey_list, name="list"),
     path("export.csv", views.journey_export, name="export"),
+    path("workflows/<str:workflow_id>/steps", step_views.workflow_steps, name="workflow_steps"),
     path("<str:journey_id>", views.journey_detail, name="detail"),
     path("<str:journey_id>/live", views.journey_poll, name="poll"),
     path("<str:journey_id>/resume", views.journey_resume_view, name="resume"),

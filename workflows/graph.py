@@ -12,7 +12,7 @@ from __future__ import annotations
 import textwrap
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -39,6 +39,9 @@ class GraphNode:
     x: int
     y: int
     css: str
+    # Room below the name and type for figures drawn on the step (``workflow_graph(band=...)``); kept out of the
+    # repr so a graph drawn without figures reads as it always has.
+    band: int = field(default=0, repr=False)
 
     @property
     def lines(self) -> list[str]:
@@ -65,7 +68,12 @@ class GraphNode:
 
     @property
     def height(self) -> int:
-        return NODE_HEIGHT
+        return NODE_HEIGHT + self.band
+
+    @property
+    def band_lines(self) -> list[int]:
+        """The baselines of the lines of text that fit in the band below the step's name and type."""
+        return [self.y + NODE_HEIGHT + 4 + line * LINE_HEIGHT for line in range(self.band // LINE_HEIGHT)]
 
     @property
     def text_x(self) -> int:
@@ -191,6 +199,8 @@ class _Layout:
     parents: dict[str, list[str]]
     # Edge index → the placeholders it runs through, top to bottom.
     via: dict[int, list[str]]
+    # Each step box's height: NODE_HEIGHT plus the band for figures, if any.
+    node_height: int = NODE_HEIGHT
 
 
 def _steps_and_edges(steps: Iterable[Any], connections: Iterable[Any]) -> tuple[list[str], dict[str, Any], list[Edge]]:
@@ -256,7 +266,7 @@ def _size(layout: _Layout) -> tuple[int, int]:
     """The drawing's width (room on the right for loops) and height."""
     layers = len(layout.rows)
     width = _inner_width(layout) + 2 * MARGIN + (80 if layout.loops else 0)
-    height = layers * NODE_HEIGHT + max(layers - 1, 0) * V_GAP + 2 * MARGIN
+    height = layers * layout.node_height + max(layers - 1, 0) * V_GAP + 2 * MARGIN
     return width, height
 
 
@@ -283,7 +293,8 @@ def _positions(
                 step = layout.by_id[item]
                 label = str(_field(step, "display_name", "displayName") or _field(step, "name", "name") or item)
                 nodes[item] = GraphNode(id=item, label=label, type=str(_field(step, "type", "type") or ""),
-                                        x=x, y=MARGIN + depth * (NODE_HEIGHT + V_GAP), css=_css(item, active, states))
+                                        x=x, y=MARGIN + depth * (layout.node_height + V_GAP),
+                                        css=_css(item, active, states), band=layout.node_height - NODE_HEIGHT)
             x += _width(item) + H_GAP
     return nodes, centre
 
@@ -293,10 +304,10 @@ def _downward_edge(
 ) -> GraphEdge:
     """Down from the source's bottom, through each placeholder's layer, into the target's top."""
     source, target, outcome = edge
-    points = [(centre[source], nodes[source].y + NODE_HEIGHT)]
+    points = [(centre[source], nodes[source].y + layout.node_height)]
     for placeholder in layout.via.get(index, []):
-        top = MARGIN + int(placeholder.rsplit(":", 1)[1]) * (NODE_HEIGHT + V_GAP)
-        points += [(centre[placeholder], top), (centre[placeholder], top + NODE_HEIGHT)]
+        top = MARGIN + int(placeholder.rsplit(":", 1)[1]) * (layout.node_height + V_GAP)
+        points += [(centre[placeholder], top), (centre[placeholder], top + layout.node_height)]
     points.append((centre[target], nodes[target].y - 2))
     path = f"M{points[0][0]},{points[0][1]}"
     for number, ((x1, y1), (x2, y2)) in enumerate(pairwise(points)):
@@ -313,11 +324,11 @@ def _loop_edge(edge: Edge, nodes: Mapping[str, GraphNode], lane: int) -> GraphEd
     """A loop back up: leave on the right, run down the margin's ``lane``, enter the target on the right."""
     source, target, outcome = edge
     a, b = nodes[source], nodes[target]
-    x1, y1 = a.x + NODE_WIDTH, a.y + NODE_HEIGHT // 2
-    x2, y2 = b.x + NODE_WIDTH, b.y + NODE_HEIGHT // 2
+    x1, y1 = a.x + NODE_WIDTH, a.y + a.height // 2
+    x2, y2 = b.x + NODE_WIDTH, b.y + b.height // 2
     if source == target:
         # A step that leads to itself: leave near the top, come back near the bottom.
-        y1, y2 = a.y + 16, a.y + NODE_HEIGHT - 16
+        y1, y2 = a.y + 16, a.y + a.height - 16
     path = f"M{x1},{y1} C{lane},{y1} {lane},{y2} {x2 + 2},{y2}"
     return GraphEdge(path=path, label=outcome, label_x=lane - 12, label_y=(y1 + y2) // 2 + 4, back=True)
 
@@ -337,13 +348,16 @@ def workflow_graph(
     connections: Iterable[Any],
     active: Collection[str] = (),
     states: Mapping[str, str] | None = None,
+    band: int = 0,
 ) -> Graph:
     """Positions every step and routes every connection; ``steps``/``connections`` are wire models or dicts.
 
     ``active`` step ids are highlighted (what a journey waits on); ``states`` maps step ids to a CSS state
-    such as ``done`` or ``faulted`` (from a journey's execution log).
+    such as ``done`` or ``faulted`` (from a journey's execution log). ``band`` makes every step box that much
+    taller, below its name and type, for figures a page draws there (``GraphNode.band_line``).
     """
     layout = _fill_layers(*_steps_and_edges(steps, connections))
+    layout.node_height = NODE_HEIGHT + band
     _order_layers(layout)
     width, height = _size(layout)
     nodes, centre = _positions(layout, set(active), states or {})

@@ -1,0 +1,172 @@
+"""Step history: each journey's step visits (``StepVisit``), read from Mint's execution log, for the workflow graph's
+"median time in step".
+
+The listing tells the mirror *that* a journey changed (``lastExecutedAt``, ``status``), not how long it spent in
+each step; only the journey's log says that. Reading a log per journey is a Mint call each, so a run is bounded:
+
+- it picks journeys whose log was never read, or that executed or changed status since it was
+  (``StepHistoryRead`` keeps what the mirror said of the journey when its log was read), most recently executed
+  first, because the figures look at the last 30 days; journeys still idle have run no step and are left out;
+- it reads at most ``HISTORY_READS`` logs, ``HISTORY_CONCURRENCY`` at a time, and stops at the first ``MintError``
+  (what it has written stands; the next run starts again from the most recent), as the sync's detail reads do;
+- the marker stores the mirror's values from *before* the read, so a journey that changes while its log is read is
+  read again by the next run, and an unchanged journey is never read twice;
+- a lease (``SyncLease``) keeps two runs from reading the same logs at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from journeys.models import Journey, JourneyStatus, StepHistoryRead, StepVisit
+from mintportal.mint import get_client
+from mintportal.mint import models as mint
+from mintportal.mint.errors import MintError, MintNotFoundError
+from workflows.sync import SyncLease
+
+logger = logging.getLogger(__name__)
+
+STEP_HISTORY: Final = "journey-step-history"
+HISTORY_READS: Final = 200
+HISTORY_CONCURRENCY: Final = 4
+FAULTED: Final = "faulted"
+
+
+@dataclass(frozen=True)
+class StepHistoryResult:
+    """What one run did: logs read (Mint calls), journeys whose visits were written, journeys Mint no longer has,
+    and whether a Mint error ended the reads early."""
+
+    skipped: bool = False
+    mint_calls: int = 0
+    written: int = 0
+    missing: int = 0
+    stopped: bool = False
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"skipped": self.skipped, "mint_calls": self.mint_calls, "written": self.written,
+                "missing": self.missing, "stopped": self.stopped, "seconds": round(self.seconds, 3)}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    id: str
+    workflow_id: str
+    executed_at: datetime | None
+    status: str
+
+
+def step_history_pending(*, limit: int) -> list[_Pending]:
+    """Journeys whose log is unread or older than their last change, most recently executed first."""
+    changed = (
+        Q(history_read__isnull=True)
+        | Q(history_read__executed_at__lt=F("last_executed_at"))
+        | Q(history_read__executed_at__isnull=True, last_executed_at__isnull=False)
+        | ~Q(history_read__status=F("status"))
+    )
+    rows = (Journey.objects.filter(changed, gone_at__isnull=True).exclude(status=JourneyStatus.IDLE)
+            .order_by(F("last_executed_at").desc(nulls_last=True), "id")
+            .values_list("id", "workflow_id", "last_executed_at", "status")[:limit])
+    return [_Pending(*row) for row in rows]
+
+
+def _is_faulted(step: mint.JourneyLogStep) -> bool:
+    status = step.status
+    name = status.name if isinstance(status, mint.JourneyLogStepStatus) else status
+    return (name or "").lower() == FAULTED
+
+
+def _visits(pending: _Pending, log: mint.JourneyLog) -> list[StepVisit]:
+    visits = []
+    for position, step in enumerate(log.steps):
+        seconds = None
+        if step.started_at is not None and step.ended_at is not None:
+            # A clock step backwards in Mint's log would give a negative time; it counts as no time at all.
+            seconds = max((step.ended_at - step.started_at).total_seconds(), 0.0)
+        visits.append(StepVisit(journey_id=pending.id, workflow_id=pending.workflow_id, step_id=step.step_id,
+                                position=position, started_at=step.started_at, ended_at=step.ended_at,
+                                faulted=_is_faulted(step), seconds=seconds))
+    return visits
+
+
+def _mark(pending: _Pending) -> None:
+    StepHistoryRead.objects.update_or_create(
+        journey_id=pending.id,
+        defaults={"executed_at": pending.executed_at, "status": pending.status, "read_at": timezone.now()},
+    )
+
+
+def step_history_save(*, pending: _Pending, log: mint.JourneyLog) -> int:
+    """Replaces the journey's step visits with those of ``log`` and records what the log was read for; returns
+    how many visits it wrote."""
+    visits = _visits(pending, log)
+    with transaction.atomic():
+        StepVisit.objects.filter(journey_id=pending.id).delete()
+        StepVisit.objects.bulk_create(visits)
+        _mark(pending)
+    return len(visits)
+
+
+def _batched(items: list[_Pending], size: int) -> Iterator[list[_Pending]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def step_history_refresh(*, limit: int = HISTORY_READS, concurrency: int = HISTORY_CONCURRENCY) -> StepHistoryResult:
+    """Reads the execution log of up to ``limit`` changed journeys and writes their step visits.
+
+    Side effects: Mint calls (``get_journey_log``, ``concurrency`` at a time), ``StepVisit`` and ``StepHistoryRead``
+    rows. A journey Mint no longer has is marked read (its visits stay) so it is not asked for again until the
+    mirror sees it change. A ``MintError`` ends the run's reads; it is logged, not raised. Returns
+    ``skipped=True`` without calling Mint when another run holds the lease.
+    """
+    started = time.monotonic()
+    lease = SyncLease(STEP_HISTORY)
+    if not lease.acquire():
+        return StepHistoryResult(skipped=True)
+    calls = written = missing = 0
+    stopped = False
+    try:
+        pending = step_history_pending(limit=limit)
+        if pending:
+            client = get_client()
+            with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="journey-log") as pool:
+                for batch in _batched(pending, concurrency * 4):
+                    futures = [(item, pool.submit(client.get_journey_log, item.id)) for item in batch]
+                    for item, future in futures:
+                        calls += 1
+                        try:
+                            log = future.result()
+                        except MintNotFoundError:
+                            _mark(item)
+                            missing += 1
+                            continue
+                        except MintError as exc:
+                            for _, rest in futures:
+                                rest.cancel()
+                            logger.warning("step history: log reads stopped at %s: %s", item.id, exc)
+                            stopped = True
+                            break
+                        step_history_save(pending=item, log=log)
+                        written += 1
+                    if stopped:
+                        break
+                    lease.renew()
+        result = StepHistoryResult(mint_calls=calls, written=written, missing=missing, stopped=stopped,
+                                   seconds=time.monotonic() - started)
+        lease.release(last_finished_at=timezone.now(), last_result=result.as_dict(), last_error="")
+        return result
+    except Exception as exc:
+        lease.fail(exc)
+        raise

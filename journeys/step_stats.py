@@ -1,0 +1,151 @@
+"""Reads for a workflow graph's step figures: how many journeys wait at each step now, how many faulted there,
+and the median time journeys spent in it over the last ``WINDOW_DAYS`` days.
+
+The counts are over the same rows as the journeys list (``journeys.selectors.journey_queryset``: the user's view
+scope, journeys not gone), with the list's definitions, so a count equals the rows of the list it links to:
+
+- *waiting at S*: the journey has a ``WaitingStep`` row for S (what its detail last said it waits on);
+- *faulted at S*: the journey's status is faulted and its ``alerts`` list holds an alert whose ``stepId`` is S.
+
+Each figure is one GROUP BY query over the workflow's rows (indexed by workflow and status; step visits by
+workflow and end time). The median is PostgreSQL's ``percentile_cont(0.5)``; SQLite (the embedded default) has
+no percentile aggregate, so there the window's durations are read and the median is taken in Python.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Aggregate, Count, FloatField, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from journeys.models import Journey, JourneyStatus, StepVisit, WaitingStep
+from journeys.selectors import JourneyFilters, journey_queryset
+
+WINDOW_DAYS: Final = 30
+ALERT_STEP_KEY: Final = "stepId"
+
+
+class Median(Aggregate):
+    """PostgreSQL's continuous median (the mean of the two middle values for an even count, as
+    ``statistics.median``)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    """One step's figures and the lists they link to."""
+
+    step_id: str
+    waiting: int
+    faulted: int
+    # Seconds; None when no visit of the step ended within the window.
+    median_seconds: float | None
+    visits: int
+    waiting_url: str
+    faulted_url: str
+
+
+def _workflow_rows(user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> QuerySet[Journey]:
+    return journey_queryset(user=user, filters=JourneyFilters(workflow_id=workflow_id)).order_by()
+
+
+def step_waiting_counts(*, user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> dict[str, int]:
+    """Step id → journeys of the workflow that the user may view and that wait at that step now."""
+    rows = (WaitingStep.objects.filter(journey__in=_workflow_rows(user, workflow_id).values("id"))
+            .values("step_id").annotate(n=Count("journey_id", distinct=True)).order_by())
+    return {row["step_id"]: row["n"] for row in rows}
+
+
+def _faulted_sql(subquery: str) -> str:
+    # One row per alert of each faulted journey, grouped by the alert's step; alerts that are not objects with a
+    # text ``stepId`` name no step. The key is a constant of this module, never user input.
+    if connection.vendor == "postgresql":
+        return (
+            f"SELECT a.value ->> '{ALERT_STEP_KEY}' AS step_id, COUNT(DISTINCT j.id) FROM ({subquery}) j "
+            "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(j.alerts) = 'array' "
+            "THEN j.alerts ELSE '[]'::jsonb END) a "
+            f"WHERE jsonb_typeof(a.value) = 'object' AND jsonb_typeof(a.value -> '{ALERT_STEP_KEY}') = 'string' "
+            "GROUP BY 1"
+        )
+    return (
+        f"SELECT json_extract(a.value, '$.{ALERT_STEP_KEY}') AS step_id, COUNT(DISTINCT j.id) FROM ({subquery}) j, "
+        "json_each(CASE WHEN json_type(j.alerts) = 'array' THEN j.alerts ELSE '[]' END) a "
+        f"WHERE a.type = 'object' AND json_type(a.value, '$.{ALERT_STEP_KEY}') = 'text' GROUP BY 1"
+    )
+
+
+def step_faulted_counts(*, user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> dict[str, int]:
+    """Step id → faulted journeys of the workflow that the user may view with an alert from that step."""
+    faulted = _workflow_rows(user, workflow_id).filter(status=JourneyStatus.FAULTED).values("id", "alerts")
+    try:
+        subquery, params = faulted.query.sql_with_params()
+    except EmptyResultSet:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_faulted_sql(subquery), params)
+        return {str(step_id): int(count) for step_id, count in cursor.fetchall()}
+
+
+def step_window_start(now: datetime) -> datetime:
+    """The window's open start: a visit counts when it ended after this and not after ``now``."""
+    return now - timedelta(days=WINDOW_DAYS)
+
+
+def step_median_seconds(
+    *, user: AbstractBaseUser | AnonymousUser, workflow_id: str, now: datetime | None = None
+) -> dict[str, tuple[float, int]]:
+    """Step id → (median seconds, visits) over the visits of the user's viewable journeys of the workflow that
+    ended within the last ``WINDOW_DAYS`` days."""
+    now = now or timezone.now()
+    visits = StepVisit.objects.filter(
+        workflow_id=workflow_id, ended_at__gt=step_window_start(now), ended_at__lte=now, seconds__isnull=False,
+        journey__in=_workflow_rows(user, workflow_id).values("id"),
+    ).order_by()
+    if connection.vendor == "postgresql":
+        rows = visits.values("step_id").annotate(median=Median("seconds"), n=Count("id"))
+        return {row["step_id"]: (row["median"], row["n"]) for row in rows}
+    durations: dict[str, list[float]] = {}
+    for step_id, seconds in visits.values_list("step_id", "seconds").iterator(chunk_size=5000):
+        if seconds is not None:
+            durations.setdefault(step_id, []).append(seconds)
+    return {step_id: (statistics.median(values), len(values)) for step_id, values in durations.items()}
+
+
+def step_list_url(*, workflow_id: str, step_id: str, status: str = "") -> str:
+    """The journeys list filtered to the workflow's journeys at the step (and in ``status``, if given)."""
+    params: dict[str, Any] = {"workflow": workflow_id}
+    if status:
+        params["status"] = status
+    params["step"] = step_id
+    return f"{reverse('journeys:list')}?{urlencode(params)}"
+
+
+def workflow_step_stats(
+    *, user: AbstractBaseUser | AnonymousUser, workflow_id: str, step_ids: list[str], now: datetime | None = None
+) -> dict[str, StepFigures]:
+    """Every step's figures (zeros for a step no journey reached), keyed by step id."""
+    waiting = step_waiting_counts(user=user, workflow_id=workflow_id)
+    faulted = step_faulted_counts(user=user, workflow_id=workflow_id)
+    medians = step_median_seconds(user=user, workflow_id=workflow_id, now=now)
+    figures = {}
+    for step_id in step_ids:
+        median, visits = medians.get(step_id, (None, 0))
+        figures[step_id] = StepFigures(
+            step_id=step_id, waiting=waiting.get(step_id, 0), faulted=faulted.get(step_id, 0),
+            median_seconds=median, visits=visits,
+            waiting_url=step_list_url(workflow_id=workflow_id, step_id=step_id),
+            faulted_url=step_list_url(workflow_id=workflow_id, step_id=step_id, status=JourneyStatus.FAULTED),
+        )
+    return figures

@@ -1,0 +1,108 @@
+"""The step-history job against the sandbox over HTTP: it reads the execution log of journeys that changed, at most
+N per run, never twice for an unchanged journey, and stops at a Mint error."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+
+from journeys.models import Journey, StepHistoryRead, StepVisit
+from journeys.services.step_history import step_history_refresh
+from journeys.services.sync import journey_sync
+from journeys.step_stats import step_median_seconds
+from tests.journeys.conftest import make_journey
+from tests.sandbox.helpers import Api, chain, step
+
+pytestmark = pytest.mark.django_db
+
+
+def held_journeys(api: Api, count: int) -> tuple[str, list[str]]:
+    """A workflow whose journeys run ``name`` and wait at ``hold`` (a suspend step), and ``count`` journeys of it."""
+    workflow = api.create_workflow(chain(step("name", "set-name", template="Case"), step("hold", "suspend"),
+                                         step("done", "finish")))
+    return workflow["id"], [api.start(workflow["id"])["journeyId"] for _ in range(count)]
+
+
+def mirror_only(workflow_id: str) -> None:
+    """Syncs the mirror and keeps only this workflow's journeys (the session's sandbox keeps earlier tests' ones)."""
+    journey_sync()
+    Journey.objects.exclude(workflow_id=workflow_id).delete()
+
+
+def resume(api: Api, journey_id: str) -> None:
+    response = api.post(f"journeys/{journey_id}/resume", json={"stepId": "hold", "input": {"ok": True}})
+    assert response.status_code in (200, 202, 204), response.text
+
+
+def test_it_reads_at_most_n_logs_per_run_and_never_twice_for_an_unchanged_journey(mint_settings, api, sandbox):
+    workflow_id, journey_ids = held_journeys(api, 5)
+    mirror_only(workflow_id)
+    sandbox.reset_counters()
+
+    runs = [step_history_refresh(limit=2) for _ in range(4)]
+
+    assert [run.mint_calls for run in runs] == [2, 2, 1, 0]
+    assert sandbox.count("getJourneyLog") == 5
+    assert set(StepHistoryRead.objects.values_list("journey_id", flat=True)) == set(journey_ids)
+    visits = StepVisit.objects.filter(journey_id=journey_ids[0])
+    assert [(visit.step_id, visit.ended_at is not None) for visit in visits] == [("name", True), ("hold", False)]
+    assert all(visit.workflow_id == workflow_id and not visit.faulted for visit in visits)
+
+
+def test_a_journey_that_moved_on_is_read_again_and_its_visits_replaced(mint_settings, api, sandbox,
+                                                                     superuser: User):
+    workflow_id, journey_ids = held_journeys(api, 3)
+    mirror_only(workflow_id)
+    step_history_refresh()
+    resume(api, journey_ids[1])
+    mirror_only(workflow_id)
+    sandbox.reset_counters()
+
+    run = step_history_refresh()
+
+    assert run.mint_calls == 1 and sandbox.count("getJourneyLog") == 1
+    visits = list(StepVisit.objects.filter(journey_id=journey_ids[1]))
+    assert [visit.step_id for visit in visits] == ["name", "hold", "done"]
+    assert all(visit.ended_at is not None and visit.seconds is not None for visit in visits[:2])
+    # The run's figures: every journey ran "name"; only the resumed one has left "hold".
+    medians = step_median_seconds(user=superuser, workflow_id=workflow_id)
+    assert medians["name"][1] == 3 and medians["hold"][1] == 1
+
+
+def test_a_faulted_step_is_recorded_as_faulted(mint_settings, api):
+    workflow = api.create_workflow(chain(step("name", "set-name", template="Case"),
+                                         step("boom", "fault", message="Broken")))
+    journey_id = api.start(workflow["id"])["journeyId"]
+    mirror_only(workflow["id"])
+
+    step_history_refresh()
+
+    assert [(visit.step_id, visit.faulted) for visit in StepVisit.objects.filter(journey_id=journey_id)] == [
+        ("name", False), ("boom", True)]
+
+
+def test_a_mint_error_ends_the_runs_reads_and_the_next_run_carries_on(mint_settings, api, sandbox):
+    workflow_id, _ = held_journeys(api, 3)
+    mirror_only(workflow_id)
+    sandbox.add_fault(path=r"^/mint/journeys/[^/]+/log$", method="GET", status=500)
+
+    stopped = step_history_refresh(concurrency=1)
+
+    assert stopped.stopped and stopped.written == 0
+    assert not StepHistoryRead.objects.exists()
+    sandbox.clear_faults()
+    sandbox.reset_counters()
+
+    resumed = step_history_refresh(concurrency=1)
+
+    assert not resumed.stopped and resumed.written == 3 and sandbox.count("getJourneyLog") == 3
+
+
+def test_a_journey_mint_no_longer_has_is_not_asked_for_again(mint_settings, sandbox):
+    Journey.objects.all().delete()
+    make_journey("j-unknown-to-mint", status="active", pending_steps=True)
+    sandbox.reset_counters()
+
+    first, second = step_history_refresh(), step_history_refresh()
+
+    assert (first.missing, second.mint_calls) == (1, 0)
