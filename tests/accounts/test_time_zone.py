@@ -280,3 +280,15 @@ def test_the_display_applies_to_one_request_only() -> None:
     finally:
         time_display_deactivate()
     assert " ago</time>" not in template.render(Context({"value": timezone.now() - timedelta(hours=3)}))
+
+
+@pytest.mark.xfail(strict=True, reason="render_region_cached (mintportal/responses.py) must put "
+                   "mintportal.templatetags.portal.time_render_key() in its cache key")
+def test_a_cached_screen_is_never_served_in_another_zone_or_display(signed_in: Client, person: User) -> None:
+    faulted(datetime(2026, 12, 1, 13, 3, tzinfo=UTC))
+    signed_in.cookies["tz"] = "America/New_York"
+    assert times(signed_in.get(DASHBOARD).content.decode()) == ["01 Dec 2026 08:03 EST"]
+    signed_in.cookies["tz"] = "Asia/Tokyo"
+    assert times(signed_in.get(DASHBOARD).content.decode()) == ["01 Dec 2026 22:03 JST"]
+    signed_in.post(TIME_DISPLAY, {"time_display": "relative"})
+    assert times(signed_in.get(DASHBOARD).content.decode())[0].endswith(" ago")
