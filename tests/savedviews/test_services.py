@@ -3,8 +3,11 @@ only with one's own teams (any team for those who manage access), and each chang
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -213,3 +216,28 @@ def test_empty_inputs_of_the_list_form_are_not_kept_and_repeated_filters_keep_th
     view = savedview_create(owner=case_handler, name="Tidy",
                             query="q=&status=active&workflow=&per_page=25&sort=&q=&page=2&status=finished")
     assert view.query == "status=active&status=finished&per_page=25"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_pins_at_once_never_pass_the_limit(postgresql: None, case_handler: User) -> None:
+    views = [savedview_create(owner=case_handler, name=f"v{index}", query="", pin=index < MAX_PINNED - 1)
+             for index in range(MAX_PINNED + 1)]
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def pin(view_id: int) -> None:
+        try:
+            start.wait()
+            results.append(savedview_pin(user=case_handler, view_id=view_id, pinned=True))
+        except FieldRefused as exc:
+            results.append(exc.field)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pin, args=(view.pk,)) for view in views[-2:]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, results)) == ["True", "pin"]
+    assert SavedViewPin.objects.filter(user=case_handler).count() == MAX_PINNED

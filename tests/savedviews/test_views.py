@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent
@@ -211,3 +213,15 @@ def test_the_save_page_offers_every_team_to_those_who_manage_access(admin: User)
     html = signed_in(admin).get(CREATE, {"query": urlencode({"status": "active"})}).content.decode()
     for name in ("Admins", "Approvers", "Operators"):
         assert f"> {name}</label>" in html or f">{name}</label>" in html
+
+
+def test_an_htmx_region_makes_no_query_for_the_pinned_views(case_handler: User) -> None:
+    make_journey("j1", status="active")
+    savedview_create(owner=case_handler, name="Active", query="status=active", pin=True)
+    client = signed_in(case_handler)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("journeys:list"), {"status": "active"}, HTTP_HX_REQUEST="true").status_code == 200
+    assert not [query for query in captured.captured_queries if "savedviews_" in query["sql"]]
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("journeys:list"), {"status": "active"}).status_code == 200
+    assert [query for query in captured.captured_queries if "savedviews_" in query["sql"]], "the layout reads them"
