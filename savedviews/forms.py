@@ -8,8 +8,11 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db.models import QuerySet
 
+from mintportal.errors import Refused
 from savedviews.models import NAME_MAX_LENGTH, QUERY_MAX_LENGTH
 from savedviews.selectors import list_query, list_query_problems, shareable_teams
+
+RAW_QUERY_MAX_LENGTH = 5 * QUERY_MAX_LENGTH
 
 
 class SavedViewForm(forms.Form):
@@ -18,8 +21,10 @@ class SavedViewForm(forms.Form):
 
     name = forms.CharField(label="Name", max_length=NAME_MAX_LENGTH,
                            error_messages={"required": "Give the view a name."})
+    # The list's form sends its empty inputs too, so what is typed or linked may be longer than what is kept; the
+    # kept query's own limit (QUERY_MAX_LENGTH) is checked after those are left out.
     query = forms.CharField(
-        label="Journeys list query", required=False, max_length=QUERY_MAX_LENGTH,
+        label="Journeys list query", required=False, max_length=RAW_QUERY_MAX_LENGTH,
         help_text="The filters, sort and columns of the journeys list, as in its address after the “?”. "
                   "Empty: every journey you may see.",
         widget=forms.Textarea(attrs={"rows": 3, "class": "code", "spellcheck": "false"}),
@@ -51,11 +56,19 @@ class SavedViewForm(forms.Form):
         return name
 
     def clean_query(self) -> str:
-        query = str(self.cleaned_data.get("query") or "")
-        problems = list_query_problems(user=self.user, query=list_query(query))
+        """The query as it will be kept (``list_query``), if the list would accept it from this person."""
+        try:
+            query = list_query(str(self.cleaned_data.get("query") or ""))
+        except Refused as exc:
+            raise forms.ValidationError(exc.message) from None
+        problems = list_query_problems(user=self.user, query=query)
         if problems:
             raise forms.ValidationError(["Not a journeys list you could open:", *problems])
-        return query
+        kept = query.urlencode()
+        if len(kept) > QUERY_MAX_LENGTH:
+            raise forms.ValidationError(f"A view's query has at most {QUERY_MAX_LENGTH:,} characters (this one has "
+                                        f"{len(kept):,} without its empty inputs).")
+        return kept
 
 
 class PinForm(forms.Form):

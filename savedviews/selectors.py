@@ -14,6 +14,7 @@ from typing import Final
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.core.exceptions import TooManyFieldsSent
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -29,7 +30,7 @@ from journeys.selectors import (
     journey_workflow_visible,
 )
 from mintportal.cache import cache_key, cached_json, generation
-from mintportal.errors import NotAllowed, NotVisible
+from mintportal.errors import NotAllowed, NotVisible, Refused
 from savedviews.models import MAX_PINNED, SavedView, SavedViewPin
 
 # Parameters of the list a view never keeps: the page (a view opens at its first page) and the marker of the
@@ -93,7 +94,10 @@ def list_query(raw: str) -> QueryDict:
     """A list query string as a view keeps it: a leading ``?``, the parameters it never keeps and empty values
     (the list's form sends every input, filled or not) left out, the order of the rest (and of repeated ones, such
     as several data filters) kept."""
-    parsed = QueryDict(raw.strip().removeprefix("?"))
+    try:
+        parsed = QueryDict(raw.strip().removeprefix("?"))
+    except TooManyFieldsSent:
+        raise Refused("Not a journeys list you could open: it has far too many parameters.") from None
     query = QueryDict(mutable=True)
     for name, values in parsed.lists():
         kept = [value for value in values if value.strip()]

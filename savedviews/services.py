@@ -61,7 +61,10 @@ def _clean_name(name: str) -> str:
 
 
 def _clean_query(*, user: AbstractBaseUser, query: str) -> str:
-    parsed = list_query(query)
+    try:
+        parsed = list_query(query)
+    except Refused as exc:
+        raise FieldRefused(exc.message, field="query") from None
     problems = list_query_problems(user=user, query=parsed)
     if problems:
         raise FieldRefused("Not a journeys list you could open: " + " ".join(problems), field="query")

@@ -17,7 +17,6 @@ from mintportal.middleware import AuthenticatedHttpRequest
 from savedviews.forms import DeleteForm, PinForm, SavedViewForm
 from savedviews.models import MAX_PINNED, MAX_VIEWS_PER_OWNER
 from savedviews.selectors import (
-    list_query,
     savedview_entries,
     savedview_get_owned,
     savedview_url,
@@ -67,13 +66,14 @@ def savedview_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 return redirect("savedviews:list")
         status = 400
     else:
-        query = list_query(request.GET.get("query", "")).urlencode()
-        form = SavedViewForm(initial={"query": query}, user=request.user, creating=True)
-        # A link to save a list that is not one (edited by hand) says so at once, beside the query.
-        probe = SavedViewForm({"name": "-", "query": query}, user=request.user, creating=True)
-        if query and "query" in probe.errors:
-            form = probe
+        form = SavedViewForm({"query": request.GET.get("query", "")}, user=request.user, creating=True)
+        if form.has_error("query"):
+            # A link to save a list that is not one (edited by hand) says so at once, beside the query; the name
+            # is not asked for yet.
+            form.errors.pop("name", None)
             status = 400
+        else:
+            form = SavedViewForm(initial={"query": form.cleaned_data["query"]}, user=request.user, creating=True)
     return render(request, "savedviews/form.html", {"form": form, "creating": True}, status=status)
 
 

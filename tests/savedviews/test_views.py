@@ -44,6 +44,13 @@ def nav(html: str) -> str:
     return match.group(0)
 
 
+def kept_query(length: int) -> str:
+    """A query the list accepts, ``length`` characters long: the search box repeated (the list reads the last)."""
+    unit = "q=abcdefgh&"
+    query = unit * (length // len(unit))
+    return query + "q=" + "x" * (length - len(query) - 2)
+
+
 def test_the_save_page_is_prefilled_with_the_list_query_and_saving_lists_the_view(case_handler: User) -> None:
     client = signed_in(case_handler)
     query = f"status=active&workflow={WF_INSIDE}&page=4"
@@ -83,9 +90,9 @@ def test_a_name_of_1_to_100_characters_is_taken(case_handler: User, name: str, s
 
 
 def test_a_query_past_2000_characters_is_refused_beside_it(case_handler: User) -> None:
-    response = signed_in(case_handler).post(CREATE, {"name": "Long", "query": "q=" + "x" * 1999})
+    response = signed_in(case_handler).post(CREATE, {"name": "Long", "query": kept_query(2001)})
     assert response.status_code == 400
-    assert "at most 2000 characters" in field_error(response.content.decode(), "query")
+    assert "at most 2,000 characters" in field_error(response.content.decode(), "query")
 
 
 def test_a_sixth_pin_is_refused_with_a_clear_message(case_handler: User) -> None:
@@ -225,3 +232,23 @@ def test_an_htmx_region_makes_no_query_for_the_pinned_views(case_handler: User) 
     with CaptureQueriesContext(connection) as captured:
         assert client.get(reverse("journeys:list"), {"status": "active"}).status_code == 200
     assert [query for query in captured.captured_queries if "savedviews_" in query["sql"]], "the layout reads them"
+
+
+@pytest.mark.parametrize("length, status", [(2000, 200), (2001, 400)])
+def test_the_2000_characters_count_without_the_list_forms_empty_inputs(case_handler: User, length: int,
+                                                                       status: int) -> None:
+    empties = "&".join(f"{name}=" for name in ("q", "workflow", "step", "after", "before", "data", "cols", "sort"))
+    response = signed_in(case_handler).get(CREATE, {"query": f"{empties}&{kept_query(length)}"})
+    assert response.status_code == status
+    html = response.content.decode()
+    if status == 200:
+        assert f"{kept_query(length).replace('&', '&amp;')}</textarea>" in html
+    else:
+        assert "at most 2,000 characters" in field_error(html, "query")
+        assert "Give the view a name" not in html
+
+
+def test_a_query_with_more_parameters_than_django_reads_is_a_400_beside_the_query(case_handler: User) -> None:
+    response = signed_in(case_handler).post(CREATE, {"name": "Many", "query": "q=&" * 1001})
+    assert response.status_code == 400
+    assert "far too many parameters" in field_error(response.content.decode(), "query")
