@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -76,7 +77,7 @@ def test_an_operator_reissues_urls_for_50_journeys_and_downloads_the_csv(
     screenshot(page, "bulk-urls-03-finished")
     with page.expect_download() as download:
         page.locator("#bulk-results-link").click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
 
     assert sorted(row["journey_id"] for row in rows) == sorted(ids)
     for row in rows:
