@@ -29,7 +29,7 @@ from celery import signature
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, User
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Action, AuditEvent
@@ -64,20 +64,25 @@ def claim_lease() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "BULK_CLAIM_LEASE_SECONDS", 120)))
 
 
-def _queue_chunks(job_id: uuid.UUID) -> int:
-    """Queues one task per block of positions that still has items to run; returns how many."""
+def _queue_chunks(job_id: uuid.UUID, *, idle_before: datetime | None = None) -> int:
+    """Queues one task per block of positions that still has items to run; returns how many. With ``idle_before``,
+    only blocks where nothing was taken since then (their message was lost, or their worker died)."""
     size = chunk_size()
-    positions = (BulkItem.objects.filter(job_id=job_id, status__in=[ItemStatus.PENDING, ItemStatus.RECHECK])
-                 .order_by("position").values_list("position", flat=True).iterator(chunk_size=2000))
-    queued, last_block = 0, None
-    for position in positions:
-        block = position // size
-        if block == last_block:
-            continue
-        last_block = block
+    waiting = (BulkItem.objects.filter(job_id=job_id, status__in=[ItemStatus.PENDING, ItemStatus.RECHECK])
+               .values_list("position", flat=True).iterator(chunk_size=2000))
+    blocks = sorted({position // size for position in waiting})
+    if idle_before is not None:
+        last: dict[int, datetime] = {}
+        taken = BulkItem.objects.filter(job_id=job_id, claimed_at__isnull=False).values_list("position", "claimed_at")
+        for position, claimed_at in taken.iterator(chunk_size=2000):
+            block = position // size
+            if claimed_at is not None and (block not in last or claimed_at > last[block]):
+                last[block] = claimed_at
+        confirmed_at = BulkJob.objects.filter(pk=job_id).values_list("confirmed_at", flat=True).first()
+        blocks = [block for block in blocks if (last.get(block) or confirmed_at or idle_before) < idle_before]
+    for block in blocks:
         signature(RUN_CHUNK_TASK, args=(str(job_id), block * size, block * size + size - 1)).apply_async()
-        queued += 1
-    return queued
+    return len(blocks)
 
 
 def _after_commit(job_id: uuid.UUID) -> None:
@@ -414,7 +419,7 @@ def _flag_for_recheck(*, claimed_before: datetime) -> int:
 
 
 def bulk_job_requeue_stale() -> int:
-    """Beat: flags items whose worker died (running past the lease) for a re-check, and queues again the chunks
+    """Beat: flags items whose worker died (running past the lease) for a re-check, and queues again the blocks
     of running jobs where nothing was taken for a lease (their messages were lost, or their worker died; Redis
     redelivers an unacknowledged message only after its visibility timeout). Returns how many jobs it queued or
     finished. Safe alongside running tasks: an item is taken once however often it is queued."""
@@ -422,13 +427,11 @@ def bulk_job_requeue_stale() -> int:
     stale = now - claim_lease()
     _flag_for_recheck(claimed_before=stale)
     acted = 0
-    for job_id, confirmed_at in BulkJob.objects.filter(status=JobStatus.RUNNING).values_list("id", "confirmed_at"):
+    for job_id in BulkJob.objects.filter(status=JobStatus.RUNNING).values_list("id", flat=True):
         if bulk_job_finish_if_done(job_id=job_id):
             acted += 1
             continue
-        last = BulkItem.objects.filter(job_id=job_id).aggregate(last=Max("claimed_at"))["last"]
-        if (last or confirmed_at or now) < stale:
-            acted += bool(_queue_chunks(job_id))
+        acted += bool(_queue_chunks(job_id, idle_before=stale))
     return acted
 
 
