@@ -292,3 +292,12 @@ def test_a_cached_screen_is_never_served_in_another_zone_or_display(signed_in: C
     assert times(signed_in.get(DASHBOARD).content.decode()) == ["01 Dec 2026 22:03 JST"]
     signed_in.post(TIME_DISPLAY, {"time_display": "relative"})
     assert times(signed_in.get(DASHBOARD).content.decode())[0].endswith(" ago")
+
+
+def test_the_journeys_export_keeps_iso_8601_with_the_offset_whatever_the_users_zone(
+        signed_in: Client, person: User) -> None:
+    UserPreference.objects.create(user=person, time_zone="America/New_York")
+    faulted(SPRING_AFTER)
+    body = b"".join(signed_in.get(reverse("journeys:export")).streaming_content).decode()
+    assert '"2026-03-29T01:00:00+00:00"' in body
+    assert "EST" not in body and "EDT" not in body
