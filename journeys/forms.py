@@ -9,6 +9,16 @@ from typing import Any, Final, cast
 
 from django import forms
 
+from journeys.datafilter import (
+    MAX_COLUMNS,
+    MAX_FILTERS,
+    MAX_PATH,
+    DataCondition,
+    DataFilterError,
+    DataPath,
+    parse_columns,
+    parse_conditions,
+)
 from journeys.models import JourneyStatus
 from journeys.selectors import DEFAULT_SORT, SORT_FIELDS, JourneyFilters
 from mintportal.lifetimes import DAY, LifetimeField
@@ -32,6 +42,30 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
+class RepeatedInput(forms.Widget):
+    """Reads every value of a repeated query parameter (``?data=…&data=…``); list.html draws the inputs."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+        return [values] if isinstance(values, str) else [str(value) for value in values]
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data
+
+
+class DataFilterField(forms.Field):
+    """The business-data filters, one ``<path> <op> [value]`` per ``data`` parameter (journeys.datafilter)."""
+
+    widget = RepeatedInput
+
+    def to_python(self, value: Any) -> tuple[DataCondition, ...]:
+        lines = [line for line in (value or []) if isinstance(line, str) and line.strip()]
+        conditions, problems = parse_conditions(lines)
+        if problems:
+            raise forms.ValidationError(problems)
+        return conditions
+
+
 class JourneyFilterForm(forms.Form):
     """The journeys list's filters, sort and paging, all read from the URL's query string."""
 
@@ -42,6 +76,11 @@ class JourneyFilterForm(forms.Form):
     workflow = forms.ChoiceField(label="Workflow", required=False)
     after = forms.DateTimeField(label="Last activity after", required=False, widget=DateTimeLocalInput())
     before = forms.DateTimeField(label="Last activity before", required=False, widget=DateTimeLocalInput())
+    step = forms.CharField(label="At step", max_length=100, required=False,
+                           help_text="Waiting at this step; with status “faulted”, faulted at it.")
+    cols = forms.CharField(label="Data columns", required=False, max_length=MAX_COLUMNS * (MAX_PATH + 1),
+                           widget=forms.TextInput(attrs={"placeholder": "customerNumber, risk.score"}),
+                           help_text=f"Comma-separated fields shown as columns, at most {MAX_COLUMNS}.")
     sort = forms.ChoiceField(required=False, choices=_SORT_CHOICES, widget=forms.HiddenInput)
     # django-stubs types empty_value as a string; Django hands back whatever it is given, here the default count.
     per_page = forms.TypedChoiceField(label="Rows", required=False, coerce=int,
@@ -53,6 +92,11 @@ class JourneyFilterForm(forms.Form):
         self, *args: Any, workflow_choices: list[tuple[str, str]], workflow_known: Callable[[str], bool], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Declared here rather than on the class: the query parameter is ``data``, a name Form itself uses.
+        self.fields["data"] = DataFilterField(
+            label="Data filters", required=False,
+            help_text=f"Input field or step.key, an operator (= ~ > < exists) and a value, e.g. "
+                      f"“customerNumber = C-100508”, “risk.score > 80”; at most {MAX_FILTERS}.")
         choices = [("", "Any workflow"), *workflow_choices]
         chosen = self.data.get("workflow") if self.is_bound else None
         # The offered workflows are cached for a few minutes; a workflow whose journeys arrived since
@@ -69,6 +113,18 @@ class JourneyFilterForm(forms.Form):
             self.add_error("before", "Must be later than “last activity after”.")
         return cleaned
 
+    def clean_cols(self) -> tuple[DataPath, ...]:
+        try:
+            return parse_columns(self.cleaned_data.get("cols") or "")
+        except DataFilterError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    @property
+    def data_lines(self) -> list[str]:
+        """The data filters as typed (valid or not) and one empty line to add another, for the page's inputs."""
+        typed = [line for line in self["data"].value() or [] if line.strip()] if self.is_bound else []
+        return typed[:MAX_FILTERS * 2] + ([""] if len(typed) < MAX_FILTERS else [])
+
     def _valid(self, name: str, default: Any = None) -> Any:
         # Fields that failed validation are left out, so one bad value never hides the whole list.
         data = getattr(self, "cleaned_data", {})
@@ -83,6 +139,9 @@ class JourneyFilterForm(forms.Form):
             before=self._valid("before"),
             search=(self._valid("q", "") or "").strip(),
             sort=self._valid("sort", DEFAULT_SORT),
+            step=(self._valid("step", "") or "").strip(),
+            data=self._valid("data", ()),
+            columns=self._valid("cols", ()),
         )
 
     @property

@@ -6,21 +6,25 @@ to the workflows the user may view, so it never waits on Mint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.models import Action
 from accounts.policy import workflow_access
 from journeys.chart import Chart, stacked_chart
-from journeys.models import NO_ALERT, Journey, JourneyStatus, alert_level_name
+from journeys.datafilter import AlertAtStep, DataCondition, DataMatch, DataPath, column_value
+from journeys.models import NO_ALERT, Journey, JourneyStatus, WaitingStep, alert_level_name
 from mintportal.cache import cache_key, cached_json, generation
 from mintportal.csv_export import csv_lines
 from mintportal.mint import errors, models
@@ -64,6 +68,12 @@ class JourneyFilters:
     before: datetime | None = None
     search: str = ""
     sort: str = DEFAULT_SORT
+    # Waiting at this step (a WaitingStep row); with status "faulted": faulted at it (an alert raised there).
+    step: str = ""
+    # Business-data filters (journeys.datafilter), all of which must match.
+    data: tuple[DataCondition, ...] = ()
+    # Data paths shown as extra columns (and exported); they do not narrow the list.
+    columns: tuple[DataPath, ...] = ()
 
 
 def _visible(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Journey]:
@@ -103,14 +113,96 @@ def journey_queryset(*, user: AbstractBaseUser | AnonymousUser, filters: Journey
         rows = rows.filter(last_executed_at__lt=filters.before)
     if filters.search:
         rows = rows.filter(Q(id=filters.search) | Q(name__icontains=filters.search))
+    if filters.step:
+        rows = rows.filter(_at_step(filters.step, faulted=filters.status == JourneyStatus.FAULTED))
+    # Only rows already in the user's scope are tested, so no filter can tell anything about other workflows' data.
+    for condition in filters.data:
+        rows = rows.filter(DataMatch(condition))
     return rows.order_by(*_ordering(filters.sort))
+
+
+def _at_step(step_id: str, *, faulted: bool) -> Exists | AlertAtStep:
+    """"Waiting at step S": the journey has a WaitingStep row for S. "Faulted at step S" (asked with status
+    faulted): one of its alerts was raised at S. The workflow graph's per-step counts use these definitions."""
+    if faulted:
+        return AlertAtStep(step_id)
+    return Exists(WaitingStep.objects.filter(journey=OuterRef("pk"), step_id=step_id))
+
+
+# Past this many matching rows the list shows PostgreSQL's estimate instead of counting every row ("about 1.2
+# million"): a bounded count reads at most this many index entries, an exact one grows with the mirror.
+EXACT_COUNT_LIMIT: Final = 50_000
+
+
+class JourneyPaginator(Paginator):
+    """A paginator whose count is exact up to ``EXACT_COUNT_LIMIT`` matching rows and the planner's estimate
+    past it (``estimated`` says which); the embedded SQLite default always counts."""
+
+    estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        # Always a queryset here (journey_list builds it); counting needs no order.
+        rows = cast(QuerySet[Journey], self.object_list).order_by()
+        if connection.vendor != "postgresql":
+            return rows.count()
+        bounded = rows[:EXACT_COUNT_LIMIT + 1].count()
+        if bounded <= EXACT_COUNT_LIMIT:
+            return bounded
+        self.estimated = True
+        plan = json.loads(rows.explain(format="json"))
+        return max(int(plan[0]["Plan"]["Plan Rows"]), bounded)
+
+
+def count_words(count: int, *, estimated: bool) -> str:
+    """How the list states its count: exact ("1,204"), or rounded when estimated ("about 1.2 million")."""
+    if not estimated:
+        return f"{count:,}"
+    if count >= 1_000_000:
+        return f"about {count / 1_000_000:.1f} million"
+    return f"about {round(count, -3):,}"
+
+
+@dataclass(frozen=True)
+class JourneyRow:
+    """A row of the journeys list: the mirror row, where it stands (the steps it waits at, or for a faulted
+    journey the steps its alerts were raised at) and the values of the data columns asked for."""
+
+    journey: Journey
+    current_steps: tuple[str, ...]
+    values: tuple[str, ...]
+
+    @property
+    def faulted(self) -> bool:
+        return self.journey.status == JourneyStatus.FAULTED
+
+
+def _current_steps(journey: Journey) -> tuple[str, ...]:
+    if journey.status == JourneyStatus.FAULTED:
+        steps = [alert.get("stepId") for alert in journey.alerts or [] if isinstance(alert, dict)]
+        return tuple(dict.fromkeys(step for step in steps if isinstance(step, str) and step))
+    return tuple(step.step_id for step in journey.waiting_steps.all())
+
+
+def _rows(journeys: Sequence[Journey], columns: Sequence[DataPath]) -> list[JourneyRow]:
+    return [JourneyRow(journey=journey, current_steps=_current_steps(journey),
+                       values=tuple(column_value(journey.data, path) for path in columns))
+            for journey in journeys]
 
 
 def journey_list(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilters, page: int, per_page: int
                  ) -> Page:
-    """One page of the filtered list; a page past the end gives the last page."""
-    paginator = Paginator(journey_queryset(user=user, filters=filters), per_page)
-    return paginator.get_page(page)
+    """One page of the filtered list as ``JourneyRow`` objects; a page past the end gives the last page.
+
+    The paginator (``JourneyPaginator``) says whether its count is an estimate. Only the shown page's waiting
+    steps are read (one query), and the stored data only when data columns are asked for."""
+    rows = journey_queryset(user=user, filters=filters).prefetch_related(
+        Prefetch("waiting_steps", queryset=WaitingStep.objects.order_by("position")))
+    if not filters.columns:
+        rows = rows.defer("data")
+    paginator = JourneyPaginator(rows, per_page)
+    shown = paginator.get_page(page)
+    return Page(_rows(list(shown.object_list), filters.columns), shown.number, paginator)
 
 
 def journey_mirror_key_parts(*, user: AbstractBaseUser | AnonymousUser) -> list[str]:
@@ -143,11 +235,20 @@ def journey_workflow_visible(*, user: AbstractBaseUser | AnonymousUser, workflow
 
 def journey_csv_lines(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilters) -> Iterator[str]:
     """The filtered list as CSV lines (header first), streamed from the database in chunks, every row."""
+    columns = filters.columns
     rows = journey_queryset(user=user, filters=filters).values_list(
-        *[column for column in CSV_COLUMNS if column != "highest_alert"], "alert_level"
+        *[column for column in CSV_COLUMNS if column != "highest_alert"], "alert_level",
+        *(["data"] if columns else []),
     )
-    return csv_lines(CSV_COLUMNS, ((*values, alert_level_name(level) if level != NO_ALERT else "")
-                                   for *values, level in rows.iterator(chunk_size=2000)))
+    width = len(CSV_COLUMNS)
+
+    def line(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        level = values[width - 1]
+        shown = (*values[:width - 1], alert_level_name(level) if level != NO_ALERT else "")
+        return (*shown, *(column_value(values[width], path) for path in columns)) if columns else shown
+
+    header = (*CSV_COLUMNS, *(path.text for path in columns))
+    return csv_lines(header, (line(values) for values in rows.iterator(chunk_size=2000)))
 
 
 # --- dashboard ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -84,8 +84,17 @@ def journey_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         page = selectors.journey_list(user=request.user, filters=filters, page=form.page_number,
                                       per_page=form.rows_per_page)
         # Poll only while a visible row can still change: final journeys never do.
-        live = any(not row.is_final for row in page.object_list)
-        return {"form": form, "filters": filters, "page": page, "live": live}
+        live = any(not row.journey.is_final for row in page.object_list)
+        paginator = page.paginator
+        count = selectors.count_words(paginator.count, estimated=getattr(paginator, "estimated", False))
+        # The list's query without the page and the form's empty inputs, for the links that carry it elsewhere
+        # (save view, act on all).
+        query = QueryDict(mutable=True)
+        for name, values in request.GET.lists():
+            if name != "page" and any(value.strip() for value in values):
+                query.setlist(name, [value for value in values if value.strip()])
+        return {"form": form, "filters": filters, "page": page, "live": live, "count_words": count,
+                "query": query.urlencode()}
 
     # The screen is the same for everyone with the same scope until the mirror changes, so it is cached
     # under the mirror's generation.

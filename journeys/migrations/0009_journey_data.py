@@ -1,13 +1,18 @@
 """The mirror keeps each journey's business data (its input and step data) for the list's data filters.
 
-``data`` is the journey detail's ``stepData`` as Mint returns it; on PostgreSQL it is JSONB (Django's JSONField)
-with a GIN index (``jsonb_path_ops``: containment ``@>`` and JSON-path ``@?``/``@@`` queries), so an equality
-filter reads the index instead of every row. The embedded SQLite default filters with its JSON functions.
+``data`` is ``{"input": {...}, "steps": <the journey detail's stepData>}`` (journeys/datafilter.py); on PostgreSQL
+it is JSONB (Django's JSONField) with a GIN index (``jsonb_path_ops``: containment ``@>`` and JSON-path ``@?``/``@@``
+queries), so an equality filter reads the index instead of every row. The embedded SQLite default filters with
+its JSON functions.
+
+The sync reads the detail of journeys that changed since their detail was read; a partial index holds just
+those rows (few, between syncs), so finding them does not scan the mirror.
 """
 
 from django.db import migrations, models
 
 INDEX = "journey_data_gin"
+STALE_INDEX = "journey_detail_stale"
 
 
 def create(apps, schema_editor) -> None:
@@ -15,10 +20,15 @@ def create(apps, schema_editor) -> None:
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {INDEX} ON journeys_journey USING gin (data jsonb_path_ops)"
         )
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {STALE_INDEX} ON journeys_journey (last_executed_at DESC, id) "
+            "WHERE detail_seen_at IS NULL OR detail_seen_at < last_executed_at"
+        )
 
 
 def drop(apps, schema_editor) -> None:
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {STALE_INDEX}")
         schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
 

@@ -9,16 +9,19 @@ refresh and the journey page all derive ``alert_level``, ``waiting_since``, ``pe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, Func, JSONField
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from accounts.models import WorkflowRecord
+from journeys.datafilter import INPUT, STEPS
 from journeys.models import NO_ALERT, Claim, Journey, JourneyStatus, WaitingStep, severity_level
 from journeys.selectors import MIRROR_GENERATION, WORK_GENERATION
 from mintportal.cache import generation_bump
@@ -205,16 +208,52 @@ def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep])
     return True
 
 
+class _DataKeySet(Func):
+    """``Journey.data`` with one top-level key replaced and the others kept, in one UPDATE: the step data
+    (written from details) and the input (written after a launch) never overwrite each other."""
+
+    output_field = JSONField()
+
+    def __init__(self, key: str, value: Any) -> None:
+        super().__init__(F("data"))
+        self.key = key
+        self.value = json.dumps(value, separators=(",", ":"))
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,  # type: ignore[override]
+               **extra_context: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return (f"jsonb_set(COALESCE({column}, '{{}}'::jsonb), %s, %s::jsonb)",
+                    [*params, [self.key], self.value])
+        return f"json_set(COALESCE({column}, '{{}}'), %s, json(%s))", [*params, f"$.{self.key}", self.value]
+
+
+def journey_input_record(*, journey_id: str, input: Mapping[str, Any]) -> bool:
+    """Keeps a journey's input in its mirror row (``data.input``) for the list's data filters; returns whether
+    the row was there to take it.
+
+    Mint's journey detail carries no input, so only a start the portal made knows it: call this after the
+    start has mirrored the row (``journey_refresh_after_write``). The step data is left as it is.
+    """
+    written = Journey.objects.filter(pk=journey_id).update(data=_DataKeySet(INPUT, dict(input)))
+    if written:
+        journey_mirror_changed()
+    return bool(written)
+
+
 def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | None = None) -> Journey:
     """Writes the mirror row for one journey from its detail (as read from Mint) and returns it.
 
-    Besides the listing fields it stores ``detail_seen_at`` and replaces the journey's ``WaitingStep`` rows
-    with the detail's active steps. The detail carries no workflow name: pass ``workflow_name`` when known;
+    Besides the listing fields it stores ``detail_seen_at``, the detail's step data (``data.steps``, for the
+    list's data filters; ``data.input`` is kept) and replaces the journey's ``WaitingStep`` rows with the
+    detail's active steps. The detail carries no workflow name: pass ``workflow_name`` when known;
     otherwise the row keeps the name it has, or takes it from the workflow mirror. ``pending_steps`` is true
     when steps are active.
     """
     now = timezone.now()
-    shown_before = Journey.objects.filter(pk=journey.id).values(*_SHOWN_FIELDS).first()
+    before = Journey.objects.filter(pk=journey.id).values(*_SHOWN_FIELDS, "data").first()
+    stored_data = before.pop("data") if before is not None else None
+    shown_before = before
     if workflow_name is None:
         workflow_name = (
             (shown_before or {}).get("workflow_name")
@@ -225,15 +264,23 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
         journey, workflow_name=workflow_name, pending_steps=bool(journey.active_steps), seen_at=now,
         detail_seen_at=now,
     )
+    step_data = dict(journey.step_data)
+    stored = stored_data if isinstance(stored_data, dict) else {}
+    data_changed = stored.get(STEPS) != step_data
+    row.data = {**stored, STEPS: step_data}
     with transaction.atomic():
         Journey.objects.bulk_create(
             [row], update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "detail_seen_at"],
         )
+        if data_changed and stored_data is not None:
+            # Set in the database, not from the copy read above, so an input recorded meanwhile is kept.
+            Journey.objects.filter(pk=row.id).update(data=_DataKeySet(STEPS, step_data))
         steps_changed = _waiting_steps_replace(journey_id=row.id, steps=journey.active_steps)
     if steps_changed:
         waiting_work_changed()
-    # A journey's page refreshes its row on every view; only a change should retire the cached lists.
-    if shown_before != {name: getattr(row, name) for name in _SHOWN_FIELDS}:
+    # A journey's page refreshes its row on every view; only a change should retire the cached lists (which show
+    # the current steps and data columns too).
+    if data_changed or steps_changed or shown_before != {name: getattr(row, name) for name in _SHOWN_FIELDS}:
         journey_mirror_changed()
     return row
 

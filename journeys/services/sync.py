@@ -13,9 +13,10 @@ How the journey sync stays correct and cheap:
   the walk, so anything that changed during the walk is picked up by the next incremental run.
 - A **sweep** (``journey_sweep``) catches what neither sees cheaply: status changes without an execution (a
   journey cancelled from outside), by comparing Mint's listing per non-final status with the mirror.
-- The listing says only *that* a journey waits (``pendingSteps``), not on which step. After the listing, a run
-  reads the detail of waiting journeys whose detail is older than their last execution (``DETAIL_READS`` at
-  most, ``DETAIL_CONCURRENCY`` calls at a time, longest waiting first), so the inbox's ``WaitingStep`` rows
+- The listing says only *that* a journey waits (``pendingSteps``), not on which step, and carries no step data.
+  After the listing, a run reads the detail of journeys whose detail is older than their last execution
+  (``DETAIL_READS`` at most, ``DETAIL_CONCURRENCY`` calls at a time; waiting journeys first, longest waiting
+  first, then the rest by latest execution), so the inbox's ``WaitingStep`` rows and the list's business data
   follow Mint without anyone opening a page; what a run leaves is read by the next.
 - Pages are upserted as they arrive (never all held in memory), and the watermark moves only after a run
   succeeds. A lease row (``SyncState``, through ``workflows.sync.SyncLease``) taken with a conditional UPDATE
@@ -62,8 +63,9 @@ SWEEP_STATUSES: Final = tuple(status.value for status in JourneyStatus if status
 # Per run: listing pages per status, and journeys re-read (the rest wait for the next run).
 SWEEP_MAX_PAGES: Final = 10
 SWEEP_MAX_REFRESHES: Final = 100
-# Per run: journey details read to learn which steps wait, and how many are asked of Mint at once.
-DETAIL_READS: Final = 500
+# Per run: journey details read to learn which steps wait and what data the changed journeys hold, and how many
+# are asked of Mint at once. A run after 1,000 changes reads them all (figures: bench/notes/search.md).
+DETAIL_READS: Final = 1000
 DETAIL_CONCURRENCY: Final = 4
 # Keyset paging steps back this much so journeys sharing the boundary timestamp are read again, not skipped.
 _TIE_MARGIN: Final = timedelta(milliseconds=1)
@@ -170,25 +172,37 @@ def _pages_after(
         lease.renew()
 
 
-def _stale_waiting_ids(limit: int) -> list[str]:
-    """Waiting journeys whose detail (which steps wait) was never read or predates their last execution."""
-    stale = Q(detail_seen_at__isnull=True) | Q(detail_seen_at__lt=F("last_executed_at"))
-    waiting = Journey.objects.filter(status=JourneyStatus.ACTIVE, pending_steps=True, gone_at__isnull=True)
-    return list(
-        waiting.filter(stale).order_by(F("waiting_since").asc(nulls_last=True), "id").values_list("id", flat=True)[
-            :limit
-        ]
+# A journey's detail is stale when it was never read or predates the journey's last execution (its status, steps
+# or step data may have moved on). 0009_journey_data indexes exactly these rows on PostgreSQL.
+_STALE: Final = Q(detail_seen_at__isnull=True) | Q(detail_seen_at__lt=F("last_executed_at"))
+
+
+def _stale_ids(limit: int) -> list[str]:
+    """Up to ``limit`` journeys whose detail is stale: waiting journeys first, longest waiting first (the inbox
+    needs their steps), then the others that changed, most recently executed first (their step data, for the
+    list's data filters)."""
+    rows = Journey.objects.filter(_STALE, gone_at__isnull=True)
+    waiting = list(
+        rows.filter(status=JourneyStatus.ACTIVE, pending_steps=True)
+        .order_by(F("waiting_since").asc(nulls_last=True), "id").values_list("id", flat=True)[:limit]
     )
+    if len(waiting) >= limit:
+        return waiting
+    others = rows.exclude(status=JourneyStatus.ACTIVE, pending_steps=True).order_by(
+        F("last_executed_at").desc(nulls_last=True), "id"
+    ).values_list("id", flat=True)[:limit - len(waiting)]
+    return [*waiting, *others]
 
 
-def _details_refresh(lease: SyncLease, counter: list[int], *, limit: int = DETAIL_READS) -> int:
-    """Reads the detail of up to ``limit`` stale waiting journeys, ``DETAIL_CONCURRENCY`` at a time, and writes
-    their mirror rows (and so their ``WaitingStep`` rows); returns how many were written.
+def _details_refresh(lease: SyncLease, counter: list[int], *, limit: int | None = None) -> int:
+    """Reads the detail of up to ``limit`` journeys that changed since their detail was read (``_stale_ids``),
+    ``DETAIL_CONCURRENCY`` at a time, and writes their mirror rows (and so their ``WaitingStep`` rows and step
+    data); returns how many were written.
 
     Mint is read in threads; the mirror is written here, in order. A Mint failure ends the reads of this run
     (the listing part of the run has succeeded and stands); the next run starts again from the longest waiting.
     """
-    ids = _stale_waiting_ids(limit)
+    ids = _stale_ids(DETAIL_READS if limit is None else limit)
     if not ids:
         return 0
     client = get_client()

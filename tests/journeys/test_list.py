@@ -241,3 +241,147 @@ def test_users_share_a_cached_list_only_within_one_scope_and_never_their_page(
     assert '<span class="username">root2</span>' in html and "root1" not in html
     nonce = re.search(r"'nonce-([^']+)'", with_cache["Content-Security-Policy"]).group(1)
     assert f'nonce="{nonce}"' in html
+
+
+# --- business data, current step, hooks for saved views and bulk actions ----------------------------------------
+
+
+def data_of(customer: str, score: int | None = None) -> dict:
+    steps = {"risk": {"score": score}} if score is not None else {}
+    return {"input": {"customerNumber": customer}, "steps": steps}
+
+
+def test_it_finds_a_journey_by_its_customer_number_with_the_other_filters(root_client: Client) -> None:
+    make_journey("c8", status="active", data=data_of("C-100508", 90))
+    make_journey("c9", status="active", data=data_of("C-100509", 40))
+    make_journey("c8done", status="finished", data=data_of("C-100508", 95))
+
+    assert sorted(row_ids(root_client.get(LIST, {"data": "customerNumber = C-100508"}).content.decode())) == \
+        ["c8", "c8done"]
+    assert row_ids(root_client.get(LIST, {"data": "customerNumber = C-100508", "status": "active"})
+                   .content.decode()) == ["c8"]
+    both = root_client.get(LIST, {"data": ["risk.score > 80", "customerNumber ~ c-1005"], "status": "finished"})
+    assert row_ids(both.content.decode()) == ["c8done"]
+
+
+def test_the_data_filters_stay_in_the_form_with_one_more_empty_input(root_client: Client) -> None:
+    html = root_client.get(LIST, {"data": ["risk.score > 80", "customerNumber exists"]}).content.decode()
+    inputs = re.findall(r'<input type="text" name="data" id="id_data_(\d)" value="([^"]*)"', html)
+    assert inputs == [("1", "risk.score &gt; 80"), ("2", "customerNumber exists"), ("3", "")]
+    assert '<label class="visually-hidden" for="id_data_3">Data filter 3</label>' in html
+
+
+@pytest.mark.parametrize("line, message", [
+    ("risk.score >= 80", "Unknown operator “&gt;=”"),
+    ("risk.score > abc", "neither a number nor an ISO date"),
+    ("s." + "k" * 998 + " = 1", "at most 200 characters (this one has 1000)"),
+])
+def test_a_malformed_data_filter_gets_a_message_beside_the_field_not_an_error_page(
+    root_client: Client, line: str, message: str
+) -> None:
+    make_journey("j1", data=data_of("C-1"))
+    response = root_client.get(LIST, {"data": line})
+    html = response.content.decode()
+    assert response.status_code == 200
+    beside = html[html.index('id="data-filters"'):html.index("</fieldset>")]
+    assert message in beside and 'aria-invalid="true"' in beside
+    assert "Some filters were not applied" in html and row_ids(html) == ["j1"]
+    assert root_client.get(EXPORT, {"data": line}).status_code == 400
+
+
+def test_six_data_filters_are_refused_and_five_are_taken(root_client: Client) -> None:
+    make_journey("j1", data=data_of("C-1", 5))
+    five = ["customerNumber exists"] * 5
+    assert "Some filters were not applied" not in root_client.get(LIST, {"data": five}).content.decode()
+    html = root_client.get(LIST, {"data": [*five, "risk.score > 1"]}).content.decode()
+    assert "At most 5 data filters at once (got 6)." in html
+
+
+def test_data_columns_show_the_values_and_the_export_carries_them(root_client: Client) -> None:
+    make_journey("c8", data=data_of("C-100508", 90))
+    make_journey("none", data={})
+    html = root_client.get(LIST, {"cols": "customerNumber, risk.score", "sort": "name"}).content.decode()
+    assert '<th scope="col" class="data-col">customerNumber</th>' in html
+    assert '<td class="data-col">C-100508</td><td class="data-col">90</td>' in html
+
+    rows = csv_rows(root_client.get(EXPORT, {"cols": "customerNumber,risk.score", "data": "risk.score > 80"}))
+    assert [(row["id"], row["customerNumber"], row["risk.score"]) for row in rows] == [("c8", "C-100508", "90")]
+
+
+def test_six_data_columns_are_refused(root_client: Client) -> None:
+    make_journey("j1")
+    html = root_client.get(LIST, {"cols": "a,b,c,d,e"}).content.decode()
+    assert "Some filters were not applied" not in html
+    assert "At most 5 data columns (got 6)." in root_client.get(LIST, {"cols": "a,b,c,d,e,f"}).content.decode()
+
+
+def test_a_data_filter_never_reaches_journeys_outside_the_scope(client: Client, case_handler: User) -> None:
+    make_journey("mine", workflow_id=WF_INSIDE, data=data_of("C-1"))
+    make_journey("theirs", workflow_id=WF_OUTSIDE, data=data_of("C-1"))
+    client.force_login(case_handler)
+
+    html = client.get(LIST, {"data": "customerNumber = C-1", "cols": "customerNumber"}).content.decode()
+
+    assert row_ids(html) == ["mine"] and "<strong>1</strong> journey<" in html
+    assert [row["id"] for row in csv_rows(client.get(EXPORT, {"data": "customerNumber = C-1"}))] == ["mine"]
+
+
+def test_the_current_step_column_and_the_step_filter(root_client: Client) -> None:
+    from journeys.models import WaitingStep
+
+    waiting = make_journey("w1", status="active", pending_steps=True)
+    WaitingStep.objects.create(journey=waiting, step_id="verify", step_type="suspend")
+    elsewhere = make_journey("w2", status="active", pending_steps=True)
+    WaitingStep.objects.create(journey=elsewhere, step_id="approval", step_type="require-approval")
+    make_journey("f1", status="faulted", alerts=[{"stepId": "verify", "severity": "critical", "message": "m"}])
+    make_journey("f2", status="faulted", alerts=[{"stepId": "login", "severity": "critical", "message": "m"}])
+
+    html = root_client.get(LIST, {"sort": "name"}).content.decode()
+    assert f'?workflow={WF_INSIDE}&amp;step=verify" title="Journeys of this workflow waiting at “verify”">verify' \
+        in html
+    assert f'?workflow={WF_INSIDE}&amp;status=faulted&amp;step=login"' in html
+    assert row_ids(root_client.get(LIST, {"step": "verify"}).content.decode()) == ["w1"]
+    assert row_ids(root_client.get(LIST, {"step": "verify", "status": "faulted"}).content.decode()) == ["f1"]
+    assert row_ids(root_client.get(LIST, {"step": "nowhere"}).content.decode()) == []
+
+
+def test_the_list_links_its_query_to_save_view_and_bulk_actions(root_client: Client) -> None:
+    from django.urls import NoReverseMatch
+
+    make_journey("j1", status="active", data=data_of("C-1"))
+    html = root_client.get(LIST, {"status": "active", "data": "customerNumber exists", "page": "1"}).content.decode()
+
+    assert f'href="{reverse("savedviews:create")}?query=status%3Dactive%26data%3DcustomerNumber%2Bexists"' in html
+    try:
+        bulk = reverse("bulk:new")
+    except NoReverseMatch:
+        pytest.skip("the bulk app has no 'new' page yet")
+    assert f'<form id="bulk-select" method="get" action="{bulk}">' in html
+    assert '<input type="checkbox" name="journey" value="j1" form="bulk-select" id="select-1">' in html
+    assert f'href="{bulk}?all=1&amp;status=active&amp;data=customerNumber+exists">Act on all 1 matching' in html
+
+
+def test_past_the_exact_count_limit_the_list_says_its_count_is_an_estimate(
+    root_client: Client, postgresql: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    from journeys import selectors
+
+    make_journeys(4)
+    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 4)
+    assert "<strong>4</strong> journeys" in root_client.get(LIST, {"per_page": 25}).content.decode()
+
+    make_journey("more")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE journeys_journey")
+    html = root_client.get(LIST, {"per_page": 50}).content.decode()
+    assert re.search(r"<strong>about \d+,?\d*</strong> journeys <span class=\"muted\">\(estimated", html)
+
+
+def test_an_estimated_count_is_said_in_words() -> None:
+    from journeys.selectors import count_words
+
+    assert count_words(1204, estimated=False) == "1,204"
+    assert count_words(123_456, estimated=True) == "about 123,000"
+    assert count_words(1_234_567, estimated=True) == "about 1.2 million"

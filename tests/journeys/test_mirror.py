@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import WorkflowRecord
 from journeys.models import Journey, WaitingStep
-from journeys.services.mirror import journey_mirror_refresh, journey_mirror_upsert
+from journeys.services.mirror import journey_input_record, journey_mirror_refresh, journey_mirror_upsert
 from mintportal.mint import models
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +32,13 @@ def summary(journey_id: str, *, status: str = "active", pending: bool = True, al
     })
 
 
-def detail(journey_id: str, *, status: str = "active", active_steps: list | None = None) -> models.JourneyDetail:
+def detail(journey_id: str, *, status: str = "active", active_steps: list | None = None,
+           step_data: dict | None = None) -> models.JourneyDetail:
     return models.JourneyDetail.model_validate({
         "id": journey_id, "workflowId": "wf-1", "version": 2, "status": status, "name": f"Journey {journey_id}",
         "createdAt": "2026-05-01T08:00:00Z", "lastExecutedAt": NOW.isoformat(),
         "activeSteps": APPROVAL_WAITING if active_steps is None else active_steps,
-        "alerts": [], "stepData": {"secretish": "not mirrored"},
+        "alerts": [], "stepData": {"login": {"name": "Kari"}} if step_data is None else step_data,
     })
 
 
@@ -188,4 +189,36 @@ def test_a_refresh_retires_cached_lists_only_when_the_journey_changed():
     assert mirror_generation() == before
 
     journey_mirror_refresh(journey=detail("j1", status="finished", active_steps=[]))
+    assert mirror_generation() != before
+
+
+def test_a_refresh_keeps_the_step_data_for_the_data_filters_and_the_input_it_was_given():
+    journey_mirror_refresh(journey=detail("j1"))
+    assert Journey.objects.get(pk="j1").data == {"steps": {"login": {"name": "Kari"}}}
+
+    assert journey_input_record(journey_id="j1", input={"customerNumber": "C-100508"})
+    journey_mirror_refresh(journey=detail("j1", step_data={"login": {"name": "Kari"}, "risk": {"score": 90}}))
+
+    assert Journey.objects.get(pk="j1").data == {
+        "input": {"customerNumber": "C-100508"}, "steps": {"login": {"name": "Kari"}, "risk": {"score": 90}}}
+
+
+def test_an_input_for_a_journey_the_mirror_does_not_hold_is_not_recorded():
+    assert not journey_input_record(journey_id="nowhere", input={"customerNumber": "C-1"})
+
+
+def test_a_listing_upsert_keeps_the_data_a_detail_gave():
+    journey_mirror_refresh(journey=detail("j1"))
+
+    journey_mirror_upsert(summaries=[summary("j1", status="finished", pending=False)], seen_at=NOW)
+
+    assert Journey.objects.get(pk="j1").data == {"steps": {"login": {"name": "Kari"}}}
+
+
+def test_a_refresh_whose_step_data_changed_retires_cached_lists():
+    journey_mirror_refresh(journey=detail("j1"))
+    before = mirror_generation()
+
+    journey_mirror_refresh(journey=detail("j1", step_data={"login": {"name": "Ola"}}))
+
     assert mirror_generation() != before

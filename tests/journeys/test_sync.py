@@ -190,9 +190,13 @@ def test_a_sync_learns_which_steps_the_waiting_journeys_wait_on(mint_settings, a
 
     again = journey_sync()
 
-    assert again.details == 0, "a finished journey, and journeys whose detail is current, are not read again"
-    assert sandbox.count("getJourney") == 0
+    # The resumed journey changed (its step data with it), so its detail is read once; journeys whose detail is
+    # current are not read again.
+    assert again.details == 1
+    assert sandbox.count("getJourney") == 1
     assert not WaitingStep.objects.filter(journey_id=journey_ids[0]).exists()
+    assert Journey.objects.get(pk=journey_ids[0]).data["steps"]["hold"] == {"ok": True}
+    assert journey_sync().details == 0
 
 
 def test_detail_reads_stop_at_a_mint_failure_and_the_next_run_goes_on(mint_settings, api, sandbox):
@@ -209,3 +213,47 @@ def test_detail_reads_stop_at_a_mint_failure_and_the_next_run_goes_on(mint_setti
     journey_sync()
 
     assert WaitingStep.objects.filter(journey_id__in=journey_ids, step_id="hold").count() == 3
+
+
+def test_a_sync_reads_the_data_of_the_journeys_that_changed_and_only_theirs(mint_settings, api, sandbox):
+    _, journey_ids = suspended_journeys(api, 4)
+    journey_sync()
+    sandbox.reset_counters()
+    for journey_id, score in zip(journey_ids[:2], (91, 42), strict=True):
+        response = api.post(f"journeys/{journey_id}/resume", json={"stepId": "hold", "input": {"score": score}})
+        assert response.status_code in (200, 202, 204), response.text
+
+    result = journey_sync()
+
+    assert result.details == 2 and sandbox.count("getJourney") == 2
+    assert Journey.objects.get(pk=journey_ids[0]).data == {"steps": {"hold": {"score": 91}}}
+    # What the list's data filter then finds, through the same rows.
+    from journeys.datafilter import parse_conditions
+    from journeys.selectors import JourneyFilters, journey_queryset
+    from tests.personas import make_user
+
+    conditions, _ = parse_conditions(["hold.score > 90"])
+    root = make_user("sync-root", staff=True)
+    root.is_superuser = True
+    root.save()
+    assert list(journey_queryset(user=root, filters=JourneyFilters(data=conditions))
+                .values_list("id", flat=True)) == [journey_ids[0]]
+
+
+def test_a_sync_reads_at_most_detail_reads_details_and_the_next_run_goes_on(mint_settings, api, sandbox,
+                                                                             monkeypatch):
+    from journeys.services import sync
+
+    # The session's sandbox holds other tests' journeys too: every one is new to this test's mirror.
+    monkeypatch.setattr(sync, "DETAIL_READS", 40)
+    _, journey_ids = suspended_journeys(api, 5)
+    runs = []
+    while not runs or runs[-1][0]:
+        sandbox.reset_counters()
+        runs.append((journey_sync().details, sandbox.count("getJourney")))
+        assert len(runs) < 50, "each run goes on where the last one stopped"
+
+    assert all(details == reads <= 40 for details, reads in runs)
+    assert sum(details for details, _ in runs) == Journey.objects.count()
+    assert len(runs) > 2, "the sandbox held more than one run's worth of details"
+    assert WaitingStep.objects.filter(journey_id__in=journey_ids).count() == 5
