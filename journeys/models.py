@@ -96,6 +96,10 @@ class Journey(models.Model):
             models.Index(fields=["status", "waiting_since"], name="journey_status_waiting"),
             # The sweep compares each status's rows, by creation time, with Mint's listing of that status.
             models.Index(fields=["status", "created_at"], name="journey_status_created"),
+            # A workflow graph's step counts join one workflow's listed journeys to their waiting steps: the ids
+            # come from this index alone (journeys.step_stats).
+            models.Index(fields=["workflow_id", "id"], condition=models.Q(gone_at__isnull=True),
+                         name="journey_wf_present"),
         )
 
     def __str__(self) -> str:
@@ -123,7 +127,12 @@ class WaitingStep(models.Model):
 
     class Meta:
         ordering = ("journey", "position")
-        indexes = (models.Index(fields=["step_type", "journey"], name="waiting_step_type_journey"),)
+        indexes = (
+            models.Index(fields=["step_type", "journey"], name="waiting_step_type_journey"),
+            # "Waiting at step S" for one journey, and a workflow graph's waiting counts, which PostgreSQL reads in
+            # journey order beside the journeys' own index (a merge join, no hash of either side).
+            models.Index(fields=["journey", "step_id"], name="waiting_step_journey_step"),
+        )
 
     def __str__(self) -> str:
         return f"{self.step_id} ({self.step_type})"
@@ -189,8 +198,9 @@ class StepVisit(models.Model):
             models.UniqueConstraint(fields=["journey", "position"], name="step_visit_journey_position"),
         )
         indexes = (
-            # The median reads one workflow's visits that ended in a window, grouped by step.
-            models.Index(fields=["workflow_id", "ended_at", "step_id"], name="step_visit_wf_ended"),
+            # The median reads one workflow's visits that ended in a window, grouped by step: every column it
+            # needs is in the index, so PostgreSQL answers from the index alone.
+            models.Index(fields=["workflow_id", "ended_at", "step_id", "seconds"], name="step_visit_wf_ended"),
         )
 
     def __str__(self) -> str:

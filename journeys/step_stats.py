@@ -7,9 +7,11 @@ scope, journeys not gone), with the list's definitions, so a count equals the ro
 - *waiting at S*: the journey has a ``WaitingStep`` row for S (what its detail last said it waits on);
 - *faulted at S*: the journey's status is faulted and its ``alerts`` list holds an alert whose ``stepId`` is S.
 
-Each figure is one GROUP BY query over the workflow's rows (indexed by workflow and status; step visits by
-workflow and end time). The median is PostgreSQL's ``percentile_cont(0.5)``; SQLite (the embedded default) has
-no percentile aggregate, so there the window's durations are read and the median is taken in Python.
+Each figure is one GROUP BY query over the workflow's rows (journey ids by workflow from a partial index, faulted
+journeys by workflow and status, step visits by workflow and end time from a covering index). The median is
+PostgreSQL's ``percentile_cont(0.5)``; SQLite (the embedded default) has no percentile aggregate, so there the
+window's durations are read and the median is taken in Python. The counts are read live; the medians, which only
+the step-history job changes, are cached per workflow.
 """
 
 from __future__ import annotations
@@ -27,11 +29,17 @@ from django.db.models import Aggregate, Count, FloatField, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Action
+from accounts.policy import workflow_access
 from journeys.models import Journey, JourneyStatus, StepVisit, WaitingStep
 from journeys.selectors import JourneyFilters, journey_queryset
+from mintportal.cache import cache_key, cached_json
 
 WINDOW_DAYS: Final = 30
 ALERT_STEP_KEY: Final = "stepId"
+# A workflow's medians are cached this long at most, so they follow the sliding window closely enough; the
+# step-history job replaces them as soon as it writes visits of the workflow.
+MEDIAN_TTL: Final = 300
 
 
 class Median(Aggregate):
@@ -61,11 +69,22 @@ def _workflow_rows(user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> 
     return journey_queryset(user=user, filters=JourneyFilters(workflow_id=workflow_id)).order_by()
 
 
+def _grouped(sql: str, params: Any) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {str(step_id): int(count) for step_id, count in cursor.fetchall()}
+
+
 def step_waiting_counts(*, user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> dict[str, int]:
     """Step id → journeys of the workflow that the user may view and that wait at that step now."""
-    rows = (WaitingStep.objects.filter(journey__in=_workflow_rows(user, workflow_id).values("id"))
-            .values("step_id").annotate(n=Count("journey_id", distinct=True)).order_by())
-    return {row["step_id"]: row["n"] for row in rows}
+    # Each (step, journey) pair once, then counted per step: two hash aggregates, where COUNT(DISTINCT) would sort.
+    pairs = (WaitingStep.objects.filter(journey__in=_workflow_rows(user, workflow_id).values("id"))
+             .values("step_id", "journey_id").distinct().order_by())
+    try:
+        subquery, params = pairs.query.sql_with_params()
+    except EmptyResultSet:
+        return {}
+    return _grouped(f"SELECT w.step_id, COUNT(*) FROM ({subquery}) w GROUP BY w.step_id", params)
 
 
 def _faulted_sql(subquery: str) -> str:
@@ -93,9 +112,7 @@ def step_faulted_counts(*, user: AbstractBaseUser | AnonymousUser, workflow_id: 
         subquery, params = faulted.query.sql_with_params()
     except EmptyResultSet:
         return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_faulted_sql(subquery), params)
-        return {str(step_id): int(count) for step_id, count in cursor.fetchall()}
+    return _grouped(_faulted_sql(subquery), params)
 
 
 def step_window_start(now: datetime) -> datetime:
@@ -103,15 +120,16 @@ def step_window_start(now: datetime) -> datetime:
     return now - timedelta(days=WINDOW_DAYS)
 
 
-def step_median_seconds(
-    *, user: AbstractBaseUser | AnonymousUser, workflow_id: str, now: datetime | None = None
-) -> dict[str, tuple[float, int]]:
-    """Step id → (median seconds, visits) over the visits of the user's viewable journeys of the workflow that
-    ended within the last ``WINDOW_DAYS`` days."""
+def workflow_step_medians(*, workflow_id: str, now: datetime | None = None) -> dict[str, tuple[float, int]]:
+    """Step id → (median seconds, visits) over the visits of the workflow's journeys that ended within the last
+    ``WINDOW_DAYS`` days, for everyone who may view the workflow.
+
+    The view scope is per workflow, so whoever may view the workflow sees the same figure, and the query needs no
+    join with the journeys (the visits of journeys Mint has since dropped count too: the time was spent).
+    """
     now = now or timezone.now()
     visits = StepVisit.objects.filter(
         workflow_id=workflow_id, ended_at__gt=step_window_start(now), ended_at__lte=now, seconds__isnull=False,
-        journey__in=_workflow_rows(user, workflow_id).values("id"),
     ).order_by()
     if connection.vendor == "postgresql":
         rows = visits.values("step_id").annotate(median=Median("seconds"), n=Count("id"))
@@ -121,6 +139,35 @@ def step_median_seconds(
         if seconds is not None:
             durations.setdefault(step_id, []).append(seconds)
     return {step_id: (statistics.median(values), len(values)) for step_id, values in durations.items()}
+
+
+def step_median_seconds(
+    *, user: AbstractBaseUser | AnonymousUser, workflow_id: str, now: datetime | None = None
+) -> dict[str, tuple[float, int]]:
+    """``workflow_step_medians`` for a user: nothing for a workflow they may not view."""
+    if not workflow_access(user=user, action=Action.VIEW).allows(workflow_id):
+        return {}
+    return workflow_step_medians(workflow_id=workflow_id, now=now)
+
+
+def step_median_key(*, workflow_id: str) -> str:
+    """The cache key of a workflow's medians (replaced by the step-history job when it writes the workflow's
+    visits: journeys.services.step_history)."""
+    return cache_key("journeys", "step-medians", workflow_id)
+
+
+def step_medians_cached(*, user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> dict[str, tuple[float, int]]:
+    """``step_median_seconds`` through the cache (per workflow: the figure is the same for everyone who may view it)."""
+    if not workflow_access(user=user, action=Action.VIEW).allows(workflow_id):
+        return {}
+    return step_medians_load(workflow_id=workflow_id)
+
+
+def step_medians_load(*, workflow_id: str) -> dict[str, tuple[float, int]]:
+    """The workflow's medians from the cache, computed now on a miss (no scope check: for callers that made it)."""
+    rows = cached_json(step_median_key(workflow_id=workflow_id), ttl=MEDIAN_TTL,
+                       load=lambda: workflow_step_medians(workflow_id=workflow_id))
+    return {step_id: (float(median), int(count)) for step_id, (median, count) in rows.items()}
 
 
 def step_list_url(*, workflow_id: str, step_id: str, status: str = "") -> str:
@@ -135,10 +182,12 @@ def step_list_url(*, workflow_id: str, step_id: str, status: str = "") -> str:
 def workflow_step_stats(
     *, user: AbstractBaseUser | AnonymousUser, workflow_id: str, step_ids: list[str], now: datetime | None = None
 ) -> dict[str, StepFigures]:
-    """Every step's figures (zeros for a step no journey reached), keyed by step id."""
+    """Every step's figures (zeros for a step no journey reached), keyed by step id. The counts are read live; the
+    medians come from the cache unless ``now`` asks for them at a given time."""
     waiting = step_waiting_counts(user=user, workflow_id=workflow_id)
     faulted = step_faulted_counts(user=user, workflow_id=workflow_id)
-    medians = step_median_seconds(user=user, workflow_id=workflow_id, now=now)
+    medians = (step_median_seconds(user=user, workflow_id=workflow_id, now=now) if now is not None
+               else step_medians_cached(user=user, workflow_id=workflow_id))
     figures = {}
     for step_id in step_ids:
         median, visits = medians.get(step_id, (None, 0))

@@ -1,4 +1,5 @@
-"""Step history: each journey's step visits from its execution log, and when that log was last read."""
+"""Step history: each journey's step visits from its execution log, and when that log was last read; indexes for
+the workflow graph's step counts."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -31,12 +32,30 @@ class Migration(migrations.Migration):
                 ('ended_at', models.DateTimeField(blank=True, null=True)),
                 ('faulted', models.BooleanField(default=False)),
                 ('seconds', models.FloatField(blank=True, null=True)),
-                ('journey', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='step_visits', to='journeys.journey')),
             ],
             options={
                 'ordering': ('journey', 'position'),
-                'indexes': [models.Index(fields=['workflow_id', 'ended_at', 'step_id'], name='step_visit_wf_ended')],
-                'constraints': [models.UniqueConstraint(fields=('journey', 'position'), name='step_visit_journey_position')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='journey',
+            index=models.Index(condition=models.Q(('gone_at__isnull', True)), fields=['workflow_id', 'id'], name='journey_wf_present'),
+        ),
+        migrations.AddIndex(
+            model_name='waitingstep',
+            index=models.Index(fields=['journey', 'step_id'], name='waiting_step_journey_step'),
+        ),
+        migrations.AddField(
+            model_name='stepvisit',
+            name='journey',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='step_visits', to='journeys.journey'),
+        ),
+        migrations.AddIndex(
+            model_name='stepvisit',
+            index=models.Index(fields=['workflow_id', 'ended_at', 'step_id', 'seconds'], name='step_visit_wf_ended'),
+        ),
+        migrations.AddConstraint(
+            model_name='stepvisit',
+            constraint=models.UniqueConstraint(fields=('journey', 'position'), name='step_visit_journey_position'),
         ),
     ]

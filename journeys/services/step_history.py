@@ -29,6 +29,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from journeys.models import Journey, JourneyStatus, StepHistoryRead, StepVisit
+from journeys.step_stats import step_median_key, step_medians_load
+from mintportal.cache import cache_delete
 from mintportal.mint import get_client
 from mintportal.mint import models as mint
 from mintportal.mint.errors import MintError, MintNotFoundError
@@ -108,14 +110,23 @@ def _mark(pending: _Pending) -> None:
 
 
 def step_history_save(*, pending: _Pending, log: mint.JourneyLog) -> int:
-    """Replaces the journey's step visits with those of ``log`` and records what the log was read for; returns
-    how many visits it wrote."""
+    """Replaces the journey's step visits with those of ``log`` and records what the log was read for; returns how
+    many visits it wrote. The caller refreshes the cached medians of the workflows it wrote (``_medians_refresh``)."""
     visits = _visits(pending, log)
     with transaction.atomic():
         StepVisit.objects.filter(journey_id=pending.id).delete()
         StepVisit.objects.bulk_create(visits)
         _mark(pending)
     return len(visits)
+
+
+def _medians_refresh(workflow_ids: set[str]) -> None:
+    """Replaces the cached medians of the workflows whose visits a run wrote, computed here in the worker, so that
+    a workflow page never waits on a median over a busy workflow's month of visits."""
+    for workflow_id in sorted(workflow_ids):
+        key = step_median_key(workflow_id=workflow_id)
+        cache_delete(key)
+        step_medians_load(workflow_id=workflow_id)
 
 
 def _batched(items: list[_Pending], size: int) -> Iterator[list[_Pending]]:
@@ -127,9 +138,9 @@ def step_history_refresh(*, limit: int = HISTORY_READS, concurrency: int = HISTO
     """Reads the execution log of up to ``limit`` changed journeys and writes their step visits.
 
     Side effects: Mint calls (``get_journey_log``, ``concurrency`` at a time), ``StepVisit`` and ``StepHistoryRead``
-    rows. A journey Mint no longer has is marked read (its visits stay) so it is not asked for again until the
-    mirror sees it change. A ``MintError`` ends the run's reads; it is logged, not raised. Returns
-    ``skipped=True`` without calling Mint when another run holds the lease.
+    rows, and the cached medians of the workflows it wrote, recomputed. A journey Mint no longer has is marked read
+    (its visits stay) so it is not asked for again until the mirror sees it change. A ``MintError`` ends the run's
+    reads; it is logged, not raised. Returns ``skipped=True`` without calling Mint when another run holds the lease.
     """
     started = time.monotonic()
     lease = SyncLease(STEP_HISTORY)
@@ -137,6 +148,7 @@ def step_history_refresh(*, limit: int = HISTORY_READS, concurrency: int = HISTO
         return StepHistoryResult(skipped=True)
     calls = written = missing = 0
     stopped = False
+    touched: set[str] = set()
     try:
         pending = step_history_pending(limit=limit)
         if pending:
@@ -159,10 +171,12 @@ def step_history_refresh(*, limit: int = HISTORY_READS, concurrency: int = HISTO
                             stopped = True
                             break
                         step_history_save(pending=item, log=log)
+                        touched.add(item.workflow_id)
                         written += 1
                     if stopped:
                         break
                     lease.renew()
+        _medians_refresh(touched)
         result = StepHistoryResult(mint_calls=calls, written=written, missing=missing, stopped=stopped,
                                    seconds=time.monotonic() - started)
         lease.release(last_finished_at=timezone.now(), last_result=result.as_dict(), last_error="")
