@@ -22,6 +22,13 @@ from tests.mint_parts import link, step
 from tests.personas import approval_workflow_create, place_workflow
 
 
+@pytest.fixture(autouse=True)
+def one_thread_in_process(settings) -> None:
+    """Chunks run in this process see the test's open transaction only from its own thread; the real workers of
+    the worker tests run their chunks with several threads."""
+    settings.BULK_THREADS = 1
+
+
 @pytest.fixture
 def mint(mint_settings) -> MintClient:
     return get_client()
