@@ -55,7 +55,6 @@ class ActiveTimeZone:
 
     name: str
     source: str
-    chosen: str
 
 
 @lru_cache(maxsize=1)
@@ -137,11 +136,11 @@ def active_time_zone(*, request: HttpRequest) -> ActiveTimeZone:
     database no longer knows is."""
     chosen = preference_display(request=request).time_zone
     if valid_time_zone(chosen):
-        return ActiveTimeZone(name=chosen, source=TimeZoneSource.CHOSEN, chosen=chosen)
+        return ActiveTimeZone(name=chosen, source=TimeZoneSource.CHOSEN)
     browser = request.COOKIES.get(TIME_ZONE_COOKIE, "")
     if valid_time_zone(browser):
-        return ActiveTimeZone(name=browser, source=TimeZoneSource.BROWSER, chosen="")
-    return ActiveTimeZone(name=settings.TIME_ZONE, source=TimeZoneSource.DEFAULT, chosen="")
+        return ActiveTimeZone(name=browser, source=TimeZoneSource.BROWSER)
+    return ActiveTimeZone(name=settings.TIME_ZONE, source=TimeZoneSource.DEFAULT)
 
 
 class TimeZoneMiddleware:
