@@ -252,3 +252,10 @@ def test_a_query_with_more_parameters_than_django_reads_is_a_400_beside_the_quer
     response = signed_in(case_handler).post(CREATE, {"name": "Many", "query": "q=&" * 1001})
     assert response.status_code == 400
     assert "far too many parameters" in field_error(response.content.decode(), "query")
+
+
+def test_a_view_id_past_the_database_range_is_a_404(case_handler: User) -> None:
+    client = signed_in(case_handler)
+    huge = 10**20
+    assert client.get(reverse("savedviews:edit", args=[huge])).status_code == 404
+    assert client.post(reverse("savedviews:pin", args=[huge])).status_code == 404
