@@ -227,8 +227,8 @@ def test_the_region_shows_each_steps_figures_with_links_and_labels(counted_workf
     assert response.status_code == 200
     page = response.content.decode()
     assert "<html" not in page and 'id="step-graph"' in page
-    assert "1 waiting" in page and "1 faulted" in page and "median 1 min (1)" in page
-    assert 'aria-label="1 journey waiting at hold: open the list"' in page
+    assert "1 waiting" in page and "1 faulted" in page and "median 1 min, 1 visit" in page
+    assert 'aria-label="1 waiting at hold: open the list of these journeys"' in page
     assert f'href="/journeys/?workflow={counted_workflow}&amp;step=hold"' in page
     assert f'href="/journeys/?workflow={counted_workflow}&amp;status=faulted&amp;step=check"' in page
 
