@@ -84,7 +84,8 @@ def pretty_json(value: object) -> str:
 
 
 # How each style of ``when`` writes the local time; the zone's abbreviation follows it.
-_WHEN_FORMATS: Final = {"absolute": "%d %b %Y %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "time": "%H:%M:%S"}
+# ``absolute`` puts the day without a leading zero in front (``3 Dec 2026, 14:03``): strftime's %-d is not portable.
+_WHEN_FORMATS: Final = {"absolute": "%b %Y, %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "time": "%H:%M:%S"}
 
 # Whether times read "3 h ago" or "15 Jan 2026 13:00 CET" (the other is their title): chosen per request, like
 # Django's active time zone, by the middleware that activates the user's zone (accounts/time_zones.py), because a
@@ -153,7 +154,7 @@ def zone_description(local: datetime) -> str:
 @register.filter
 def when(value: datetime | None, style: str = "absolute") -> str:
     """A ``<time>`` element in the active time zone (the user's, else ``PORTAL_TIME_ZONE``), labelled with that
-    zone: ``29 Nov 2026 17:01 CET``; ``"seconds"``: ``2026-11-29 17:01:05 CET``; ``"time"``: ``17:01:05 CET``.
+    zone: ``29 Nov 2026, 17:01 CET``; ``"seconds"``: ``2026-11-29 17:01:05 CET``; ``"time"``: ``17:01:05 CET``.
 
     Whether it reads that way or ``3 h ago`` is the request's time display (``time_display()``), not the
     template's: the header's toggle switches every time on the page at once (static/js/portal.js swaps the text
@@ -168,6 +169,8 @@ def when(value: datetime | None, style: str = "absolute") -> str:
     local = timezone.localtime(value)
     zone = zone_label(local)
     absolute = f"{local.strftime(_WHEN_FORMATS.get(style, _WHEN_FORMATS['absolute']))} {zone}"
+    if style not in ("seconds", "time"):
+        absolute = f"{local.day} {absolute}"
     full = f"{local.strftime(_WHEN_FORMATS['seconds'])} {zone}"
     described = zone_description(local)
     relative = ago(value)

@@ -71,7 +71,7 @@ def test_a_new_yorker_sees_new_york_times_and_toggles_relative_and_absolute(
     page = new_yorker
     login(page, live_server.url, superuser)
     expect(page.locator("#time-zone-label")).to_have_text("Times in America/New_York (your browser's zone)")
-    expect(fault_time(page)).to_have_text("20 Nov 2026 08:03 EST")
+    expect(fault_time(page)).to_have_text("20 Nov 2026, 08:03 EST")
     expect(fault_time(page)).to_have_attribute("title", re.compile(
         r"^2026-11-20 08:03:00 EST \(America/New_York, UTC-05:00\) · \d+ d( \d+ h)? ago$"))
     expect(page.locator("#dashboard")).to_contain_text("Days in America/New_York")
@@ -101,7 +101,7 @@ def test_a_new_yorker_sees_new_york_times_and_toggles_relative_and_absolute(
     toggle.focus()
     with page.expect_response(lambda r: r.url.endswith("/preferences/times")):
         page.keyboard.press("Space")
-    expect(fault_time(page)).to_have_text("20 Nov 2026 08:03 EST")
+    expect(fault_time(page)).to_have_text("20 Nov 2026, 08:03 EST")
     expect(toggle).to_have_attribute("aria-pressed", "false")
 
     page.get_by_role("link", name="Change time zone").click()
