@@ -306,6 +306,7 @@
     if (!root.querySelectorAll) return;
     var times = root.matches && root.matches("time[data-when]") ? [root] : root.querySelectorAll("time[data-when]");
     Array.prototype.forEach.call(times, function (time) {
+      if (isNaN(Date.parse(time.getAttribute("datetime")))) return;
       var relative = relativeTo(time.getAttribute("datetime"));
       var zone = time.getAttribute("data-zone");
       var exact = time.getAttribute("data-full") + " (" + zone + ")";
@@ -315,9 +316,9 @@
   }
   // Regions swapped in later follow the page's display, whatever a shared cache drew them in.
   document.addEventListener("htmx:load", function (event) { drawTimes(event.detail.elt, timeDisplay()); });
-  // "5 min ago" keeps telling the truth while the page stays open.
+  // "5 min ago" (shown, or in an absolute time's title) keeps telling the truth while the page stays open.
   window.setInterval(function () {
-    if (!document.hidden && timeDisplay() === "relative") drawTimes(document, "relative");
+    if (!document.hidden) drawTimes(document, timeDisplay());
   }, 30000);
 
   document.addEventListener("submit", function (event) {
