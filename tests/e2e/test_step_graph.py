@@ -2,7 +2,8 @@
 the journeys app) shows on each step the journeys waiting there, those faulted there and the median time in the
 step; a click on a count opens the journeys list filtered to exactly those journeys. The journeys are real sandbox
 journeys, mirrored by the sync and their step history read by the history job. axe finds nothing serious or
-critical on the page. Screenshots go to test-artifacts/screenshots/step-graph-*.png.
+critical on the page, in light mode on a desktop and dark mode on a phone. Screenshots go to
+test-artifacts/screenshots/step-graph-*.png.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def risk_workflow(api: Api) -> dict:
 
 
 def test_the_graph_shows_where_journeys_wait_and_a_count_opens_their_list(
-    browser_page: Page, live_server, case_handler: User, api: Api, mint_settings
+    chromium, browser_page: Page, live_server, case_handler: User, api: Api, mint_settings
 ) -> None:
     workflow = risk_workflow(api)
     place_workflow(workflow["id"], tags=["onboarding"], name=workflow["name"])
@@ -76,6 +77,19 @@ def test_the_graph_shows_where_journeys_wait_and_a_count_opens_their_list(
     page.locator("#step-graph g[data-step='flag'] a.step-faulted-count").click()
     expect(page).to_have_url(re.compile(r"status=faulted&step=flag$"))
     expect(page.locator(ROWS)).to_have_count(1)
+
+    # The same page in dark mode on a phone.
+    context = chromium.new_context(viewport={"width": 390, "height": 900}, locale="en-GB", color_scheme="dark")
+    context.set_default_timeout(10_000)
+    try:
+        phone = context.new_page()
+        login(phone, live_server.url, case_handler)
+        phone.goto(f"{live_server.url}/workflows/{workflow['id']}")
+        expect(phone.locator("#step-graph g[data-step='hold'] a.step-waiting")).to_have_text("2 waiting")
+        report.check(phone, "workflow-graph-dark-phone")
+        screenshot(phone, "step-graph-dark-phone")
+    finally:
+        context.close()
 
     report.write()
     assert not report.blocking(), report.failure()
