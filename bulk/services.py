@@ -36,7 +36,7 @@ from django.utils import timezone
 from accounts.models import Action, AuditEvent
 from accounts.policy import REFUSALS, user_can
 from accounts.services import audit_record
-from approvals.models import ApprovalVote, Decision
+from approvals.models import Decision
 from approvals.services import DecisionFailed, approval_decide
 from bulk.models import BulkAction, BulkItem, BulkJob, ItemStatus, JobStatus, Verdict
 from bulk.selectors import NOT_VISIBLE, Selection, bulk_dry_run
@@ -300,10 +300,9 @@ def _recheck_decision(job: BulkJob, user: User, item: BulkItem, since: datetime)
             return Outcome(ItemStatus.DONE, "Done before the crash: the approval step no longer waits.")
         return Outcome(ItemStatus.UNKNOWN, "The decision was being sent to Mint when the worker stopped; "
                                            "open the journey to see whether it moved on.")
-    if job.action == BulkAction.APPROVE and ApprovalVote.objects.filter(
-            journey_id=item.journey_id, step_id=item.step_id, user_id=user.pk, at__gte=since).exists():
-        return Outcome(ItemStatus.DONE, "Done before the crash: your approval was recorded.")
     event = _recorded(job, item, since)
+    # Nothing decided yet, perhaps a vote recorded: acting again is safe, as approval_decide counts a person's vote
+    # once and, where that vote is enough, makes the one decision it did not get to make.
     return _from_audit(event) if event is not None else None
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from approvals.models import ApprovalVote
 from approvals.services import approval_decide
 from bulk.models import BulkItem, ItemStatus, JobStatus
 from bulk.services import bulk_job_confirm, bulk_job_recover, bulk_job_requeue_stale
@@ -132,3 +133,26 @@ def test_an_item_a_live_worker_holds_within_the_lease_is_left_alone_by_the_reque
 
     item.refresh_from_db()
     assert item.status == ItemStatus.RUNNING and not list(private_broker.iterdir())
+
+
+def test_a_vote_recorded_before_the_crash_is_counted_once_and_the_decision_it_led_to_is_made(
+    sandbox, approval_workflow, start, approver, private_broker
+):
+    journey = start(approval_workflow(tags=["onboarding"]), "V-1")
+    job = prepare(approver, "approve", [journey])
+    bulk_job_confirm(user=approver, job_id=job.id)
+    item = BulkItem.objects.get(job=job)
+    died_holding(item)
+    # The dead worker's approval_decide got as far as the vote: one approver suffices, but no decision was made.
+    ApprovalVote.objects.create(journey_id=journey.id, step_id="check", occurrence=1, workflow_id=journey.workflow_id,
+                                user=approver, username="approver", at=timezone.now())
+    sandbox.reset_counters()
+
+    bulk_job_recover(claimed_before=timezone.now())
+    run_all(job)
+
+    item.refresh_from_db()
+    assert item.status == ItemStatus.DONE and item.outcome == (
+        "Checked after a crash, then acted: Approved. Mint has been told.")
+    assert sandbox.count("approveJourney") == 1
+    assert ApprovalVote.objects.filter(journey_id=journey.id).count() == 1
