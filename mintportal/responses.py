@@ -23,6 +23,7 @@ from mintportal.cache import cache_key, cached_json
 from mintportal.errors import NotVisible
 from mintportal.mint import errors
 from mintportal.mint.models import FileDownload
+from mintportal.templatetags.portal import time_render_key
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -91,7 +92,8 @@ def render_region_cached(
     the viewer's scope.
     """
     partial = region if region and wants_region(request) else page_region
-    key = cache_key(*key_parts, partial, "htmx" if getattr(request, "htmx", None) else "plain",
+    # Times are drawn in the viewer's zone and display (relative or absolute): both are part of the key.
+    key = cache_key(*key_parts, time_render_key(), partial, "htmx" if getattr(request, "htmx", None) else "plain",
                     request.get_full_path())
 
     def load() -> str:

@@ -98,6 +98,8 @@ ROUTES: dict[str, Route] = {
     # The matrix journey waits on an approval, so holding its case takes APPROVE.
     "journeys:claim": Route(post=Action.APPROVE),
     "notifications:preferences": Route(get=ANY, post=ANY),
+    "accounts:time_zone": Route(get=ANY, post=ANY),
+    "accounts:time_display": Route(post=ANY),
     "workflows:step_form": Route(get=Action.MANAGE, post=Action.MANAGE),
     "workflows:list": Route(get=Action.VIEW, variants=PROBES),
     "workflows:create": Route(get=Action.MANAGE, post=Action.MANAGE),

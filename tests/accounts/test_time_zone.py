@@ -287,8 +287,6 @@ def test_the_display_applies_to_one_request_only() -> None:
     assert " ago</time>" not in template.render(Context({"value": timezone.now() - timedelta(hours=3)}))
 
 
-@pytest.mark.xfail(strict=True, reason="render_region_cached (mintportal/responses.py) must put "
-                   "mintportal.templatetags.portal.time_render_key() in its cache key")
 def test_a_cached_screen_is_never_served_in_another_zone_or_display(signed_in: Client, person: User) -> None:
     faulted(datetime(2026, 12, 1, 13, 3, tzinfo=UTC))
     signed_in.cookies["tz"] = "America/New_York"
