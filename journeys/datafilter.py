@@ -61,7 +61,10 @@ INPUT: Final = "input"
 STEPS: Final = "steps"
 
 _FORBIDDEN_KEY: Final = re.compile(r"[\s.\"\\=~<>!\x00-\x1f]")
-_SYNTAX: Final = re.compile(r"\s*(?P<path>[^\s=~<>!]*)\s*(?P<op>[=~<>!]+|[A-Za-z_]+)?\s*(?P<value>.*?)\s*", re.S)
+# Applied to a stripped line; each part's characters exclude the next part's, so matching is linear.
+_SYNTAX: Final = re.compile(r"(?P<path>[^\s=~<>!]*)\s*(?P<op>[=~<>!]+|[A-Za-z_]+)?\s*(?P<value>.*)", re.S)
+# A line longer than this is refused before it is parsed (far above a path and a value at their limits).
+MAX_LINE: Final = 4096
 # A JSON number; its exponent is bounded below so that PostgreSQL's numeric can hold it.
 _NUMBER: Final = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d{1,3})?")
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
@@ -158,10 +161,13 @@ def _iso_day(text: str) -> str:
 
 def parse_condition(text: str) -> DataCondition:
     """One filter line (``risk.score > 80``) or DataFilterError with a message for the person who typed it."""
+    text = text.strip()
+    if len(text) > MAX_LINE:
+        raise DataFilterError(f"A filter may have at most {MAX_LINE} characters (this one has {len(text)}).")
     match = _SYNTAX.fullmatch(text)
     if match is None or not match.group("path"):
         raise DataFilterError(f"Write a filter as “field operator value”, e.g. “customerNumber = C-100508” "
-                              f"(got “{text.strip()[:60]}”).")
+                              f"(got “{text[:60]}”).")
     op = match.group("op")
     raw_value = match.group("value")
     if op is None:

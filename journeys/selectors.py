@@ -131,7 +131,7 @@ def _at_step(step_id: str, *, faulted: bool) -> Exists | AlertAtStep:
 
 # Past this many matching rows the list shows PostgreSQL's estimate instead of counting every row ("about 1.2
 # million"): a bounded count reads at most this many index entries, an exact one grows with the mirror.
-EXACT_COUNT_LIMIT: Final = 50_000
+EXACT_COUNT_LIMIT: Final = 10_000
 
 
 class JourneyPaginator(Paginator):

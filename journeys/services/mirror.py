@@ -190,24 +190,6 @@ def journey_mirror_upsert(*, summaries: Iterable[mint.JourneySummary], seen_at: 
     return written
 
 
-def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep]) -> bool:
-    """Makes the journey's WaitingStep rows the detail's active steps, in order, and ends the claims of steps no
-    longer among them; writes only when they differ (a journey's page reads its detail on every view)."""
-    wanted = [(step.step_id, step.step_type) for step in steps]
-    stored = WaitingStep.objects.filter(journey_id=journey_id).order_by("position")
-    if list(stored.values_list("step_id", "step_type")) == wanted:
-        return False
-    stored.delete()
-    WaitingStep.objects.bulk_create(
-        WaitingStep(journey_id=journey_id, step_id=step_id, step_type=step_type, position=position)
-        for position, (step_id, step_type) in enumerate(wanted)
-    )
-    # A claim ends when its step stops waiting; no audit event: the continue or decision that ended the step
-    # has its own, and a step Mint moved on without the portal is no one's act.
-    Claim.objects.filter(journey_id=journey_id).exclude(step_id__in=[step_id for step_id, _ in wanted]).delete()
-    return True
-
-
 class _DataKeySet(Func):
     """``Journey.data`` with one top-level key replaced and the others kept, in one UPDATE: the step data
     (written from details) and the input (written after a launch) never overwrite each other."""
@@ -250,39 +232,93 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
     otherwise the row keeps the name it has, or takes it from the workflow mirror. ``pending_steps`` is true
     when steps are active.
     """
+    names = {journey.id: workflow_name} if workflow_name is not None else {}
+    return journey_mirror_refresh_many(journeys=[journey], workflow_names=names)[0]
+
+
+def journey_mirror_refresh_many(
+    *, journeys: Sequence[mint.JourneyDetail], workflow_names: Mapping[str, str] | None = None
+) -> list[Journey]:
+    """``journey_mirror_refresh`` for several details at once (the sync's detail reads), in one transaction and a
+    handful of statements instead of several per journey; returns the rows in the order given (a journey given
+    twice is written once, from its last detail)."""
+    if not journeys:
+        return []
+    details = {journey.id: journey for journey in journeys}
     now = timezone.now()
-    before = Journey.objects.filter(pk=journey.id).values(*_SHOWN_FIELDS, "data").first()
-    stored_data = before.pop("data") if before is not None else None
-    shown_before = before
-    if workflow_name is None:
-        workflow_name = (
-            (shown_before or {}).get("workflow_name")
-            or WorkflowRecord.objects.filter(pk=journey.workflow_id).values_list("name", flat=True).first()
-            or ""
-        )
-    row = _row(
-        journey, workflow_name=workflow_name, pending_steps=bool(journey.active_steps), seen_at=now,
-        detail_seen_at=now,
-    )
-    step_data = dict(journey.step_data)
-    stored = stored_data if isinstance(stored_data, dict) else {}
-    data_changed = stored.get(STEPS) != step_data
-    row.data = {**stored, STEPS: step_data}
+    before = {row.pop("id"): row for row in Journey.objects.filter(pk__in=list(details))
+              .values("id", *_SHOWN_FIELDS, "data")}
+    stored_data = {journey_id: row.pop("data") for journey_id, row in before.items()}
+    names = dict(workflow_names or {})
+    unnamed = {detail.workflow_id for journey_id, detail in details.items()
+               if journey_id not in names and not (before.get(journey_id) or {}).get("workflow_name")}
+    known = dict(WorkflowRecord.objects.filter(pk__in=unnamed).values_list("id", "name")) if unnamed else {}
+    rows: dict[str, Journey] = {}
+    changed_data: dict[str, dict[str, Any]] = {}
+    for journey_id, detail in details.items():
+        name = names.get(journey_id)
+        if name is None:
+            name = (before.get(journey_id) or {}).get("workflow_name") or known.get(detail.workflow_id) or ""
+        row = _row(detail, workflow_name=name, pending_steps=bool(detail.active_steps), seen_at=now,
+                   detail_seen_at=now)
+        step_data = dict(detail.step_data)
+        stored = stored_data.get(journey_id)
+        stored = stored if isinstance(stored, dict) else {}
+        if journey_id in before and stored.get(STEPS) != step_data:
+            changed_data[journey_id] = step_data
+        row.data = {**stored, STEPS: step_data}
+        rows[journey_id] = row
     with transaction.atomic():
         Journey.objects.bulk_create(
-            [row], update_conflicts=True, unique_fields=["id"], update_fields=[*_LISTING_FIELDS, "detail_seen_at"],
+            list(rows.values()), update_conflicts=True, unique_fields=["id"],
+            update_fields=[*_LISTING_FIELDS, "detail_seen_at"],
         )
-        if data_changed and stored_data is not None:
+        for journey_id, step_data in changed_data.items():
             # Set in the database, not from the copy read above, so an input recorded meanwhile is kept.
-            Journey.objects.filter(pk=row.id).update(data=_DataKeySet(STEPS, step_data))
-        steps_changed = _waiting_steps_replace(journey_id=row.id, steps=journey.active_steps)
+            Journey.objects.filter(pk=journey_id).update(data=_DataKeySet(STEPS, step_data))
+        steps_changed = _waiting_steps_replace_many({journey_id: detail.active_steps
+                                                     for journey_id, detail in details.items()})
     if steps_changed:
         waiting_work_changed()
     # A journey's page refreshes its row on every view; only a change should retire the cached lists (which show
     # the current steps and data columns too).
-    if data_changed or steps_changed or shown_before != {name: getattr(row, name) for name in _SHOWN_FIELDS}:
+    shown_changed = any(before.get(journey_id) != {name: getattr(row, name) for name in _SHOWN_FIELDS}
+                        for journey_id, row in rows.items())
+    if changed_data or steps_changed or shown_changed or len(before) < len(rows):
         journey_mirror_changed()
-    return row
+    return [rows[journey.id] for journey in journeys]
+
+
+def _waiting_steps_replace(*, journey_id: str, steps: Sequence[mint.ActiveStep]) -> bool:
+    """Makes the journey's WaitingStep rows the detail's active steps, in order, and ends the claims of steps no
+    longer among them; writes only when they differ (a journey's page reads its detail on every view)."""
+    return _waiting_steps_replace_many({journey_id: steps})
+
+
+def _waiting_steps_replace_many(wanted_by_journey: Mapping[str, Sequence[mint.ActiveStep]]) -> bool:
+    """``_waiting_steps_replace`` for several journeys: one read, and writes only for the journeys whose steps
+    differ; returns whether any did."""
+    stored: dict[str, list[tuple[str, str]]] = {journey_id: [] for journey_id in wanted_by_journey}
+    for journey_id, step_id, step_type in WaitingStep.objects.filter(
+            journey_id__in=list(wanted_by_journey)).order_by("journey_id", "position").values_list(
+            "journey_id", "step_id", "step_type"):
+        stored[journey_id].append((step_id, step_type))
+    wanted = {journey_id: [(step.step_id, step.step_type) for step in steps]
+              for journey_id, steps in wanted_by_journey.items()}
+    changed = [journey_id for journey_id in wanted if wanted[journey_id] != stored[journey_id]]
+    if not changed:
+        return False
+    WaitingStep.objects.filter(journey_id__in=changed).delete()
+    WaitingStep.objects.bulk_create(
+        WaitingStep(journey_id=journey_id, step_id=step_id, step_type=step_type, position=position)
+        for journey_id in changed for position, (step_id, step_type) in enumerate(wanted[journey_id])
+    )
+    # A claim ends when its step stops waiting; no audit event: the continue or decision that ended the step
+    # has its own, and a step Mint moved on without the portal is no one's act.
+    for journey_id in changed:
+        Claim.objects.filter(journey_id=journey_id).exclude(
+            step_id__in=[step_id for step_id, _ in wanted[journey_id]]).delete()
+    return True
 
 
 def journey_mirror_changed() -> None:

@@ -32,7 +32,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -43,7 +43,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from journeys.models import Journey, JourneyStatus
-from journeys.services.mirror import journey_mirror_changed, journey_mirror_refresh, journey_mirror_upsert
+from journeys.services.mirror import (
+    journey_mirror_changed,
+    journey_mirror_refresh,
+    journey_mirror_refresh_many,
+    journey_mirror_upsert,
+)
 from mintportal.mint import get_client
 from mintportal.mint import models as mint
 from mintportal.mint.client import PAGE_LIMIT
@@ -67,6 +72,9 @@ SWEEP_MAX_REFRESHES: Final = 100
 # are asked of Mint at once. A run after 1,000 changes reads them all (figures: bench/notes/search.md).
 DETAIL_READS: Final = 1000
 DETAIL_CONCURRENCY: Final = 4
+# Details read ahead of the mirror writes (per concurrent call), and details written per transaction.
+READ_AHEAD: Final = 4
+WRITE_BATCH: Final = 50
 # Keyset paging steps back this much so journeys sharing the boundary timestamp are read again, not skipped.
 _TIE_MARGIN: Final = timedelta(milliseconds=1)
 
@@ -199,39 +207,49 @@ def _details_refresh(lease: SyncLease, counter: list[int], *, limit: int | None 
     ``DETAIL_CONCURRENCY`` at a time, and writes their mirror rows (and so their ``WaitingStep`` rows and step
     data); returns how many were written.
 
-    Mint is read in threads; the mirror is written here, in order. A Mint failure ends the reads of this run
-    (the listing part of the run has succeeded and stands); the next run starts again from the longest waiting.
+    Mint is read in threads, a window of reads ahead of the writes, so reading goes on while the mirror is
+    written here, in order, ``WRITE_BATCH`` rows per transaction. A Mint failure ends the reads of this run
+    (the listing part of the run, and the details already read, stand); the next run starts again from the
+    longest waiting.
     """
     ids = _stale_ids(DETAIL_READS if limit is None else limit)
     if not ids:
         return 0
     client = get_client()
     written = 0
+    upcoming = iter(ids)
     with ThreadPoolExecutor(max_workers=DETAIL_CONCURRENCY, thread_name_prefix="journey-detail") as pool:
-        for batch in _batched(ids, DETAIL_CONCURRENCY * 4):
-            futures = [(journey_id, pool.submit(client.get_journey, journey_id)) for journey_id in batch]
-            for journey_id, future in futures:
-                counter[0] += 1
-                try:
-                    detail = future.result()
-                except MintNotFoundError:
-                    if Journey.objects.filter(pk=journey_id, gone_at__isnull=True).update(gone_at=timezone.now()):
-                        journey_mirror_changed()
-                    continue
-                except MintError as exc:
-                    for _, rest in futures:
-                        rest.cancel()
-                    logger.warning("journey sync: detail reads stopped at %s: %s", journey_id, exc)
-                    return written
-                journey_mirror_refresh(journey=detail)
-                written += 1
-            lease.renew()
+        window: deque[tuple[str, Future[mint.JourneyDetail]]] = deque()
+
+        def read_ahead() -> None:
+            while len(window) < DETAIL_CONCURRENCY * READ_AHEAD:
+                journey_id = next(upcoming, None)
+                if journey_id is None:
+                    return
+                window.append((journey_id, pool.submit(client.get_journey, journey_id)))
+
+        read_ahead()
+        batch: list[mint.JourneyDetail] = []
+        while window:
+            journey_id, future = window.popleft()
+            read_ahead()
+            counter[0] += 1
+            try:
+                batch.append(future.result())
+            except MintNotFoundError:
+                if Journey.objects.filter(pk=journey_id, gone_at__isnull=True).update(gone_at=timezone.now()):
+                    journey_mirror_changed()
+            except MintError as exc:
+                for _, rest in window:
+                    rest.cancel()
+                logger.warning("journey sync: detail reads stopped at %s: %s", journey_id, exc)
+                break
+            if len(batch) >= WRITE_BATCH or not window:
+                written += len(journey_mirror_refresh_many(journeys=batch))
+                batch = []
+                lease.renew()
+        written += len(journey_mirror_refresh_many(journeys=batch))
     return written
-
-
-def _batched(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def journey_sync(*, full: bool = False) -> SyncResult:

@@ -281,3 +281,16 @@ def test_a_user_never_gets_rows_or_counts_outside_their_scope(
             if workflow_id == WF_INSIDE and all(expected(data, text) for text in texts)}
     assert set(rows.values_list("id", flat=True)) == want
     assert rows.count() == len(want)
+
+
+def test_a_line_past_the_line_limit_is_refused_before_it_is_parsed() -> None:
+    from journeys.datafilter import MAX_LINE
+
+    # Whitespace inside a value once made a backtracking pattern quadratic; now a long line is parsed in one pass
+    # (and its value refused for its length), a longer one refused at once.
+    spaced = "a = x" + " " * (MAX_LINE - 6) + "y"
+    assert len(spaced) == MAX_LINE
+    with pytest.raises(DataFilterError, match=f"A value may have at most {MAX_VALUE} characters"):
+        parse_condition(spaced)
+    with pytest.raises(DataFilterError, match=f"A filter may have at most {MAX_LINE} characters"):
+        parse_condition(spaced + "z")
