@@ -25,6 +25,7 @@ from journeys.forms import JourneyFilterForm
 from journeys.selectors import (
     MIRROR_GENERATION,
     JourneyFilters,
+    JourneyPaginator,
     journey_queryset,
     journey_workflow_choices,
     journey_workflow_visible,
@@ -136,8 +137,10 @@ def savedview_filters(*, user: AbstractBaseUser | AnonymousUser, view: SavedView
 
 
 def savedview_count(*, user: AbstractBaseUser | AnonymousUser, view: SavedView) -> int:
-    """How many journeys the list shows this viewer for the view's query (every page)."""
-    return journey_queryset(user=user, filters=savedview_filters(user=user, view=view)).count()
+    """How many journeys the list says it shows this viewer for the view's query (every page), counted as the list
+    counts them: exactly up to ``EXACT_COUNT_LIMIT`` rows, past it the planner's estimate."""
+    rows = journey_queryset(user=user, filters=savedview_filters(user=user, view=view))
+    return JourneyPaginator(rows, 1).count
 
 
 def savedview_count_key(*, user: AbstractBaseUser | AnonymousUser, view: SavedView) -> str:

@@ -1,6 +1,8 @@
-"""Saved views against a brute force, over random teams, scopes, users, journeys and views: a person lists exactly
-the views they own or that are shared with one of their teams (none without the right to view journeys); a view's
-navigation count is the number of journeys the list shows that viewer for its query; no row outside their scope."""
+"""Saved views against a brute force, over random teams, scopes, users, journeys (with or without a customer number
+in their data) and views (status, workflow, search and business-data filters): a person lists exactly the views they
+own or that are shared with one of their teams (none without the right to view journeys); a view's navigation count
+is the number of journeys the list shows that viewer for its query, exactly the rows written out here; no row outside
+their scope."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ TAGS = ["t1", "t2"]
 TEAMS = ["A", "B", "C"]
 STATUSES = ["active", "finished", "faulted"]
 NAMES = ["Anna", "Bo", "Cecilie"]
+# A journey's customer number (its input), or none.
+CUSTOMERS = ["C-1", "C-2", None]
 
 scopes = st.fixed_dictionaries({
     "view": st.booleans(),
@@ -41,14 +45,15 @@ queries = st.fixed_dictionaries({}, optional={
     "workflow": st.sampled_from(WORKFLOWS),
     "q": st.sampled_from(NAMES),
     "sort": st.sampled_from(["name", "-last", "status"]),
+    "data": st.sampled_from(["customerNumber = C-1", "customerNumber ~ c-", "customerNumber exists"]),
 })
 worlds = st.fixed_dictionaries({
     "tags": st.fixed_dictionaries({workflow: st.frozensets(st.sampled_from(TAGS), max_size=1)
                                    for workflow in WORKFLOWS}),
     "scopes": st.fixed_dictionaries({team: st.lists(scopes, max_size=2) for team in TEAMS}),
     "users": st.lists(st.frozensets(st.sampled_from(TEAMS), max_size=2), min_size=1, max_size=3),
-    "journeys": st.lists(st.tuples(st.sampled_from(WORKFLOWS), st.sampled_from(STATUSES), st.sampled_from(NAMES)),
-                         max_size=8),
+    "journeys": st.lists(st.tuples(st.sampled_from(WORKFLOWS), st.sampled_from(STATUSES), st.sampled_from(NAMES),
+                                   st.sampled_from(CUSTOMERS)), max_size=8),
     # (owner index, query, teams shared with)
     "views": st.lists(st.tuples(st.integers(min_value=0, max_value=2), queries,
                                 st.frozensets(st.sampled_from(TEAMS), max_size=2)), max_size=4),
@@ -80,14 +85,23 @@ def expected_rows(world: dict, user_teams: frozenset[str], query: dict) -> set[s
     if workflow and not any(journey[0] == workflow for journey in visible.values()):
         workflow = None
     rows = set()
-    for journey_id, (journey_workflow, status, name) in visible.items():
+    for journey_id, (journey_workflow, status, name, customer) in visible.items():
         number = journey_id[1:]
         if query.get("status", status) != status or (workflow and journey_workflow != workflow):
             continue
         if "q" in query and not (query["q"] == journey_id or query["q"].lower() in f"{name} {number}".lower()):
             continue
+        if "data" in query and not data_matches(query["data"], customer):
+            continue
         rows.add(journey_id)
     return rows
+
+
+def data_matches(condition: str, customer: str | None) -> bool:
+    """The three business-data filters the views use, written out: equals C-1, contains "c-" in any case, exists."""
+    if condition == "customerNumber = C-1":
+        return customer == "C-1"
+    return customer is not None
 
 
 def build(world: dict) -> tuple[list[tuple[User, frozenset[str]]], list[tuple[SavedView, int, frozenset[str]]]]:
@@ -114,10 +128,11 @@ def build(world: dict) -> tuple[list[tuple[User, frozenset[str]]], list[tuple[Sa
         user.groups.set([groups[name] for name in user_teams])
         users.append((User.objects.get(pk=user.pk), user_teams))
     start = timezone.now() - timedelta(days=1)
-    for index, (workflow, status, name) in enumerate(world["journeys"]):
+    for index, (workflow, status, name, customer) in enumerate(world["journeys"]):
         Journey.objects.create(id=f"j{index}", workflow_id=workflow, workflow_name=workflow.upper(), version=1,
                                status=status, name=f"{name} {index}", created_at=start,
-                               last_executed_at=start + timedelta(minutes=index), seen_at=start)
+                               last_executed_at=start + timedelta(minutes=index), seen_at=start,
+                               data={"input": {"customerNumber": customer}} if customer else {})
     journey_mirror_changed()
     views = []
     now = timezone.now()
@@ -152,7 +167,7 @@ def test_each_person_lists_exactly_the_views_they_own_or_share_and_counts_what_t
             total, rows = list_rows(client, view)
             assert savedview_count(user=user, view=view) == total
             assert savedview_count_cached(user=user, view=view) == total
-            in_scope = {f"j{number}" for number, (workflow, _, _) in enumerate(world["journeys"])
+            in_scope = {f"j{number}" for number, (workflow, *_) in enumerate(world["journeys"])
                         if may_view(world, user_teams, workflow)}
             assert set(rows) <= in_scope, "a row outside the viewer's scope"
             wanted = expected_rows(world, user_teams, query_of[view.pk])
