@@ -1,7 +1,8 @@
 """Bulk actions: one person's action on many journeys, dry-run first, then run by Celery journey by journey.
 
 A ``BulkJob`` is written by the dry run (status ``draft``) with one ``BulkItem`` per selected journey and the dry
-run's verdict for it (``will_act`` or ``refused`` with the reason). Confirming switches the job to ``running`` and
+run's verdict for it (``will_act`` or ``refused`` with the reason); a large selection is checked by chunk tasks first
+(status ``checking``). Confirming switches the job to ``running`` and
 its will-act items to ``pending``; chunk tasks then take each item with a conditional UPDATE (pending → running,
 with the run's token), call the single-journey service and record the outcome, so an item is acted on at most
 once however often its task is delivered. An item left ``running`` by a worker that died is set to ``recheck``
@@ -26,12 +27,15 @@ class BulkAction(models.TextChoices):
 
 
 class JobStatus(models.TextChoices):
+    # A large selection's dry run runs in chunk tasks; the job is a draft once every journey is checked.
+    CHECKING = "checking", "Dry run in progress"
     DRAFT = "draft", "Dry run, waiting for confirmation"
     RUNNING = "running", "Running"
     FINISHED = "finished", "Finished"
 
 
 class Verdict(models.TextChoices):
+    CHECKING = "checking", "Being checked"
     WILL_ACT = "will_act", "Will act"
     REFUSED = "refused", "Refused"
 

@@ -283,6 +283,7 @@ def bulk_job_get(*, user: AbstractBaseUser, job_id: Any) -> BulkJob:
 @dataclass(frozen=True)
 class Progress:
     total: int
+    checking: int
     will_act: int
     refused_dry: int
     done: int
@@ -296,6 +297,10 @@ class Progress:
         return self.remaining == 0
 
     @property
+    def checked_percent(self) -> int:
+        return 100 if not self.total else int((self.total - self.checking) * 100 / self.total)
+
+    @property
     def percent(self) -> int:
         acted = self.will_act - self.remaining
         return 100 if not self.will_act else int(acted * 100 / self.will_act)
@@ -305,6 +310,7 @@ def bulk_job_progress(*, job: BulkJob) -> Progress:
     """How far the job has got (one query)."""
     counts = BulkItem.objects.filter(job=job).aggregate(
         total=Count("pk"),
+        checking=Count("pk", filter=Q(verdict=Verdict.CHECKING)),
         will_act=Count("pk", filter=Q(verdict=Verdict.WILL_ACT)),
         done=Count("pk", filter=Q(status=ItemStatus.DONE)),
         refused=Count("pk", filter=Q(status=ItemStatus.REFUSED)),
@@ -312,9 +318,9 @@ def bulk_job_progress(*, job: BulkJob) -> Progress:
         unknown=Count("pk", filter=Q(status=ItemStatus.UNKNOWN)),
         remaining=Count("pk", filter=Q(status__in=[ItemStatus.PENDING, ItemStatus.RUNNING, ItemStatus.RECHECK])),
     )
-    if job.status == JobStatus.DRAFT:
+    if job.status in (JobStatus.CHECKING, JobStatus.DRAFT):
         counts["remaining"] = counts["will_act"]
-    return Progress(refused_dry=counts["total"] - counts["will_act"], **counts)
+    return Progress(refused_dry=counts["total"] - counts["will_act"] - counts["checking"], **counts)
 
 
 def bulk_job_items(*, job: BulkJob, verdict: str = "", offset: int = 0, limit: int = 100) -> list[BulkItem]:

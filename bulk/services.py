@@ -39,8 +39,9 @@ from accounts.services import audit_record
 from approvals.models import Decision
 from approvals.services import DecisionFailed, approval_decide
 from bulk.models import BulkAction, BulkItem, BulkJob, ItemStatus, JobStatus, Verdict
-from bulk.selectors import NOT_VISIBLE, Selection, bulk_dry_run
+from bulk.selectors import NOT_VISIBLE, Check, Selection, bulk_dry_run
 from journeys.claims_selectors import claim_get, claim_guard
+from journeys.models import Journey
 from journeys.services.actions import journey_read, journey_resume, journey_url_create
 from journeys.services.claims import claim_assign
 from journeys.services.notes import journey_note_create
@@ -51,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 # bulk/tasks.py imports this module, so the task is queued by its registered name (the import goes one way only).
 RUN_CHUNK_TASK: Final = "bulk.tasks.bulk_job_run_chunk_task"
+CHECK_CHUNK_TASK: Final = "bulk.tasks.bulk_job_check_chunk_task"
+# Selections up to this size are checked within the request; larger ones by chunk tasks of CHECK_CHUNK journeys.
+INLINE_DRY_RUN: Final = 500
+CHECK_CHUNK: Final = 250
 INSERT_BATCH: Final = 1000
 
 
@@ -86,13 +91,15 @@ def _queue_chunks(job_id: uuid.UUID, *, idle_before: datetime | None = None) -> 
     return len(blocks)
 
 
-def _after_commit(job_id: uuid.UUID) -> None:
+def _after_commit(queue: Callable[[], object], what: str) -> None:
+    """Queues work once the records are committed. A broker outage leaves the job as it is and
+    ``bulk_job_requeue_stale`` queues the work again."""
+
     def run() -> None:
         try:
-            _queue_chunks(job_id)
+            queue()
         except Exception:
-            # The job stays running with pending items; bulk_job_requeue_stale queues them again.
-            logger.exception("could not queue bulk job %s; the periodic requeue will pick it up", job_id)
+            logger.exception("could not queue %s; the periodic requeue will pick it up", what)
 
     transaction.on_commit(run)
 
@@ -109,48 +116,104 @@ def _audit_params(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _verdict(row: Journey | None, check: Check) -> dict[str, Any]:
+    """An item's dry-run fields. Names of journeys the user may not view are not kept."""
+    visible = check.refusal != NOT_VISIBLE and row is not None
+    return {"journey_name": row.name if visible and row is not None else "",
+            "workflow_id": row.workflow_id if visible and row is not None else "",
+            "step_id": check.step_id, "verdict": check.verdict, "reason": check.refusal[:500]}
+
+
 def bulk_job_create(*, user: AbstractBaseUser, action: str, params: Mapping[str, Any], selection: Selection,
                     key: str) -> BulkJob:
-    """Runs the dry run over the selection and records it as a draft job with one item per journey (its verdict
-    and reason); acts on nothing. The same ``key`` from the same user returns the job made first (a double-submitted
-    form). Audited as ``bulk.create``. Names of journeys the user may not view are not kept."""
+    """Records a bulk action over the selection as a job with one item per journey and runs its dry run: each
+    item's verdict and reason, acting on nothing. Up to ``INLINE_DRY_RUN`` journeys are checked here (the job is a
+    draft when this returns); a larger selection is checked by chunk tasks (the job is ``checking`` until they are
+    done), so that a request never waits on ten thousand checks. The same ``key`` from the same user returns the
+    job made first (a double-submitted form). Audited as ``bulk.create``."""
     existing = BulkJob.objects.filter(created_by_id=user.pk, key=key).first()
     if existing is not None:
         return existing
+    total = len(selection.journey_ids)
+    inline = total <= INLINE_DRY_RUN
     try:
         with transaction.atomic():
-            job = BulkJob.objects.create(created_by_id=user.pk, key=key, action=action, params=dict(params),
-                                         selection=selection.description[:500], created_at=timezone.now())
-            batch: list[BulkItem] = []
-            will_act = 0
-            checks = bulk_dry_run(user=user, action=action, params=params, journey_ids=selection.journey_ids)
-            for position, (journey_id, row, check) in enumerate(checks):
-                visible = check.refusal != NOT_VISIBLE and row is not None
-                will_act += check.verdict == Verdict.WILL_ACT
-                batch.append(BulkItem(
-                    job=job, position=position, journey_id=journey_id,
-                    journey_name=row.name if visible and row is not None else "",
-                    workflow_id=row.workflow_id if visible and row is not None else "",
-                    step_id=check.step_id, verdict=check.verdict, reason=check.refusal[:500],
-                ))
-                if len(batch) >= INSERT_BATCH:
-                    BulkItem.objects.bulk_create(batch)
-                    batch = []
-            BulkItem.objects.bulk_create(batch)
-            total = len(selection.journey_ids)
-            BulkJob.objects.filter(pk=job.pk).update(total=total, will_act=will_act)
-            job.total, job.will_act = total, will_act
-            audit_record(
-                actor=user, action="bulk.create",
-                summary=f"Dry run of “{BulkAction(action).label}” on {total} journeys: {will_act} will act, "
-                        f"{total - will_act} refused",
-                detail={"job_id": str(job.id), "action": action, "selection": selection.description,
-                        "journeys": total, "will_act": will_act, **_audit_params(action, params)},
-            )
+            job = BulkJob.objects.create(
+                created_by_id=user.pk, key=key, action=action, params=dict(params), total=total,
+                selection=selection.description[:500], created_at=timezone.now(),
+                status=JobStatus.DRAFT if inline else JobStatus.CHECKING)
+            will_act = _create_items(job, user=user, selection=selection, inline=inline)
+            summary = (f"Dry run of “{BulkAction(action).label}” on {total} journeys: {will_act} will act, "
+                       f"{total - will_act} refused" if inline
+                       else f"Dry run of “{BulkAction(action).label}” on {total} journeys started")
+            audit_record(actor=user, action="bulk.create", summary=summary,
+                         detail={"job_id": str(job.id), "action": action, "selection": selection.description,
+                                 "journeys": total, **({"will_act": will_act} if inline else {}),
+                                 **_audit_params(action, params)})
+            if not inline:
+                _after_commit(lambda: _queue_checks(job.id), f"the dry run of bulk job {job.id}")
     except IntegrityError:
         # The same form submitted twice at once: the other request made the job.
         return BulkJob.objects.get(created_by_id=user.pk, key=key)
+    job.refresh_from_db()
     return job
+
+
+def _create_items(job: BulkJob, *, user: AbstractBaseUser, selection: Selection, inline: bool) -> int:
+    """Writes the job's items in batches, checked (``inline``) or to be checked; returns how many will act."""
+    batch: list[BulkItem] = []
+    will_act = 0
+    if inline:
+        checks = bulk_dry_run(user=user, action=job.action, params=job.params, journey_ids=selection.journey_ids)
+        for position, (journey_id, row, check) in enumerate(checks):
+            will_act += check.verdict == Verdict.WILL_ACT
+            batch.append(BulkItem(job=job, position=position, journey_id=journey_id, **_verdict(row, check)))
+    else:
+        batch = [BulkItem(job=job, position=position, journey_id=journey_id, verdict=Verdict.CHECKING)
+                 for position, journey_id in enumerate(selection.journey_ids)]
+    BulkItem.objects.bulk_create(batch, batch_size=INSERT_BATCH)
+    if inline:
+        BulkJob.objects.filter(pk=job.pk).update(will_act=will_act)
+    return will_act
+
+
+def _queue_checks(job_id: uuid.UUID) -> int:
+    """Queues one dry-run task per block of positions still to be checked; returns how many."""
+    size = CHECK_CHUNK
+    positions = (BulkItem.objects.filter(job_id=job_id, verdict=Verdict.CHECKING)
+                 .values_list("position", flat=True).iterator(chunk_size=2000))
+    blocks = sorted({position // size for position in positions})
+    for block in blocks:
+        signature(CHECK_CHUNK_TASK, args=(str(job_id), block * size, block * size + size - 1)).apply_async()
+    return len(blocks)
+
+
+def bulk_job_check_chunk(*, job_id: uuid.UUID, first: int, last: int) -> int:
+    """Runs the dry run for the unchecked items at positions ``first..last`` of a job being checked; returns how
+    many it checked. Checks only read, so a block checked twice (a message delivered again) comes to the same.
+    The job becomes a draft when its last item is checked."""
+    job = BulkJob.objects.filter(pk=job_id, status=JobStatus.CHECKING).first()
+    if job is None:
+        return 0
+    user = User.objects.get(pk=job.created_by_id)
+    items = list(BulkItem.objects.filter(job=job, position__gte=first, position__lte=last,
+                                         verdict=Verdict.CHECKING).order_by("position"))
+    checks = bulk_dry_run(user=user, action=job.action, params=job.params,
+                          journey_ids=[item.journey_id for item in items])
+    checked = 0
+    for item, (_, row, check) in zip(items, checks, strict=True):
+        checked += BulkItem.objects.filter(pk=item.pk, verdict=Verdict.CHECKING).update(**_verdict(row, check))
+    bulk_job_check_finish_if_done(job_id=job.id)
+    return checked
+
+
+def bulk_job_check_finish_if_done(*, job_id: uuid.UUID) -> bool:
+    """Makes a job being checked a draft once every item has its verdict."""
+    if BulkItem.objects.filter(job_id=job_id, verdict=Verdict.CHECKING).exists():
+        return False
+    will_act = BulkItem.objects.filter(job_id=job_id, verdict=Verdict.WILL_ACT).count()
+    return bool(BulkJob.objects.filter(pk=job_id, status=JobStatus.CHECKING).update(
+        status=JobStatus.DRAFT, will_act=will_act))
 
 
 def bulk_job_confirm(*, user: AbstractBaseUser, job_id: uuid.UUID) -> BulkJob:
@@ -175,7 +238,7 @@ def bulk_job_confirm(*, user: AbstractBaseUser, job_id: uuid.UUID) -> BulkJob:
                     "refused_in_dry_run": job.total - pending},
         )
         if pending:
-            _after_commit(job.id)
+            _after_commit(lambda: _queue_chunks(job.id), f"bulk job {job.id}")
         else:
             BulkJob.objects.filter(pk=job.pk).update(status=JobStatus.FINISHED, finished_at=now)
     job.refresh_from_db()
@@ -455,6 +518,10 @@ def bulk_job_requeue_stale() -> int:
     stale = now - claim_lease()
     _flag_for_recheck(claimed_before=stale)
     acted = 0
+    # A dry run still not done a lease after it started lost a message (or its worker): checking again is harmless.
+    for job_id in BulkJob.objects.filter(status=JobStatus.CHECKING, created_at__lt=stale).values_list("id", flat=True):
+        if not bulk_job_check_finish_if_done(job_id=job_id):
+            acted += bool(_queue_checks(job_id))
     for job_id in BulkJob.objects.filter(status=JobStatus.RUNNING).values_list("id", flat=True):
         if bulk_job_finish_if_done(job_id=job_id):
             acted += 1
@@ -469,6 +536,8 @@ def bulk_job_recover(*, claimed_before: datetime) -> int:
     job's chunks are queued again. Returns how many chunks it queued."""
     _flag_for_recheck(claimed_before=claimed_before)
     queued = 0
+    for job_id in BulkJob.objects.filter(status=JobStatus.CHECKING).values_list("id", flat=True):
+        queued += _queue_checks(job_id)
     for job_id in BulkJob.objects.filter(status=JobStatus.RUNNING).values_list("id", flat=True):
         if not bulk_job_finish_if_done(job_id=job_id):
             queued += _queue_chunks(job_id)

@@ -8,7 +8,13 @@ from datetime import datetime
 
 from celery import shared_task
 
-from bulk.services import bulk_job_recover, bulk_job_requeue_stale, bulk_job_run_chunk
+from bulk.services import bulk_job_check_chunk, bulk_job_recover, bulk_job_requeue_stale, bulk_job_run_chunk
+
+
+@shared_task(acks_late=True)
+def bulk_job_check_chunk_task(job_id: str, first: int, last: int) -> int:
+    """Runs the dry run for one block of a large selection's journeys."""
+    return bulk_job_check_chunk(job_id=uuid.UUID(job_id), first=first, last=last)
 
 
 @shared_task(acks_late=True)

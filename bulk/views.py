@@ -80,7 +80,8 @@ def bulk_job(request: AuthenticatedHttpRequest, job_id: uuid.UUID) -> HttpRespon
     context = {
         "job": job, "progress": bulk_job_progress(job=job), "verdict": verdict, "page": page, "pages": pages,
         "items": bulk_job_items(job=job, verdict=verdict, offset=(page - 1) * ITEMS_PER_PAGE, limit=ITEMS_PER_PAGE),
-        "poll_every": POLL_EVERY, "is_url": job.action == BulkAction.URL, "draft": job.status == JobStatus.DRAFT,
+        "poll_every": POLL_EVERY, "is_url": job.action == BulkAction.URL,
+        "draft": job.status in (JobStatus.CHECKING, JobStatus.DRAFT),
         "mine": job.created_by_id == request.user.pk,
     }
     return render_region(request, "bulk/job.html", context, region="bulk-progress")

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from bulk.models import BulkJob
 from bulk.selectors import Selection, bulk_selection
-from bulk.services import bulk_job_confirm, bulk_job_create, bulk_job_run_chunk, chunk_size
+from bulk.services import (
+    CHECK_CHUNK,
+    bulk_job_check_chunk,
+    bulk_job_confirm,
+    bulk_job_create,
+    bulk_job_run_chunk,
+    chunk_size,
+)
 from journeys.models import Journey
 from journeys.services.sync import journey_refresh
 from launches.models import Launch, LaunchStatus
@@ -107,8 +114,17 @@ def select(user: User, journeys: list[Journey] | list[str]) -> Selection:
 
 
 def prepare(user: User, action: str, journeys: list, **params) -> BulkJob:
-    return bulk_job_create(user=user, action=action, params=params, selection=select(user, journeys),
-                           key=uuid.uuid4().hex)
+    job = bulk_job_create(user=user, action=action, params=params, selection=select(user, journeys),
+                          key=uuid.uuid4().hex)
+    run_checks(job)
+    job.refresh_from_db()
+    return job
+
+
+def run_checks(job: BulkJob) -> None:
+    """What the queued dry-run tasks of a large selection do, in this process."""
+    for first in range(0, job.total, CHECK_CHUNK):
+        bulk_job_check_chunk(job_id=job.id, first=first, last=first + CHECK_CHUNK - 1)
 
 
 def run_all(job: BulkJob) -> None:

@@ -3,16 +3,21 @@ recorded or started; bad selections and filters get a 400 with a message, never 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from bulk.models import BulkJob
+from bulk.models import BulkItem, BulkJob, JobStatus, Verdict
 from bulk.selectors import MAX_JOURNEYS
+from bulk.services import INLINE_DRY_RUN, bulk_job_create
 from journeys.models import Journey
+from tests.bulk.conftest import run_checks, select
 from tests.personas import WF_INSIDE
+from tests.redis_server import filesystem_broker_options, publishing_to
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +94,25 @@ def test_all_matching_follows_the_lists_filters_and_scope(case_handler):
     assert response.status_code == 200
     assert 'name="journey"' not in response.content.decode()
     assert "Act on 1 journey" in response.content.decode()
+
+
+def test_a_large_selection_is_checked_by_chunk_tasks_and_is_a_draft_once_every_journey_is_checked(
+    case_handler, tmp_path, django_capture_on_commit_callbacks
+):
+    mirror_rows(INLINE_DRY_RUN + 1)
+    ids = list(Journey.objects.order_by("id").values_list("id", flat=True))
+    options = filesystem_broker_options(tmp_path / "broker")
+    with publishing_to("filesystem://", options), django_capture_on_commit_callbacks(execute=True):
+        job = bulk_job_create(user=case_handler, action="note", params={"content": "x"},
+                              selection=select(case_handler, ids), key="large")
+    client = signed_in(case_handler)
+    checking = client.get(reverse("bulk:job", args=[job.id])).content.decode()
+
+    assert job.status == JobStatus.CHECKING and "Dry run: checking…" in checking
+    # One dry-run task per block of 250 journeys.
+    assert len(list(Path(str(options["data_folder_in"])).iterdir())) == 3
+    run_checks(job)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DRAFT and job.will_act == INLINE_DRY_RUN + 1
+    assert not BulkItem.objects.filter(job=job, verdict=Verdict.CHECKING).exists()
+    assert "Confirm: add a note 501 journeys" in client.get(reverse("bulk:job", args=[job.id])).content.decode()
