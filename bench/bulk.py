@@ -4,7 +4,8 @@ The world: a sandbox (empty), a fresh PostgreSQL database and Redis for the port
 processes (``-P solo`` each). An approver whose team may approve every workflow (no approval policy: one approver
 decides) bulk-approves ``--journeys`` journeys waiting at a ``require-approval`` step:
 
-1. the dry run over the selection (seconds) and the run after confirming, from the confirmation until the job is
+1. the dry run over the selection (seconds until the job is a draft: over 500 journeys the workers check them in
+   chunk tasks) and the run after confirming, from the confirmation until the job is
    finished (journeys/s), with ``approveJourney`` calls in Mint and decisions recorded against journeys (0
    duplicates means one call and one decision per journey);
 2. the same again with one worker killed with SIGKILL when a third of the journeys are done and a replacement
@@ -81,9 +82,11 @@ def approver() -> Any:
     return User.objects.get(pk=user.pk)
 
 
-def dry_run(user: Any, journey_ids: list[str]) -> tuple[Any, float]:
+def dry_run(user: Any, journey_ids: list[str], timeout: float) -> tuple[Any, float]:
+    """The dry run as the form starts it, until the job is a draft (a large selection is checked by the workers)."""
     from django.http import QueryDict
 
+    from bulk.models import BulkJob, JobStatus
     from bulk.selectors import bulk_selection
     from bulk.services import bulk_job_create
 
@@ -92,7 +95,9 @@ def dry_run(user: Any, journey_ids: list[str]) -> tuple[Any, float]:
     began = time.perf_counter()
     job = bulk_job_create(user=user, action="approve", params={"reason": "bench"},
                           selection=bulk_selection(user=user, query=query), key=uuid.uuid4().hex)
-    return job, time.perf_counter() - began
+    wait_until(lambda: BulkJob.objects.get(pk=job.pk).status == JobStatus.DRAFT, timeout=timeout,
+               what="the dry run", interval=0.05)
+    return BulkJob.objects.get(pk=job.pk), time.perf_counter() - began
 
 
 def done(job_id: Any) -> int:
@@ -138,9 +143,9 @@ def clean_run(args: argparse.Namespace, sandbox: Sandbox, env: dict[str, str], p
 
     log(f"clean run: {args.journeys} journeys, {args.workers} workers")
     ids = waiting_journeys(sandbox, workflow_id, args.journeys, "clean")
-    job, dry_seconds = dry_run(user, ids)
-    log(f"  dry run {dry_seconds:.1f} s: {job.will_act} will act")
     workers = start_workers(processes, env, args.workers, "clean")
+    job, dry_seconds = dry_run(user, ids, args.timeout)
+    log(f"  dry run {dry_seconds:.1f} s: {job.will_act} will act")
     before = sandbox.counters()
     began = time.perf_counter()
     bulk_job_confirm(user=user, job_id=job.id)
@@ -165,8 +170,8 @@ def kill_run(args: argparse.Namespace, sandbox: Sandbox, env: dict[str, str], pr
     settings.BULK_CLAIM_LEASE_SECONDS = args.lease
     log(f"kill run: {args.journeys} journeys, {args.workers} workers, one SIGKILLed at a third")
     ids = waiting_journeys(sandbox, workflow_id, args.journeys, "kill")
-    job, _ = dry_run(user, ids)
     workers = start_workers(processes, env, args.workers, "kill")
+    job, _ = dry_run(user, ids, args.timeout)
     before = sandbox.counters()
     began = time.perf_counter()
     bulk_job_confirm(user=user, job_id=job.id)
