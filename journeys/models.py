@@ -10,6 +10,7 @@ from typing import Final
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 
 from mintportal.mint.models import ALERT_SEVERITIES, FINAL_JOURNEY_STATUSES
 
@@ -55,6 +56,15 @@ class JourneyStatus(models.TextChoices):
         return FINAL_JOURNEY_STATUSES
 
 
+# A listed journey that has run a step and whose execution log was never read, or has executed or changed status
+# since (``Journey.history_executed_at``/``history_status``): the step-history job's work, in one partial index.
+HISTORY_STALE: Final = Q(gone_at__isnull=True) & ~Q(status=JourneyStatus.IDLE) & (
+    ~Q(history_status=F("status"))
+    | Q(history_executed_at__lt=F("last_executed_at"))
+    | Q(history_executed_at__isnull=True, last_executed_at__isnull=False)
+)
+
+
 class Journey(models.Model):
     """One journey as Mint's listing last described it, plus when the portal saw it."""
 
@@ -86,6 +96,12 @@ class Journey(models.Model):
     seen_at = models.DateTimeField()
     # Set by a full reconcile when Mint's listing no longer shows the journey; cleared if it reappears.
     gone_at = models.DateTimeField(null=True, blank=True)
+    # What ``last_executed_at`` and ``status`` were when the step-history job last read the journey's execution log
+    # into its ``step_visits`` (journeys/services/step_history.py); only that job writes them. A journey whose
+    # values differ from these has changed since, and is in the ``journey_history_stale`` index.
+    history_executed_at = models.DateTimeField(null=True, blank=True)
+    # Empty until the first read; a database default, since the listing upsert writes only listing columns.
+    history_status = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         indexes = (
@@ -100,6 +116,10 @@ class Journey(models.Model):
             # come from this index alone (journeys.step_stats).
             models.Index(fields=["workflow_id", "id"], condition=models.Q(gone_at__isnull=True),
                          name="journey_wf_present"),
+            # The journeys whose execution log the step-history job has yet to read, most recent first: only rows
+            # that changed since their last read are in it, so a run that finds none reads no table.
+            models.Index(F("last_executed_at").desc(nulls_last=True), "id", condition=HISTORY_STALE,
+                         name="journey_history_stale"),
         )
 
     def __str__(self) -> str:
@@ -206,15 +226,3 @@ class StepVisit(models.Model):
     def __str__(self) -> str:
         return f"{self.journey_id}/{self.step_id} #{self.position}"
 
-
-class StepHistoryRead(models.Model):
-    """When a journey's execution log was last read into ``StepVisit`` rows, and what the mirror said of the journey
-    then: the history job reads a log again only when the journey has since executed or changed status."""
-
-    journey = models.OneToOneField(Journey, primary_key=True, on_delete=models.CASCADE, related_name="history_read")
-    executed_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16)
-    read_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.journey_id} read {self.read_at:%Y-%m-%d %H:%M}"

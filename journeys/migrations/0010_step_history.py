@@ -1,5 +1,5 @@
-"""Step history: each journey's step visits from its execution log, and when that log was last read; indexes for
-the workflow graph's step counts."""
+"""Step history: each journey's step visits from its execution log, what the journey was when that log was last
+read (with a partial index of the journeys read since changed), and indexes for the workflow graph's step counts."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -12,15 +12,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
-            name='StepHistoryRead',
-            fields=[
-                ('journey', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='history_read', serialize=False, to='journeys.journey')),
-                ('executed_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(max_length=16)),
-                ('read_at', models.DateTimeField()),
-            ],
-        ),
         migrations.CreateModel(
             name='StepVisit',
             fields=[
@@ -37,9 +28,23 @@ class Migration(migrations.Migration):
                 'ordering': ('journey', 'position'),
             },
         ),
+        migrations.AddField(
+            model_name='journey',
+            name='history_executed_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='journey',
+            name='history_status',
+            field=models.CharField(blank=True, db_default='', default='', max_length=16),
+        ),
         migrations.AddIndex(
             model_name='journey',
             index=models.Index(condition=models.Q(('gone_at__isnull', True)), fields=['workflow_id', 'id'], name='journey_wf_present'),
+        ),
+        migrations.AddIndex(
+            model_name='journey',
+            index=models.Index(models.OrderBy(models.F('last_executed_at'), descending=True, nulls_last=True), models.F('id'), condition=models.Q(('gone_at__isnull', True), models.Q(('status', 'idle'), _negated=True), models.Q(models.Q(('history_status', models.F('status')), _negated=True), ('history_executed_at__lt', models.F('last_executed_at')), models.Q(('history_executed_at__isnull', True), ('last_executed_at__isnull', False)), _connector='OR')), name='journey_history_stale'),
         ),
         migrations.AddIndex(
             model_name='waitingstep',

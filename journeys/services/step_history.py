@@ -5,8 +5,9 @@ The listing tells the mirror *that* a journey changed (``lastExecutedAt``, ``sta
 each step; only the journey's log says that. Reading a log per journey is a Mint call each, so a run is bounded:
 
 - it picks journeys whose log was never read, or that executed or changed status since it was
-  (``StepHistoryRead`` keeps what the mirror said of the journey when its log was read), most recently executed
-  first, because the figures look at the last 30 days; journeys still idle have run no step and are left out;
+  (``Journey.history_executed_at``/``history_status`` keep what the mirror said of the journey when its log was
+  read; ``journeys.models.HISTORY_STALE``, a partial index of exactly those rows), most recently executed first,
+  because the figures look at the last 30 days; journeys still idle have run no step and are left out;
 - it reads at most ``HISTORY_READS`` logs, ``HISTORY_CONCURRENCY`` at a time, and stops at the first ``MintError``
   (what it has written stands; the next run starts again from the most recent), as the sync's detail reads do;
 - the marker stores the mirror's values from *before* the read, so a journey that changes while its log is read is
@@ -25,10 +26,10 @@ from datetime import datetime
 from typing import Final
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from journeys.models import Journey, JourneyStatus, StepHistoryRead, StepVisit
+from journeys.models import HISTORY_STALE, Journey, StepVisit
 from journeys.step_stats import step_median_key, step_medians_load
 from mintportal.cache import cache_delete
 from mintportal.mint import get_client
@@ -71,13 +72,7 @@ class _Pending:
 
 def step_history_pending(*, limit: int) -> list[_Pending]:
     """Journeys whose log is unread or older than their last change, most recently executed first."""
-    changed = (
-        Q(history_read__isnull=True)
-        | Q(history_read__executed_at__lt=F("last_executed_at"))
-        | Q(history_read__executed_at__isnull=True, last_executed_at__isnull=False)
-        | ~Q(history_read__status=F("status"))
-    )
-    rows = (Journey.objects.filter(changed, gone_at__isnull=True).exclude(status=JourneyStatus.IDLE)
+    rows = (Journey.objects.filter(HISTORY_STALE)
             .order_by(F("last_executed_at").desc(nulls_last=True), "id")
             .values_list("id", "workflow_id", "last_executed_at", "status")[:limit])
     return [_Pending(*row) for row in rows]
@@ -103,10 +98,9 @@ def _visits(pending: _Pending, log: mint.JourneyLog) -> list[StepVisit]:
 
 
 def _mark(pending: _Pending) -> None:
-    StepHistoryRead.objects.update_or_create(
-        journey_id=pending.id,
-        defaults={"executed_at": pending.executed_at, "status": pending.status, "read_at": timezone.now()},
-    )
+    # Only these two columns: the mirror's own writes to the row are never overwritten.
+    Journey.objects.filter(pk=pending.id).update(history_executed_at=pending.executed_at,
+                                                 history_status=pending.status)
 
 
 def step_history_save(*, pending: _Pending, log: mint.JourneyLog) -> int:
@@ -137,10 +131,11 @@ def _batched(items: list[_Pending], size: int) -> Iterator[list[_Pending]]:
 def step_history_refresh(*, limit: int = HISTORY_READS, concurrency: int = HISTORY_CONCURRENCY) -> StepHistoryResult:
     """Reads the execution log of up to ``limit`` changed journeys and writes their step visits.
 
-    Side effects: Mint calls (``get_journey_log``, ``concurrency`` at a time), ``StepVisit`` and ``StepHistoryRead``
-    rows, and the cached medians of the workflows it wrote, recomputed. A journey Mint no longer has is marked read
-    (its visits stay) so it is not asked for again until the mirror sees it change. A ``MintError`` ends the run's
-    reads; it is logged, not raised. Returns ``skipped=True`` without calling Mint when another run holds the lease.
+    Side effects: Mint calls (``get_journey_log``, ``concurrency`` at a time), ``StepVisit`` rows, the journeys'
+    ``history_*`` columns, and the cached medians of the workflows it wrote, recomputed. A journey Mint no longer
+    has is marked read (its visits stay) so it is not asked for again until the mirror sees it change. A
+    ``MintError`` ends the run's reads; it is logged, not raised. Returns ``skipped=True`` without calling Mint when
+    another run holds the lease.
     """
     started = time.monotonic()
     lease = SyncLease(STEP_HISTORY)

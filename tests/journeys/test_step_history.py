@@ -3,14 +3,16 @@ N per run, never twice for an unchanged journey, and stops at a Mint error."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 
-from journeys.models import Journey, StepHistoryRead, StepVisit
-from journeys.services.step_history import step_history_refresh
+from journeys.models import Journey, StepVisit
+from journeys.services.step_history import step_history_pending, step_history_refresh
 from journeys.services.sync import journey_sync
 from journeys.step_stats import step_medians_cached
-from tests.journeys.conftest import make_journey
+from tests.journeys.conftest import BASE_TIME, make_journey
 from tests.sandbox.helpers import Api, chain, step
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +45,7 @@ def test_it_reads_at_most_n_logs_per_run_and_never_twice_for_an_unchanged_journe
 
     assert [run.mint_calls for run in runs] == [2, 2, 1, 0]
     assert sandbox.count("getJourneyLog") == 5
-    assert set(StepHistoryRead.objects.values_list("journey_id", flat=True)) == set(journey_ids)
+    assert set(Journey.objects.exclude(history_status="").values_list("id", flat=True)) == set(journey_ids)
     visits = StepVisit.objects.filter(journey_id=journey_ids[0])
     assert [(visit.step_id, visit.ended_at is not None) for visit in visits] == [("name", True), ("hold", False)]
     assert all(visit.workflow_id == workflow_id and not visit.faulted for visit in visits)
@@ -90,7 +92,7 @@ def test_a_mint_error_ends_the_runs_reads_and_the_next_run_carries_on(mint_setti
     stopped = step_history_refresh(concurrency=1)
 
     assert stopped.stopped and stopped.written == 0
-    assert not StepHistoryRead.objects.exists()
+    assert not Journey.objects.exclude(history_status="").exists()
     sandbox.clear_faults()
     sandbox.reset_counters()
 
@@ -107,3 +109,21 @@ def test_a_journey_mint_no_longer_has_is_not_asked_for_again(mint_settings, sand
     first, second = step_history_refresh(), step_history_refresh()
 
     assert (first.missing, second.mint_calls) == (1, 0)
+
+
+@pytest.mark.parametrize("change, pending", [
+    ({}, False),
+    ({"status": "finished"}, True),
+    ({"last_executed_at": BASE_TIME + timedelta(seconds=1)}, True),
+    ({"last_executed_at": BASE_TIME - timedelta(seconds=1)}, False),
+    ({"gone_at": BASE_TIME}, False),
+    ({"status": "idle"}, False),
+])
+def test_a_journey_is_read_again_only_once_it_executed_or_changed_status(change: dict, pending: bool) -> None:
+    make_journey("j-read", status="active", last_executed_at=BASE_TIME, history_executed_at=BASE_TIME,
+                 history_status="active")
+    make_journey("j-never-read", status="active", last_executed_at=None)
+
+    Journey.objects.filter(pk="j-read").update(**change)
+
+    assert {item.id for item in step_history_pending(limit=10)} == {"j-never-read", *(["j-read"] if pending else [])}
