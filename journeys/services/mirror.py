@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Field, Func, JSONField
+from django.db.models import F, Field, Func, JSONField, Q
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
@@ -315,9 +315,11 @@ def _waiting_steps_replace_many(wanted_by_journey: Mapping[str, Sequence[mint.Ac
     )
     # A claim ends when its step stops waiting; no audit event: the continue or decision that ended the step
     # has its own, and a step Mint moved on without the portal is no one's act.
+    ended = Q()
     for journey_id in changed:
-        Claim.objects.filter(journey_id=journey_id).exclude(
-            step_id__in=[step_id for step_id, _ in wanted[journey_id]]).delete()
+        still = [step_id for step_id, _ in wanted[journey_id]]
+        ended |= Q(journey_id=journey_id) & ~Q(step_id__in=still) if still else Q(journey_id=journey_id)
+    Claim.objects.filter(ended).delete()
     return True
 
 

@@ -222,3 +222,25 @@ def test_a_refresh_whose_step_data_changed_retires_cached_lists():
     journey_mirror_refresh(journey=detail("j1", step_data={"login": {"name": "Ola"}}))
 
     assert mirror_generation() != before
+
+
+def test_a_batch_refresh_writes_each_journey_as_a_single_refresh_would_in_a_few_statements():
+    from django.test.utils import CaptureQueriesContext
+
+    from journeys.services.mirror import journey_mirror_refresh_many
+
+    journey_mirror_refresh(journey=detail("j0", step_data={"login": {"name": "Old"}}))
+    journey_input_record(journey_id="j0", input={"customerNumber": "C-0"})
+    details = [detail(f"j{number}", step_data={"login": {"name": f"N{number}"}},
+                      active_steps=[] if number % 2 else None, status="finished" if number % 2 else "active")
+               for number in range(20)]
+
+    with CaptureQueriesContext(connection) as captured:
+        rows = journey_mirror_refresh_many(journeys=details)
+
+    assert [row.id for row in rows] == [f"j{number}" for number in range(20)]
+    assert Journey.objects.get(pk="j0").data == {"input": {"customerNumber": "C-0"}, "steps": {"login": {"name": "N0"}}}
+    assert Journey.objects.get(pk="j3").data == {"steps": {"login": {"name": "N3"}}}
+    assert waiting("j2") == [("approve", "require-approval")] and waiting("j3") == []
+    # Reads, the upsert, the waiting steps and one data update for the journey that existed: not five per journey.
+    assert len(captured.captured_queries) <= 12
