@@ -116,10 +116,10 @@ class Journey(models.Model):
             # come from this index alone (journeys.step_stats).
             models.Index(fields=["workflow_id", "id"], condition=models.Q(gone_at__isnull=True),
                          name="journey_wf_present"),
-            # The journeys whose execution log the step-history job has yet to read, most recent first: only rows
-            # that changed since their last read are in it, so a run that finds none reads no table.
-            models.Index(F("last_executed_at").desc(nulls_last=True), "id", condition=HISTORY_STALE,
-                         name="journey_history_stale"),
+            # The journeys whose execution log the step-history job has yet to read: only rows that changed since
+            # their last read are in it, so a run that finds none reads no table, and one that finds some sorts
+            # only those (SQLite has no NULLS LAST in an index, so the order is the query's).
+            models.Index(fields=["-last_executed_at", "id"], condition=HISTORY_STALE, name="journey_history_stale"),
         )
 
     def __str__(self) -> str:

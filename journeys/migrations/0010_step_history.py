@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='journey',
-            index=models.Index(models.OrderBy(models.F('last_executed_at'), descending=True, nulls_last=True), models.F('id'), condition=models.Q(('gone_at__isnull', True), models.Q(('status', 'idle'), _negated=True), models.Q(models.Q(('history_status', models.F('status')), _negated=True), ('history_executed_at__lt', models.F('last_executed_at')), models.Q(('history_executed_at__isnull', True), ('last_executed_at__isnull', False)), _connector='OR')), name='journey_history_stale'),
+            index=models.Index(fields=['-last_executed_at', 'id'], condition=models.Q(('gone_at__isnull', True), models.Q(('status', 'idle'), _negated=True), models.Q(models.Q(('history_status', models.F('status')), _negated=True), ('history_executed_at__lt', models.F('last_executed_at')), models.Q(('history_executed_at__isnull', True), ('last_executed_at__isnull', False)), _connector='OR')), name='journey_history_stale'),
         ),
         migrations.AddIndex(
             model_name='waitingstep',

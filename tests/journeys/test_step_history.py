@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from journeys.models import Journey, StepVisit
+from journeys.models import Journey, JourneyStatus, StepVisit
 from journeys.services.step_history import step_history_pending, step_history_refresh
 from journeys.services.sync import journey_sync
 from journeys.step_stats import step_medians_cached
@@ -127,3 +129,45 @@ def test_a_journey_is_read_again_only_once_it_executed_or_changed_status(change:
     Journey.objects.filter(pk="j-read").update(**change)
 
     assert {item.id for item in step_history_pending(limit=10)} == {"j-never-read", *(["j-read"] if pending else [])}
+
+
+stamps = st.one_of(st.none(), st.integers(min_value=0, max_value=3).map(lambda n: BASE_TIME + timedelta(minutes=n)))
+journeys = st.lists(st.fixed_dictionaries({
+    "status": st.sampled_from(list(JourneyStatus.values)),
+    "gone": st.booleans(),
+    "executed": stamps,
+    # What the job recorded at its last read: nothing yet, or a status and an execution time.
+    "read": st.one_of(st.none(), st.tuples(st.sampled_from(list(JourneyStatus.values)), stamps)),
+}), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(specs=journeys, limit=st.integers(min_value=1, max_value=5))
+def test_a_run_takes_at_most_n_changed_journeys_newest_first_and_none_it_has_read_since(
+    specs: list[dict], limit: int
+) -> None:
+    Journey.objects.all().delete()
+    for number, spec in enumerate(specs):
+        status, executed = spec["read"] or ("", None)
+        make_journey(f"j{number:02d}", status=spec["status"], last_executed_at=spec["executed"],
+                     gone_at=BASE_TIME if spec["gone"] else None, history_status=status, history_executed_at=executed)
+
+    def changed(spec: dict) -> bool:
+        if spec["gone"] or spec["status"] == JourneyStatus.IDLE:
+            return False
+        if spec["read"] is None:
+            return True
+        status, executed = spec["read"]
+        return status != spec["status"] or (spec["executed"] is not None
+                                            and (executed is None or executed < spec["executed"]))
+
+    stale = [(spec["executed"], f"j{number:02d}") for number, spec in enumerate(specs) if changed(spec)]
+    # Newest first, journeys never executed last, ties by id.
+    stale.sort(key=lambda pair: (pair[0] is None, -(pair[0].timestamp() if pair[0] else 0), pair[1]))
+
+    taken = step_history_pending(limit=limit)
+
+    assert [item.id for item in taken] == [journey_id for _, journey_id in stale[:limit]]
+    for item in taken:
+        Journey.objects.filter(pk=item.id).update(history_status=item.status, history_executed_at=item.executed_at)
+    assert not {item.id for item in taken} & {item.id for item in step_history_pending(limit=len(specs) + 1)}
