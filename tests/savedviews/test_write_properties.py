@@ -88,7 +88,8 @@ def test_only_owners_change_views_and_the_limits_and_the_audit_trail_hold(ops: l
                 changes += 2 if flag else 1
             elif kind == "update":
                 savedview_update(actor=user, view_id=view_id, name=name, query="status=finished", teams=groups)
-                assert owner and may_use and set(teams) <= user_teams | set(before[4])
+                assert before is not None and owner and may_use
+                assert set(teams) <= user_teams | set(before[4])
                 changes += 1
             elif kind == "delete":
                 savedview_delete(actor=user, view_id=view_id)
