@@ -10,8 +10,8 @@ each step; only the journey's log says that. Reading a log per journey is a Mint
   because the figures look at the last 30 days; journeys still idle have run no step and are left out;
 - it reads at most ``HISTORY_READS`` logs, ``HISTORY_CONCURRENCY`` at a time, and stops at the first ``MintError``
   (what it has written stands; the next run starts again from the most recent), as the sync's detail reads do;
-- the marker stores the mirror's values from *before* the read, so a journey that changes while its log is read is
-  read again by the next run, and an unchanged journey is never read twice;
+- the journey's ``history_*`` columns take the mirror's values from *before* the read, so a journey that changes
+  while its log is read is read again by the next run, and an unchanged journey is never read twice;
 - a lease (``SyncLease``) keeps two runs from reading the same logs at once.
 """
 
@@ -63,19 +63,24 @@ class StepHistoryResult:
 
 
 @dataclass(frozen=True)
-class _Pending:
+class PendingLog:
+    """A journey whose log a run is to read, with the mirror's values its history columns will record."""
+
     id: str
     workflow_id: str
     executed_at: datetime | None
     status: str
 
 
-def step_history_pending(*, limit: int) -> list[_Pending]:
-    """Journeys whose log is unread or older than their last change, most recently executed first."""
+def step_history_pending(*, limit: int) -> list[PendingLog]:
+    """Journeys whose log is unread or older than their last change, most recently executed first (any that never
+    executed before them)."""
+    # The order of the ``journey_history_stale`` index (descending puts nulls first on PostgreSQL), so a run reads
+    # its first ``limit`` entries and stops, however many journeys wait to be read.
     rows = (Journey.objects.filter(HISTORY_STALE)
-            .order_by(F("last_executed_at").desc(nulls_last=True), "id")
+            .order_by(F("last_executed_at").desc(nulls_first=True), "id")
             .values_list("id", "workflow_id", "last_executed_at", "status")[:limit])
-    return [_Pending(*row) for row in rows]
+    return [PendingLog(*row) for row in rows]
 
 
 def _is_faulted(step: mint.JourneyLogStep) -> bool:
@@ -84,7 +89,7 @@ def _is_faulted(step: mint.JourneyLogStep) -> bool:
     return (name or "").lower() == FAULTED
 
 
-def _visits(pending: _Pending, log: mint.JourneyLog) -> list[StepVisit]:
+def _visits(pending: PendingLog, log: mint.JourneyLog) -> list[StepVisit]:
     visits = []
     for position, step in enumerate(log.steps):
         seconds = None
@@ -97,13 +102,13 @@ def _visits(pending: _Pending, log: mint.JourneyLog) -> list[StepVisit]:
     return visits
 
 
-def _mark(pending: _Pending) -> None:
+def _mark(pending: PendingLog) -> None:
     # Only these two columns: the mirror's own writes to the row are never overwritten.
     Journey.objects.filter(pk=pending.id).update(history_executed_at=pending.executed_at,
                                                  history_status=pending.status)
 
 
-def step_history_save(*, pending: _Pending, log: mint.JourneyLog) -> int:
+def step_history_save(*, pending: PendingLog, log: mint.JourneyLog) -> int:
     """Replaces the journey's step visits with those of ``log`` and records what the log was read for; returns how
     many visits it wrote. The caller refreshes the cached medians of the workflows it wrote (``_medians_refresh``)."""
     visits = _visits(pending, log)
@@ -123,7 +128,7 @@ def _medians_refresh(workflow_ids: set[str]) -> None:
         step_medians_load(workflow_id=workflow_id)
 
 
-def _batched(items: list[_Pending], size: int) -> Iterator[list[_Pending]]:
+def _batched(items: list[PendingLog], size: int) -> Iterator[list[PendingLog]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 

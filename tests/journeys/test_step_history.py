@@ -162,8 +162,8 @@ def test_a_run_takes_at_most_n_changed_journeys_newest_first_and_none_it_has_rea
                                             and (executed is None or executed < spec["executed"]))
 
     stale = [(spec["executed"], f"j{number:02d}") for number, spec in enumerate(specs) if changed(spec)]
-    # Newest first, journeys never executed last, ties by id.
-    stale.sort(key=lambda pair: (pair[0] is None, -(pair[0].timestamp() if pair[0] else 0), pair[1]))
+    # Newest first (any never executed before them), ties by id.
+    stale.sort(key=lambda pair: (pair[0] is not None, -(pair[0].timestamp() if pair[0] else 0), pair[1]))
 
     taken = step_history_pending(limit=limit)
 
