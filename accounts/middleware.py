@@ -31,6 +31,10 @@ _ACTIONS: Final = {
     "workflows:publish": "workflow.publish",
     "workflows:secrets": "secret.create",
     "workflows:secret_edit": "secret.update",
+    "savedviews:create": "savedview.create",
+    "savedviews:edit": "savedview.update",
+    "savedviews:delete": "savedview.delete",
+    "savedviews:pin": "savedview.pin",
 }
 _UNSAFE: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

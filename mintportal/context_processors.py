@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -72,12 +71,13 @@ def _pinned(request: HttpRequest, current: str) -> list[NavItem]:
     """The user's pinned saved views, each with the number of journeys it shows them; the one the journeys list
     was opened from is current."""
     opened = request.GET.get("view", "") if current == "journeys:list" else ""
-    return [
-        NavItem(label=Truncator(view.name).chars(PINNED_LABEL_LENGTH), url=savedview_url(view),
-                active=opened == str(view.pk), count=partial(savedview_count_cached, user=request.user, view=view),
-                count_label="journeys", title=view.name)
-        for view in savedview_pinned(user=request.user)
-    ]
+    items = []
+    for view in savedview_pinned(user=request.user):
+        label = Truncator(view.name).chars(PINNED_LABEL_LENGTH)
+        items.append(NavItem(label=label, url=savedview_url(view), active=opened == str(view.pk),
+                             count=partial(savedview_count_cached, user=request.user, view=view),
+                             count_label="journeys", title=view.name if label != view.name else ""))
+    return items
 
 
 def navigation(request: HttpRequest) -> list[NavItem]:
@@ -106,8 +106,8 @@ def navigation(request: HttpRequest) -> list[NavItem]:
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     """``nav_items`` for the header, ``mint_outage`` (set by a view, or noted recently) for the banner, and
-    ``time_zone``, the zone every time on the pages is shown in, and ``theme``, the user's colour theme
-    (``system``, ``light`` or ``dark``; one query per request, none for anonymous visitors)."""
+    ``theme``, the user's colour theme (``system``, ``light`` or ``dark``; one query per request, none for anonymous
+    visitors). The time zone pages are drawn in is the request's (accounts.preferences.TimeZoneMiddleware)."""
     # Handed over uncalled: the template calls it when it reads ``theme``, so a region rendered alone (which
     # draws no layout) makes no query for it.
     theme = partial(preference_theme, request=request)
@@ -116,5 +116,4 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         outage = current_outage()
     # Built when the layout draws it, so a region rendered alone makes no query for the pinned views either.
     nav_items = SimpleLazyObject(lambda: navigation(request))
-    return {"nav_items": nav_items, "mint_outage": outage, "time_zone": settings.TIME_ZONE,
-            "theme": theme}
+    return {"nav_items": nav_items, "mint_outage": outage, "theme": theme}

@@ -322,6 +322,9 @@ MINT_WEBHOOK_SECRET = env.optional_text("MINT_WEBHOOK_SECRET")
 # Seconds between sweeps of the journeys the mirror holds as idle, running or active, which catch status
 # changes without an execution (a journey cancelled from outside) that the incremental sync cannot see; 0 off.
 MINT_SWEEP_INTERVAL = env.integer("MINT_SWEEP_INTERVAL", 300, low=0, high=86400)
+# Seconds between step-history runs (journeys/services/step_history.py: the execution logs of journeys changed
+# since their log was last read, at most 200 a run), which give the workflow graph its time in each step; 0 off.
+MINT_STEP_HISTORY_INTERVAL = env.integer("MINT_STEP_HISTORY_INTERVAL", 60, low=0, high=86400)
 # Launches per bulk-launch task: small enough that a redelivered chunk redoes little work.
 BULK_LAUNCH_CHUNK_SIZE = env.integer("BULK_LAUNCH_CHUNK_SIZE", 50, low=1, high=1000)
 # A launch's claim lives this long unless its worker renews it (every third of it, while Mint is called); a
@@ -378,6 +381,7 @@ CELERY_BEAT_SCHEDULE = {
         ("sync-workflows", "workflows.tasks.workflow_sync_task", {}, MINT_WORKFLOW_SYNC_INTERVAL),
         ("prune-webhook-events", "journeys.tasks.webhook_events_prune_task", {}, 86400),
         ("sweep-journeys", "journeys.tasks.journey_sweep_task", {}, MINT_SWEEP_INTERVAL),
+        ("read-step-history", "journeys.tasks.step_history_refresh_task", {}, MINT_STEP_HISTORY_INTERVAL),
         ("requeue-stale-launches", "launches.tasks.launch_requeue_stale_task", {}, 20),
         ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune_task", {}, 3600),
         ("send-notifications", "notifications.tasks.notifications_send_task", {}, NOTIFICATIONS_INTERVAL),

@@ -35,7 +35,8 @@ from journeys.services.sync import journey_refresh
 from launches.models import BulkLaunch, Launch, LaunchStatus
 from mintportal.mint import MintClient, get_client
 from mintportal.mint import models as mint_models
-from tests.personas import approval_workflow_create, place_workflow
+from savedviews.services import savedview_create
+from tests.personas import TEAMS, approval_workflow_create, place_workflow, team
 from workflows.services import secret_create
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,7 @@ pytestmark = pytest.mark.django_db
 ANY = "signed-in"  # every signed-in user
 PUBLIC = "public"  # no sign-in needed
 SECRETS = "secrets"  # managing secrets: MANAGE on every workflow (secrets belong to the whole Mint account)
+VIEW_OWNER = "view-owner"  # the owner of the saved view (the matrix's is the admin's, shared with every persona team)
 LAUNCHER = "launcher"  # the person who launched it (the matrix's launches are the operator's), with LAUNCH there
 MATRIX_LAUNCHER = "operator"
 ALL_ACTIONS = frozenset(Action.values)
@@ -107,6 +109,7 @@ ROUTES: dict[str, Route] = {
     "workflows:secrets": Route(get=SECRETS, post=SECRETS),
     "workflows:secret_edit": Route(get=SECRETS, post=SECRETS),
     "workflows:detail": Route(get=Action.VIEW),
+    "journeys:workflow_steps": Route(get=Action.VIEW, variants=("?version=1",)),
     "workflows:edit": Route(get=Action.MANAGE, post=Action.MANAGE),
     "workflows:diff": Route(get=Action.VIEW, variants=("?a=1&b=1",)),
     "workflows:publish": Route(post=Action.MANAGE),
@@ -125,6 +128,11 @@ ROUTES: dict[str, Route] = {
     "audit:list": Route(get=Action.AUDIT, variants=PROBES),
     "audit:export": Route(get=Action.AUDIT, variants=PROBES),
     "operations:overview": Route(get=Action.MANAGE_ACCESS),
+    "savedviews:list": Route(get=Action.VIEW),
+    "savedviews:create": Route(get=Action.VIEW, post=Action.VIEW, variants=("?query=workflow%3D{workflow_id}",)),
+    "savedviews:edit": Route(get=VIEW_OWNER, post=VIEW_OWNER),
+    "savedviews:delete": Route(get=VIEW_OWNER, post=VIEW_OWNER),
+    "savedviews:pin": Route(post=Action.VIEW),
 }
 
 # The personas' rights as tests/personas.py sets them up: (actions on the inside workflow, on the outside one).
@@ -159,6 +167,7 @@ class Side:
     launch_id: uuid.UUID
     bulk_id: uuid.UUID
     secrets: list[str] = field(default_factory=list)
+    saved_view_id: int = 0
 
     def identifying(self) -> list[str]:
         return [self.workflow_id, self.workflow_name, self.journey_id, self.journey_name, self.note_text,
@@ -230,6 +239,8 @@ def _fill(name: str, arguments: list[str], side: Side) -> dict[str, Any]:
             values[argument] = side.bulk_id
         elif argument == "secret_id":
             values[argument] = side.secrets[0]
+        elif argument == "view_id":
+            values[argument] = side.saved_view_id
         else:
             pytest.fail(f"The access matrix cannot fill argument {argument!r} of {name}; teach _fill about it")
     return values
@@ -250,6 +261,8 @@ def expected(persona: str, requirement: str | None, *, on_object: bool, inside: 
         return ALLOWED
     if requirement == SECRETS:
         return ALLOWED if Action.MANAGE in inside_rights & outside_rights else frozenset({403})
+    if requirement == VIEW_OWNER:
+        return ALLOWED if persona == "admin" else frozenset({403})
     return ALLOWED if requirement in inside_rights | outside_rights else frozenset({403})
 
 
@@ -277,6 +290,11 @@ def matrix_data(mint_settings, operator: User, admin: User) -> tuple[Side, Side]
     secret = secret_create(actor=admin, name=f"matrix-{uuid.uuid4().hex[:8]}", description="", value="matrix-value")
     inside.secrets.append(secret.id)
     outside.secrets.append(secret.id)
+    # A saved view of the admin's over the inside workflow, shared with every persona team: the others may open and
+    # pin it, only the admin change it.
+    view = savedview_create(owner=admin, name="Matrix view", query=f"workflow={inside.workflow_id}",
+                            teams=[team(name) for name in TEAMS])
+    inside.saved_view_id = outside.saved_view_id = view.pk
     return inside, outside
 
 
