@@ -133,3 +133,34 @@ def test_an_approvers_bulk_approve_shows_refused_rows_with_their_reasons_in_the_
     screenshot(page, "bulk-approve-02-finished")
     assert client.get_journey(fine).active_steps[0].step_id == "after"
     assert client.get_journey(own).active_steps[0].step_id == "check"
+
+
+def test_ticked_inbox_rows_stay_ticked_when_the_table_redraws_and_x_ticks_the_current_row(
+    browser_page: Page, live_server, approver: User, mint_settings
+) -> None:
+    client = get_client()
+    workflow = approval_workflow_create(client, tags=["onboarding"], name="Ticks")
+    ids = []
+    for case in ("T-1", "T-2", "T-3"):
+        journey_id = client.start_journey(workflow.id, input={"case": case}).journey_id
+        journey_refresh(journey_id=journey_id)
+        ids.append(journey_id)
+    page = browser_page
+    login(page, live_server.url, approver)
+    page.goto(f"{live_server.url}/approvals/")
+    expect(page.get_by_role("button", name="Approve selected…")).to_be_disabled()
+
+    page.locator(f'tr[data-journey="{ids[0]}"] input[data-select]').check()
+    # The table redraws as after a decision elsewhere (its poll does the same every 15 s).
+    with page.expect_response(lambda response: "/approvals/" in response.url):
+        page.evaluate("htmx.trigger(document.body, 'approval-decided')")
+    expect(page.locator(f'tr[data-journey="{ids[0]}"] input[data-select]')).to_be_checked()
+    # The row ticked by hand is the current one; j moves to the next, x ticks it.
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+
+    expect(page.locator("[data-selected-count]")).to_have_text("2 selected")
+    expect(page.locator(f'tr[data-journey="{ids[1]}"] input[data-select]')).to_be_checked()
+    page.get_by_role("button", name="Reject selected…").click()
+    expect(page.locator("h1")).to_have_text("Act on 2 journeys")
+    expect(page.get_by_label("Reject", exact=True)).to_be_checked()
