@@ -108,7 +108,8 @@ def done(job_id: Any) -> int:
 
 def moved_on(sandbox: Sandbox, workflow_id: str, journey_ids: list[str]) -> set[str]:
     """The journeys Mint has approved: past ``check``, so finished (read from Mint's listing, not the portal)."""
-    wanted, found, offset = set(journey_ids), set(), 0
+    wanted, offset = set(journey_ids), 0
+    found: set[str] = set()
     while True:
         page = sandbox.api("GET", "journeys", params={"workflowId": workflow_id, "status": "finished",
                                                       "offset": offset, "limit": 100}).json()
