@@ -201,6 +201,13 @@ def journey_list(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilt
     if not filters.columns:
         rows = rows.defer("data")
     paginator = JourneyPaginator(rows, per_page)
+    if page <= 1:
+        # The first page is read before the count: when it is not full it is every match, and the count (a
+        # second pass over the matching rows, the whole cost of a range or contains filter) is not needed.
+        first = list(rows[:per_page])
+        if len(first) < per_page:
+            paginator.__dict__["count"] = len(first)
+        return Page(_rows(first, filters.columns), 1, paginator)
     shown = paginator.get_page(page)
     return Page(_rows(list(shown.object_list), filters.columns), shown.number, paginator)
 
