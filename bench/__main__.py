@@ -475,7 +475,7 @@ def measure_all(args: argparse.Namespace, run: common.Run, sandbox: Sandbox, env
 
 
 # The other benchmarks, as ``python -m bench <name> [options]``.
-SUBCOMMANDS = ("webhooks", "outage", "chaos")
+SUBCOMMANDS = ("webhooks", "outage", "chaos", "bulk", "search")
 
 
 def main(argv: list[str] | None = None) -> int:

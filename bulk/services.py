@@ -61,13 +61,13 @@ INSERT_BATCH: Final = 1000
 
 def chunk_size() -> int:
     """Items per chunk task: small enough for two workers to share a job, large enough to keep queueing cheap."""
-    return int(getattr(settings, "BULK_CHUNK_SIZE", 50))
+    return int(settings.BULK_CHUNK_SIZE)
 
 
 def claim_lease() -> timedelta:
     """How long an item may stay running before its worker is presumed dead (well above one Mint write's
     timeouts and retries)."""
-    return timedelta(seconds=int(getattr(settings, "BULK_CLAIM_LEASE_SECONDS", 120)))
+    return timedelta(seconds=int(settings.BULK_CLAIM_LEASE_SECONDS))
 
 
 def _queue_chunks(job_id: uuid.UUID, *, idle_before: datetime | None = None) -> int:
@@ -449,7 +449,7 @@ def threads() -> int:
     SQLite (the embedded default), whose writers take turns anyway."""
     if connection.vendor == "sqlite":
         return 1
-    return max(1, int(getattr(settings, "BULK_THREADS", 4)))
+    return max(1, int(settings.BULK_THREADS))
 
 
 def _run_slice(job: BulkJob, user: User, items: list[BulkItem], token: str,

@@ -51,10 +51,13 @@ def _sync_on_worker_start(sender: object, **kwargs: object) -> None:
 @worker_ready.connect
 def _recover_launches_on_worker_start(sender: object, **kwargs: object) -> None:
     """On the filesystem broker, which deletes a message as a worker fetches it, a killed worker's tasks are
-    gone: the embedded default's only worker recovers the launches at start (``launches.services.launch_recover``).
+    gone: the embedded default's only worker recovers the launches and bulk jobs at start
+    (``launches.services.launch_recover``, ``bulk.services.bulk_job_recover``).
     Redis keeps unacknowledged messages and redelivers them, so there is nothing to do there."""
     if str(app.conf.broker_url or "").startswith("filesystem://"):
-        app.send_task("launches.tasks.launch_recover_task", args=(datetime.now(UTC).isoformat(),))
+        started = datetime.now(UTC).isoformat()
+        app.send_task("launches.tasks.launch_recover_task", args=(started,))
+        app.send_task("bulk.tasks.bulk_job_recover_task", args=(started,))
 
 
 class OneRunPerInterval(PersistentScheduler):

@@ -330,6 +330,12 @@ BULK_LAUNCH_CHUNK_SIZE = env.integer("BULK_LAUNCH_CHUNK_SIZE", 50, low=1, high=1
 # A launch's claim lives this long unless its worker renews it (every third of it, while Mint is called); a
 # claim not renewed means the worker died, and the requeue (every 20 s) flags the launch for review.
 LAUNCH_CLAIM_LEASE_SECONDS = env.integer("LAUNCH_CLAIM_LEASE_SECONDS", 30, low=3, high=3600)
+# Bulk actions (bulk/): journeys per chunk task, journeys of a chunk acted on at once (each is its own Mint calls),
+# and how long an item may stay taken before its worker is presumed dead and the item re-checked (well above one
+# Mint write's timeouts and retries; the requeue runs every 20 s).
+BULK_CHUNK_SIZE = env.integer("BULK_CHUNK_SIZE", 50, low=1, high=1000)
+BULK_THREADS = env.integer("BULK_THREADS", 4, low=1, high=32)
+BULK_CLAIM_LEASE_SECONDS = env.integer("BULK_CLAIM_LEASE_SECONDS", 120, low=10, high=3600)
 
 # --- E-mail and notifications (notifications/) -----------------------------------------------------
 # Links in mails are absolute: the address people reach the portal at.
@@ -383,6 +389,7 @@ CELERY_BEAT_SCHEDULE = {
         ("sweep-journeys", "journeys.tasks.journey_sweep_task", {}, MINT_SWEEP_INTERVAL),
         ("read-step-history", "journeys.tasks.step_history_refresh_task", {}, MINT_STEP_HISTORY_INTERVAL),
         ("requeue-stale-launches", "launches.tasks.launch_requeue_stale_task", {}, 20),
+        ("requeue-stale-bulk-jobs", "bulk.tasks.bulk_job_requeue_stale_task", {}, 20),
         ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune_task", {}, 3600),
         ("send-notifications", "notifications.tasks.notifications_send_task", {}, NOTIFICATIONS_INTERVAL),
         # Every ten minutes; the digest itself goes out once a day, after its hour (notifications/selectors.py).

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -30,6 +31,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Action, AuditEvent
+from bulk.selectors import Selection
+from bulk.services import bulk_job_create
 from journeys.models import Journey
 from journeys.services.sync import journey_refresh
 from launches.models import BulkLaunch, Launch, LaunchStatus
@@ -44,6 +47,8 @@ pytestmark = pytest.mark.django_db
 ANY = "signed-in"  # every signed-in user
 PUBLIC = "public"  # no sign-in needed
 SECRETS = "secrets"  # managing secrets: MANAGE on every workflow (secrets belong to the whole Mint account)
+JOB_OWNER = "job-owner"  # the bulk job's creator (the matrix's are the operator's), or a reader with MANAGE_ACCESS
+JOB_CREATOR = "job-creator"  # the bulk job's creator only (confirming it)
 VIEW_OWNER = "view-owner"  # the owner of the saved view (the matrix's is the admin's, shared with every persona team)
 LAUNCHER = "launcher"  # the person who launched it (the matrix's launches are the operator's), with LAUNCH there
 MATRIX_LAUNCHER = "operator"
@@ -128,6 +133,10 @@ ROUTES: dict[str, Route] = {
     "audit:list": Route(get=Action.AUDIT, variants=PROBES),
     "audit:export": Route(get=Action.AUDIT, variants=PROBES),
     "operations:overview": Route(get=Action.MANAGE_ACCESS),
+    "bulk:new": Route(get=ANY, post=ANY, variants=PROBES),
+    "bulk:job": Route(get=JOB_OWNER, variants=("?verdict=refused&page=2",)),
+    "bulk:confirm": Route(post=JOB_CREATOR),
+    "bulk:results": Route(get=JOB_OWNER),
     "savedviews:list": Route(get=Action.VIEW),
     "savedviews:create": Route(get=Action.VIEW, post=Action.VIEW, variants=("?query=workflow%3D{workflow_id}",)),
     "savedviews:edit": Route(get=VIEW_OWNER, post=VIEW_OWNER),
@@ -166,6 +175,7 @@ class Side:
     workflow_file_name: str
     launch_id: uuid.UUID
     bulk_id: uuid.UUID
+    job_id: uuid.UUID
     secrets: list[str] = field(default_factory=list)
     saved_view_id: int = 0
 
@@ -188,6 +198,8 @@ def _side(client: MintClient, *, tags: list[str], label: str, launcher: User) ->
                                    status=LaunchStatus.STARTED, created_by=launcher, created_at=now,
                                    journey_id=journey.id)
     bulk = BulkLaunch.objects.create(workflow_id=workflow.id, journey_url_ttl=60, created_by=launcher, created_at=now)
+    job = bulk_job_create(user=launcher, action="note", params={"content": "matrix"}, key=f"matrix-{token}",
+                          selection=Selection(journey_ids=(journey.id,), description="matrix", query=""))
     # Something for the audit page to leak, if it ever forgot the scope.
     AuditEvent.objects.create(at=now, actor_username="operator", action="journey.launch", workflow_id=workflow.id,
                               journey_id=journey.id, summary=f"Launched {journey.name}")
@@ -196,6 +208,7 @@ def _side(client: MintClient, *, tags: list[str], label: str, launcher: User) ->
         journey_name=journey.name or "", note_id=note.id, note_text=note_text,
         journey_file_id=journey.files[0].id, journey_file_name=journey.files[0].filename,
         workflow_file_id=uploaded.id, workflow_file_name=uploaded.filename, launch_id=launch.id, bulk_id=bulk.id,
+        job_id=job.id,
     )
 
 
@@ -219,31 +232,23 @@ def portal_patterns() -> list[tuple[str, list[str]]]:
 
 
 def _fill(name: str, arguments: list[str], side: Side) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for argument in arguments:
-        if argument == "journey_id":
-            values[argument] = side.journey_id
-        elif argument == "workflow_id":
-            values[argument] = side.workflow_id
-        elif argument == "step_id":
-            values[argument] = "after"
-        elif argument == "note_id":
-            values[argument] = side.note_id
-        elif argument == "file_id":
-            values[argument] = side.journey_file_id if "journey_id" in arguments else side.workflow_file_id
-        elif argument == "version":
-            values[argument] = 1
-        elif argument == "launch_id":
-            values[argument] = side.launch_id
-        elif argument == "bulk_id":
-            values[argument] = side.bulk_id
-        elif argument == "secret_id":
-            values[argument] = side.secrets[0]
-        elif argument == "view_id":
-            values[argument] = side.saved_view_id
-        else:
-            pytest.fail(f"The access matrix cannot fill argument {argument!r} of {name}; teach _fill about it")
-    return values
+    by_name: dict[str, Callable[[], Any]] = {
+        "journey_id": lambda: side.journey_id,
+        "workflow_id": lambda: side.workflow_id,
+        "step_id": lambda: "after",
+        "note_id": lambda: side.note_id,
+        "file_id": lambda: side.journey_file_id if "journey_id" in arguments else side.workflow_file_id,
+        "version": lambda: 1,
+        "launch_id": lambda: side.launch_id,
+        "bulk_id": lambda: side.bulk_id,
+        "secret_id": lambda: side.secrets[0],
+        "job_id": lambda: side.job_id,
+        "view_id": lambda: side.saved_view_id,
+    }
+    unknown = [argument for argument in arguments if argument not in by_name]
+    if unknown:
+        pytest.fail(f"The access matrix cannot fill argument {unknown[0]!r} of {name}; teach _fill about it")
+    return {argument: by_name[argument]() for argument in arguments}
 
 
 def expected(persona: str, requirement: str | None, *, on_object: bool, inside: bool) -> frozenset[int]:
@@ -259,11 +264,26 @@ def expected(persona: str, requirement: str | None, *, on_object: bool, inside: 
         return _expected_on_object(persona, requirement, inside_rights if inside else outside_rights)
     if requirement == ANY:
         return ALLOWED
+    owned = _expected_of_owned(persona, requirement, inside_rights)
+    if owned is not None:
+        return owned
     if requirement == SECRETS:
         return ALLOWED if Action.MANAGE in inside_rights & outside_rights else frozenset({403})
+    return ALLOWED if requirement in inside_rights | outside_rights else frozenset({403})
+
+
+def _expected_of_owned(persona: str, requirement: str, inside_rights: frozenset[str]) -> frozenset[int] | None:
+    """For a route of something one person owns (a saved view, a bulk job); None for any other requirement."""
     if requirement == VIEW_OWNER:
         return ALLOWED if persona == "admin" else frozenset({403})
-    return ALLOWED if requirement in inside_rights | outside_rights else frozenset({403})
+    if requirement not in (JOB_OWNER, JOB_CREATOR):
+        return None
+    # Someone else's bulk job is not revealed; a manager of access may read it but not confirm it.
+    if persona == MATRIX_LAUNCHER:
+        return ALLOWED
+    if Action.MANAGE_ACCESS in inside_rights:
+        return ALLOWED if requirement == JOB_OWNER else frozenset({403})
+    return frozenset({404})
 
 
 def _expected_on_object(persona: str, requirement: str, rights: frozenset[str]) -> frozenset[int]:
