@@ -14,30 +14,19 @@ Measures, in a throw-away database (``BENCH_AUDIT_DATABASE_URL``, default
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bench.common import ROOT, run_together
-from bench.world import prepare_database
+from bench.world import database_only_setup, prepare_database
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mintportal_bench_audit"
 # A typical event: a launch outcome's detail.
 DETAIL = {"launch_id": "3f6c1f9e-6d3b-4a57-9b0e-1b7f0c2e8d11", "bulk_id": "b5e3d0a1-0f47-4c8e-a7f6-2d9e3c1b4a55",
           "row": 1234, "step_id": "details"}
 
-
-def environment(url: str) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="mintportal.settings", LOG_LEVEL="WARNING")
-    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
-    env.setdefault("MINT_CLIENT_ID", "bench")
-    env.setdefault("MINT_CLIENT_SECRET", "bench-secret")
-    env.setdefault("PORTAL_RUN_DIR", str(ROOT / "var" / "bench-audit"))
-    return env
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -172,17 +161,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--events", type=int, default=100_000)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_AUDIT_DATABASE_URL", DEFAULT_URL)
-    env = environment(url)
-    os.environ.update(env)
-    Path(env["PORTAL_RUN_DIR"]).mkdir(parents=True, exist_ok=True)
-    prepare_database(url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    env = database_only_setup(name="audit")
     from django.db import connection
 
     print(f"database: {connection.display_name} {'.'.join(map(str, connection.get_database_version()))}")
@@ -201,7 +180,7 @@ def main() -> None:
           f"plain {measure_writers(args.writers, each, chained=False):.0f} events/s")
     # The plain inserts above have no hashes; start the verified trail afresh.
     connection.close()
-    prepare_database(url)
+    prepare_database(env["DATABASE_URL"])
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     for size in sorted({max(1, args.events // 10), args.events}):
         started = time.perf_counter()

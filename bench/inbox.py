@@ -14,31 +14,17 @@ the cheapest question about the same rows.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT
-from bench.world import prepare_database
+from bench.world import database_only_setup
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mintportal_bench_inbox"
 WORKFLOWS = 20
 BATCH = 5000
 
-
-def environment(url: str) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="mintportal.settings", LOG_LEVEL="WARNING")
-    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
-    env.setdefault("MINT_CLIENT_ID", "bench")
-    env.setdefault("MINT_CLIENT_SECRET", "bench-secret")
-    env.setdefault("PORTAL_RUN_DIR", str(ROOT / "var" / "bench-inbox"))
-    return env
 
 
 def fill(*, journeys: int, waiting: int) -> None:
@@ -143,16 +129,7 @@ def main() -> None:
     parser.add_argument("--waiting", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_INBOX_DATABASE_URL", DEFAULT_URL)
-    env = environment(url)
-    os.environ.update(env)
-    Path(env["PORTAL_RUN_DIR"]).mkdir(parents=True, exist_ok=True)
-    prepare_database(url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    database_only_setup(name="inbox")
     from django.db import connection
 
     started = time.perf_counter()

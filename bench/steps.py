@@ -16,21 +16,15 @@ rows.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT
-from bench.world import prepare_database
+from bench.world import database_only_setup
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mintportal_bench_steps"
 WORKFLOWS = 20
 STEPS = [f"s{n}" for n in range(8)]
 BATCH = 5000
@@ -38,14 +32,6 @@ BATCH = 5000
 # medians, read at the real time, cover the same window).
 NOW = datetime.now(UTC)
 
-
-def environment(url: str) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="mintportal.settings", LOG_LEVEL="WARNING")
-    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
-    env.setdefault("MINT_CLIENT_ID", "bench")
-    env.setdefault("MINT_CLIENT_SECRET", "bench-secret")
-    env.setdefault("PORTAL_RUN_DIR", str(ROOT / "var" / "bench-steps"))
-    return env
 
 
 def _workflow(index: int) -> str:
@@ -161,16 +147,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=5, help="step visits per journey")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_STEPS_DATABASE_URL", DEFAULT_URL)
-    env = environment(url)
-    os.environ.update(env)
-    Path(env["PORTAL_RUN_DIR"]).mkdir(parents=True, exist_ok=True)
-    prepare_database(url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    database_only_setup(name="steps")
     from django.db import connection
 
     started = time.perf_counter()

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import uuid
 from functools import partial
 from pathlib import Path
@@ -110,6 +111,25 @@ def prepare_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def database_only_setup(*, name: str) -> dict[str, str]:
+    """Configures this process as a portal process over a fresh, migrated database and nothing else (no sandbox,
+    no workers): for benches that time queries. The database is ``BENCH_<NAME>_DATABASE_URL``, by default
+    PostgreSQL's ``mintportal_bench_<name>``, dropped and created. Returns the environment, for child processes."""
+    url = os.environ.get(f"BENCH_{name.upper()}_DATABASE_URL",
+                         f"postgres://postgres@127.0.0.1:5432/mintportal_bench_{name}")
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="mintportal.settings", LOG_LEVEL="WARNING")
+    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+    env.setdefault("MINT_CLIENT_ID", "bench")
+    env.setdefault("MINT_CLIENT_SECRET", "bench-secret")
+    env.setdefault("PORTAL_RUN_DIR", str(ROOT / "var" / f"bench-{name}"))
+    Path(env["PORTAL_RUN_DIR"]).mkdir(parents=True, exist_ok=True)
+    prepare_database(url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    sys.path.insert(0, str(ROOT))
+    django_setup(env)
+    return env
 
 
 def prepare_redis(url: str) -> None:
