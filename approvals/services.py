@@ -18,6 +18,13 @@
   records one more (``journey.approve`` / ``journey.reject``): ``ok`` when Mint was told, ``refused`` when a
   rule stopped it, ``failed`` or ``unknown`` with Mint's trace id when Mint refused or did not confirm. A
   request that counts and decides nothing (a repeated click, the loser of a race before voting) records none.
+- **Recovery.** A process that dies between committing the Decision row and recording Mint's answer leaves the row
+  pending, which would block the approval for ever. A pending row older than ``DECISION_LEASE`` (longer than a
+  Mint write with its retries) is reconciled from one read of the journey in Mint (``decision_reconcile``): Mint
+  has the decision (the step no longer waits, or waits again with the decision's output recorded before it) → the
+  row is marked sent; the step still waits with no such output → the row is deleted so the approval can be decided
+  again. Each is audited (``journey.decision.recover``). The beat runs ``decision_recover_stuck``; a person who
+  meets such a row on the page reconciles it there and then.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -58,6 +66,10 @@ REASON_MAX_LENGTH = 1000
 INBOX_REFRESH_BUDGET = 2.0
 # The audit action of one counted approval vote; the decision it may lead to is journey.approve.
 VOTE_ACTION = "journey.approve.vote"
+# A pending Decision older than this lost the process sending it: well above one Mint write's timeouts and retries.
+DECISION_LEASE: Final = timedelta(minutes=2)
+# The audit action of a stuck decision reconciled with Mint.
+RECOVER_ACTION: Final = "journey.decision.recover"
 
 
 class AlreadyDecided(Conflict):
@@ -106,6 +118,8 @@ class _Ask:
     occurrence: int
     approved: bool
     reason: str
+    # False in bulk: the caller refreshes the mirror rows of many decisions in one batch afterwards.
+    refresh_mirror: bool = True
     at: datetime = field(default_factory=timezone.now)
 
     @property
@@ -122,6 +136,7 @@ def approval_decide(
     approved: bool,
     reason: str = "",
     occurrence: int | None = None,
+    refresh_mirror: bool = True,
 ) -> DecisionResult:
     """Approves or rejects the journey's waiting ``require-approval`` step ``step_id`` as ``user``.
 
@@ -130,11 +145,16 @@ def approval_decide(
     Raises ``NotVisible`` / ``NotAllowed`` (scope), ``Refused`` or ``Conflict`` (a rule or the journey's state
     forbids it), ``AlreadyDecided``, ``DecisionFailed`` (Mint refused; the approval stays open). Reads the
     journey from Mint, writes the mirror row, votes, the decision and the audit events described in the module.
+
+    With ``refresh_mirror=False`` (bulk) the checks are the same, from the same one live read, but the journey's
+    mirror row is written neither from that read nor from a second read after Mint was told: the caller must
+    refresh the rows of the journeys it decided (``bulk`` does so once per chunk).
     """
     reason = _valid_reason(approved=approved, reason=reason)
     workflow_id, journey = _scope_checked(user=user, journey_id=journey_id)
     ask = _Ask(user=user, journey_id=journey_id, workflow_id=workflow_id, step_id=step_id, approved=approved,
-               reason=reason, occurrence=approval_occurrence(journey_id=journey_id, step_id=step_id))
+               reason=reason, occurrence=approval_occurrence(journey_id=journey_id, step_id=step_id),
+               refresh_mirror=refresh_mirror)
     _ensure_open(ask, seen=occurrence)
     _ensure_step_waits(ask, journey=journey or journey_read(journey_id))
     rules = approval_rules(user=user, workflow_id=workflow_id)
@@ -176,8 +196,20 @@ def _refused(ask: _Ask, refusal: ApplicationError, *, summary: str, **detail: ob
 
 def _ensure_not_decided(ask: _Ask, occurrence: int) -> None:
     decided = Decision.objects.filter(journey_id=ask.journey_id, step_id=ask.step_id, occurrence=occurrence).first()
-    if decided is not None:
-        raise AlreadyDecided.of(decided)
+    if decided is None:
+        return
+    if decided.status == Decision.Status.PENDING and decided.decided_at < timezone.now() - DECISION_LEASE:
+        # Its sender died before recording Mint's answer: ask Mint now rather than block the approval.
+        found = decision_reconcile(decision=decided)
+        if found == Reconciled.RELEASED:
+            return
+        if found == Reconciled.UNKNOWN:
+            raise Conflict(f"{decided.decided_by_username}'s decision of "
+                           f"{timezone.localtime(decided.decided_at).strftime('%Y-%m-%d %H:%M:%S %Z')} was being "
+                           "sent to Mint when it was interrupted, and Mint cannot say now whether it arrived; "
+                           "try again in a few minutes.")
+        decided.status = Decision.Status.SENT
+    raise AlreadyDecided.of(decided)
 
 
 def _ensure_open(ask: _Ask, *, seen: int | None) -> None:
@@ -207,8 +239,10 @@ def _step_refusal(*, journey: mint.JourneyDetail, step_id: str) -> Refused | Con
 
 
 def _ensure_step_waits(ask: _Ask, *, journey: mint.JourneyDetail) -> None:
-    """Mirrors the journey as just read, and checks that the step waits for an approval in it."""
-    journey_mirror_refresh(journey=journey)
+    """Mirrors the journey as just read (unless the caller refreshes it later), and checks that the step waits for
+    an approval in it."""
+    if ask.refresh_mirror:
+        journey_mirror_refresh(journey=journey)
     refusal = _step_refusal(journey=journey, step_id=ask.step_id)
     if refusal is None:
         return
@@ -329,7 +363,8 @@ def _decision_send(ask: _Ask, *, decision: Decision, approvers: list[str], rules
         else:
             message = f"Mint did not accept the decision ({exc.message}); nothing was decided, you may try again."
         raise DecisionFailed(message, trace_id=exc.trace_id or "") from exc
-    journey_refresh_after_write(journey_id=ask.journey_id)
+    if ask.refresh_mirror:
+        journey_refresh_after_write(journey_id=ask.journey_id)
     return DecisionResult(sent=True, approved=ask.approved, approvals=len(approvers) if ask.approved else 0,
                           required=rules.required_approvals, message=f"{verdict}. Mint has been told.")
 
@@ -360,3 +395,84 @@ def inbox_refresh(
             break
         refreshed += 1
     return refreshed
+
+
+class Reconciled:
+    """What ``decision_reconcile`` found."""
+
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+    # Mint could not be read, or another process reconciled the row first: left as it was found.
+    UNKNOWN = "unknown"
+
+
+def _recorded_outputs(journey: mint.JourneyDetail, step_id: str) -> list[Any]:
+    """The outputs Mint recorded for ``step_id``, oldest first: one per loop iteration that ran it, else the
+    journey's own step data."""
+    outputs = [iteration.step_data[step_id] for iterations in journey.loops.values() for iteration in
+               sorted(iterations, key=lambda iteration: iteration.index) if step_id in iteration.step_data]
+    if not outputs and step_id in journey.step_data:
+        outputs.append(journey.step_data[step_id])
+    return outputs
+
+
+def _mint_has(decision: Decision, journey: mint.JourneyDetail) -> bool:
+    """Whether Mint received the decision: its step no longer waits, or waits again (a later occurrence) after an
+    output that is exactly this decision's, with at least as many outputs as the decision's occurrence."""
+    if decision.step_id not in {step.step_id for step in journey.active_steps}:
+        return True
+    outputs = _recorded_outputs(journey, decision.step_id)
+    ours = {"approved": decision.approved, "message": decision.message}
+    return len(outputs) >= decision.occurrence and outputs[-1] == ours
+
+
+def decision_reconcile(*, decision: Decision) -> str:
+    """Settles a pending decision whose sender died, from one read of the journey in Mint: marks it sent when Mint
+    has it (``Reconciled.CONFIRMED``), deletes it when the step still waits for it (``RELEASED``: the approval may
+    be decided again; the votes stay). Each is audited as ``journey.decision.recover`` by the system. Returns
+    ``UNKNOWN`` and changes nothing when Mint cannot be read now or another process settled the row first. Only
+    for rows older than ``DECISION_LEASE``: a younger one may still be in flight."""
+    try:
+        journey = get_client().get_journey(decision.journey_id)
+    except errors.MintError as exc:
+        logger.warning("could not reconcile decision %s: %s trace_id=%s", decision.pk, type(exc).__name__,
+                       exc.trace_id or "-")
+        return Reconciled.UNKNOWN
+    noun = "approval" if decision.approved else "rejection"
+    who = f"{noun} by {decision.decided_by_username} at {decision.decided_at.isoformat()}"
+    detail = {"step_id": decision.step_id, "occurrence": decision.occurrence, "approved": decision.approved,
+              "decided_by": decision.decided_by_username, "decided_at": decision.decided_at.isoformat()}
+    pending = Decision.objects.filter(pk=decision.pk, status=Decision.Status.PENDING)
+    with transaction.atomic():
+        if _mint_has(decision, journey):
+            if not pending.update(status=Decision.Status.SENT):
+                return Reconciled.UNKNOWN
+            found, summary = Reconciled.CONFIRMED, f"Confirmed late: Mint had the {who}"
+        else:
+            if not pending.delete()[0]:
+                return Reconciled.UNKNOWN
+            found = Reconciled.RELEASED
+            summary = f"Released: Mint never got the {who}; the step still waits and may be decided again"
+        audit_record(actor=None, action=RECOVER_ACTION, workflow_id=decision.workflow_id,
+                     journey_id=decision.journey_id, summary=summary, detail={**detail, "found": found})
+    waiting_work_changed()
+    return found
+
+
+@dataclass(frozen=True)
+class DecisionRecovery:
+    confirmed: int = 0
+    released: int = 0
+    unknown: int = 0
+
+
+def decision_recover_stuck(*, limit: int = 100) -> DecisionRecovery:
+    """Beat: reconciles up to ``limit`` pending decisions older than ``DECISION_LEASE`` (``decision_reconcile``),
+    oldest first; a row Mint cannot answer for now stays for the next run. Fresh pending rows are never touched."""
+    stuck = Decision.objects.filter(status=Decision.Status.PENDING,
+                                    decided_at__lt=timezone.now() - DECISION_LEASE).order_by("decided_at")[:limit]
+    counts = {Reconciled.CONFIRMED: 0, Reconciled.RELEASED: 0, Reconciled.UNKNOWN: 0}
+    for decision in stuck:
+        counts[decision_reconcile(decision=decision)] += 1
+    return DecisionRecovery(confirmed=counts[Reconciled.CONFIRMED], released=counts[Reconciled.RELEASED],
+                            unknown=counts[Reconciled.UNKNOWN])

@@ -14,6 +14,11 @@ bookkeeping:
   records (decisions, votes, claims, the audit trail) and Mint, and acts only where nothing was done. A note or a
   new URL cannot be read back, so such an item ends "outcome unknown" instead of being repeated.
 - **audit**: ``bulk.create`` (the dry run) and ``bulk.confirm``, besides each service's own event per journey.
+- **the mirror**: approvals and rejections are decided with ``refresh_mirror=False`` (the same checks from the
+  same one live read of each journey, but no mirror write per journey before and after Mint is told); the chunk
+  then reads its decided journeys back from Mint a few at once and writes their mirror rows in one batch
+  (``journey_mirror_refresh_many``). Per journey that is one read to check, one approve call and one read to
+  refresh, and a few statements instead of two single-journey mirror writes.
 """
 
 from __future__ import annotations
@@ -44,9 +49,11 @@ from journeys.claims_selectors import claim_get, claim_guard
 from journeys.models import Journey
 from journeys.services.actions import journey_read, journey_resume, journey_url_create
 from journeys.services.claims import claim_assign
+from journeys.services.mirror import journey_mirror_refresh_many
 from journeys.services.notes import journey_note_create
 from mintportal.errors import ApplicationError, NotAllowed
-from mintportal.mint import errors
+from mintportal.mint import errors, get_client
+from mintportal.mint import models as mint
 
 logger = logging.getLogger(__name__)
 
@@ -261,32 +268,38 @@ def _guarded(user: User, item: BulkItem) -> None:
     claim_guard(user=user, journey_id=item.journey_id, acknowledged=False)
 
 
-def _decide(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+def _decide(job: BulkJob, user: User, item: BulkItem, stale: list[str] | None) -> Outcome:
     _guarded(user, item)
-    result = approval_decide(user=user, journey_id=item.journey_id, step_id=item.step_id,
-                             approved=job.action == BulkAction.APPROVE, reason=job.params.get("reason", ""))
+    try:
+        result = approval_decide(user=user, journey_id=item.journey_id, step_id=item.step_id,
+                                 approved=job.action == BulkAction.APPROVE, reason=job.params.get("reason", ""),
+                                 refresh_mirror=stale is None)
+    finally:
+        # Decided or refused after its live read, the journey's mirror row was left to the chunk's batch refresh.
+        if stale is not None:
+            stale.append(item.journey_id)
     return Outcome(ItemStatus.DONE, result.message)
 
 
-def _continue(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+def _continue(job: BulkJob, user: User, item: BulkItem, stale: list[str] | None) -> Outcome:
     _guarded(user, item)
     journey_resume(actor=user, journey_id=item.journey_id, step_id=item.step_id,
                    answers=job.params.get("answers") or {})
     return Outcome(ItemStatus.DONE, f"Continued step {item.step_id}.")
 
 
-def _assign(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+def _assign(job: BulkJob, user: User, item: BulkItem, stale: list[str] | None) -> Outcome:
     claim = claim_assign(actor=user, journey_id=item.journey_id, assignee_id=int(job.params["assignee_id"]))
     holder = claim.claim.user.get_username() if claim.claim is not None else job.params.get("assignee", "")
     return Outcome(ItemStatus.DONE, f"Assigned to {holder}." if claim.changed else f"Already held by {holder}.")
 
 
-def _url(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+def _url(job: BulkJob, user: User, item: BulkItem, stale: list[str] | None) -> Outcome:
     shared = journey_url_create(actor=user, journey_id=item.journey_id, time_to_live=int(job.params["time_to_live"]))
     return Outcome(ItemStatus.DONE, "New journey URL created.", journey_url=shared.url, expires_at=shared.expires_at)
 
 
-def _note(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+def _note(job: BulkJob, user: User, item: BulkItem, stale: list[str] | None) -> Outcome:
     # The note service leaves the rights to its caller (the journey page's view checks ANNOTATE): checked again
     # here, now, on the journey's workflow.
     if not user_can(user=user, action=Action.VIEW, workflow_id=item.workflow_id):
@@ -298,17 +311,18 @@ def _note(job: BulkJob, user: User, item: BulkItem) -> Outcome:
     return Outcome(ItemStatus.DONE, "Note added.")
 
 
-# Each action's call of its single-journey service.
-_PERFORM: Final[dict[str, Callable[[BulkJob, User, BulkItem], Outcome]]] = {
+# Each action's call of its single-journey service. ``stale``, when given, collects the journeys whose mirror rows
+# the service left to the chunk's batch refresh (decisions only; the other services refresh their own).
+_PERFORM: Final[dict[str, Callable[[BulkJob, User, BulkItem, list[str] | None], Outcome]]] = {
     BulkAction.APPROVE: _decide, BulkAction.REJECT: _decide, BulkAction.CONTINUE: _continue,
     BulkAction.ASSIGN: _assign, BulkAction.URL: _url, BulkAction.NOTE: _note,
 }
 
 
-def _act(job: BulkJob, user: User, item: BulkItem) -> Outcome:
+def _act(job: BulkJob, user: User, item: BulkItem, stale: list[str] | None = None) -> Outcome:
     """Calls the single-journey service for one item; its refusals and Mint's answers become the outcome."""
     try:
-        return _PERFORM[job.action](job, user, item)
+        return _PERFORM[job.action](job, user, item, stale)
     except DecisionFailed as exc:
         return Outcome(ItemStatus.FAILED, exc.message)
     except ApplicationError as exc:
@@ -369,7 +383,7 @@ def _recheck_decision(job: BulkJob, user: User, item: BulkItem, since: datetime)
     return _from_audit(event) if event is not None else None
 
 
-def _recheck(job: BulkJob, user: User, item: BulkItem, since: datetime) -> Outcome:
+def _recheck(job: BulkJob, user: User, item: BulkItem, since: datetime, stale: list[str] | None) -> Outcome:
     """The outcome of an item a dead worker held: read back where possible, acted on only where nothing was done."""
     found: Outcome | None
     if job.action in (BulkAction.APPROVE, BulkAction.REJECT):
@@ -398,7 +412,7 @@ def _recheck(job: BulkJob, user: User, item: BulkItem, since: datetime) -> Outco
                                             "create another one for this journey.")
     if found is not None:
         return found
-    acted = _act(job, user, item)
+    acted = _act(job, user, item, stale)
     return Outcome(acted.status, f"Checked after a crash, then acted: {acted.message}"[:500], acted.journey_url,
                    acted.expires_at)
 
@@ -419,9 +433,11 @@ def _record(item: BulkItem, *, token: str, outcome: Outcome) -> bool:
              expires_at=outcome.expires_at, finished_at=timezone.now()))
 
 
-def bulk_item_run(*, job: BulkJob, user: User, item: BulkItem, token: str) -> str | None:
+def bulk_item_run(*, job: BulkJob, user: User, item: BulkItem, token: str,
+                  stale: list[str] | None = None) -> str | None:
     """Runs one item of a running job unless another run holds or finished it; returns its final status (None
-    when it was not this run's to do)."""
+    when it was not this run's to do). With ``stale``, a decision leaves the journey's mirror row to the caller,
+    adding its id there (see the module's docstring)."""
     if item.status not in (ItemStatus.PENDING, ItemStatus.RECHECK):
         return None
     recheck = item.status == ItemStatus.RECHECK
@@ -430,9 +446,9 @@ def bulk_item_run(*, job: BulkJob, user: User, item: BulkItem, token: str) -> st
         return None
     try:
         if recheck:
-            outcome = _recheck(job, user, item, since or job.confirmed_at or job.created_at)
+            outcome = _recheck(job, user, item, since or job.confirmed_at or job.created_at, stale)
         else:
-            outcome = _act(job, user, item)
+            outcome = _act(job, user, item, stale)
     except Exception:
         # A failure the services did not turn into a refusal: whether it acted cannot be known from here.
         logger.exception("bulk job %s: journey %s failed unexpectedly", job.id, item.journey_id)
@@ -453,13 +469,13 @@ def threads() -> int:
 
 
 def _run_slice(job: BulkJob, user: User, items: list[BulkItem], token: str,
-               on_item: Callable[[BulkItem], None] | None) -> int:
+               on_item: Callable[[BulkItem], None] | None, stale: list[str]) -> int:
     recorded = 0
     try:
         for item in items:
             if on_item is not None:
                 on_item(item)
-            recorded += bulk_item_run(job=job, user=user, item=item, token=token) is not None
+            recorded += bulk_item_run(job=job, user=user, item=item, token=token, stale=stale) is not None
     finally:
         # Each thread has its own database connection; the pool's threads end with the chunk.
         if threading.current_thread() is not threading.main_thread():
@@ -480,17 +496,52 @@ def bulk_job_run_chunk(*, job_id: uuid.UUID, first: int, last: int,
     items = list(BulkItem.objects.filter(job=job, position__gte=first, position__lte=last,
                                          status__in=[ItemStatus.PENDING, ItemStatus.RECHECK]).order_by("position"))
     count = min(threads(), len(items))
-    if count <= 1:
-        recorded = _run_slice(job, user, items, token, on_item)
-    else:
-        # Every thread a fresh user object: the access policy memoises on it, and the threads must not share that.
-        with ThreadPoolExecutor(count, thread_name_prefix=f"bulk-{job.id}") as pool:
-            recorded = sum(pool.map(
-                lambda index: _run_slice(job, User.objects.get(pk=job.created_by_id), items[index::count], token,
-                                         on_item),
-                range(count)))
+    # Appended to by every thread (list.append is atomic); read once they have all finished.
+    stale: list[str] = []
+    try:
+        if count <= 1:
+            recorded = _run_slice(job, user, items, token, on_item, stale)
+        else:
+            # Every thread a fresh user object: the access policy memoises on it, and the threads must not share
+            # that.
+            with ThreadPoolExecutor(count, thread_name_prefix=f"bulk-{job.id}") as pool:
+                recorded = sum(pool.map(
+                    lambda index: _run_slice(job, User.objects.get(pk=job.created_by_id), items[index::count],
+                                             token, on_item, stale),
+                    range(count)))
+    finally:
+        # Also when the run stops part-way: what it decided is in Mint, and the lists should say so.
+        bulk_mirror_refresh(journey_ids=stale)
     bulk_job_finish_if_done(job_id=job.id)
     return recorded
+
+
+def bulk_mirror_refresh(*, journey_ids: list[str]) -> int:
+    """Reads the journeys from Mint, up to ``BULK_THREADS`` at once, and writes their mirror rows in one batch
+    (``journey_mirror_refresh_many``); returns how many it wrote. A journey Mint cannot return now is marked stale
+    (``detail_seen_at`` cleared) so that the next view or sync reads it again, as after a single write; the
+    writes to Mint stand whatever happens here."""
+    wanted = list(dict.fromkeys(journey_ids))
+    if not wanted:
+        return 0
+    client = get_client()
+
+    def read(journey_id: str) -> mint.JourneyDetail | None:
+        try:
+            return client.get_journey(journey_id)
+        except errors.MintError as exc:
+            logger.warning("could not refresh journey %s after a bulk decision: %s trace_id=%s",
+                           journey_id, type(exc).__name__, exc.trace_id or "-")
+            return None
+
+    with ThreadPoolExecutor(min(threads(), len(wanted)), thread_name_prefix="bulk-refresh") as pool:
+        details = list(pool.map(read, wanted))
+    read_back = [detail for detail in details if detail is not None]
+    missing = [journey_id for journey_id, detail in zip(wanted, details, strict=True) if detail is None]
+    if missing:
+        Journey.objects.filter(pk__in=missing).update(detail_seen_at=None)
+    journey_mirror_refresh_many(journeys=read_back)
+    return len(read_back)
 
 
 def bulk_job_finish_if_done(*, job_id: uuid.UUID) -> bool:
