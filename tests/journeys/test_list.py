@@ -11,7 +11,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from journeys.models import Journey
 from tests.journeys.conftest import BASE_TIME, journey_queries, make_journey, make_journeys
 from tests.personas import WF_INSIDE, WF_OUTSIDE
 
@@ -388,3 +391,18 @@ def test_an_estimated_count_is_said_in_words() -> None:
     assert count_words(1204, estimated=False) == "1,204"
     assert count_words(123_456, estimated=True) == "about 123,000"
     assert count_words(1_234_567, estimated=True) == "about 1.2 million"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.text(max_size=60) | st.sampled_from(["a.b > 1e400", "a exists x", "x.y < 2026-02-30",
+                                                              "k = \x00", "a..b = 1", "é.ü ~ ß", '"q" = "']),
+                      max_size=7),
+       cols=st.text(max_size=60))
+def test_any_data_filter_or_column_text_gets_a_page_or_a_message_never_a_server_error(
+    root_client: Client, lines: list[str], cols: str
+) -> None:
+    if not Journey.objects.filter(pk="j1").exists():
+        make_journey("j1", data=data_of("C-1", 5))
+    response = root_client.get(LIST, {"data": lines, "cols": cols})
+    assert response.status_code == 200
+    assert root_client.get(EXPORT, {"data": lines, "cols": cols}).status_code in (200, 400)
