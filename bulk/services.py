@@ -42,7 +42,7 @@ from accounts.models import Action, AuditEvent
 from accounts.policy import REFUSALS, user_can
 from accounts.services import audit_record
 from approvals.models import Decision
-from approvals.services import DecisionFailed, approval_decide
+from approvals.services import DECISION_LEASE, DecisionFailed, Reconciled, approval_decide, decision_reconcile
 from bulk.models import BulkAction, BulkItem, BulkJob, ItemStatus, JobStatus, Verdict
 from bulk.selectors import NOT_VISIBLE, Check, Selection, bulk_dry_run
 from journeys.claims_selectors import claim_get, claim_guard
@@ -372,6 +372,14 @@ def _recheck_decision(job: BulkJob, user: User, item: BulkItem, since: datetime)
     if decision is not None:
         if decision.status == Decision.Status.SENT:
             return Outcome(ItemStatus.DONE, "Done before the crash: the decision reached Mint.")
+        if decision.decided_at < timezone.now() - DECISION_LEASE:
+            # Past the decision's own lease nothing can still be sending it: settle the row with Mint.
+            found = decision_reconcile(decision=decision)
+            if found == Reconciled.CONFIRMED:
+                return Outcome(ItemStatus.DONE, "Done before the crash: Mint had the decision (confirmed late).")
+            if found == Reconciled.RELEASED:
+                # Mint never got it and the row is gone: deciding again is the first decision Mint hears.
+                return None
         waits = _still_waits(item)
         if waits is False:
             return Outcome(ItemStatus.DONE, "Done before the crash: the approval step no longer waits.")
