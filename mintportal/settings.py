@@ -191,6 +191,10 @@ SECURE_HSTS_PRELOAD = env.boolean("DJANGO_SECURE_HSTS_PRELOAD", True)
 _proxy_ssl_header = env.optional_header("DJANGO_SECURE_PROXY_SSL_HEADER")
 SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
 
+# A bulk action may name up to 10,000 ticked journeys (bulk.selectors), each a form field; Django's default of
+# 1,000 fields would refuse larger selections with a bare 400 before the portal could answer.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_100
+
 # The absolute lifetime of a session, from sign-in; the cookie expires with it.
 SESSION_COOKIE_AGE = env.integer("PORTAL_SESSION_MAX_AGE", 12 * 3600, low=300, high=30 * 86400)
 # A session ends after this long without a request the user made (background polls do not count):
