@@ -69,7 +69,8 @@ SWEEP_STATUSES: Final = tuple(status.value for status in JourneyStatus if status
 SWEEP_MAX_PAGES: Final = 10
 SWEEP_MAX_REFRESHES: Final = 100
 # Per run: journey details read to learn which steps wait and what data the changed journeys hold, and how many
-# are asked of Mint at once. A run after 1,000 changes reads them all (figures: bench/README.md, "Business-data search").
+# are asked of Mint at once. A run after 1,000 changes reads them all (figures: bench/README.md, "Business-data
+# search").
 DETAIL_READS: Final = 1000
 DETAIL_CONCURRENCY: Final = 4
 # Details read ahead of the mirror writes (per concurrent call), and details written per transaction.
