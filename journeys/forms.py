@@ -130,8 +130,16 @@ class JourneyFilterForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return default if name in self.errors else data.get(name) or default
 
+    @property
+    def data_invalid(self) -> bool:
+        """Whether a data filter line was refused (call after ``is_valid()``): the list then shows nothing rather
+        than every journey, since a dropped condition would widen the list the user meant to narrow (and any act
+        on "all matching" with it)."""
+        return "data" in self.errors
+
     def filters(self) -> JourneyFilters:
-        """The valid filters (call after ``is_valid()``); invalid fields do not restrict the list."""
+        """The valid filters (call after ``is_valid()``); other invalid fields do not restrict the list, and an
+        invalid data filter is not among them either (see ``data_invalid``)."""
         return JourneyFilters(
             status=self._valid("status", ""),
             workflow_id=self._valid("workflow", ""),

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -81,8 +82,13 @@ def journey_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     def screen() -> dict[str, Any]:
         form = _filter_form(request)
         filters = form.filters()
-        page = selectors.journey_list(user=request.user, filters=filters, page=form.page_number,
-                                      per_page=form.rows_per_page)
+        if form.data_invalid:
+            # Listing without the refused condition would show (and offer to act on) journeys the user meant to
+            # leave out: nothing is listed until the filter is fixed.
+            page: Page[Any] = Paginator([], form.rows_per_page).page(1)
+        else:
+            page = selectors.journey_list(user=request.user, filters=filters, page=form.page_number,
+                                          per_page=form.rows_per_page)
         # Poll only while a visible row can still change: final journeys never do.
         live = any(not row.journey.is_final for row in page.object_list)
         paginator = page.paginator
@@ -94,7 +100,7 @@ def journey_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             if name != "page" and any(value.strip() for value in values):
                 query.setlist(name, [value for value in values if value.strip()])
         return {"form": form, "filters": filters, "page": page, "live": live, "count_words": count,
-                "query": query.urlencode()}
+                "query": query.urlencode(), "filters_invalid": form.data_invalid}
 
     # The screen is the same for everyone with the same scope until the mirror changes, so it is cached
     # under the mirror's generation.

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, WorkflowRecord
 from accounts.services import audit_record
+from journeys.services.mirror import journey_input_record
 from journeys.services.refresh import journey_refresh_after_write
 from journeys.tasks import journey_sync_task
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
@@ -324,8 +325,18 @@ def _start_claimed(launch: Launch, now: datetime, *, final_attempt: bool, refres
             retry_at=None, audit_detail={"step_id": started.step_id},
         )
         if refresh_mirror:
-            # The journey did start whatever the refresh meets; the next sync mirrors it if this cannot.
-            journey_refresh_after_write(journey_id=started.journey_id)
+            _mirror_started(launch, started.journey_id)
+
+
+def _mirror_started(launch: Launch, journey_id: str) -> None:
+    """Writes a started journey's mirror row and the input it was launched with (Mint's detail has none, so the
+    list's input filters such as ``customerNumber = …`` know it only from here).
+
+    The journey did start whatever the refresh meets; the next sync mirrors it if this cannot (without the input).
+    """
+    journey_refresh_after_write(journey_id=journey_id)
+    if launch.input:
+        journey_input_record(journey_id=journey_id, input=launch.input)
 
 
 def launch_recover(*, claimed_before: datetime) -> int:
@@ -593,7 +604,12 @@ def bulk_launch_run_chunk(
         # The claim counted an attempt; the retry's backoff grows with it.
         launch.attempts += 1
         _start_claimed(launch, now, final_attempt=final_attempt, refresh_mirror=False)
-        started += launch.status == LaunchStatus.STARTED
+        if launch.status == LaunchStatus.STARTED:
+            started += 1
+            # Only a row launched with an input needs its mirror row now, to keep that input; the rest reach the
+            # mirror with the sync queued at the end. The sync would read these details anyway (never read yet).
+            if launch.input:
+                _mirror_started(launch, launch.journey_id)
     bulk_launch_finish_if_done(bulk_id=bulk_id)
     return started
 

@@ -214,8 +214,9 @@ def journey_input_record(*, journey_id: str, input: Mapping[str, Any]) -> bool:
     """Keeps a journey's input in its mirror row (``data.input``) for the list's data filters; returns whether
     the row was there to take it.
 
-    Mint's journey detail carries no input, so only a start the portal made knows it: call this after the
-    start has mirrored the row (``journey_refresh_after_write``). The step data is left as it is.
+    Mint's journey detail carries no input (the sandbox's does, as an extension), so only a start the portal
+    made knows it: call this after the start has mirrored the row (``journey_refresh_after_write``). The step
+    data is left as it is.
     """
     written = Journey.objects.filter(pk=journey_id).update(data=_DataKeySet(INPUT, dict(input)))
     if written:
@@ -227,10 +228,11 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
     """Writes the mirror row for one journey from its detail (as read from Mint) and returns it.
 
     Besides the listing fields it stores ``detail_seen_at``, the detail's step data (``data.steps``, for the
-    list's data filters; ``data.input`` is kept) and replaces the journey's ``WaitingStep`` rows with the
-    detail's active steps. The detail carries no workflow name: pass ``workflow_name`` when known;
-    otherwise the row keeps the name it has, or takes it from the workflow mirror. ``pending_steps`` is true
-    when steps are active.
+    list's data filters), its input (``data.input``) only when the detail carries one (the sandbox's extension;
+    Mint's detail has none, and then the input a launch recorded is kept) and replaces the journey's
+    ``WaitingStep`` rows with the detail's active steps. The detail carries no workflow name: pass
+    ``workflow_name`` when known; otherwise the row keeps the name it has, or takes it from the workflow mirror.
+    ``pending_steps`` is true when steps are active.
     """
     names = {journey.id: workflow_name} if workflow_name is not None else {}
     return journey_mirror_refresh_many(journeys=[journey], workflow_names=names)[0]
@@ -254,28 +256,35 @@ def journey_mirror_refresh_many(
                if journey_id not in names and not (before.get(journey_id) or {}).get("workflow_name")}
     known = dict(WorkflowRecord.objects.filter(pk__in=unnamed).values_list("id", "name")) if unnamed else {}
     rows: dict[str, Journey] = {}
-    changed_data: dict[str, dict[str, Any]] = {}
+    # Per journey, the keys of ``data`` whose stored value differs from the detail's.
+    changed_data: dict[str, dict[str, dict[str, Any]]] = {}
     for journey_id, detail in details.items():
         name = names.get(journey_id)
         if name is None:
             name = (before.get(journey_id) or {}).get("workflow_name") or known.get(detail.workflow_id) or ""
         row = _row(detail, workflow_name=name, pending_steps=bool(detail.active_steps), seen_at=now,
                    detail_seen_at=now)
-        step_data = dict(detail.step_data)
+        sent = {STEPS: dict(detail.step_data)}
+        # Mint's detail has no input (only the sandbox sends it): an absent one keeps what a launch recorded.
+        if "input" in detail.model_fields_set:
+            sent[INPUT] = dict(detail.input)
         stored = stored_data.get(journey_id)
         stored = stored if isinstance(stored, dict) else {}
-        if journey_id in before and stored.get(STEPS) != step_data:
-            changed_data[journey_id] = step_data
-        row.data = {**stored, STEPS: step_data}
+        differing = {key: value for key, value in sent.items() if stored.get(key) != value}
+        if journey_id in before and differing:
+            changed_data[journey_id] = differing
+        row.data = {**stored, **sent}
         rows[journey_id] = row
     with transaction.atomic():
         Journey.objects.bulk_create(
             list(rows.values()), update_conflicts=True, unique_fields=["id"],
             update_fields=[*_LISTING_FIELDS, "detail_seen_at"],
         )
-        for journey_id, step_data in changed_data.items():
-            # Set in the database, not from the copy read above, so an input recorded meanwhile is kept.
-            Journey.objects.filter(pk=journey_id).update(data=_DataKeySet(STEPS, step_data))
+        for journey_id, differing in changed_data.items():
+            # Set in the database key by key, not from the copy read above, so an input recorded meanwhile is kept
+            # (unless the detail itself sent one).
+            for key, value in differing.items():
+                Journey.objects.filter(pk=journey_id).update(data=_DataKeySet(key, value))
         steps_changed = _waiting_steps_replace_many({journey_id: detail.active_steps
                                                      for journey_id, detail in details.items()})
     if steps_changed:

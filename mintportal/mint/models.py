@@ -241,6 +241,10 @@ class JourneyDetail(MintModel):
     active_steps: ListOrEmpty[ActiveStep] = Field(default_factory=list)
     alerts: ListOrEmpty[Alert] = Field(default_factory=list)
     files: ListOrEmpty[JourneyFile] = Field(default_factory=list)
+    # Not in Mint's API (its detail never says what a journey started with): the sandbox sends it as an extension.
+    # Readers tell "sent" from "absent" by ``"input" in model_fields_set``, so an absent input never wipes one the
+    # portal recorded at launch.
+    input: JsonObject = Field(default_factory=dict)
 
     @property
     def is_final(self) -> bool:

@@ -288,8 +288,27 @@ def test_a_malformed_data_filter_gets_a_message_beside_the_field_not_an_error_pa
     assert response.status_code == 200
     beside = html[html.index('id="data-filters"'):html.index("</fieldset>")]
     assert message in beside and 'aria-invalid="true"' in beside
-    assert "Some filters were not applied" in html and row_ids(html) == ["j1"]
+    # The refused condition is not dropped (which would list every journey): nothing is listed until it is fixed.
+    assert "Some filters were not applied" in html and row_ids(html) == []
+    assert response.context["filters_invalid"] is True
     assert root_client.get(EXPORT, {"data": line}).status_code == 400
+
+
+def test_an_invalid_data_filter_lists_nothing_and_offers_no_act_on_all(root_client: Client) -> None:
+    make_journey("c8", data=data_of("C-100508", 90))
+    make_journey("c9", data=data_of("C-100509", 40))
+    valid = root_client.get(LIST, {"data": "risk.score > 10"})
+    assert sorted(row_ids(valid.content.decode())) == ["c8", "c9"] and "Act on all" in valid.content.decode()
+    assert valid.context["filters_invalid"] is False
+
+    # One bad line among good ones still empties the list: the good ones alone would list more than was asked.
+    invalid = root_client.get(LIST, {"data": ["customerNumber = C-100508", "risk.score > abc"], "status": "active"},
+                              HTTP_HX_REQUEST="true")
+    html = invalid.content.decode()
+    assert invalid.status_code == 200 and row_ids(html) == [] and "Act on all" not in html
+    assert invalid.context["filters_invalid"] is True
+    # An invalid field other than the data filters is still left out (the list shows the rest).
+    assert sorted(row_ids(root_client.get(LIST, {"status": "nonsense"}).content.decode())) == ["c8", "c9"]
 
 
 def test_six_data_filters_are_refused_and_five_are_taken(root_client: Client) -> None:
@@ -330,21 +349,31 @@ def test_a_data_filter_never_reaches_journeys_outside_the_scope(client: Client, 
 
 
 def test_the_current_step_column_and_the_step_filter(root_client: Client) -> None:
-    from journeys.models import WaitingStep
+    from journeys.models import StepVisit, WaitingStep
 
     waiting = make_journey("w1", status="active", pending_steps=True)
     WaitingStep.objects.create(journey=waiting, step_id="verify", step_type="suspend")
     elsewhere = make_journey("w2", status="active", pending_steps=True)
     WaitingStep.objects.create(journey=elsewhere, step_id="approval", step_type="require-approval")
-    make_journey("f1", status="faulted", alerts=[{"stepId": "verify", "severity": "critical", "message": "m"}])
-    make_journey("f2", status="faulted", alerts=[{"stepId": "login", "severity": "critical", "message": "m"}])
+    # Faulted journeys as a workflow leaves them: a trigger-alert step raises the alert, the next step faults, and
+    # the execution log (StepVisit, from the step-history job) says which step that was.
+    for journey_id, alert_step, fault_step in [("f1", "flag-verify", "verify"), ("f2", "flag-login", "login")]:
+        make_journey(journey_id, status="faulted",
+                     alerts=[{"stepId": alert_step, "severity": "critical", "message": "m"}])
+        StepVisit.objects.bulk_create([
+            StepVisit(journey_id=journey_id, workflow_id=WF_INSIDE, step_id=alert_step, position=0),
+            StepVisit(journey_id=journey_id, workflow_id=WF_INSIDE, step_id=fault_step, position=1, faulted=True)])
+    # Faulted, its log not read yet: at no step.
+    make_journey("f3", status="faulted", alerts=[{"stepId": "flag-verify", "severity": "critical", "message": "m"}])
 
     html = root_client.get(LIST, {"sort": "name"}).content.decode()
     assert f'?workflow={WF_INSIDE}&amp;step=verify" title="Journeys of this workflow waiting at “verify”">verify' \
         in html
     assert f'?workflow={WF_INSIDE}&amp;status=faulted&amp;step=login"' in html
+    assert "step=flag-" not in html
     assert row_ids(root_client.get(LIST, {"step": "verify"}).content.decode()) == ["w1"]
     assert row_ids(root_client.get(LIST, {"step": "verify", "status": "faulted"}).content.decode()) == ["f1"]
+    assert row_ids(root_client.get(LIST, {"step": "flag-verify", "status": "faulted"}).content.decode()) == []
     assert row_ids(root_client.get(LIST, {"step": "nowhere"}).content.decode()) == []
 
 
