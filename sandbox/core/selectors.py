@@ -188,6 +188,9 @@ def journey_get(*, journey_id: str) -> dict[str, Any]:
         **{key: summary[key] for key in JOURNEY_DETAIL_SUMMARY_FIELDS},
         "stepData": state.step_data if state else {},
         "loops": state.loops if state else {},
+        # Extension beyond Mint's API (README, "Extensions beyond Mint's API"): the input the journey started with,
+        # so that a portal can filter on it for journeys it did not start itself.
+        "input": (state.input or {}) if state else {},
         "activeSteps": [{"stepId": w.step_id, "stepType": w.step_type} for w in waits],
         "alerts": journey.alerts,
         "files": [{"stepId": f.step_id, "id": f.id, "filename": f.filename, "contentType": f.content_type,
