@@ -40,14 +40,24 @@ class BulkActionForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX}))
 
     def __init__(self, *args: Any, user: AbstractBaseUser, steps: Sequence[str] = (),
-                 step_fields: Sequence[FormField] | None = None, **kwargs: Any) -> None:
+                 step_fields: Sequence[FormField] | None = None, workflow_ids: Sequence[str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["key"].initial = uuid.uuid4().hex
-        cast(forms.ChoiceField, self.fields["action"]).choices = [
+        # Offered: the actions the user may take on at least one selected journey's workflow (without the
+        # workflows, on any); the dry run still checks every journey.
+        workflows: Sequence[str | None] = tuple(workflow_ids) if workflow_ids is not None else (None,)
+        offered = [
             (value, label) for value, label in BulkAction.choices
-            if any(user_can(user=user, action=right) for right in OFFERED[value])
+            if any(user_can(user=user, action=right, workflow_id=workflow)
+                   for right in OFFERED[value] for workflow in workflows)
         ]
+        cast(forms.ChoiceField, self.fields["action"]).choices = offered
+        self.offered = {value for value, _label in offered}
+        if len(offered) == 1 and not self.initial.get("action"):
+            # Only one action is possible: it is the one meant, and its fields are the ones to show.
+            self.initial["action"] = offered[0][0]
         cast(forms.ChoiceField, self.fields["step_id"]).choices = [("", "Choose a step"), *((s, s) for s in steps)]
         self.step_fields = tuple(step_fields or ())
         # The chosen step's form, drawn from a journey waiting there; every journey's own form is checked again.

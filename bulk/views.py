@@ -12,7 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bulk.forms import BulkActionForm, JobPageForm
@@ -30,37 +31,83 @@ from bulk.selectors import (
     waiting_suspend_steps,
 )
 from bulk.services import bulk_job_confirm, bulk_job_create
+from journeys.models import Journey
 from mintportal.csv_export import csv_lines
 from mintportal.errors import Refused, invalid_parameters
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.responses import render_region
 
 ITEMS_PER_PAGE = 100
+# Ticked selections posted to the action form, kept in the session for the form's address (PRG).
+SESSION_SELECTIONS = "bulk-selections"
+KEPT_SELECTIONS = 5
 POLL_EVERY = "1s"
+
+
+def _selection_keep(request: AuthenticatedHttpRequest, query: str) -> str:
+    """Keeps a ticked selection's query in the session under a new token (only the latest few are kept)."""
+    kept = [entry for entry in request.session.get(SESSION_SELECTIONS, []) if entry[0] != query][-KEPT_SELECTIONS + 1:]
+    token = uuid.uuid4().hex
+    request.session[SESSION_SELECTIONS] = [*kept, [token, query]]
+    return token
+
+
+def _selection_kept(request: AuthenticatedHttpRequest, token: str) -> QueryDict | None:
+    for kept_token, query in request.session.get(SESSION_SELECTIONS, []):
+        if kept_token == token:
+            return QueryDict(query, mutable=True)
+    return None
+
+
+def _workflows_of(journey_ids: tuple[str, ...]) -> list[str]:
+    # The selection is already limited to journeys the user may view; only which workflows it spans is read here.
+    return list(Journey.objects.filter(id__in=journey_ids).values_list("workflow_id", flat=True).distinct())
+
+
+def _refused(request: AuthenticatedHttpRequest, message: str) -> HttpResponse:
+    return render(request, "bulk/refused.html", {"message": message, "limit": MAX_JOURNEYS}, status=400)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def bulk_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The action form for a selection (GET from the journeys list, POST from the inbox); its POST with the form's
-    key runs the dry run, records it as a draft job and shows it."""
-    query = request.POST if request.method == "POST" else request.GET
+    """The action form for a selection: GET with the journeys list's filters (``all=1``), or a POST of ticked rows
+    (from the list or the inbox: too many ids for an address), which is kept in the session and redirected to a GET
+    of it, so the browser's Back never offers to resubmit a form. Its POST with the form's key runs the dry run,
+    records it as a draft job and redirects to the job's page."""
+    query: QueryDict = request.POST if request.method == "POST" else request.GET
+    entering = request.method == "POST" and not request.POST.get("key") and "show_form" not in request.POST
+    token = request.GET.get("selection") if request.method == "GET" else None
+    if token is not None:
+        kept = _selection_kept(request, token)
+        if kept is None:
+            return _refused(request, "This selection is no longer kept (it is kept for a while after you sign in). "
+                                     "Tick the journeys again.")
+        if request.GET.get("action"):
+            kept["action"] = request.GET["action"]
+        query = kept
     try:
         selection = bulk_selection(user=request.user, query=query)
     except Refused as exc:
-        return render(request, "bulk/refused.html", {"message": exc.message, "limit": MAX_JOURNEYS}, status=400)
+        return _refused(request, exc.message)
+    if entering:
+        params = {"selection": _selection_keep(request, selection.query)}
+        if request.POST.get("action"):
+            params["action"] = request.POST["action"]
+        return redirect(f"{reverse('bulk:new')}?{urlencode(params)}")
     steps = waiting_suspend_steps(journey_ids=selection.journey_ids)
     chosen = query.get("step_id") or ""
     step_fields = step_form_for(journey_ids=selection.journey_ids, step_id=chosen) if chosen in steps else None
     submitting = request.method == "POST" and bool(request.POST.get("key")) and "show_form" not in request.POST
     bound = submitting or "show_form" in request.POST
     form = BulkActionForm(request.POST if bound else None, user=request.user, steps=steps, step_fields=step_fields,
+                          workflow_ids=_workflows_of(selection.journey_ids),
                           initial={"action": query.get("action") or ""})
     if submitting and form.is_valid():
         job = bulk_job_create(user=request.user, action=form.cleaned_data["action"], params=form.params(),
                               selection=selection, key=form.cleaned_data["key"])
         return redirect("bulk:job", job_id=job.id)
-    context = {"form": form, "selection": selection, "steps": steps,
+    context = {"form": form, "selection": selection, "steps": steps, "count_text": f"{len(selection.journey_ids):,}",
                "selection_fields": list(QueryDict(selection.query).lists())}
     return render(request, "bulk/new.html", context, status=400 if submitting and form.errors else 200)
 

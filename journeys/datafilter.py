@@ -191,6 +191,10 @@ def parse_condition(text: str) -> DataCondition:
     if op in (GREATER, LESS):
         number = None if quoted else _number(value)
         day = "" if number is not None else _iso_day(value)
+        if number is None and not day and not quoted and _NUMBER.fullmatch(value):
+            # It reads as a number, only one beyond what can be compared (1e999): say that, not "not a number".
+            raise DataFilterError(f"“{value[:40]}” is a number too large to compare: its exponent "
+                                  f"may be at most ±{_MAX_EXPONENT}.")
         if number is None and not day:
             raise DataFilterError(f"“{value[:40]}” is neither a number nor an ISO date (2026-03-01): "
                                   f"“{op}” compares numbers with numbers and dates with dates, not text.")

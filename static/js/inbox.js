@@ -238,60 +238,11 @@
 
   // --- selecting rows for a bulk decision -------------------------------------------------------------
 
-  // The journeys ticked (ids), kept across the table's redraws: a poll must not untick what the user chose.
-  var selected = {};
-  var selectForm = document.getElementById("bulk-select");
-  var selectHint = selectForm ? selectForm.querySelector("[data-selected-count]").textContent : "";
-
-  function boxes() { return Array.prototype.slice.call(document.querySelectorAll("#inbox-table input[data-select]")); }
-
-  function showSelection() {
-    var ids = Object.keys(selected);
-    boxes().forEach(function (box) { box.checked = Boolean(selected[box.value]); });
-    var all = document.querySelector("#inbox-table input[data-select-all]");
-    if (all) {
-      all.hidden = false;
-      var list = boxes();
-      all.checked = list.length > 0 && list.every(function (box) { return box.checked; });
-    }
-    if (!selectForm) return;
-    // Ticked journeys the redrawn page no longer shows are still sent (hidden inputs stand in for their boxes).
-    selectForm.querySelectorAll("input[data-carried]").forEach(function (input) { input.remove(); });
-    var shown = boxes().map(function (box) { return box.value; });
-    ids.forEach(function (id) {
-      if (shown.indexOf(id) >= 0) return;
-      var input = document.createElement("input");
-      input.type = "hidden";
-      input.name = "journey";
-      input.value = id;
-      input.setAttribute("data-carried", "");
-      selectForm.appendChild(input);
-    });
-    selectForm.querySelector("[data-selected-count]").textContent =
-      ids.length ? ids.length + " selected" : selectHint;
-    selectForm.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = !ids.length; });
-  }
-
-  function toggle(box, on) {
-    if (on) selected[box.value] = true; else delete selected[box.value];
-  }
-
-  document.addEventListener("change", function (event) {
-    var target = event.target;
-    if (!target.matches) return;
-    if (target.matches("#inbox-table input[data-select]")) {
-      toggle(target, target.checked);
-      showSelection();
-    } else if (target.matches("#inbox-table input[data-select-all]")) {
-      boxes().forEach(function (box) { toggle(box, target.checked); });
-      showSelection();
-    }
-  });
-
-  document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target && event.target.id === "inbox-table") showSelection();
-  });
-  showSelection();
+  // The journeys ticked are kept across the table's redraws (selection.js): a poll must not untick what the user
+  // chose.
+  var selection = window.MintSelection
+    ? window.MintSelection.attach({ form: document.getElementById("bulk-select"), region: "inbox-table", key: "inbox" })
+    : null;
 
   // --- the keys --------------------------------------------------------------------------------------
 
@@ -377,10 +328,8 @@
       case "x":
         if (inPanel) return;
         var box = currentRow() && currentRow().querySelector("input[data-select]");
-        if (!box) return;
-        box.checked = !box.checked;
-        toggle(box, box.checked);
-        showSelection();
+        if (!box || !selection) return;
+        selection.toggle(box, !box.checked);
         break;
       case "/":
         if (inPanel) return;
