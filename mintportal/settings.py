@@ -289,6 +289,9 @@ if REDIS_URL:
 else:
     # kombu's filesystem transport: a real worker and beat on one machine with no broker server.
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport with atomic message files (mintportal/broker.py): stock kombu lets a reader
+    # meet a message its writer has created but not yet filled, which stops the worker.
+    CELERY_BROKER_TRANSPORT = "mintportal.broker:Transport"
     _celery_queue = RUN_DIR / "celery" / "queue"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_queue),
