@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,7 +17,7 @@ from accounts.models import Action
 from accounts.policy import ensure_can
 from approvals.context import DecisionContext, decision_context, panel_views
 from approvals.forms import ASSIGNMENTS, DecisionForm, InboxFilterForm
-from approvals.selectors import InboxFilters, approval_panels, inbox_page, inbox_tab_counts
+from approvals.selectors import InboxFilters, approval_panels, inbox_count_cached, inbox_page, inbox_tab_counts
 from approvals.services import AlreadyDecided, approval_decide, inbox_refresh
 from journeys.claim_views import acknowledged_claim
 from journeys.claims_selectors import claim_get, claim_guard
@@ -29,6 +30,8 @@ from mintportal.responses import render_region, wants_region
 
 # Pages listen for this event (the inbox table, a journey page) to refresh once a decision is made.
 APPROVAL_DECIDED = "approval-decided"
+# The element holding the navigation's "My work" count (templates/components/_nav_count.html).
+WORK_COUNT_ID = "nav-count-work"
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,14 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     page, rows = inbox_page(user=request.user, filters=filters, page_number=cleaned.get("page") or 1)
     tabs = _tabs(request, current=filters.assignment, counts=inbox_tab_counts(user=request.user, filters=filters))
     context = {"form": form, "page": page, "rows": rows, "tabs": tabs, "filters": filters}
-    return render_region(request, "approvals/inbox.html", context, region="inbox-table",
-                         status=400 if form.errors else 200)
+    response = render_region(request, "approvals/inbox.html", context, region="inbox-table",
+                             status=400 if form.errors else 200)
+    if wants_region(request):
+        # The table redraws after every decision and poll; the navigation's count of the same work follows it.
+        response.content += render_to_string("components/_nav_count.html", {
+            "id": WORK_COUNT_ID, "oob": True, "count": inbox_count_cached(user=request.user),
+            "label": "waiting on you"}, request=request).encode()
+    return response
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -16,6 +16,7 @@ from accounts.models import Action
 from accounts.policy import user_can
 from accounts.preferences import preference_theme
 from approvals.selectors import inbox_count_cached
+from approvals.views import WORK_COUNT_ID
 from mintportal.outage import current_outage
 from savedviews.selectors import savedview_count_cached, savedview_pinned, savedview_url
 from workflows.selectors import may_manage_secrets
@@ -36,6 +37,8 @@ class NavItem:
     count_label: str = "waiting on you"
     # The whole label when ``label`` is shortened (a pinned view's long name).
     title: str = ""
+    # The id of the element holding the count, for a count a region redraws out of band (approvals.views.inbox).
+    count_id: str = ""
 
 
 # (label, URL name, actions of which the user needs at least one (None: every signed-in user), the view-name
@@ -93,7 +96,8 @@ def navigation(request: HttpRequest) -> list[NavItem]:
         if name != "journeys:list":
             items.append(NavItem(label=label, url=reverse(name), active=current.startswith(prefixes),
                                  count=partial(inbox_count_cached, user=request.user)
-                                 if name == "approvals:inbox" else None))
+                                 if name == "approvals:inbox" else None,
+                                 count_id=WORK_COUNT_ID if name == "approvals:inbox" else ""))
             continue
         pinned = _pinned(request, current)
         # A list opened from a pinned view marks that view as the current page, not the tab as well.

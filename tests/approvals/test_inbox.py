@@ -179,7 +179,8 @@ def test_the_navigation_counts_the_work_waiting_on_the_user_on_every_page(approv
 
     dashboard = signed_in(approver).get("/").content.decode()
 
-    badge = re.search(r'My work <span class="nav-count">(\d+)<span class="visually-hidden"> waiting on you', dashboard)
+    badge = re.search(r'My work<span id="nav-count-work"> <span class="nav-count">(\d+)'
+                      r'<span class="visually-hidden"> waiting on you', dashboard)
     assert badge is not None and int(badge.group(1)) == expected
 
 
@@ -194,7 +195,7 @@ def test_the_navigation_count_follows_a_vote_at_once_although_it_is_cached(appro
 
     def badge() -> int:
         page = client.get("/").content.decode()
-        found = re.search(r'My work <span class="nav-count">(\d+)<', page)
+        found = re.search(r'My work<span id="nav-count-work"> <span class="nav-count">(\d+)<', page)
         assert found is not None
         return int(found.group(1))
 
@@ -202,3 +203,22 @@ def test_the_navigation_count_follows_a_vote_at_once_although_it_is_cached(appro
     assert badge() == before == inbox_count(user=approver)
     approval_decide(user=approver, journey_id=voted.id, step_id="check", approved=True, reason="", occurrence=1)
     assert badge() == before - 1 == inbox_count(user=approver)
+
+
+def test_the_inbox_table_brings_the_navigation_count_along_when_it_redraws(approval_workflow, start, approver):
+    from approvals.services import approval_decide
+
+    workflow = approval_workflow(tags=["contracts"])
+    voted = start(workflow, "oob-vote")
+    start(workflow, "oob-other")
+    client = signed_in(approver)
+
+    def oob_count() -> int:
+        region = client.get("/approvals/", HTTP_HX_REQUEST="true").content.decode()
+        found = re.search(r'<span id="nav-count-work" hx-swap-oob="true"> <span class="nav-count">(\d+)<', region)
+        assert found is not None
+        return int(found.group(1))
+
+    before = oob_count()
+    approval_decide(user=approver, journey_id=voted.id, step_id="check", approved=True, reason="", occurrence=1)
+    assert oob_count() == before - 1 == inbox_count(user=approver)
