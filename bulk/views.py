@@ -41,6 +41,8 @@ ITEMS_PER_PAGE = 100
 # Ticked selections posted to the action form, kept in the session for the form's address (PRG).
 SESSION_SELECTIONS = "bulk-selections"
 KEPT_SELECTIONS = 5
+# The choices a redirect to the form carries in its address: the action, and the step whose form to show.
+REDIRECT_CHOICES = ("action", "step_id")
 POLL_EVERY = "1s"
 
 
@@ -74,17 +76,20 @@ def bulk_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The action form for a selection: GET with the journeys list's filters (``all=1``), or a POST of ticked rows
     (from the list or the inbox: too many ids for an address), which is kept in the session and redirected to a GET
     of it, so the browser's Back never offers to resubmit a form. Its POST with the form's key runs the dry run,
-    records it as a draft job and redirects to the job's page."""
+    records it as a draft job and redirects to the job's page; its "Show the step's form" is redirected to a GET
+    too (with the step chosen), as nothing is typed before the step's form shows."""
     query: QueryDict = request.POST if request.method == "POST" else request.GET
-    entering = request.method == "POST" and not request.POST.get("key") and "show_form" not in request.POST
+    submitting = request.method == "POST" and bool(request.POST.get("key")) and "show_form" not in request.POST
+    entering = request.method == "POST" and not submitting
     token = request.GET.get("selection") if request.method == "GET" else None
     if token is not None:
         kept = _selection_kept(request, token)
         if kept is None:
             return _refused(request, "This selection is no longer kept (it is kept for a while after you sign in). "
                                      "Tick the journeys again.")
-        if request.GET.get("action"):
-            kept["action"] = request.GET["action"]
+        for name in REDIRECT_CHOICES:
+            if request.GET.get(name):
+                kept[name] = request.GET[name]
         query = kept
     try:
         selection = bulk_selection(user=request.user, query=query)
@@ -92,17 +97,14 @@ def bulk_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _refused(request, exc.message)
     if entering:
         params = {"selection": _selection_keep(request, selection.query)}
-        if request.POST.get("action"):
-            params["action"] = request.POST["action"]
+        params.update({name: request.POST[name] for name in REDIRECT_CHOICES if request.POST.get(name)})
         return redirect(f"{reverse('bulk:new')}?{urlencode(params)}")
     steps = waiting_suspend_steps(journey_ids=selection.journey_ids)
     chosen = query.get("step_id") or ""
     step_fields = step_form_for(journey_ids=selection.journey_ids, step_id=chosen) if chosen in steps else None
-    submitting = request.method == "POST" and bool(request.POST.get("key")) and "show_form" not in request.POST
-    bound = submitting or "show_form" in request.POST
-    form = BulkActionForm(request.POST if bound else None, user=request.user, steps=steps, step_fields=step_fields,
+    form = BulkActionForm(request.POST if submitting else None, user=request.user, steps=steps, step_fields=step_fields,
                           workflow_ids=_workflows_of(selection.journey_ids),
-                          initial={"action": query.get("action") or ""})
+                          initial={"action": query.get("action") or "", "step_id": chosen})
     if submitting and form.is_valid():
         job = bulk_job_create(user=request.user, action=form.cleaned_data["action"], params=form.params(),
                               selection=selection, key=form.cleaned_data["key"])

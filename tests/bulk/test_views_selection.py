@@ -116,3 +116,20 @@ def test_actions_are_offered_by_the_selections_workflows_not_by_any_workflow(app
     body = signed_in(case_handler).get(reverse("bulk:new"), {"journey": ids}).content.decode()
 
     assert set(re.findall(r'name="action" value="(\w+)"', body)) == {"continue", "assign", "url", "note"}
+
+
+def test_showing_the_steps_form_redirects_to_a_get_with_the_step_chosen(sandbox, suspend_workflow, start,
+                                                                          case_handler):
+    journey = start(suspend_workflow(tags=["onboarding"]), "M-1")
+    client = signed_in(case_handler)
+
+    response = client.post(reverse("bulk:new"), {"journey": journey.id, "key": "k-show", "action": "continue",
+                                                 "step_id": "hold", "show_form": "1"})
+
+    assert response.status_code == 302
+    assert "action=continue" in response["Location"] and "step_id=hold" in response["Location"]
+    body = client.get(response["Location"]).content.decode()
+    assert "Answers (the same for every journey)" in body
+    assert re.search(r'<option value="hold" selected>', body)
+    assert re.search(r'<input type="radio" name="action" value="continue"[^>]*checked', body)
+    assert not BulkJob.objects.exists()
