@@ -120,6 +120,10 @@ class Journey(models.Model):
             # their last read are in it, so a run that finds none reads no table, and one that finds some sorts
             # only those (SQLite has no NULLS LAST in an index, so the order is the query's).
             models.Index(fields=["-last_executed_at", "id"], condition=HISTORY_STALE, name="journey_history_stale"),
+            # The faulted ones among them, which the job reads first (users look for them): found without
+            # walking a backlog of stale journeys that did not fault.
+            models.Index(fields=["-last_executed_at", "id"], condition=HISTORY_STALE & Q(status=JourneyStatus.FAULTED),
+                         name="journey_history_stale_faulted"),
         )
 
     def __str__(self) -> str:
@@ -221,6 +225,9 @@ class StepVisit(models.Model):
             # The median reads one workflow's visits that ended in a window, grouped by step: every column it
             # needs is in the index, so PostgreSQL answers from the index alone.
             models.Index(fields=["workflow_id", "ended_at", "step_id", "seconds"], name="step_visit_wf_ended"),
+            # "Faulted at step S" (journeys.selectors.faulted_step_visits) looks up a journey's faulted visits:
+            # only those rows are in this index, so it stays small however many visits the logs hold.
+            models.Index(fields=["journey", "step_id"], condition=Q(faulted=True), name="step_visit_faulted"),
         )
 
     def __str__(self) -> str:

@@ -23,8 +23,8 @@ from django.utils.functional import cached_property
 from accounts.models import Action
 from accounts.policy import workflow_access
 from journeys.chart import Chart, stacked_chart
-from journeys.datafilter import AlertAtStep, DataCondition, DataMatch, DataPath, column_value
-from journeys.models import NO_ALERT, Journey, JourneyStatus, WaitingStep, alert_level_name
+from journeys.datafilter import DataCondition, DataMatch, DataPath, column_value
+from journeys.models import NO_ALERT, Journey, JourneyStatus, StepVisit, WaitingStep, alert_level_name
 from mintportal.cache import cache_key, cached_json, generation
 from mintportal.csv_export import csv_lines
 from mintportal.mint import errors, models
@@ -68,7 +68,7 @@ class JourneyFilters:
     before: datetime | None = None
     search: str = ""
     sort: str = DEFAULT_SORT
-    # Waiting at this step (a WaitingStep row); with status "faulted": faulted at it (an alert raised there).
+    # Waiting at this step (a WaitingStep row); with status "faulted": faulted at it (its log says the step faulted).
     step: str = ""
     # Business-data filters (journeys.datafilter), all of which must match.
     data: tuple[DataCondition, ...] = ()
@@ -121,11 +121,35 @@ def journey_queryset(*, user: AbstractBaseUser | AnonymousUser, filters: Journey
     return rows.order_by(*_ordering(filters.sort))
 
 
-def _at_step(step_id: str, *, faulted: bool) -> Exists | AlertAtStep:
+def faulted_step_visits() -> QuerySet[StepVisit]:
+    """The step visits whose step faulted, by the journeys' execution logs (``StepVisit``, written by
+    journeys.services.step_history). With the journey's status, they define "faulted at step S": a faulted journey
+    whose log says step S faulted (``faulted_at_step``, ``faulted_step_pairs``). Alerts do not place a journey: a
+    workflow raises them in trigger-alert steps *before* the step that faults. The journeys list's step filter and
+    current-step column and the workflow graph's faulted counts all read these, so a count always equals the rows
+    of the list it links to. A faulted journey whose log has not been read yet is at no step."""
+    # The journey's status is tested on the journey rows, not joined in here: a second join of the journeys table
+    # inside the list's EXISTS makes PostgreSQL hash every faulted journey before it reads the page.
+    return StepVisit.objects.filter(faulted=True)
+
+
+def faulted_at_step(step_id: str) -> Q:
+    """A journey faulted at ``step_id``: it is faulted and its log says that step faulted."""
+    return Q(status=JourneyStatus.FAULTED) & Q(Exists(faulted_step_visits().filter(journey=OuterRef("pk"),
+                                                                                   step_id=step_id)))
+
+
+def faulted_step_pairs(rows: QuerySet[Journey]) -> QuerySet[StepVisit, Any]:
+    """Each (step_id, journey_id) of ``rows`` faulted at that step, once: ``faulted_at_step`` for every step."""
+    return (faulted_step_visits().filter(journey__in=rows.filter(status=JourneyStatus.FAULTED).values("id"))
+            .values("step_id", "journey_id").distinct().order_by())
+
+
+def _at_step(step_id: str, *, faulted: bool) -> Q | Exists:
     """"Waiting at step S": the journey has a WaitingStep row for S. "Faulted at step S" (asked with status
-    faulted): one of its alerts was raised at S. The workflow graph's per-step counts use these definitions."""
+    faulted): ``faulted_at_step``. The workflow graph's per-step counts use these definitions."""
     if faulted:
-        return AlertAtStep(step_id)
+        return faulted_at_step(step_id)
     return Exists(WaitingStep.objects.filter(journey=OuterRef("pk"), step_id=step_id))
 
 
@@ -166,7 +190,8 @@ def count_words(count: int, *, estimated: bool) -> str:
 @dataclass(frozen=True)
 class JourneyRow:
     """A row of the journeys list: the mirror row, where it stands (the steps it waits at, or for a faulted
-    journey the steps its alerts were raised at) and the values of the data columns asked for."""
+    journey the steps its execution log says faulted: ``faulted_step_visits``) and the values of the data columns
+    asked for."""
 
     journey: Journey
     current_steps: tuple[str, ...]
@@ -179,8 +204,8 @@ class JourneyRow:
 
 def _current_steps(journey: Journey) -> tuple[str, ...]:
     if journey.status == JourneyStatus.FAULTED:
-        steps = [alert.get("stepId") for alert in journey.alerts or [] if isinstance(alert, dict)]
-        return tuple(dict.fromkeys(step for step in steps if isinstance(step, str) and step))
+        # Prefetched by journey_list: the journey's faulted visits in the log's order, each step once.
+        return tuple(dict.fromkeys(visit.step_id for visit in getattr(journey, "faulted_visits", ())))
     return tuple(step.step_id for step in journey.waiting_steps.all())
 
 
@@ -195,9 +220,11 @@ def journey_list(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilt
     """One page of the filtered list as ``JourneyRow`` objects; a page past the end gives the last page.
 
     The paginator (``JourneyPaginator``) says whether its count is an estimate. Only the shown page's waiting
-    steps are read (one query), and the stored data only when data columns are asked for."""
+    steps and faulted step visits are read (one query each), and the stored data only when data columns are asked
+    for."""
     rows = journey_queryset(user=user, filters=filters).prefetch_related(
-        Prefetch("waiting_steps", queryset=WaitingStep.objects.order_by("position")))
+        Prefetch("waiting_steps", queryset=WaitingStep.objects.order_by("position")),
+        Prefetch("step_visits", queryset=faulted_step_visits().order_by("position"), to_attr="faulted_visits"))
     if not filters.columns:
         rows = rows.defer("data")
     paginator = JourneyPaginator(rows, per_page)

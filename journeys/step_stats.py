@@ -5,10 +5,13 @@ The counts are over the same rows as the journeys list (``journeys.selectors.jou
 scope, journeys not gone), with the list's definitions, so a count equals the rows of the list it links to:
 
 - *waiting at S*: the journey has a ``WaitingStep`` row for S (what its detail last said it waits on);
-- *faulted at S*: the journey's status is faulted and its ``alerts`` list holds an alert whose ``stepId`` is S.
+- *faulted at S*: the journey's status is faulted and its execution log says step S faulted (a faulted
+  ``StepVisit``: ``journeys.selectors.faulted_step_pairs``, as the list's ``faulted_at_step``). Not its alerts: a
+  workflow raises those in trigger-alert steps before the step that faults. A faulted journey whose log is not
+  read yet is at no step; ``step_faulted_unplaced`` counts those.
 
 Each figure is one GROUP BY query over the workflow's rows (journey ids by workflow from a partial index, faulted
-journeys by workflow and status, step visits by workflow and end time from a covering index). The median is
+visits by journey from a partial index, step visits by workflow and end time from a covering index). The median is
 PostgreSQL's ``percentile_cont(0.5)``; SQLite (the embedded default) has no percentile aggregate, so there the
 window's durations are read and the median is taken in Python. The counts are read live; the medians, which only
 the step-history job changes, are cached per workflow.
@@ -25,18 +28,17 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, QuerySet
+from django.db.models import Aggregate, Count, Exists, FloatField, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Action
 from accounts.policy import workflow_access
 from journeys.models import Journey, JourneyStatus, StepVisit, WaitingStep
-from journeys.selectors import JourneyFilters, journey_queryset
+from journeys.selectors import JourneyFilters, faulted_step_pairs, faulted_step_visits, journey_queryset
 from mintportal.cache import cache_key, cached_json
 
 WINDOW_DAYS: Final = 30
-ALERT_STEP_KEY: Final = "stepId"
 # A workflow's medians are cached this long at most, so they follow the sliding window closely enough; the
 # step-history job replaces them as soon as it writes visits of the workflow.
 MEDIAN_TTL: Final = 300
@@ -87,32 +89,24 @@ def step_waiting_counts(*, user: AbstractBaseUser | AnonymousUser, workflow_id: 
     return _grouped(f"SELECT w.step_id, COUNT(*) FROM ({subquery}) w GROUP BY w.step_id", params)
 
 
-def _faulted_sql(subquery: str) -> str:
-    # One row per alert of each faulted journey, grouped by the alert's step; alerts that are not objects with a
-    # text ``stepId`` name no step. The key is a constant of this module, never user input.
-    if connection.vendor == "postgresql":
-        return (
-            f"SELECT a.value ->> '{ALERT_STEP_KEY}' AS step_id, COUNT(DISTINCT j.id) FROM ({subquery}) j "
-            "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(j.alerts) = 'array' "
-            "THEN j.alerts ELSE '[]'::jsonb END) a "
-            f"WHERE jsonb_typeof(a.value) = 'object' AND jsonb_typeof(a.value -> '{ALERT_STEP_KEY}') = 'string' "
-            "GROUP BY 1"
-        )
-    return (
-        f"SELECT json_extract(a.value, '$.{ALERT_STEP_KEY}') AS step_id, COUNT(DISTINCT j.id) FROM ({subquery}) j, "
-        "json_each(CASE WHEN json_type(j.alerts) = 'array' THEN j.alerts ELSE '[]' END) a "
-        f"WHERE a.type = 'object' AND json_type(a.value, '$.{ALERT_STEP_KEY}') = 'text' GROUP BY 1"
-    )
-
-
 def step_faulted_counts(*, user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> dict[str, int]:
-    """Step id → faulted journeys of the workflow that the user may view with an alert from that step."""
-    faulted = _workflow_rows(user, workflow_id).filter(status=JourneyStatus.FAULTED).values("id", "alerts")
+    """Step id → faulted journeys of the workflow that the user may view and whose execution log says that step
+    faulted (``journeys.selectors.faulted_step_pairs``, the list's definition)."""
+    # Each (step, journey) pair once, then counted per step, as the waiting counts.
+    pairs = faulted_step_pairs(_workflow_rows(user, workflow_id))
     try:
-        subquery, params = faulted.query.sql_with_params()
+        subquery, params = pairs.query.sql_with_params()
     except EmptyResultSet:
         return {}
-    return _grouped(_faulted_sql(subquery), params)
+    return _grouped(f"SELECT f.step_id, COUNT(*) FROM ({subquery}) f GROUP BY f.step_id", params)
+
+
+def step_faulted_unplaced(*, user: AbstractBaseUser | AnonymousUser, workflow_id: str) -> int:
+    """Faulted journeys of the workflow that the user may view and that no step's faulted count holds: their log
+    has not been read since they faulted (the step-history job reads faulted journeys' logs first), or it names
+    no faulted step."""
+    return (_workflow_rows(user, workflow_id).filter(status=JourneyStatus.FAULTED)
+            .exclude(Exists(faulted_step_visits().filter(journey=OuterRef("pk")))).count())
 
 
 def step_window_start(now: datetime) -> datetime:

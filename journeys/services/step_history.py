@@ -1,13 +1,15 @@
 """Step history: each journey's step visits (``StepVisit``), read from Mint's execution log, for the workflow graph's
-"median time in step".
+"median time in step" and for where a faulted journey faulted.
 
 The listing tells the mirror *that* a journey changed (``lastExecutedAt``, ``status``), not how long it spent in
 each step; only the journey's log says that. Reading a log per journey is a Mint call each, so a run is bounded:
 
 - it picks journeys whose log was never read, or that executed or changed status since it was
   (``Journey.history_executed_at``/``history_status`` keep what the mirror said of the journey when its log was
-  read; ``journeys.models.HISTORY_STALE``, a partial index of exactly those rows), most recently executed first,
-  because the figures look at the last 30 days; journeys still idle have run no step and are left out;
+  read; ``journeys.models.HISTORY_STALE``, a partial index of exactly those rows); faulted journeys first, because
+  only the log says at which step a journey faulted (the list's step filter and the graph's faulted counts read
+  the faulted visits) and those are the journeys users look for; then most recently executed first, because the
+  figures look at the last 30 days; journeys still idle have run no step and are left out;
 - it reads at most ``HISTORY_READS`` logs, ``HISTORY_CONCURRENCY`` at a time, and stops at the first ``MintError``
   (what it has written stands; the next run starts again from the most recent), as the sync's detail reads do;
 - the journey's ``history_*`` columns take the mirror's values from *before* the read, so a journey that changes
@@ -26,10 +28,10 @@ from datetime import datetime
 from typing import Final
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from journeys.models import HISTORY_STALE, Journey, StepVisit
+from journeys.models import HISTORY_STALE, Journey, JourneyStatus, StepVisit
 from journeys.step_stats import step_median_key, step_medians_load
 from mintportal.cache import cache_delete
 from mintportal.mint import get_client
@@ -72,15 +74,21 @@ class PendingLog:
     status: str
 
 
+def _stale(rows: QuerySet[Journey], limit: int) -> list[PendingLog]:
+    # The order of the ``journey_history_stale`` indexes (descending puts nulls first on PostgreSQL), so a run
+    # reads their first ``limit`` entries and stops, however many journeys wait to be read.
+    ordered = (rows.order_by(F("last_executed_at").desc(nulls_first=True), "id")
+               .values_list("id", "workflow_id", "last_executed_at", "status")[:limit])
+    return [PendingLog(*row) for row in ordered] if limit > 0 else []
+
+
 def step_history_pending(*, limit: int) -> list[PendingLog]:
-    """Journeys whose log is unread or older than their last change, most recently executed first (any that never
-    executed before them)."""
-    # The order of the ``journey_history_stale`` index (descending puts nulls first on PostgreSQL), so a run reads
-    # its first ``limit`` entries and stops, however many journeys wait to be read.
-    rows = (Journey.objects.filter(HISTORY_STALE)
-            .order_by(F("last_executed_at").desc(nulls_first=True), "id")
-            .values_list("id", "workflow_id", "last_executed_at", "status")[:limit])
-    return [PendingLog(*row) for row in rows]
+    """Journeys whose log is unread or older than their last change: the faulted ones first (only their log places
+    them on the step that faulted, and they are what users look for), then the others; each most recently executed
+    first (any that never executed before them)."""
+    stale = Journey.objects.filter(HISTORY_STALE)
+    faulted = _stale(stale.filter(status=JourneyStatus.FAULTED), limit)
+    return faulted + _stale(stale.exclude(status=JourneyStatus.FAULTED), limit - len(faulted))
 
 
 def _is_faulted(step: mint.JourneyLogStep) -> bool:

@@ -1,5 +1,6 @@
 """The step-history job against the sandbox over HTTP: it reads the execution log of journeys that changed, at most
-N per run, never twice for an unchanged journey, and stops at a Mint error."""
+N per run, faulted ones first, never twice for an unchanged journey, and stops at a Mint error; the log places a
+faulted journey at the step that faulted (not at the trigger-alert step before it) in the list and the graph."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeys.models import Journey, JourneyStatus, StepVisit
+from journeys.selectors import JourneyFilters, journey_list
 from journeys.services.step_history import step_history_pending, step_history_refresh
 from journeys.services.sync import journey_sync
-from journeys.step_stats import step_medians_cached
+from journeys.step_stats import step_faulted_unplaced, step_medians_cached, workflow_step_stats
 from tests.journeys.conftest import BASE_TIME, make_journey
 from tests.sandbox.helpers import Api, chain, step
 
@@ -86,6 +88,39 @@ def test_a_faulted_step_is_recorded_as_faulted(mint_settings, api):
         ("name", False), ("boom", True)]
 
 
+def test_a_journey_that_alerts_then_faults_is_faulted_at_the_fault_step_only_once_its_log_is_read(
+        mint_settings, api, superuser: User):
+    # The shape of the demo's address change: a trigger-alert step raises the alert, the next step faults.
+    workflow = api.create_workflow(chain(
+        step("name", "set-name", template="Case"), step("noted", "trigger-alert", severity="info", message="Noted"),
+        step("flag", "trigger-alert", severity="critical", message="Failed"),
+        step("failed", "fault", message="Not verified")))
+    journey_id = api.start(workflow["id"])["journeyId"]
+    mirror_only(workflow["id"])
+    journey = Journey.objects.get(pk=journey_id)
+    assert journey.status == JourneyStatus.FAULTED and journey.alert_count == 2
+    steps = ["name", "noted", "flag", "failed"]
+
+    def faulted_counts() -> dict[str, int]:
+        figures = workflow_step_stats(user=superuser, workflow_id=workflow["id"], step_ids=steps)
+        return {step_id: figure.faulted for step_id, figure in figures.items() if figure.faulted}
+
+    def listed_at(step_id: str) -> list[tuple[str, tuple[str, ...]]]:
+        filters = JourneyFilters(workflow_id=workflow["id"], status=JourneyStatus.FAULTED, step=step_id)
+        page = journey_list(user=superuser, filters=filters, page=1, per_page=25)
+        return [(row.journey.id, row.current_steps) for row in page.object_list]
+
+    # Before its log is read it is at no step, and said to be so.
+    assert faulted_counts() == {} and step_faulted_unplaced(user=superuser, workflow_id=workflow["id"]) == 1
+
+    step_history_refresh()
+
+    assert faulted_counts() == {"failed": 1}
+    assert step_faulted_unplaced(user=superuser, workflow_id=workflow["id"]) == 0
+    assert listed_at("failed") == [(journey_id, ("failed",))]
+    assert listed_at("noted") == listed_at("flag") == []
+
+
 def test_a_mint_error_ends_the_runs_reads_and_the_next_run_carries_on(mint_settings, api, sandbox):
     workflow_id, _ = held_journeys(api, 3)
     mirror_only(workflow_id)
@@ -143,7 +178,7 @@ journeys = st.lists(st.fixed_dictionaries({
 
 @settings(max_examples=60, deadline=None)
 @given(specs=journeys, limit=st.integers(min_value=1, max_value=5))
-def test_a_run_takes_at_most_n_changed_journeys_newest_first_and_none_it_has_read_since(
+def test_a_run_takes_at_most_n_changed_journeys_faulted_then_newest_first_and_none_it_has_read_since(
     specs: list[dict], limit: int
 ) -> None:
     Journey.objects.all().delete()
@@ -161,13 +196,14 @@ def test_a_run_takes_at_most_n_changed_journeys_newest_first_and_none_it_has_rea
         return status != spec["status"] or (spec["executed"] is not None
                                             and (executed is None or executed < spec["executed"]))
 
-    stale = [(spec["executed"], f"j{number:02d}") for number, spec in enumerate(specs) if changed(spec)]
-    # Newest first (any never executed before them), ties by id.
-    stale.sort(key=lambda pair: (pair[0] is not None, -(pair[0].timestamp() if pair[0] else 0), pair[1]))
+    stale = [(spec["status"] != JourneyStatus.FAULTED, spec["executed"], f"j{number:02d}")
+             for number, spec in enumerate(specs) if changed(spec)]
+    # Faulted ones first; then newest first (any never executed before them), ties by id.
+    stale.sort(key=lambda row: (row[0], row[1] is not None, -(row[1].timestamp() if row[1] else 0), row[2]))
 
     taken = step_history_pending(limit=limit)
 
-    assert [item.id for item in taken] == [journey_id for _, journey_id in stale[:limit]]
+    assert [item.id for item in taken] == [journey_id for _, _, journey_id in stale[:limit]]
     for item in taken:
         Journey.objects.filter(pk=item.id).update(history_status=item.status, history_executed_at=item.executed_at)
     assert not {item.id for item in taken} & {item.id for item in step_history_pending(limit=len(specs) + 1)}
