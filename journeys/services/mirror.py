@@ -228,8 +228,8 @@ def journey_mirror_refresh(*, journey: mint.JourneyDetail, workflow_name: str | 
     """Writes the mirror row for one journey from its detail (as read from Mint) and returns it.
 
     Besides the listing fields it stores ``detail_seen_at``, the detail's step data (``data.steps``, for the
-    list's data filters), its input (``data.input``) only when the detail carries one (the sandbox's extension;
-    Mint's detail has none, and then the input a launch recorded is kept) and replaces the journey's
+    list's data filters), its input (``data.input``) only when the detail carries a non-empty one (the sandbox's
+    extension; Mint's detail has none, and then the input a launch recorded is kept) and replaces the journey's
     ``WaitingStep`` rows with the detail's active steps. The detail carries no workflow name: pass
     ``workflow_name`` when known; otherwise the row keeps the name it has, or takes it from the workflow mirror.
     ``pending_steps`` is true when steps are active.
@@ -265,8 +265,9 @@ def journey_mirror_refresh_many(
         row = _row(detail, workflow_name=name, pending_steps=bool(detail.active_steps), seen_at=now,
                    detail_seen_at=now)
         sent = {STEPS: dict(detail.step_data)}
-        # Mint's detail has no input (only the sandbox sends it): an absent one keeps what a launch recorded.
-        if "input" in detail.model_fields_set:
+        # Mint's detail has no input (only the sandbox sends it): an absent one keeps what a launch recorded, and so
+        # does an empty one (the same start cannot have had both; the data stays as small as without the extension).
+        if "input" in detail.model_fields_set and detail.input:
             sent[INPUT] = dict(detail.input)
         stored = stored_data.get(journey_id)
         stored = stored if isinstance(stored, dict) else {}

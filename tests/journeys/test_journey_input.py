@@ -81,6 +81,8 @@ def test_a_detail_without_input_keeps_the_recorded_input_and_one_with_input_repl
     assert journey_input_record(journey_id="j1", input={"customerNumber": "C-1"})
     journey_mirror_refresh(journey=_detail("j1"))  # as real Mint sends it: no input at all
     assert Journey.objects.get(pk="j1").data == {"input": {"customerNumber": "C-1"}, "steps": {"risk": {"score": 7}}}
+    journey_mirror_refresh(journey=_detail("j1", input={}))
+    assert Journey.objects.get(pk="j1").data["input"] == {"customerNumber": "C-1"}
 
     journey_mirror_refresh(journey=_detail("j1", input={"customerNumber": "C-2"}))
     assert Journey.objects.get(pk="j1").data["input"] == {"customerNumber": "C-2"}
