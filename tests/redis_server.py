@@ -111,11 +111,15 @@ def publishing_to(url: str, transport_options: dict[str, object] | None = None) 
 
     from mintportal.celery import app
 
-    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.broker_transport)
 
-    def switch(to_url: str, options: dict) -> None:
+    def switch(to_url: str, options: dict, transport: str | None = None) -> None:
         app.conf.broker_url = to_url
         app.conf.broker_transport_options = options
+        # An explicit transport wins over the URL's scheme: the portal's own filesystem transport goes only with a
+        # filesystem URL (mintportal.broker), and a Redis URL needs none.
+        app.conf.broker_transport = transport or (
+            "mintportal.broker:Transport" if to_url.startswith("filesystem://") else None)
         # Celery caches its connection and producer pools (kombu's registry); drop them all so that the next
         # publish connects to the new broker.
         pools.reset()
