@@ -102,7 +102,7 @@ def test_the_inbox_posts_its_selection_to_the_action_form(sandbox, approval_work
     journeys = [start(approval_workflow(tags=["onboarding"]), f"S-{n}") for n in range(2)]
 
     response = signed_in(approver).post(reverse("bulk:new"), {"journey": [j.id for j in journeys],
-                                                               "action": "approve"})
+                                                               "action": "approve"}, follow=True)
 
     body = response.content.decode()
     assert response.status_code == 200 and "Act on 2 journeys" in body

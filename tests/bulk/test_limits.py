@@ -115,4 +115,4 @@ def test_a_large_selection_is_checked_by_chunk_tasks_and_is_a_draft_once_every_j
     job.refresh_from_db()
     assert job.status == JobStatus.DRAFT and job.will_act == INLINE_DRY_RUN + 1
     assert not BulkItem.objects.filter(job=job, verdict=Verdict.CHECKING).exists()
-    assert "Confirm: add a note 501 journeys" in client.get(reverse("bulk:job", args=[job.id])).content.decode()
+    assert "Add the note to 501 journeys" in client.get(reverse("bulk:job", args=[job.id])).content.decode()

@@ -69,7 +69,7 @@ def test_an_operator_reissues_urls_for_50_journeys_and_downloads_the_csv(
     expect(page.locator("#dry-run-summary [data-count=refused]")).to_have_text("0")
     axe_clean(report, page, "dry-run")
     screenshot(page, "bulk-urls-02-dry-run")
-    page.get_by_role("button", name=f"Confirm: create new journey urls {URL_JOURNEYS} journeys").click()
+    page.get_by_role("button", name=f"Create new journey URLs for {URL_JOURNEYS} journeys").click()
 
     expect(page.locator("#bulk-progress h2")).to_have_text("Finished", timeout=LIVE_TIMEOUT_MS)
     expect(page.locator("#bulk-progress [data-count=done]")).to_have_text(str(URL_JOURNEYS))
@@ -125,7 +125,7 @@ def test_an_approvers_bulk_approve_shows_refused_rows_with_their_reasons_in_the_
         "Refused Claimed by someone else: This case is held by approver2")
     axe_clean(report, page, "dry-run")
     screenshot(page, "bulk-approve-01-dry-run")
-    page.get_by_role("button", name="Confirm: approve 1 journey").click()
+    page.get_by_role("button", name="Approve 1 journey").click()
 
     expect(page.locator("#bulk-progress h2")).to_have_text("Finished", timeout=LIVE_TIMEOUT_MS)
     expect(page.locator(f'#bulk-items tr[data-journey="{fine}"]')).to_contain_text("Approved. Mint has been told.")

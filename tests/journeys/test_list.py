@@ -388,8 +388,9 @@ def test_the_list_links_its_query_to_save_view_and_bulk_actions(root_client: Cli
         bulk = reverse("bulk:new")
     except NoReverseMatch:
         pytest.skip("the bulk app has no 'new' page yet")
-    assert f'<form id="bulk-select" method="get" action="{bulk}">' in html
-    assert '<input type="checkbox" name="journey" value="j1" form="bulk-select" id="select-1">' in html
+    assert f'<form id="bulk-select" method="post" action="{bulk}">' in html
+    assert ('<input type="checkbox" class="inbox-select" name="journey" value="j1" form="bulk-select" data-select '
+            'id="select-1">') in html
     assert f'href="{bulk}?all=1&amp;status=active&amp;data=customerNumber+exists">Act on all 1 matching' in html
 
 
