@@ -78,6 +78,10 @@ def fill(*, journeys: int, visits: int) -> None:
             if status == JourneyStatus.ACTIVE:
                 waiting.append(WaitingStep(journey_id=journey_id, step_id=at_step, step_type="suspend"))
             ended = at
+            if status == JourneyStatus.FAULTED:
+                # Where it faulted, as its execution log says (journeys.selectors.faulted_at_step).
+                history.append(StepVisit(journey_id=journey_id, workflow_id=workflow_id, step_id=at_step,
+                                         position=visits, started_at=at, ended_at=at, seconds=0.0, faulted=True))
             for position in range(visits):
                 seconds = rng.expovariate(1 / 600)
                 history.append(StepVisit(journey_id=journey_id, workflow_id=workflow_id,

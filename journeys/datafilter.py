@@ -356,26 +356,3 @@ def column_value(data: Any, path: DataPath) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-class AlertAtStep(Func):
-    """Whether a journey's alerts (``Journey.alerts``, Mint's ``[{stepId, severity, message, timestamp}]``) include
-    one raised at ``step_id``: with ``status = faulted`` this is "faulted at step S" (the workflow graph's faulted
-    count uses the same definition). Containment on PostgreSQL, ``json_each`` on SQLite."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, step_id: str) -> None:
-        super().__init__(F("alerts"))
-        self.step_id = step_id
-
-    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,  # type: ignore[override]
-               **extra_context: Any) -> tuple[str, list[Any]]:
-        column, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "postgresql":
-            return f"({column} @> %s::jsonb)", [*params, json.dumps([{"stepId": self.step_id}])]
-        # The CASE keeps json_extract away from alerts that are not objects (it would fail on a bare string).
-        return (f"EXISTS (SELECT 1 FROM json_each({column}) AS alert WHERE "
-                f"CASE WHEN alert.type = 'object' THEN json_extract(alert.value, '$.stepId') END = %s)",
-                [*params, self.step_id])

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Action
 from accounts.policy import ensure_can
-from journeys.step_stats import WINDOW_DAYS, workflow_step_stats
+from journeys.step_stats import WINDOW_DAYS, step_faulted_unplaced, workflow_step_stats
 from mintportal.errors import NotVisible, invalid_parameters
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors
@@ -49,5 +49,6 @@ def workflow_steps(request: AuthenticatedHttpRequest, workflow_id: str) -> HttpR
         "graph": graph,
         "steps": [(node, figures[node.id]) for node in graph.nodes],
         "window_days": WINDOW_DAYS,
+        "faulted_unplaced": step_faulted_unplaced(user=request.user, workflow_id=workflow_id),
     }
     return render_region(request, "journeys/_step_stats.html", context, region="step-graph")

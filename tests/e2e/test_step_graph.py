@@ -58,9 +58,12 @@ def test_the_graph_shows_where_journeys_wait_and_a_count_opens_their_list(
     page.goto(f"{live_server.url}/workflows/{workflow['id']}")
     hold = page.locator("#step-graph g[data-step='hold']")
     flag = page.locator("#step-graph g[data-step='flag']")
+    boom = page.locator("#step-graph g[data-step='boom']")
     expect(hold.locator("a.step-waiting")).to_have_text("2 waiting")
     expect(hold.locator("a.step-faulted-count")).to_have_text("0 faulted")
-    expect(flag.locator("a.step-faulted-count")).to_have_text("1 faulted")
+    # The alert step before the fault is not where the journey faulted: its execution log says "boom".
+    expect(flag.locator("a.step-faulted-count")).to_have_text("0 faulted")
+    expect(boom.locator("a.step-faulted-count")).to_have_text("1 faulted")
     # Every journey ran the if-else step, in well under a second each.
     expect(page.locator("#step-graph g[data-step='check'] .step-median")).to_have_text("median 0 s, 3 visits")
     expect(hold.locator(".step-median")).to_have_text("no visit ended in 30 d")
@@ -74,8 +77,8 @@ def test_the_graph_shows_where_journeys_wait_and_a_count_opens_their_list(
     screenshot(page, "step-graph-waiting-list")
 
     page.go_back()
-    page.locator("#step-graph g[data-step='flag'] a.step-faulted-count").click()
-    expect(page).to_have_url(re.compile(r"status=faulted&step=flag$"))
+    page.locator("#step-graph g[data-step='boom'] a.step-faulted-count").click()
+    expect(page).to_have_url(re.compile(r"status=faulted&step=boom$"))
     expect(page.locator(ROWS)).to_have_count(1)
 
     # The same page in dark mode on a phone.
