@@ -397,6 +397,8 @@ CELERY_BEAT_SCHEDULE = {
         ("read-step-history", "journeys.tasks.step_history_refresh_task", {}, MINT_STEP_HISTORY_INTERVAL),
         ("requeue-stale-launches", "launches.tasks.launch_requeue_stale_task", {}, 20),
         ("requeue-stale-bulk-jobs", "bulk.tasks.bulk_job_requeue_stale_task", {}, 20),
+        # Decisions a dead worker left pending past their lease, settled with Mint (approvals.services).
+        ("recover-stuck-decisions", "approvals.tasks.decision_recover_stuck_task", {}, 60),
         ("prune-signin-throttles", "accounts.tasks.signin_throttles_prune_task", {}, 3600),
         ("send-notifications", "notifications.tasks.notifications_send_task", {}, NOTIFICATIONS_INTERVAL),
         # Every ten minutes; the digest itself goes out once a day, after its hour (notifications/selectors.py).

@@ -542,6 +542,7 @@ def _journey_schemas() -> dict[str, Schema]:
             _journey_fields(listing=False)
             | {
                 "stepData": free_object(),
+                "input": free_object(),
                 "loops": {"type": "object", "additionalProperties": array(
                     response_object({"index": integer(minimum=0), "stepData": free_object()})
                 )},

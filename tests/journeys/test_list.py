@@ -290,6 +290,7 @@ def test_a_malformed_data_filter_gets_a_message_beside_the_field_not_an_error_pa
     assert message in beside and 'aria-invalid="true"' in beside
     # The refused condition is not dropped (which would list every journey): nothing is listed until it is fixed.
     assert "Some filters were not applied" in html and row_ids(html) == []
+    assert "Fix the data filter to see results." in html
     assert response.context["filters_invalid"] is True
     assert root_client.get(EXPORT, {"data": line}).status_code == 400
 
