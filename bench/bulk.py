@@ -13,7 +13,8 @@ decides) bulk-approves ``--journeys`` journeys waiting at a ``require-approval``
    ``--lease`` seconds) re-checks the item the dead worker held and queues its block again. Reported: journeys lost
    (not final, or never approved without an "outcome unknown" to say so), journeys approved twice, recovery time.
 
-Writes ``bench/results/bulk-<timestamp>/results.json`` and prints a Markdown table (figures in bench/README.md, "Bulk approve").
+Writes ``bench/results/bulk-<timestamp>/results.json`` and prints a Markdown table (figures in bench/README.md,
+"Bulk approve").
 """
 
 from __future__ import annotations
