@@ -24,7 +24,7 @@ def test_a_journey_of_non_interactive_steps_runs_to_the_end(api: Api) -> None:
     assert journey["activeSteps"] == []
     assert set(journey) == {"id", "workflowId", "version", "status", "name", "createdAt", "lastExecutedAt",
                             "finishedAt", "faultedAt", "cancelledAt", "stepData", "loops", "activeSteps", "alerts",
-                            "files"}
+                            "files", "input"}  # input: the sandbox's extension (README, "Extensions beyond Mint's API")
 
 
 def test_a_path_that_ends_without_a_finish_step_finishes_the_journey(api: Api) -> None:
