@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.celery_worker",  # a real Celery worker process (Redis broker, the test database)
     "tests.redis_server",  # a private redis-server a test may stop and restart
     "tests.clock",  # django.utils.timezone.now under the test's control
+    "tests.sandbox_workflows",  # workflows waiting for approval, a manual step or a form; journeys started in them
 ]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

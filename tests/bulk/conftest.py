@@ -1,15 +1,13 @@
-"""Fixtures for bulk actions: sandbox workflows that wait for approvals, manual steps and end users, mirrored inside
-or outside the personas' scopes, and a helper that runs a job the way its Celery tasks would."""
+"""Helpers for bulk actions: a selection, a dry run recorded as a job, and its chunks run the way its Celery tasks
+would (the sandbox workflows and journeys they act on come from tests/sandbox_workflows.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
 from django.http import QueryDict
-from django.utils import timezone
 
 from bulk.models import BulkJob
 from bulk.selectors import Selection, bulk_selection
@@ -22,11 +20,6 @@ from bulk.services import (
     chunk_size,
 )
 from journeys.models import Journey
-from journeys.services.sync import journey_refresh
-from launches.models import Launch, LaunchStatus
-from mintportal.mint import MintClient, get_client, models
-from tests.mint_parts import link, step
-from tests.personas import approval_workflow_create, place_workflow
 
 
 @pytest.fixture(autouse=True)
@@ -34,77 +27,6 @@ def one_thread_in_process(settings) -> None:
     """Chunks run in this process see the test's open transaction only from its own thread; the real workers of
     the worker tests run their chunks with several threads."""
     settings.BULK_THREADS = 1
-
-
-@pytest.fixture
-def mint(mint_settings) -> MintClient:
-    return get_client()
-
-
-@pytest.fixture
-def approval_workflow(mint: MintClient) -> Callable[..., str]:
-    """A workflow whose journeys wait for approval ``check`` (tests/personas.py), mirrored with ``tags``."""
-
-    def create(*, tags: list[str], name: str = "Approval") -> str:
-        return approval_workflow_create(mint, tags=tags, name=name).id
-
-    return create
-
-
-@pytest.fixture
-def suspend_workflow(mint: MintClient) -> Callable[..., str]:
-    """A workflow waiting at suspend step ``hold`` (its form derived from the definition), mirrored with ``tags``."""
-
-    def create(*, tags: list[str], name: str = "Manual") -> str:
-        workflow = mint.create_workflow(models.WorkflowInput(
-            name=f"{name} {uuid.uuid4().hex[:8]}",
-            steps=[step("name", "set-name", template="Manual {{ input.case }}"), step("hold", "suspend"),
-                   step("end", "finish")],
-            connections=[link("name", "hold"), link("hold", "end")],
-            input_parameters=[models.WorkflowInputParameter(name="case")],
-        ))
-        place_workflow(workflow.id, tags=tags, name=workflow.name or "")
-        return workflow.id
-
-    return create
-
-
-@pytest.fixture
-def form_workflow(mint: MintClient) -> Callable[..., str]:
-    """A workflow whose journeys wait for the end user's form (a journey URL leads somewhere)."""
-
-    def create(*, tags: list[str], name: str = "Form") -> str:
-        workflow = mint.create_workflow(models.WorkflowInput(
-            name=f"{name} {uuid.uuid4().hex[:8]}",
-            steps=[step("name", "set-name", template="Form {{ input.case }}"),
-                   step("details", "form", fields=[{"name": "phone", "label": "Phone", "type": "text"}]),
-                   step("end", "finish")],
-            connections=[link("name", "details"), link("details", "end")],
-            input_parameters=[models.WorkflowInputParameter(name="case")],
-        ))
-        place_workflow(workflow.id, tags=tags, name=workflow.name or "")
-        return workflow.id
-
-    return create
-
-
-@pytest.fixture
-def start(mint: MintClient) -> Callable[..., Journey]:
-    """Starts a journey and mirrors it from its detail; ``launched_by`` records a portal launch by that user."""
-
-    def run(workflow_id: str, case: str, *, launched_by: User | None = None) -> Journey:
-        started = mint.start_journey(workflow_id, input={"case": case})
-        if launched_by is not None:
-            Launch.objects.create(
-                key=f"test-{started.journey_id}", workflow_id=workflow_id, journey_url_ttl=60,
-                status=LaunchStatus.STARTED, created_by=launched_by, created_at=timezone.now(),
-                journey_id=started.journey_id,
-            )
-        row = journey_refresh(journey_id=started.journey_id)
-        assert row is not None
-        return Journey.objects.get(pk=row.id)
-
-    return run
 
 
 def select(user: User, journeys: list[Journey] | list[str]) -> Selection:

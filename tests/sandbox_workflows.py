@@ -1,4 +1,7 @@
-"""Sandbox workflows that wait for approvals and manual steps, mirrored inside or outside the personas' scopes."""
+"""Fixtures for tests that act on journeys through the sandbox: the portal's Mint client, workflows that wait for an
+approval, a manual step or the end user's form (mirrored with the given tags, so they fall inside or outside the
+personas' scopes), and journeys started in them and mirrored as the journey page would. Registered for every test
+folder in tests/conftest.py; the approvals and bulk tests use them."""
 
 from __future__ import annotations
 
@@ -44,6 +47,25 @@ def suspend_workflow(mint: MintClient) -> Callable[..., str]:
             steps=[step("name", "set-name", template="Manual {{ input.case }}"), step("hold", "suspend"),
                    step("end", "finish")],
             connections=[link("name", "hold"), link("hold", "end")],
+            input_parameters=[models.WorkflowInputParameter(name="case")],
+        ))
+        place_workflow(workflow.id, tags=tags, name=workflow.name or "")
+        return workflow.id
+
+    return create
+
+
+@pytest.fixture
+def form_workflow(mint: MintClient) -> Callable[..., str]:
+    """A workflow whose journeys wait for the end user's form (a journey URL leads somewhere)."""
+
+    def create(*, tags: list[str], name: str = "Form") -> str:
+        workflow = mint.create_workflow(models.WorkflowInput(
+            name=f"{name} {uuid.uuid4().hex[:8]}",
+            steps=[step("name", "set-name", template="Form {{ input.case }}"),
+                   step("details", "form", fields=[{"name": "phone", "label": "Phone", "type": "text"}]),
+                   step("end", "finish")],
+            connections=[link("name", "details"), link("details", "end")],
             input_parameters=[models.WorkflowInputParameter(name="case")],
         ))
         place_workflow(workflow.id, tags=tags, name=workflow.name or "")
