@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.common import ROOT, run_together
+from bench.common import ROOT, percentile, run_together
 from bench.world import database_only_setup, prepare_database
 
 # A typical event: a launch outcome's detail.
@@ -28,10 +28,6 @@ DETAIL = {"launch_id": "3f6c1f9e-6d3b-4a57-9b0e-1b7f0c2e8d11", "bulk_id": "b5e3d
           "row": 1234, "step_id": "details"}
 
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def measure_inserts(count: int) -> tuple[list[float], list[float]]:

@@ -168,3 +168,19 @@ def run(kind: str, args: argparse.Namespace) -> Iterator[Run]:
     finally:
         current.processes.stop_all()
         (workdir / "results.json").write_text(json.dumps(current.results, indent=2, default=str))
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    """The seconds each of ``repeat`` calls of ``call`` took, one after another."""
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` (0–1) of ``values`` lie: the nearest rank, no interpolation."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import percentile, timed
 from bench.world import database_only_setup
 
 WORKFLOWS = 20
@@ -86,14 +87,6 @@ def fill(*, journeys: int, waiting: int) -> None:
     )
 
 
-def timed(call: Callable[[], Any], repeat: int) -> list[float]:
-    seconds = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    return seconds
-
 
 def measure(repeat: int) -> list[tuple[str, list[float]]]:
     from django.contrib.auth.models import User
@@ -143,7 +136,7 @@ def main() -> None:
     baseline = statistics.median(figures[0][1])
     for label, seconds in figures:
         median = statistics.median(seconds)
-        p95 = sorted(seconds)[min(len(seconds) - 1, int(0.95 * len(seconds)))]
+        p95 = percentile(seconds, 0.95)
         print(f"{label:45} median {median * 1000:8.2f} ms  p95 {p95 * 1000:8.2f} ms  "
               f"{median / baseline:6.1f}× baseline")
 

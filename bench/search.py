@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench import common
-from bench.common import PYTHON, ROOT, log
+from bench.common import PYTHON, ROOT, log, percentile, timed
 from bench.world import counter_delta, django_setup, prepare_portal, run_json, sandbox_env, serve_sandbox
 
 WORKFLOWS = 20
@@ -125,18 +125,6 @@ def random_customer(count: int) -> Callable[[], list[str]]:
     return lambda: [f"customerNumber = C-{FIRST + random.randrange(count)}"]
 
 
-def timed(call: Callable[[], Any], repeat: int) -> list[float]:
-    seconds = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - began)
-    return seconds
-
-
-def percentile(seconds: list[float], fraction: float) -> float:
-    ordered = sorted(seconds)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def concurrent(call: Callable[[], Any], clients: int, requests: int) -> dict[str, float]:

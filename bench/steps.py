@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import percentile, timed
 from bench.world import database_only_setup
 
 WORKFLOWS = 20
@@ -94,14 +95,6 @@ def fill(*, journeys: int, visits: int) -> None:
         StepVisit.objects.bulk_create(history)
 
 
-def timed(call: Callable[[], Any], repeat: int) -> list[float]:
-    seconds = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    return seconds
-
 
 def measure(repeat: int) -> list[tuple[str, list[float]]]:
     from django.contrib.auth.models import User
@@ -167,7 +160,7 @@ def main() -> None:
         median = statistics.median(seconds)
         if label.startswith("baseline"):
             baseline = median
-        p95 = sorted(seconds)[min(len(seconds) - 1, int(0.95 * len(seconds)))]
+        p95 = percentile(seconds, 0.95)
         print(f"{label:50} median {median * 1000:8.2f} ms  p95 {p95 * 1000:8.2f} ms  "
               f"{median / baseline:6.1f}× baseline")
 
