@@ -114,6 +114,12 @@ def bulk_selection(*, user: AbstractBaseUser, query: QueryDict) -> Selection:
     return Selection(journey_ids=tuple(ids), description=description, query=selection_query)
 
 
+def bulk_selection_workflows(*, selection: Selection) -> list[str]:
+    """The workflows a selection's journeys belong to (the selection holds only journeys the user may view), for the
+    action form to offer what the user may do on at least one of them."""
+    return list(Journey.objects.filter(id__in=selection.journey_ids).values_list("workflow_id", flat=True).distinct())
+
+
 # --- the dry run --------------------------------------------------------------------------------------------
 
 

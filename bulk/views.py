@@ -27,11 +27,11 @@ from bulk.selectors import (
     bulk_job_progress,
     bulk_job_results,
     bulk_selection,
+    bulk_selection_workflows,
     step_form_for,
     waiting_suspend_steps,
 )
 from bulk.services import bulk_job_confirm, bulk_job_create
-from journeys.models import Journey
 from mintportal.csv_export import csv_lines
 from mintportal.errors import Refused, invalid_parameters
 from mintportal.middleware import AuthenticatedHttpRequest
@@ -59,11 +59,6 @@ def _selection_kept(request: AuthenticatedHttpRequest, token: str) -> QueryDict 
         if kept_token == token:
             return QueryDict(query, mutable=True)
     return None
-
-
-def _workflows_of(journey_ids: tuple[str, ...]) -> list[str]:
-    # The selection is already limited to journeys the user may view; only which workflows it spans is read here.
-    return list(Journey.objects.filter(id__in=journey_ids).values_list("workflow_id", flat=True).distinct())
 
 
 def _refused(request: AuthenticatedHttpRequest, message: str) -> HttpResponse:
@@ -103,7 +98,7 @@ def bulk_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     chosen = query.get("step_id") or ""
     step_fields = step_form_for(journey_ids=selection.journey_ids, step_id=chosen) if chosen in steps else None
     form = BulkActionForm(request.POST if submitting else None, user=request.user, steps=steps, step_fields=step_fields,
-                          workflow_ids=_workflows_of(selection.journey_ids),
+                          workflow_ids=bulk_selection_workflows(selection=selection),
                           initial={"action": query.get("action") or "", "step_id": chosen})
     if submitting and form.is_valid():
         job = bulk_job_create(user=request.user, action=form.cleaned_data["action"], params=form.params(),
