@@ -38,6 +38,7 @@ run: demo-env
 	 $(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py collectstatic --no-input -v 0 && \
 	 $(PY) manage.py demo_setup && \
 	 $(PY) manage.py sso_demo_setup && \
+	 { $(PY) manage.py privacy_demo_setup --wait 120 > $(RUN_DIR)/privacy_demo_setup.log 2>&1 & } && \
 	 scripts/banner && \
 	 exec $(VENV)/bin/honcho --no-prefix -f Procfile -e $(DEMO_ENV) start
 
@@ -70,7 +71,7 @@ test-fast: setup
 
 # ruff (rules in pyproject.toml) over everything, and mypy with the Django plugin over the portal with bench/
 # (pyproject.toml) and over the sandbox, a Django project of its own (sandbox/mypy.ini). CI runs it first.
-PORTAL_PACKAGES := mintportal accounts workflows journeys savedviews launches approvals bulk notifications operations sso bench
+PORTAL_PACKAGES := mintportal accounts workflows privacy journeys savedviews launches approvals bulk notifications compliance operations sso bench
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy $(PORTAL_PACKAGES)

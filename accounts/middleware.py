@@ -20,6 +20,7 @@ from mintportal.errors import NotAllowed, NotVisible
 _ACTIONS: Final = {
     "journeys:resume": "journey.resume",
     "journeys:url": "journey.url_create",
+    "journeys:reveal": "journey.reveal",
     "journeys:note_add": "note.create",
     "journeys:note_edit": "note.update",
     "launches:new": "journey.launch",

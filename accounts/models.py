@@ -25,6 +25,8 @@ class Action(models.TextChoices):
     MANAGE = "manage", "Manage workflows and secrets"
     MANAGE_ACCESS = "manage_access", "Manage teams and scopes"
     AUDIT = "audit", "Read the audit trail"
+    REVEAL = "reveal", "Reveal personal data (with a reason, audited)"
+    ERASE = "erase", "Erase a person's data on request"
 
 
 class Scope(models.Model):

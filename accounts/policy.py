@@ -39,6 +39,8 @@ REFUSALS: dict[str, str] = {
     Action.MANAGE: "Your role does not allow managing this workflow or its secrets.",
     Action.MANAGE_ACCESS: "Your role does not allow managing teams and scopes.",
     Action.AUDIT: "Your role does not allow reading the audit trail.",
+    Action.REVEAL: "Your role does not allow revealing personal data of this workflow.",
+    Action.ERASE: "Your role does not allow erasing personal data.",
 }
 
 

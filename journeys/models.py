@@ -102,6 +102,12 @@ class Journey(models.Model):
     history_executed_at = models.DateTimeField(null=True, blank=True)
     # Empty until the first read; a database default, since the listing upsert writes only listing columns.
     history_status = models.CharField(max_length=16, blank=True, default="", db_default="")
+    # Set when the portal forgot the journey's data (its input, step data and the personal words of its name):
+    # by retention after its workflow's days, or by an erasure request (compliance/). The mirror then keeps only
+    # what lists and statistics need, and no later detail read brings the data back.
+    data_removed_at = models.DateTimeField(null=True, blank=True)
+    data_removed_by = models.CharField(max_length=16, blank=True, default="", db_default="",
+                                       choices=[("retention", "retention"), ("erasure", "erasure")])
 
     class Meta:
         indexes = (
@@ -184,6 +190,21 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.journey_id}/{self.step_id} held by user {self.user_id}"
+
+
+class PersonalValue(models.Model):
+    """One personal value a journey's data holds, as its keyed hash (``privacy.masking``): how an erasure
+    request finds every journey that holds a value without the portal keeping the value. Written with the data
+    by ``journeys.services.mirror`` and removed with it."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="personal_values")
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = (models.UniqueConstraint(fields=["hash", "journey"], name="personal_value_hash_journey"),)
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} holds {self.hash[:12]}…"
 
 
 class WebhookEvent(models.Model):

@@ -7,6 +7,8 @@ https://docs.djangoproject.com/en/6.1/ref/settings/
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 from pathlib import Path
@@ -38,12 +40,14 @@ INSTALLED_APPS = [
     "mintportal",
     "accounts",
     "workflows",
+    "privacy",
     "journeys",
     "savedviews",
     "launches",
     "approvals",
     "bulk",
     "notifications",
+    "compliance",
     "operations",
     "sso",
 ]
@@ -340,6 +344,18 @@ LAUNCH_CLAIM_LEASE_SECONDS = env.integer("LAUNCH_CLAIM_LEASE_SECONDS", 30, low=3
 # Bulk actions (bulk/): journeys per chunk task, journeys of a chunk acted on at once (each is its own Mint calls),
 # and how long an item may stay taken before its worker is presumed dead and the item re-checked (well above one
 # Mint write's timeouts and retries; the requeue runs every 20 s).
+# Personal data (privacy/, compliance/). The key of the keyed hashes that stand in for personal values in the
+# portal's database: set it to a long random value of its own in production and keep it (changing it makes stored
+# hashes unfindable until each journey's data is read again); by default it is derived from SECRET_KEY.
+PERSONAL_DATA_KEY = env.optional_text("PORTAL_PERSONAL_DATA_KEY") or hmac.new(
+    SECRET_KEY.encode(), b"mintportal personal data", hashlib.sha256).hexdigest()
+# How long a reveal shows a journey's personal values to the person who asked, in minutes.
+PERSONAL_DATA_REVEAL_MINUTES = env.integer("PORTAL_REVEAL_MINUTES", 10, low=1, high=240)
+# Days after a journey ends before the portal forgets its input and step data, unless a workflow sets its own
+# (0: nothing is kept after the end).
+PERSONAL_DATA_RETENTION_DAYS = env.integer("PORTAL_RETENTION_DAYS", 90, low=0, high=36500)
+RETENTION_BATCH_SIZE = env.integer("PORTAL_RETENTION_BATCH_SIZE", 1000, low=1, high=100000)
+RETENTION_INTERVAL = env.integer("PORTAL_RETENTION_INTERVAL", 3600, low=0, high=7 * 86400)
 BULK_CHUNK_SIZE = env.integer("BULK_CHUNK_SIZE", 50, low=1, high=1000)
 BULK_THREADS = env.integer("BULK_THREADS", 4, low=1, high=32)
 BULK_CLAIM_LEASE_SECONDS = env.integer("BULK_CLAIM_LEASE_SECONDS", 120, low=10, high=3600)
@@ -405,6 +421,11 @@ CELERY_BEAT_SCHEDULE = {
         ("send-notification-digests", "notifications.tasks.notification_digests_send_task", {},
          600 if NOTIFICATIONS_INTERVAL else 0),
         ("prune-sent-mails", "notifications.tasks.sent_mails_prune_task", {}, 86400),
+        # Forgets the data of journeys past their workflow's retention (compliance/services/retention.py).
+        ("apply-retention", "compliance.tasks.retention_apply_task", {}, RETENTION_INTERVAL),
+        ("prune-reveal-grants", "privacy.tasks.reveal_grants_prune_task", {}, 3600),
+        # Finished case-file zips may hold revealed data: deleted a day after (compliance/casefile_jobs.py).
+        ("prune-casefile-jobs", "compliance.tasks.casefile_jobs_prune_task", {}, 3600),
     )
     if interval > 0
 }

@@ -352,10 +352,31 @@ class Loader:
         return min(step_time, self.now - MINUTE)
 
 
+_FNR_WEIGHTS = ((3, 7, 6, 1, 8, 9, 4, 5, 2), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
+
+
+def _fnr_control(digits: str, weights: tuple[int, ...]) -> int | None:
+    remainder = 11 - sum(int(digit) * weight for digit, weight in zip(digits, weights, strict=True)) % 11
+    return 0 if remainder == 11 else None if remainder == 10 else remainder
+
+
+def _fodselsnummer(loader: Loader, birth: datetime) -> str:
+    """A fødselsnummer that passes both mod-11 controls, as real ones do (so the portal's detectors know it):
+    the individual number is 000–499 for births in the 1900s and 500–999 from 2000, and one whose control would
+    be 10 is never issued, so another is drawn."""
+    low, high = (0, 499) if birth.year < 2000 else (500, 999)
+    while True:
+        base = birth.strftime("%d%m%y") + f"{loader.rng.randint(low, high):03d}"
+        first = _fnr_control(base, _FNR_WEIGHTS[0])
+        second = None if first is None else _fnr_control(base + str(first), _FNR_WEIGHTS[1])
+        if second is not None:
+            return f"{base}{first}{second}"
+
+
 def _identity(loader: Loader) -> dict[str, Any]:
     name = loader.person()
     birth = datetime(loader.rng.randint(1950, 2004), loader.rng.randint(1, 12), loader.rng.randint(1, 28))
-    national_id = birth.strftime("%d%m%y") + f"{loader.rng.randint(10000, 99999)}"
+    national_id = _fodselsnummer(loader, birth)
     return {"name": name, "birthDate": birth.date().isoformat(), "nationalId": national_id, "country": "NO"}
 
 

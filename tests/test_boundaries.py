@@ -7,8 +7,8 @@
   else of them.
 - The portal's apps form layers, each importing only from itself, the layers below it and mintportal's core:
 
-      mintportal (core) → accounts → workflows → journeys → savedviews → launches → approvals → bulk → notifications
-      → operations
+      mintportal (core) → accounts → workflows → privacy → journeys → savedviews → launches → approvals → bulk
+      → notifications → compliance → operations
 
   ``sso`` depends only on accounts and the core, and nothing but the project wiring imports it. The project
   wiring (mintportal's urls, context_processors, settings, celery, wsgi and asgi modules) sits on top: it may
@@ -26,8 +26,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL_PACKAGES = (
-    "mintportal", "workflows", "journeys", "accounts", "savedviews", "launches", "approvals", "bulk", "notifications",
-    "operations", "sso",
+    "mintportal", "workflows", "privacy", "journeys", "accounts", "savedviews", "launches", "approvals", "bulk",
+    "notifications", "compliance", "operations", "sso",
 )
 HTTP_LIBRARIES = ("requests", "authlib")
 MINT_CLIENT = ROOT / "mintportal" / "mint"
@@ -98,8 +98,8 @@ def test_single_sign_on_uses_authlib_and_only_through_its_client_module() -> Non
 
 # The layers, lowest first: a module may import its own layer and the ones before it.
 LAYERS = (
-    "mintportal", "accounts", "workflows", "journeys", "savedviews", "launches", "approvals", "bulk", "notifications",
-    "operations",
+    "mintportal", "accounts", "workflows", "privacy", "journeys", "savedviews", "launches", "approvals", "bulk",
+    "notifications", "compliance", "operations",
 )
 # Apps outside the line, and the layers each may import besides itself.
 SIDE_APPS = {"sso": ("mintportal", "accounts")}

@@ -16,8 +16,8 @@ from mintportal.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL_PACKAGES = (
-    "mintportal", "accounts", "workflows", "journeys", "savedviews", "launches", "approvals", "bulk", "notifications",
-    "operations", "sso",
+    "mintportal", "accounts", "workflows", "privacy", "journeys", "savedviews", "launches", "approvals", "bulk",
+    "notifications", "compliance", "operations", "sso",
 )
 TASK_NAME = re.compile(r"^(?:" + "|".join(PORTAL_PACKAGES) + r")\.tasks\.\w+$")
 

@@ -20,10 +20,11 @@ from sandbox.core.problems import ApiError
 
 TEMPLATE = "sandbox/journey_page.html"
 
-# The test identities an eid-login step offers; the chosen one becomes the step's output.
+# The test identities an eid-login step offers; the chosen one becomes the step's output. The numbers pass their
+# checksums (mod 11 for the Norwegian one, Luhn for the Swedish one), as real ones do.
 TEST_IDENTITIES = [
-    {"name": "Kari Nordmann", "birthDate": "1985-03-14", "nationalId": "14038512345", "country": "NO"},
-    {"name": "Sven Svensson", "birthDate": "1979-11-02", "nationalId": "197911021234", "country": "SE"},
+    {"name": "Kari Nordmann", "birthDate": "1985-03-14", "nationalId": "14038512324", "country": "NO"},
+    {"name": "Sven Svensson", "birthDate": "1979-11-02", "nationalId": "197911021231", "country": "SE"},
     {"name": "Mette Hansen", "birthDate": "1992-07-21", "nationalId": "2107921234", "country": "DK"},
 ]
 
