@@ -25,6 +25,12 @@ a plain Python evaluation):
   day, and time zones are not converted). Any other value is refused: a number cannot be compared with text.
 - ``exists``: the key is present (whatever its value, null included); takes no value.
 
+Personal data (``privacy``): the mirror holds a declared value only as a marker (``privacy.masking``), so on a path
+declared personal in any workflow (``privacy.selectors.personal_paths``, passed in by the list's form) ``=`` matches
+the marker's keyed hash of the value (normalised by each kind the path is declared as) or, in workflows that do not
+declare the path, the plain value; ``~``, ``>`` and ``<`` are refused there (a partial match would test a value the
+portal does not hold), and ``exists`` works as anywhere. A path under a declared object is personal too.
+
 Limits (each refused with a message, never an error page): a path of at most ``MAX_PATH`` characters, a value of
 at most ``MAX_VALUE``, at most ``MAX_FILTERS`` filters and ``MAX_COLUMNS`` data columns.
 """
@@ -42,6 +48,8 @@ from typing import Any, Final
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, F, Func
 from django.db.models.sql.compiler import SQLCompiler
+
+from privacy.masking import Masker, is_marker, search_hashes
 
 MAX_PATH: Final = 200
 MAX_VALUE: Final = 200
@@ -100,7 +108,8 @@ class DataPath:
 @dataclass(frozen=True)
 class DataCondition:
     """One parsed filter. ``number`` is set for a numeric value, ``day`` (ISO text) for a date comparison,
-    ``quoted`` when the value was written in double quotes (text only)."""
+    ``quoted`` when the value was written in double quotes (text only). ``hashes`` is set for ``=`` on a personal
+    path: the keyed hashes a marker of the value may carry."""
 
     path: DataPath
     op: str
@@ -108,6 +117,7 @@ class DataCondition:
     number: Decimal | None = None
     day: str = ""
     quoted: bool = False
+    hashes: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -159,8 +169,33 @@ def _iso_day(text: str) -> str:
     return text.replace(" ", "T")
 
 
-def parse_condition(text: str) -> DataCondition:
-    """One filter line (``risk.score > 80``) or DataFilterError with a message for the person who typed it."""
+# A declared path (``input.nationalId``) → the kinds it is declared as (``privacy.selectors.personal_paths``).
+PersonalPaths = Mapping[str, frozenset[str]]
+_NO_PERSONAL: Final[PersonalPaths] = {}
+
+
+def personal_kinds(path: DataPath, personal: PersonalPaths) -> frozenset[str]:
+    """The kinds ``path`` is declared as anywhere: its own declaration's and those of any object above it (a
+    declared object has every leaf under it marked); empty when it is not personal."""
+    found: set[str] = set()
+    for depth in range(2, len(path.keys) + 1):
+        found |= personal.get(".".join(path.keys[:depth]), frozenset())
+    return frozenset(found)
+
+
+def _personal_search(path: DataPath, op: str, personal: PersonalPaths) -> frozenset[str]:
+    """The kinds of a personal ``path`` (empty for others); DataFilterError for a partial match on one."""
+    kinds = personal_kinds(path, personal)
+    if kinds and op in (CONTAINS, GREATER, LESS):
+        raise DataFilterError(f"“{path.text[:60]}” is personal data: search it with = (exact) or exists.")
+    return kinds
+
+
+def parse_condition(text: str, *, personal: PersonalPaths = _NO_PERSONAL) -> DataCondition:
+    """One filter line (``risk.score > 80``) or DataFilterError with a message for the person who typed it.
+
+    ``personal`` is where personal data is declared (``privacy.selectors.personal_paths()``): ``=`` on such a path
+    matches by keyed hash, and partial matches there are refused."""
     text = text.strip()
     if len(text) > MAX_LINE:
         raise DataFilterError(f"A filter may have at most {MAX_LINE} characters (this one has {len(text)}).")
@@ -176,6 +211,7 @@ def parse_condition(text: str) -> DataCondition:
         raise DataFilterError(f"Unknown operator “{op[:20]}”: use = (equals), ~ (contains), > or < (numbers, "
                               f"dates) or exists.")
     path = parse_path(match.group("path"))
+    kinds = _personal_search(path, op, personal)
     if op == EXISTS:
         if raw_value:
             raise DataFilterError(f"“exists” takes no value (remove “{raw_value[:40]}”).")
@@ -200,11 +236,14 @@ def parse_condition(text: str) -> DataCondition:
                                   f"“{op}” compares numbers with numbers and dates with dates, not text.")
         return DataCondition(path=path, op=op, value=value, number=number, day=day, quoted=quoted)
     number = None if quoted or op == CONTAINS else _number(value)
-    return DataCondition(path=path, op=op, value=value, number=number, quoted=quoted)
+    hashes = tuple(sorted(search_hashes(value, kinds))) if kinds else ()
+    return DataCondition(path=path, op=op, value=value, number=number, quoted=quoted, hashes=hashes)
 
 
-def parse_conditions(lines: Iterable[str]) -> tuple[tuple[DataCondition, ...], list[str]]:
-    """The filters of the non-empty ``lines`` and a message per refused line (valid ones are still returned)."""
+def parse_conditions(lines: Iterable[str], *, personal: PersonalPaths = _NO_PERSONAL
+                     ) -> tuple[tuple[DataCondition, ...], list[str]]:
+    """The filters of the non-empty ``lines`` and a message per refused line (valid ones are still returned);
+    ``personal`` as for ``parse_condition``."""
     texts = [line for line in lines if line.strip()]
     conditions: list[DataCondition] = []
     problems: list[str] = []
@@ -213,7 +252,7 @@ def parse_conditions(lines: Iterable[str]) -> tuple[tuple[DataCondition, ...], l
         return (), problems
     for text in texts:
         try:
-            conditions.append(parse_condition(text))
+            conditions.append(parse_condition(text, personal=personal))
         except DataFilterError as exc:
             problems.append(str(exc))
     return tuple(conditions), problems
@@ -267,6 +306,8 @@ def _postgresql(condition: DataCondition, column: str) -> tuple[str, list[Any]]:
         for candidate in _equal_candidates(condition):
             leaf = json.dumps(_nested(keys, "\x00"))
             documents.append(leaf.replace(json.dumps("\x00"), candidate))
+        # A personal value is stored as a marker: its hash is matched, by containment like a plain value.
+        documents += [json.dumps(_nested([*keys, "hash"], digest)) for digest in condition.hashes]
         sql = " OR ".join(f"{column} @> %s::jsonb" for _ in documents)
         return f"({sql})", documents
     # Keys walk objects only: each level above the value must be an object, or ``#>`` would index a list.
@@ -315,6 +356,10 @@ def _sqlite(condition: DataCondition, column: str) -> tuple[str, list[Any]]:
                 f"AND {value} {condition.op} %s)", [path, path, path, condition.day])
     tests = [f"({kind} = 'text' AND {value} = %s)"]
     params = [path, path, condition.value]
+    if condition.hashes:
+        marks = ", ".join("%s" for _ in condition.hashes)
+        tests.append(f"(json_extract({column}, %s) IN ({marks}))")
+        params += [_sqlite_path([*condition.path.keys, "hash"]), *condition.hashes]
     if not condition.quoted:
         if condition.number is not None:
             tests.append(f"({kind} IN ('integer', 'real') AND {value} = %s)")
@@ -348,11 +393,21 @@ class DataMatch(Func):
         return sql, [*params, *more]
 
 
-def column_value(data: Any, path: DataPath) -> str:
-    """A stored value as a list cell shows it: text as is, anything else as compact JSON, missing as ""."""
-    found, value = path.value_in(data if isinstance(data, Mapping) else {})
+def column_value(data: Any, path: DataPath, masker: Masker | None = None) -> str:
+    """A stored value as a list cell shows it: text as is, anything else as compact JSON, missing as "".
+
+    Personal values show as their masks (a marker never shows its hash); with the journey's ``masker``
+    (``Masker.for_data(data)``) text is masked by the journey's personal words and identifiers too."""
+    node = data if isinstance(data, Mapping) else {}
+    for depth in range(1, len(path.keys)):
+        _, above = DataPath(text=path.text, keys=path.keys[:depth]).value_in(node)
+        if is_marker(above):
+            # A path into a marker (``login.nid.hash``) shows the marker's mask, never its parts.
+            return str(above["masked"])
+    found, value = path.value_in(node)
     if not found:
         return ""
+    value = (masker or Masker(revealed=True)).data(value)
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -22,6 +22,7 @@ from journeys.datafilter import (
 from journeys.models import JourneyStatus
 from journeys.selectors import DEFAULT_SORT, SORT_FIELDS, JourneyFilters
 from mintportal.lifetimes import DAY, LifetimeField
+from privacy.selectors import personal_paths
 from workflows.stepforms import CHOICE, DATE, NUMBER, YES_NO, FormField
 
 PER_PAGE_CHOICES: Final = (25, 50, 100)
@@ -54,13 +55,16 @@ class RepeatedInput(forms.Widget):
 
 
 class DataFilterField(forms.Field):
-    """The business-data filters, one ``<path> <op> [value]`` per ``data`` parameter (journeys.datafilter)."""
+    """The business-data filters, one ``<path> <op> [value]`` per ``data`` parameter (journeys.datafilter); on a
+    path declared personal, ``=`` matches by keyed hash and partial matches are refused."""
 
     widget = RepeatedInput
 
     def to_python(self, value: Any) -> tuple[DataCondition, ...]:
         lines = [line for line in (value or []) if isinstance(line, str) and line.strip()]
-        conditions, problems = parse_conditions(lines)
+        if not lines:
+            return ()
+        conditions, problems = parse_conditions(lines, personal=personal_paths())
         if problems:
             raise forms.ValidationError(problems)
         return conditions

@@ -6,6 +6,10 @@ details, the journey URL card (``SharePart``), the notes (``NotesPart``) and wha
 (``AuditPart``). A part Mint cannot give (the log, the workflow, the notes) is left out alone; only the journey
 itself decides whether the page is live or shows the mirror row.
 
+Every value of Mint's a part holds has passed through the journey's ``privacy.masking.Masker`` here (``PrivacyPart``
+says whether this user sees the journey's personal data masked or revealed), so no template can forget to mask.
+Once retention or an erasure request removed a journey's data, only someone who may reveal it reads it live.
+
 An open page polls ``journey_poll_quiet``, which reads the mirror row only: while the row is what the page was
 drawn from (``mirror_fingerprint``) and the journey was read live less than ``LIVE_READ_INTERVAL`` seconds ago by
 any tab, Mint is not asked. Webhooks and the sync change the row when the journey changes, which ends the quiet.
@@ -13,13 +17,16 @@ any tab, Mint is not asked. Webhooks and the sync change the row when the journe
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.utils import timezone
@@ -30,9 +37,12 @@ from accounts.selectors import audit_events_for_journey
 from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Journey
 from journeys.selectors import interactive_step_types, journey_mirror_get
 from mintportal.cache import cache_key
-from mintportal.errors import NotVisible
+from mintportal.errors import NotAllowed, NotVisible
 from mintportal.mint import errors, get_client, models
 from mintportal.outage import is_outage
+from privacy.masking import Masker, PersonalField, pseudonymise
+from privacy.models import RevealGrant
+from privacy.selectors import declaration_fields, may_reveal, reveal_active
 from workflows.graph import Graph, workflow_graph
 from workflows.selectors import StepFormView, step_form_get, workflow_get
 
@@ -158,6 +168,44 @@ class NotesPart:
     items: tuple[NoteView, ...] | None
     labels: dict[str, str]
     may_annotate: bool
+    # The journey's data was removed and this user may not reveal it: the notes are not read.
+    withheld: bool = False
+
+
+@dataclass(frozen=True)
+class PrivacyPart:
+    """How this user sees the journey's personal data: masked, or revealed to them until ``grant.expires_at``.
+
+    ``removed_at``/``removed_by`` say when retention or an erasure request removed the journey's data; ``withheld``
+    then means this user may not reveal it, so the page is drawn from the mirror row without asking Mint.
+    """
+
+    fields: tuple[PersonalField, ...]
+    may_reveal: bool
+    grant: RevealGrant | None
+    removed_at: datetime | None = None
+    removed_by: str = ""
+
+    @property
+    def revealed(self) -> bool:
+        return self.grant is not None
+
+    @property
+    def withheld(self) -> bool:
+        return self.removed_at is not None and not self.may_reveal
+
+    @property
+    def offers_reveal(self) -> bool:
+        """The "Reveal personal data" button: for someone with the right, on a journey with declared fields."""
+        return bool(self.fields) and self.may_reveal and not self.revealed
+
+    @property
+    def paths(self) -> list[str]:
+        return [personal.path for personal in self.fields]
+
+    @property
+    def minutes(self) -> int:
+        return int(settings.PERSONAL_DATA_REVEAL_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -199,6 +247,8 @@ class JourneyRead:
     ref: JourneyRef
     journey: models.JourneyDetail | None
     unavailable: errors.MintError | None = None
+    # The journey's data was removed and the user may not reveal it, so Mint was not asked.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +265,7 @@ class JourneyPage:
     live: JourneyLive | None
     share: SharePart
     audit: AuditPart
+    privacy: PrivacyPart
     notes: NotesPart | None = None
 
     @property
@@ -255,6 +306,9 @@ def journey_read(*, user: Viewer, journey_id: str) -> JourneyRead:
     row = journey_mirror_get(journey_id=journey_id)
     if row is not None:
         ensure_can(user=user, action=Action.VIEW, workflow_id=row.workflow_id)
+        if data_withheld(user=user, row=row):
+            ref = JourneyRef(journey_id=journey_id, workflow_id=row.workflow_id, version=row.version, row=row)
+            return JourneyRead(ref=ref, journey=None, withheld=True)
     # Noted before asking, so that while Mint is away a page asks again at most once a minute too. The stored time is
     # what counts (journey_poll_quiet compares it with now); the entry's expiry only tidies the cache.
     cache.set(_live_read_key(journey_id), timezone.now().timestamp(), timeout=LIVE_READ_INTERVAL * 10)
@@ -288,6 +342,105 @@ def journey_poll_quiet(*, row: Journey, fingerprint: str) -> bool:
         return False
     last_read = cache.get(_live_read_key(row.id))
     return last_read is not None and timezone.now().timestamp() - last_read < LIVE_READ_INTERVAL
+
+
+# --- personal data ------------------------------------------------------------------------------------
+
+
+def data_withheld(*, user: Viewer, row: Journey | None) -> bool:
+    """Whether the journey's data was removed (retention, erasure) and ``user`` may not reveal it: then nothing of
+    it is read from Mint for them (not the journey, its notes or its files)."""
+    return (row is not None and row.data_removed_at is not None
+            and not may_reveal(user=user, workflow_id=row.workflow_id))
+
+
+def journey_privacy(*, user: Viewer, ref: JourneyRef, row: Journey | None = None) -> PrivacyPart:
+    """The journey's declared personal fields and whether ``user`` sees them revealed now (``row``: the mirror
+    row as just refreshed, else the reference's)."""
+    # The row a live read just refreshed is built from Mint's words; the one read before it says what the portal
+    # removed.
+    row = ref.row or row
+    allowed = may_reveal(user=user, workflow_id=ref.workflow_id)
+    grant = reveal_active(user=user, journey_id=ref.journey_id, workflow_id=ref.workflow_id) if allowed else None
+    return PrivacyPart(fields=declaration_fields(workflow_id=ref.workflow_id, version=ref.version),
+                       may_reveal=allowed, grant=grant, removed_at=row.data_removed_at if row else None,
+                       removed_by=row.data_removed_by if row else "")
+
+
+def _clear(journey: models.JourneyDetail) -> dict[str, Any]:
+    """A live read's data in the shape declared paths are dotted from (``input.…``, ``steps.<stepId>.…``)."""
+    return {"input": dict(journey.input), "steps": dict(journey.step_data)}
+
+
+def journey_masker(*, privacy: PrivacyPart, row: Journey | None,
+                   journey: models.JourneyDetail | None = None) -> Masker:
+    """The masker of what the page shows: it knows the values of the live read when there is one, and those the
+    mirror row holds (as markers; a row written before its workflow declared them is marked here)."""
+    stored = row.data if row is not None and isinstance(row.data, dict) else {}
+    return Masker.for_data(pseudonymise(stored, privacy.fields), fields=privacy.fields,
+                           clear=_clear(journey) if journey is not None else None, revealed=privacy.revealed)
+
+
+def _shown_tree(masker: Masker, fields: Sequence[PersonalField], tree: dict[str, Any]) -> dict[str, Any]:
+    """A data tree as this user sees it: every declared leaf as its mask (numbers too, which text masking would
+    miss), every other string masked as text; revealed, as Mint gave it."""
+    if masker.revealed:
+        return tree
+    shown = masker.data(pseudonymise(tree, fields))
+    return shown if isinstance(shown, dict) else {}
+
+
+def _masked_journey(journey: models.JourneyDetail, masker: Masker,
+                    fields: Sequence[PersonalField]) -> models.JourneyDetail:
+    """A copy of a live read with its name, input, step data, loops, alert messages and file names masked."""
+    if masker.revealed:
+        return journey
+    shown = _shown_tree(masker, fields, _clear(journey))
+    loops = {step_id: [iteration.model_copy(update={
+        "step_data": _shown_tree(masker, fields, {"steps": dict(iteration.step_data)}).get("steps", {})})
+        for iteration in iterations] for step_id, iterations in journey.loops.items()}
+    return journey.model_copy(update={
+        "name": masker.text(journey.name) if journey.name else journey.name,
+        "input": shown.get("input", {}), "step_data": shown.get("steps", {}), "loops": loops,
+        "alerts": [alert.model_copy(update={"message": masker.text(alert.message)}) for alert in journey.alerts],
+        "files": [file.model_copy(update={"filename": masker.text(file.filename)}) for file in journey.files],
+    })
+
+
+def _masked_log(log: models.JourneyLog | None, masker: Masker) -> models.JourneyLog | None:
+    if log is None or masker.revealed:
+        return log
+    return log.model_copy(update={"steps": [step.model_copy(update={"events": [
+        event.model_copy(update={"message": masker.text(event.message)}) if event.message else event
+        for event in step.events]}) for step in log.steps]})
+
+
+def _masked_row(row: Journey, masker: Masker, *, withheld: bool) -> Journey:
+    """A copy of the mirror row to draw from (never saved): its name and alert messages masked, its data as masks;
+    with the data withheld, no alert messages at all."""
+    shown = copy.copy(row)
+    shown.name = masker.text(row.name)
+    alerts = row.alerts if isinstance(row.alerts, list) else []
+    shown.alerts = [] if withheld else [
+        {**alert, "message": masker.text(str(alert.get("message") or ""))} for alert in alerts
+        if isinstance(alert, dict)]
+    shown.data = {} if withheld else masker.data(row.data)
+    return shown
+
+
+def _masked_events(events: Iterable[AuditEvent], masker: Masker) -> tuple[AuditEvent, ...]:
+    """Audit summaries never hold a personal value by design; older events, or Mint's words quoted in a refusal,
+    might, so they are masked like any other text on the page."""
+    shown = []
+    for event in events:
+        copied = copy.copy(event)
+        copied.summary = masker.text(event.summary)
+        shown.append(copied)
+    return tuple(shown)
+
+
+def masked_note(view: NoteView, masker: Masker) -> NoteView:
+    return replace(view, note=view.note.model_copy(update={"content": masker.text(view.note.content)}))
 
 
 # --- the parts, each from only what it shows --------------------------------------------------------
@@ -353,24 +506,26 @@ def _log(journey_id: str) -> models.JourneyLog | None:
 
 
 def _live(journey: models.JourneyDetail, workflow: models.WorkflowDefinition | None,
-          labels: dict[str, str]) -> JourneyLive:
-    log = _log(journey.id)
+          labels: dict[str, str], *, masker: Masker, fields: Sequence[PersonalField]) -> JourneyLive:
+    """The live region from a live read, masked by ``masker`` (the graph shows only the workflow's own words)."""
+    read_log = _log(journey.id)
+    shown, log = _masked_journey(journey, masker, fields), _masked_log(read_log, masker)
     step_data = tuple(
         StepData(step_id=step_id, label=labels.get(step_id, step_id),
                  pretty=json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str))
-        for step_id, data in journey.step_data.items()
+        for step_id, data in shown.step_data.items()
     )
     graph = None
     if workflow is not None and workflow.steps:
         graph = workflow_graph(steps=workflow.steps, connections=workflow.connections,
-                               active={step.step_id for step in journey.active_steps}, states=_log_states(log))
+                               active={step.step_id for step in journey.active_steps}, states=_log_states(read_log))
     timeline = tuple(
         TimelineStep(step_id=step.step_id, label=labels.get(step.step_id, step.step_id), step_type=step.step_type,
                      status=_status_word(step.status), outcome=_status_outcome(step.status),
                      started_at=step.started_at, ended_at=step.ended_at, events=tuple(step.events))
         for step in (log.steps if log else [])
     )
-    return JourneyLive(journey=journey, log=log, step_data=step_data, graph=graph, timeline=timeline)
+    return JourneyLive(journey=shown, log=log, step_data=step_data, graph=graph, timeline=timeline)
 
 
 def _with_forms(waiting: tuple[WaitingStep, ...], workflow: models.WorkflowDefinition | None
@@ -423,27 +578,54 @@ def journey_notes(*, journey_id: str, query: NoteQuery = NoteQuery()) -> list[No
             for note in notes]
 
 
-def journey_notes_part(*, user: Viewer, ref: JourneyRef, query: NoteQuery,
-                       labels: dict[str, str] | None = None) -> NotesPart:
-    """The notes region: one Mint call for the notes (the workflow's step names come from its cache)."""
+def journey_notes_part(*, user: Viewer, ref: JourneyRef, query: NoteQuery, labels: dict[str, str] | None = None,
+                       privacy: PrivacyPart | None = None, masker: Masker | None = None) -> NotesPart:
+    """The notes region, each note's text masked for ``user``: one Mint call for the notes (the workflow's step
+    names come from its cache), none when the journey's data is withheld from them. Without the page's
+    ``privacy`` and ``masker``, both are read here (the mirror row's values are what the masker knows)."""
+    privacy = privacy or journey_privacy(user=user, ref=ref)
+    may_annotate = user_can(user=user, action=Action.ANNOTATE, workflow_id=ref.workflow_id)
+    if privacy.withheld:
+        return NotesPart(items=None, labels=labels or {}, may_annotate=may_annotate, withheld=True)
+    masker = masker or journey_masker(privacy=privacy, row=ref.row)
     try:
-        items: tuple[NoteView, ...] | None = tuple(journey_notes(journey_id=ref.journey_id, query=query))
+        items: tuple[NoteView, ...] | None = tuple(
+            masked_note(view, masker) for view in journey_notes(journey_id=ref.journey_id, query=query))
     except errors.MintError as exc:
         logger.warning("journey %s: no notes: %s trace_id=%s", ref.journey_id, type(exc).__name__,
                        exc.trace_id or "-")
         items = None
     return NotesPart(items=items, labels=_step_labels(_workflow(ref)) if labels is None else labels,
-                     may_annotate=user_can(user=user, action=Action.ANNOTATE, workflow_id=ref.workflow_id))
+                     may_annotate=may_annotate)
+
+
+def journey_note_editable(*, user: Viewer, ref: JourneyRef, note_id: str) -> NoteView:
+    """The note ``user`` is about to edit, its text in clear (the edit form shows it): refused while the journey's
+    data is withheld from them, or while the note holds personal data they have not revealed."""
+    privacy = journey_privacy(user=user, ref=ref)
+    if privacy.withheld:
+        raise NotAllowed("This journey's data was removed; its notes can no longer be edited.")
+    view = next((view for view in journey_notes(journey_id=ref.journey_id) if view.note.id == note_id), None)
+    if view is None:
+        raise NotVisible("No such note.")
+    masker = journey_masker(privacy=privacy, row=ref.row)
+    if masked_note(view, masker).note.content != view.note.content:
+        raise NotAllowed("This note holds personal data: reveal the journey's personal data to edit it."
+                         if privacy.may_reveal else "Your role cannot edit a note that holds personal data.")
+    return view
 
 
 def journey_page(*, user: Viewer, read: JourneyRead, row: Journey | None, notes: NoteQuery | None) -> JourneyPage:
-    """Everything the page shows after ``read`` and the mirror write that followed it (``row``); the notes
-    only with a ``notes`` query (an open page's poll never shows them, so never reads them)."""
+    """Everything the page shows after ``read`` and the mirror write that followed it (``row``), masked for
+    ``user``; the notes only with a ``notes`` query (an open page's poll never shows them, so never reads them)."""
     ref, journey = read.ref, read.journey
+    privacy = journey_privacy(user=user, ref=ref, row=row)
+    masker = journey_masker(privacy=privacy, row=row, journey=journey)
     workflow = _workflow(ref) if journey is not None else None
     labels = _step_labels(workflow)
-    live = _live(journey, workflow, labels) if journey is not None else None
-    summary: models.JourneyDetail | Journey | None = journey or row
+    live = _live(journey, workflow, labels, masker=masker, fields=privacy.fields) if journey is not None else None
+    shown_row = _masked_row(row, masker, withheld=privacy.withheld) if row is not None else None
+    summary: models.JourneyDetail | Journey | None = live.journey if live is not None else shown_row
     if summary is None:
         raise NotVisible("No such journey.")
     final = journey.is_final if journey is not None else bool(row and row.is_final)
@@ -451,7 +633,7 @@ def journey_page(*, user: Viewer, read: JourneyRead, row: Journey | None, notes:
     awaits_end_user = any(step.interactive for step in waiting)
     return JourneyPage(
         journey_id=ref.journey_id,
-        row=row,
+        row=shown_row,
         unavailable=read.unavailable,
         final=final,
         fingerprint=mirror_fingerprint(row) if row is not None else "",
@@ -463,15 +645,17 @@ def journey_page(*, user: Viewer, read: JourneyRead, row: Journey | None, notes:
             may_continue=user_can(user=user, action=Action.CONTINUE, workflow_id=ref.workflow_id),
             may_approve=user_can(user=user, action=Action.APPROVE, workflow_id=ref.workflow_id),
             may_manage=user_can(user=user, action=Action.MANAGE, workflow_id=ref.workflow_id),
-            pending_unknown=journey is None and bool(row and row.pending_steps),
+            pending_unknown=journey is None and not read.withheld and bool(row and row.pending_steps),
         ),
         live=live,
         share=SharePart(final=final, offered=journey is None or awaits_end_user or journey.status == "idle",
                         may_share=user_can(user=user, action=Action.SHARE, workflow_id=ref.workflow_id)),
         audit=AuditPart(
-            events=tuple(audit_events_for_journey(user=user, journey_id=ref.journey_id, workflow_id=ref.workflow_id)),
+            events=_masked_events(audit_events_for_journey(user=user, journey_id=ref.journey_id,
+                                                           workflow_id=ref.workflow_id), masker),
             may_audit=user_can(user=user, action=Action.AUDIT, workflow_id=ref.workflow_id),
         ),
-        notes=journey_notes_part(user=user, ref=ref, query=notes, labels=labels) if notes is not None else None,
+        privacy=privacy,
+        notes=journey_notes_part(user=user, ref=ref, query=notes, labels=labels, privacy=privacy, masker=masker)
+        if notes is not None else None,
     )
-

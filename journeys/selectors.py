@@ -1,7 +1,9 @@
 """Reads for journeys from the mirror: the list, the export and the dashboard (a journey's page: journeys/page.py).
 
 Everything that lists or counts journeys reads the portal's mirror (``journeys.models.Journey``), scoped
-to the workflows the user may view, so it never waits on Mint.
+to the workflows the user may view, so it never waits on Mint. What they show of a journey is masked for everyone
+(``privacy.masking``): its personal values (markers) by their masks, and its name, data columns and alert messages
+by the words its markers know and identifiers found by format. Revealing is per journey, on its page only.
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from accounts.models import Action
 from accounts.policy import workflow_access
 from journeys.chart import Chart, stacked_chart
-from journeys.datafilter import DataCondition, DataMatch, DataPath, column_value
+from journeys.datafilter import DataCondition, DataFilterError, DataMatch, DataPath, column_value, parse_condition
 from journeys.models import NO_ALERT, Journey, JourneyStatus, StepVisit, WaitingStep, alert_level_name
 from mintportal.cache import cache_key, cached_json, generation
 from mintportal.csv_export import csv_lines
 from mintportal.mint import errors, models
+from privacy.masking import Masker
+from privacy.selectors import personal_paths
 from workflows.selectors import scope_digest, step_type_list
 
 # URL value → mirror field, for every sortable column of the journeys table.
@@ -196,6 +201,8 @@ class JourneyRow:
     journey: Journey
     current_steps: tuple[str, ...]
     values: tuple[str, ...]
+    # The journey's name as shown: masked (names can hold a person's name).
+    name: str = ""
 
     @property
     def faulted(self) -> bool:
@@ -209,10 +216,15 @@ def _current_steps(journey: Journey) -> tuple[str, ...]:
     return tuple(step.step_id for step in journey.waiting_steps.all())
 
 
+def _row(journey: Journey, columns: Sequence[DataPath]) -> JourneyRow:
+    masker = Masker.for_data(journey.data)
+    return JourneyRow(journey=journey, current_steps=_current_steps(journey),
+                      values=tuple(column_value(journey.data, path, masker) for path in columns),
+                      name=masker.text(journey.name))
+
+
 def _rows(journeys: Sequence[Journey], columns: Sequence[DataPath]) -> list[JourneyRow]:
-    return [JourneyRow(journey=journey, current_steps=_current_steps(journey),
-                       values=tuple(column_value(journey.data, path) for path in columns))
-            for journey in journeys]
+    return [_row(journey, columns) for journey in journeys]
 
 
 def journey_list(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilters, page: int, per_page: int
@@ -220,13 +232,11 @@ def journey_list(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilt
     """One page of the filtered list as ``JourneyRow`` objects; a page past the end gives the last page.
 
     The paginator (``JourneyPaginator``) says whether its count is an estimate. Only the shown page's waiting
-    steps and faulted step visits are read (one query each), and the stored data only when data columns are asked
-    for."""
+    steps and faulted step visits are read (one query each). The stored data is read with the rows: its markers
+    mask the names as well as the data columns."""
     rows = journey_queryset(user=user, filters=filters).prefetch_related(
         Prefetch("waiting_steps", queryset=WaitingStep.objects.order_by("position")),
         Prefetch("step_visits", queryset=faulted_step_visits().order_by("position"), to_attr="faulted_visits"))
-    if not filters.columns:
-        rows = rows.defer("data")
     paginator = JourneyPaginator(rows, per_page)
     if page <= 1:
         # The first page is read before the count: when it is not full it is every match, and the count (a
@@ -268,18 +278,21 @@ def journey_workflow_visible(*, user: AbstractBaseUser | AnonymousUser, workflow
 
 
 def journey_csv_lines(*, user: AbstractBaseUser | AnonymousUser, filters: JourneyFilters) -> Iterator[str]:
-    """The filtered list as CSV lines (header first), streamed from the database in chunks, every row."""
+    """The filtered list as CSV lines (header first), streamed from the database in chunks, every row; names and
+    data columns masked as the list shows them."""
     columns = filters.columns
     rows = journey_queryset(user=user, filters=filters).values_list(
-        *[column for column in CSV_COLUMNS if column != "highest_alert"], "alert_level",
-        *(["data"] if columns else []),
+        *[column for column in CSV_COLUMNS if column != "highest_alert"], "alert_level", "data",
     )
     width = len(CSV_COLUMNS)
+    name_at = CSV_COLUMNS.index("name")
 
     def line(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        level = values[width - 1]
-        shown = (*values[:width - 1], alert_level_name(level) if level != NO_ALERT else "")
-        return (*shown, *(column_value(values[width], path) for path in columns)) if columns else shown
+        level, data = values[width - 1], values[width]
+        masker = Masker.for_data(data)
+        shown = (*values[:name_at], masker.text(values[name_at]), *values[name_at + 1:width - 1],
+                 alert_level_name(level) if level != NO_ALERT else "")
+        return (*shown, *(column_value(data, path, masker) for path in columns))
 
     header = (*CSV_COLUMNS, *(path.text for path in columns))
     return csv_lines(header, (line(values) for values in rows.iterator(chunk_size=2000)))
@@ -296,13 +309,32 @@ class StatusCount:
 
 
 @dataclass(frozen=True)
+class DashboardJourney:
+    """A journey in one of the dashboard's lists, with its name and first alert message as shown (masked)."""
+
+    journey: Journey
+    name: str
+    alert: str
+
+
+def _dashboard_journeys(rows: QuerySet[Journey]) -> list[DashboardJourney]:
+    shown = []
+    for journey in rows:
+        masker = Masker.for_data(journey.data)
+        first = journey.alerts[0] if journey.alerts and isinstance(journey.alerts[0], dict) else {}
+        shown.append(DashboardJourney(journey=journey, name=masker.text(journey.name),
+                                      alert=masker.text(str(first.get("message") or ""))))
+    return shown
+
+
+@dataclass(frozen=True)
 class Dashboard:
     counts: list[StatusCount]
     total: int
     chart: Chart
-    waiting: list[Journey]
-    faults: list[Journey]
-    alerts: list[Journey]
+    waiting: list[DashboardJourney]
+    faults: list[DashboardJourney]
+    alerts: list[DashboardJourney]
 
 
 def journey_dashboard(*, user: AbstractBaseUser | AnonymousUser, limit: int = 8) -> Dashboard:
@@ -323,12 +355,13 @@ def journey_dashboard(*, user: AbstractBaseUser | AnonymousUser, limit: int = 8)
         counts=counts,
         total=sum(by_status.values()),
         chart=stacked_chart(per_day=per_day, days=days),
-        waiting=list(rows.filter(status=JourneyStatus.ACTIVE, waiting_since__isnull=False)
-                     .order_by("waiting_since", "id")[:limit]),
-        faults=list(rows.filter(status=JourneyStatus.FAULTED)
-                    .order_by(F("faulted_at").desc(nulls_last=True), "-id")[:limit]),
-        alerts=list(rows.filter(alert_count__gt=0)
-                    .order_by("-alert_level", F("last_executed_at").desc(nulls_last=True), "-id")[:limit]),
+        waiting=_dashboard_journeys(rows.filter(status=JourneyStatus.ACTIVE, waiting_since__isnull=False)
+                                    .order_by("waiting_since", "id")[:limit]),
+        faults=_dashboard_journeys(rows.filter(status=JourneyStatus.FAULTED)
+                                   .order_by(F("faulted_at").desc(nulls_last=True), "-id")[:limit]),
+        alerts=_dashboard_journeys(rows.filter(alert_count__gt=0)
+                                   .order_by("-alert_level", F("last_executed_at").desc(nulls_last=True),
+                                             "-id")[:limit]),
     )
 
 
@@ -354,3 +387,23 @@ def journey_awaits_end_user(*, journey: models.JourneyDetail) -> bool:
     if journey.status == "idle":
         return True
     return any(step.step_type in interactive_step_types() for step in journey.active_steps)
+
+
+def query_without_personal_values(query: str) -> str:
+    """A journeys-list query string with every data filter that matches a personal field by its value left out:
+    what a job may keep of the filters that chose its journeys (the value would sit in it in clear)."""
+    parsed = QueryDict(query, mutable=True)
+    lines = parsed.getlist("data")
+    if not lines:
+        return query
+    personal = personal_paths()
+    kept = []
+    for line in lines:
+        try:
+            if parse_condition(line, personal=personal).hashes:
+                continue
+        except DataFilterError:
+            pass
+        kept.append(line)
+    parsed.setlist("data", kept)
+    return parsed.urlencode()

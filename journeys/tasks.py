@@ -10,6 +10,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from journeys.services.mirror import journey_data_remark
 from journeys.services.step_history import step_history_refresh
 from journeys.services.sync import journey_sweep, journey_sync
 from journeys.webhooks import webhook_events_prune, webhook_process
@@ -58,3 +59,10 @@ def webhook_events_prune_task() -> int:
     """Beat (daily): forget event ids too old to be delivered again."""
     return webhook_events_prune()
 
+
+
+@shared_task
+def journey_data_remark_task(workflow_id: str) -> dict[str, int]:
+    """Signal (``privacy.signals.declaration_changed``): re-mark the workflow's stored journey data by its new
+    declaration. Idempotent, so a repeated or overlapping run does no harm; no Mint call, so nothing to retry."""
+    return journey_data_remark(workflow_id=workflow_id).as_dict()

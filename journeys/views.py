@@ -44,7 +44,7 @@ from journeys.services.actions import Resumed, SharedUrl, journey_resume, journe
 from journeys.services.mirror import journey_mirror_refresh
 from journeys.services.notes import journey_note_create, journey_note_update
 from journeys.services.stepforms import StepInputInvalid
-from mintportal.errors import ApplicationError, NotVisible, refusal_on_form
+from mintportal.errors import ApplicationError, NotAllowed, refusal_on_form
 from mintportal.forms import add_mint_errors
 from mintportal.middleware import AuthenticatedHttpRequest
 from mintportal.mint import errors, get_client
@@ -57,6 +57,7 @@ from mintportal.responses import (
     render_region_cached,
     wants_region,
 )
+from privacy.masking import Masker
 
 # Mint's refusals that a person can act on; anything else is left to the Mint error middleware.
 _REFUSALS = (errors.MintValidationError, errors.MintConflictError, errors.MintNotFoundError)
@@ -196,7 +197,7 @@ def _page_context(request: AuthenticatedHttpRequest, view: page.JourneyPage) -> 
     return {
         "journey_id": view.journey_id, "row": view.row, "final": view.final, "fingerprint": view.fingerprint,
         "signature": view.signature, "mint_note": mint_note, "header": view.header, "actions": view.actions,
-        "live": view.live, "share": view.share, "audit": view.audit, "notes": view.notes,
+        "live": view.live, "share": view.share, "audit": view.audit, "notes": view.notes, "privacy": view.privacy,
         "resume_forms": _resume_forms(view.actions), "url_form": JourneyUrlForm(), "note_form": NoteForm(),
         # Read only when drawn (a poll that redraws other regions never reads it).
         "claim": SimpleLazyObject(lambda: claim_panel(user=request.user, journey_id=view.journey_id)),
@@ -228,8 +229,8 @@ def journey_poll(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResp
         return HttpResponse(status=204)
     read = page.journey_read(user=request.user, journey_id=journey_id)
     row = _mirror_write(read)
-    if read.journey is not None and row is not None and page.mirror_fingerprint(row) == fingerprint:
-        # Mint says what the mirror said: the page shows it already.
+    if (read.journey is not None or read.withheld) and row is not None and page.mirror_fingerprint(row) == fingerprint:
+        # Mint says what the mirror said (or, the data withheld, only the mirror speaks): the page shows it already.
         return HttpResponse(status=204)
     view = page.journey_page(user=request.user, read=read, row=row, notes=None)
     context = {**_page_context(request, view), "oob": True}
@@ -267,14 +268,15 @@ def _back_to_journey(request: AuthenticatedHttpRequest, journey_id: str, anchor:
     return HttpResponseRedirect(url)
 
 
-def _resumed_message(resumed: Resumed) -> tuple[int, str]:
-    """What the page says after a continue: where the journey is now, read from Mint right after, never a guess."""
+def _resumed_message(resumed: Resumed, masker: Masker) -> tuple[int, str]:
+    """What the page says after a continue: where the journey is now, read from Mint right after, never a guess
+    (an alert's words masked as the page masks them)."""
     journey, step = resumed.journey, f"Continued step “{resumed.step_id}”"
     if journey is None:
         return messages.WARNING, f"{step}, but Mint could not be asked where the journey is now; reload the page."
     if journey.status == "faulted":
         alert = next((a.message for a in reversed(journey.alerts) if a.message), "")
-        return messages.ERROR, f"{step}, but the journey faulted" + (f": {alert}" if alert else ".")
+        return messages.ERROR, f"{step}, but the journey faulted" + (f": {masker.text(alert)}" if alert else ".")
     if journey.status == "finished":
         return messages.SUCCESS, f"{step}; the journey is now finished."
     if journey.is_final:
@@ -316,7 +318,9 @@ def journey_resume_view(request: AuthenticatedHttpRequest, journey_id: str) -> H
         except _REFUSALS as exc:
             add_mint_errors(form, exc, fields=RESUME_MINT_FIELDS)
         else:
-            level, text = _resumed_message(resumed)
+            privacy = page.journey_privacy(user=request.user, ref=ref)
+            level, text = _resumed_message(resumed, page.journey_masker(privacy=privacy, row=ref.row,
+                                                                        journey=resumed.journey))
             messages.add_message(request, level, text)
             return _back_to_journey(request, journey_id)
     return _after_post(request, ref, region="journey-actions", status=status, part=lambda view: {
@@ -347,13 +351,6 @@ def journey_url_view(request: AuthenticatedHttpRequest, journey_id: str) -> Http
         **shown, "share": view.share if view else page.journey_share(user=request.user, ref=ref)})
 
 
-def _note_for(journey_id: str, note_id: str) -> page.NoteView:
-    for view in page.journey_notes(journey_id=journey_id):
-        if view.note.id == note_id:
-            return view
-    raise NotVisible("No such note.")
-
-
 @login_required
 @require_POST
 def journey_note_add(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
@@ -379,7 +376,7 @@ def journey_note_add(request: AuthenticatedHttpRequest, journey_id: str) -> Http
 @require_http_methods(["GET", "POST"])
 def journey_note_edit(request: AuthenticatedHttpRequest, journey_id: str, note_id: str) -> HttpResponse:
     ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.ANNOTATE)
-    view = _note_for(journey_id, note_id)
+    view = page.journey_note_editable(user=request.user, ref=ref, note_id=note_id)
     form = NoteForm(request.POST or None, initial={"content": view.note.content},
                     auto_id=f"id_note_{note_id}_%s")
     status = 200
@@ -394,7 +391,9 @@ def journey_note_edit(request: AuthenticatedHttpRequest, journey_id: str, note_i
                 messages.success(request, "Saved your changes to the note.")
                 if not wants_region(request):
                     return _back_to_journey(request, journey_id, "#journey-notes")
-                updated = page.NoteView(note=note, author=view.author, edited_by=request.user.get_username())
+                updated = page.masked_note(
+                    page.NoteView(note=note, author=view.author, edited_by=request.user.get_username()),
+                    page.journey_masker(privacy=page.journey_privacy(user=request.user, ref=ref), row=ref.row))
                 response = render(request, "journeys/detail.html#note-item",
                                   {"item": updated, "journey_id": journey_id, "may_annotate": True})
                 response.content += flash_oob(request).encode()
@@ -409,5 +408,15 @@ def journey_note_edit(request: AuthenticatedHttpRequest, journey_id: str, note_i
 @login_required
 @require_GET
 def journey_file(request: AuthenticatedHttpRequest, journey_id: str, file_id: str) -> HttpResponse:
-    page.journey_ref(user=request.user, journey_id=journey_id, action=Action.VIEW)
+    ref = page.journey_ref(user=request.user, journey_id=journey_id, action=Action.VIEW)
+    if page.data_withheld(user=request.user, row=ref.row):
+        raise NotAllowed("This journey's data was removed; only someone who may reveal its personal data can "
+                         "open its files.")
+    privacy = page.journey_privacy(user=request.user, ref=ref)
+    # A file is a document about the person (a letter, a contract, a receipt) that cannot be masked, so a
+    # journey with personal data opens its files only to someone who has revealed it.
+    if privacy.fields and not privacy.revealed:
+        raise NotAllowed("This journey holds personal data: its files open after “Reveal personal data”, which "
+                         "needs the reveal right and a reason." if privacy.may_reveal else
+                         "This journey holds personal data: its files open only to someone who may reveal it.")
     return mint_download(lambda: get_client().download_journey_file(journey_id, file_id))

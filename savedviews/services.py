@@ -17,7 +17,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.services import audit_record
+from journeys.datafilter import DataFilterError, parse_condition
 from mintportal.errors import Refused
+from privacy.selectors import personal_paths
 from savedviews.models import (
     MAX_PINNED,
     MAX_VIEWS_PER_OWNER,
@@ -68,11 +70,26 @@ def _clean_query(*, user: AbstractBaseUser, query: str) -> str:
     problems = list_query_problems(user=user, query=parsed)
     if problems:
         raise FieldRefused("Not a journeys list you could open: " + " ".join(problems), field="query")
+    _ensure_no_personal_value(parsed.getlist("data"))
     normalised = parsed.urlencode()
     if len(normalised) > QUERY_MAX_LENGTH:
         raise FieldRefused(f"A view's query has at most {QUERY_MAX_LENGTH:,} characters (this one has "
                            f"{len(normalised):,}).", field="query")
     return normalised
+
+
+def _ensure_no_personal_value(lines: list[str]) -> None:
+    """Refuses a query that matches a personal field by its value (``login.nationalId = …``): a saved view is kept,
+    shared and audited, and the value would sit in it in clear. Such a search is typed again each time."""
+    personal = personal_paths()
+    for line in lines:
+        try:
+            condition = parse_condition(line, personal=personal)
+        except DataFilterError:
+            continue
+        if condition.hashes:
+            raise FieldRefused(f"A saved view cannot keep a personal value: remove the filter on "
+                               f"“{condition.path.text[:60]}” (search it each time instead).", field="query")
 
 
 def _clean_teams(*, user: AbstractBaseUser, teams: Iterable[Group], keep: Iterable[Group] = ()) -> list[Group]:

@@ -12,11 +12,6 @@ from accounts.services import mint_write_audited
 from mintportal.mint import get_client, models
 
 
-def _excerpt(content: str) -> str:
-    flat = " ".join(content.split())
-    return flat if len(flat) <= 80 else flat[:79] + "…"
-
-
 def journey_note_create(
     *, actor: AbstractBaseUser, journey_id: str, workflow_id: str, content: str, step_id: str | None = None
 ) -> models.JourneyNote:
@@ -24,7 +19,8 @@ def journey_note_create(
     with mint_write_audited(actor=actor, action="note.create", workflow_id=workflow_id, journey_id=journey_id,
                             detail={"length": len(content)}, failed="Add note refused by Mint") as write:
         note = get_client().create_journey_note(journey_id, content=content, step_id=step_id or None)
-        write.ok(f"Added a note: {_excerpt(content)}", detail={"note_id": note.id, "length": len(content)})
+        # Never the note's words: a note may hold a customer's name or number, and the audit trail is kept for ever.
+        write.ok(f"Added a note ({len(content)} characters)", detail={"note_id": note.id, "length": len(content)})
     return note
 
 
@@ -36,5 +32,5 @@ def journey_note_update(
                             detail={"note_id": note_id, "length": len(content)},
                             failed="Edit note refused by Mint") as write:
         note = get_client().update_journey_note(journey_id, note_id, content=content)
-        write.ok(f"Edited a note: {_excerpt(content)}")
+        write.ok(f"Edited a note ({len(content)} characters)")
     return note

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from mintportal.errors import NotAllowed, NotVisible
+from privacy.services import declaration_save
 from savedviews.models import MAX_PINNED, MAX_VIEWS_PER_OWNER, SavedView, SavedViewPin
 from savedviews.selectors import savedview_pinned
 from savedviews.services import FieldRefused, savedview_create, savedview_delete, savedview_pin, savedview_update
@@ -241,3 +242,16 @@ def test_two_pins_at_once_never_pass_the_limit(postgresql: None, case_handler: U
         thread.join()
     assert sorted(map(str, results)) == ["True", "pin"]
     assert SavedViewPin.objects.filter(user=case_handler).count() == MAX_PINNED
+
+
+def test_a_view_cannot_keep_a_personal_value(case_handler: User, admin: User) -> None:
+    declaration_save(actor=admin, workflow_id=WF_INSIDE, version=1,
+                     fields=[{"path": "steps.login.nationalId", "kind": "national_id"}])
+    with pytest.raises(FieldRefused, match="cannot keep a personal value") as refused:
+        savedview_create(owner=case_handler, name="One person", query="data=login.nationalId+%3D+14038512324")
+    assert refused.value.field == "query"
+    assert not SavedView.objects.exists()
+    assert not AuditEvent.objects.filter(action="savedview.create").exists()
+    # Whether it is there is no value; neither is a filter on a field that is not personal.
+    savedview_create(owner=case_handler, name="Has an id", query="data=login.nationalId+exists")
+    savedview_create(owner=case_handler, name="Product", query="data=product+%3D+Savings")
