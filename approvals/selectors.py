@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
@@ -45,6 +45,8 @@ from journeys.models import APPROVAL_STEP, SUSPEND_STEP, Claim, Journey, Journey
 from journeys.selectors import MIRROR_GENERATION, WORK_GENERATION
 from launches.models import Launch
 from mintportal.cache import cache_key, cached_json, generation
+from privacy.masking import Masker, is_marker
+from privacy.selectors import declarations_for
 
 PAGE_SIZE: Final = 25
 # Longest a team, scope or policy change takes to reach the navigation's count (see inbox_count_cached).
@@ -104,6 +106,8 @@ class InboxRow:
     # Who holds the case (a username), None when nobody does; and whether that is the user.
     holder: str | None = None
     held_by_me: bool = False
+    # The journey's name with its personal values masked ("" when it has none): what the row shows.
+    name: str = ""
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -118,6 +122,38 @@ class Step(Protocol):
 
     @property
     def step_type(self) -> str: ...
+
+
+def clear_leaves(data: Any) -> Any:
+    """``data`` without its markers: the values it still holds in clear (a row written before its workflow's
+    declaration), for a masker to know them. Markers must not be handed over as clear data, whose objects are
+    walked leaf by leaf (a marker's own keys would pass for personal values)."""
+    if is_marker(data):
+        return None
+    if isinstance(data, dict):
+        return {key: clear_leaves(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [clear_leaves(value) for value in data]
+    return data
+
+
+def journey_maskers(*, journeys: Iterable[Journey]) -> dict[str, Masker]:
+    """A masker per mirror row, by journey id, for what lists, mails and exports show of a journey: never revealed
+    (a reveal counts on the journey's own page and its decision panel only). It knows the markers the row's data
+    holds and, should a declared leaf still be in clear (a row written before its workflow's declaration), that
+    value too. One query for the declarations of all the rows."""
+    rows = list(journeys)
+    declared = declarations_for({(row.workflow_id, row.version) for row in rows})
+    return {row.id: Masker.for_data(row.data, fields=declared[(row.workflow_id, row.version)],
+                                    clear=clear_leaves(row.data))
+            for row in rows}
+
+
+def journey_names_masked(*, journeys: Iterable[Journey]) -> dict[str, str]:
+    """Each mirror row's name, by journey id, with its personal values masked (see ``journey_maskers``)."""
+    rows = list(journeys)
+    maskers = journey_maskers(journeys=rows)
+    return {row.id: maskers[row.id].text(row.name) for row in rows}
 
 
 def journey_launcher_id(*, journey_id: str) -> int | None:
@@ -264,6 +300,7 @@ def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str
         votes.setdefault((vote.journey_id, vote.step_id, vote.occurrence), []).append(vote.username)
     allowed = {k: workflow_access(user=user, action=action) for k, action in Kind.ACTIONS.items()}
     sla_cache: dict[tuple[str, str], int | None] = {}
+    names = journey_names_masked(journeys=journeys)
     now = timezone.now()
     rows = []
     for journey in journeys:
@@ -285,7 +322,8 @@ def inbox_rows(*, user: AbstractBaseUser, journeys: Iterable[Journey], kind: str
         overdue = bool(hours and journey.waiting_since and now - journey.waiting_since > timedelta(hours=hours))
         rows.append(InboxRow(journey=journey, steps=tuple(steps), sla_hours=hours, overdue=overdue,
                              holder=holders[journey.id][1] if journey.id in holders else None,
-                             held_by_me=journey.id in holders and holders[journey.id][0] == user.pk))
+                             held_by_me=journey.id in holders and holders[journey.id][0] == user.pk,
+                             name=names[journey.id]))
     return rows
 
 

@@ -48,6 +48,7 @@ from approvals.selectors import (
     InboxFilters,
     approval_occurrence,
     journey_launcher_id,
+    journey_maskers,
     journeys_needing_detail,
 )
 from journeys.models import APPROVAL_STEP, Journey
@@ -58,6 +59,7 @@ from journeys.services.sync import journey_refresh
 from mintportal.errors import ApplicationError, Conflict, Refused
 from mintportal.mint import errors, get_client
 from mintportal.mint import models as mint
+from privacy.masking import Masker
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +189,13 @@ def _scope_checked(*, user: User, journey_id: str) -> tuple[str, mint.JourneyDet
     return workflow_id, journey
 
 
+def _audit_text(ask: _Ask, text: str) -> str:
+    """``text`` (a reason typed by an approver, a message of Mint's) as the audit trail may keep it: with the
+    journey's personal values masked, by its mirror row's markers, and identifiers by their format."""
+    rows = Journey.objects.filter(pk=ask.journey_id).only("id", "workflow_id", "version", "name", "data")
+    return (journey_maskers(journeys=rows).get(ask.journey_id) or Masker()).text(text)
+
+
 def _refused(ask: _Ask, refusal: ApplicationError, *, summary: str, **detail: object) -> ApplicationError:
     """Records the decision as refused by a rule (Mint not asked) and returns the refusal to raise."""
     audit_record(actor=ask.user, action=ask.action, outcome=AuditEvent.Outcome.REFUSED, workflow_id=ask.workflow_id,
@@ -284,7 +293,8 @@ def _vote(ask: _Ask, *, rules: ApprovalRules) -> list[str]:
             actor=ask.user, action=VOTE_ACTION, workflow_id=ask.workflow_id, journey_id=ask.journey_id,
             summary=f"Approval {position} of {rules.required_approvals} recorded",
             detail={"step_id": ask.step_id, "occurrence": ask.occurrence, "vote": position,
-                    "required": rules.required_approvals, "approvers": approvers, "reason": ask.reason},
+                    "required": rules.required_approvals, "approvers": approvers,
+                    "reason": _audit_text(ask, ask.reason)},
         )
     return approvers
 
@@ -326,7 +336,7 @@ def _mint_failure_summary(ask: _Ask, exc: errors.MintError) -> str:
     noun = "approval" if ask.approved else "rejection"
     if isinstance(exc, errors.MintOutcomeUnknownError):
         return f"Mint did not confirm the {noun}"
-    return f"Mint refused the {noun}: {exc.message}"
+    return f"Mint refused the {noun}: {_audit_text(ask, exc.message)}"
 
 
 def _decide_once(ask: _Ask, *, approvers: list[str], rules: ApprovalRules) -> DecisionResult:
@@ -342,8 +352,8 @@ def _decide_once(ask: _Ask, *, approvers: list[str], rules: ApprovalRules) -> De
 
 def _decision_send(ask: _Ask, *, decision: Decision, approvers: list[str], rules: ApprovalRules) -> DecisionResult:
     mint_message = decision.message
-    detail = {"step_id": ask.step_id, "occurrence": ask.occurrence, "approved": ask.approved, "reason": ask.reason,
-              "approvers": approvers, "required": rules.required_approvals}
+    detail = {"step_id": ask.step_id, "occurrence": ask.occurrence, "approved": ask.approved,
+              "reason": _audit_text(ask, ask.reason), "approvers": approvers, "required": rules.required_approvals}
     verdict = "Approved" if ask.approved else "Rejected"
     try:
         with mint_write_audited(actor=ask.user, action=ask.action, workflow_id=ask.workflow_id,

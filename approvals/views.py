@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.models import Action
 from accounts.policy import ensure_can
-from approvals.context import DecisionContext, decision_context, panel_views
+from approvals.context import DecisionContext, decision_context, decision_masker, panel_views
 from approvals.forms import ASSIGNMENTS, DecisionForm, InboxFilterForm
 from approvals.selectors import InboxFilters, approval_panels, inbox_count_cached, inbox_page, inbox_tab_counts
 from approvals.services import AlreadyDecided, approval_decide, inbox_refresh
@@ -109,7 +109,7 @@ def _details(request: AuthenticatedHttpRequest, journey: Journey) -> tuple[Decis
     journey's page, the live read brings the mirror's waiting steps up to date, so that the forms offer only steps
     that still wait."""
     with mint_or_outage(request) as mint:
-        details = decision_context(user=request.user, journey_id=journey.id)
+        details = decision_context(user=request.user, journey=journey)
         if details.unavailable is not None:
             raise details.unavailable
     if details.journey is not None:
@@ -168,9 +168,14 @@ def decide(request: AuthenticatedHttpRequest, journey_id: str) -> HttpResponse:
         user=request.user, journey_id=journey.id, workflow_id=journey.workflow_id,
         active_steps=journey.waiting_steps.all(),
     )
-    context = {"journey": journey, "panels": panel_views(panels=panels), "form": form, "outcome": outcome,
+    # The name and the approvers' reasons are masked like the panel's details (approvals.context).
+    masker = (details.masker if details is not None and details.masker is not None
+              else decision_masker(user=request.user, journey=journey))
+    context = {"journey": journey, "journey_name": masker.text(journey.name),
+               "panels": panel_views(panels=panels, masker=masker), "form": form, "outcome": outcome,
                "claim_holder": _held_by_someone_else(request, journey.id),
-               "error": error, "next": next_url, "embedded": embedded, "details": details, "mint_note": mint_note}
+               "error": masker.text(error) if error else error, "next": next_url, "embedded": embedded,
+               "details": details, "mint_note": mint_note}
     # Errors shown in the form answer 400, which the layout's htmx configuration still swaps in place.
     status = error_status if error else 400 if form is not None and form.errors else 200
     response = render_region(request, "approvals/decide.html", context, region=region, status=status)

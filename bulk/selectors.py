@@ -10,7 +10,8 @@ between the dry run and the execution is refused then, with the service's reason
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import batched
 from typing import Any, Final
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,7 +21,7 @@ from django.http import QueryDict
 from accounts.models import Action
 from accounts.policy import REFUSALS, user_can
 from approvals.models import Decision
-from approvals.selectors import approval_panels
+from approvals.selectors import approval_panels, journey_maskers, journey_names_masked
 from approvals.services import AlreadyDecided
 from bulk.models import BulkAction, BulkItem, BulkJob, ItemStatus, JobStatus, Verdict
 from journeys.claims_selectors import claim_guard, claim_panel
@@ -34,6 +35,7 @@ from journeys.selectors import (
 )
 from mintportal.errors import Conflict, NotVisible, Refused
 from mintportal.mint import errors
+from privacy.masking import Masker
 from workflows.selectors import step_form_get, workflow_get
 from workflows.stepforms import FormField, clean_answers
 
@@ -262,17 +264,32 @@ def bulk_check(*, user: AbstractBaseUser, action: str, params: Mapping[str, Any]
     return Check()
 
 
+@dataclass(frozen=True)
+class DryRun:
+    """The dry run of one journey: its id, its mirror row (None when the portal does not know it), the verdict, and
+    its name as bulk pages and results show it: masked, and "" for a journey the user may not view."""
+
+    journey_id: str
+    row: Journey | None
+    check: Check
+    name: str = ""
+
+
 def bulk_dry_run(*, user: AbstractBaseUser, action: str, params: Mapping[str, Any], journey_ids: Iterable[str]
-                 ) -> Iterator[tuple[str, Journey | None, Check]]:
-    """Each journey id with its mirror row and the dry run's verdict, in order. Reads rows in batches."""
+                 ) -> Iterator[DryRun]:
+    """Each journey id with its mirror row, the dry run's verdict and its masked name, in order. Reads rows in
+    batches."""
     ids = list(journey_ids)
     context = CheckContext()
     for start in range(0, len(ids), 500):
         batch = ids[start:start + 500]
         rows = {row.id: row for row in Journey.objects.filter(pk__in=batch).prefetch_related("waiting_steps")}
+        names = journey_names_masked(journeys=rows.values())
         for journey_id in batch:
             row = rows.get(journey_id)
-            yield journey_id, row, bulk_check(user=user, action=action, params=params, journey=row, context=context)
+            check = bulk_check(user=user, action=action, params=params, journey=row, context=context)
+            visible = row is not None and check.refusal != NOT_VISIBLE
+            yield DryRun(journey_id=journey_id, row=row, check=check, name=names[journey_id] if visible else "")
 
 
 # --- jobs ---------------------------------------------------------------------------------------------------
@@ -329,11 +346,51 @@ def bulk_job_progress(*, job: BulkJob) -> Progress:
     return Progress(refused_dry=counts["total"] - counts["will_act"] - counts["checking"], **counts)
 
 
-def bulk_job_items(*, job: BulkJob, verdict: str = "", offset: int = 0, limit: int = 100) -> list[BulkItem]:
+@dataclass(frozen=True)
+class ItemRow:
+    """One item of a job as its page and its results show it: the name, the dry run's reason and the outcome with
+    the journey's personal values masked (items written before masking kept the name as the mirror had it)."""
+
+    journey_id: str
+    journey_name: str
+    workflow_id: str
+    step_id: str
+    verdict: str
+    reason: str
+    status: str
+    outcome: str
+    journey_url: str
+    expires_at: Any
+
+    @property
+    def status_label(self) -> str:
+        return ItemStatus(self.status).label if self.status in ItemStatus.values else self.status
+
+
+_ITEM_FIELDS: Final = ("journey_id", "journey_name", "workflow_id", "step_id", "verdict", "reason", "status", "outcome",
+                       "journey_url", "expires_at")
+
+
+def _masked(values: list[tuple[Any, ...]]) -> list[ItemRow]:
+    """Items (values in ``_ITEM_FIELDS`` order) with each journey's texts masked by its mirror row's masker; a
+    journey the mirror no longer has is masked by format alone."""
+    rows = Journey.objects.filter(pk__in={value[0] for value in values}).only(
+        "id", "workflow_id", "version", "name", "data")
+    maskers = journey_maskers(journeys=rows)
+    shown = []
+    for value in values:
+        item = ItemRow(*value)
+        masker = maskers.get(item.journey_id) or Masker()
+        shown.append(replace(item, journey_name=masker.text(item.journey_name), reason=masker.text(item.reason),
+                             outcome=masker.text(item.outcome)))
+    return shown
+
+
+def bulk_job_items(*, job: BulkJob, verdict: str = "", offset: int = 0, limit: int = 100) -> list[ItemRow]:
     items = BulkItem.objects.filter(job=job)
     if verdict:
         items = items.filter(verdict=verdict)
-    return list(items.order_by("position")[offset:offset + limit])
+    return _masked(list(items.order_by("position").values_list(*_ITEM_FIELDS)[offset:offset + limit]))
 
 
 def bulk_job_item_count(*, job: BulkJob, verdict: str = "") -> int:
@@ -342,15 +399,18 @@ def bulk_job_item_count(*, job: BulkJob, verdict: str = "") -> int:
 
 
 RESULT_COLUMNS: Final = ("journey_id", "name", "verdict", "status", "outcome", "journey_url", "expires_at")
+# Items masked together in the results CSV: one read of their mirror rows and declarations per block.
+RESULT_BLOCK: Final = 1000
 
 
 def bulk_job_results(*, job: BulkJob) -> Iterator[list[Any]]:
-    """The results CSV's rows, in selection order (streamed)."""
-    items = BulkItem.objects.filter(job=job).order_by("position").values_list(
-        "journey_id", "journey_name", "verdict", "reason", "status", "outcome", "journey_url", "expires_at")
-    for journey_id, name, verdict, reason, status, outcome, url, expires_at in items.iterator(chunk_size=2000):
-        yield [journey_id, name, verdict, status if verdict == Verdict.WILL_ACT else "not run",
-               outcome or reason, url, expires_at]
+    """The results CSV's rows, in selection order (streamed), masked as the job's page shows them."""
+    items = BulkItem.objects.filter(job=job).order_by("position").values_list(*_ITEM_FIELDS)
+    for block in batched(items.iterator(chunk_size=RESULT_BLOCK), RESULT_BLOCK):
+        for item in _masked(list(block)):
+            yield [item.journey_id, item.journey_name, item.verdict,
+                   item.status if item.verdict == Verdict.WILL_ACT else "not run",
+                   item.outcome or item.reason, item.journey_url, item.expires_at]
 
 
 def waiting_suspend_steps(*, journey_ids: Iterable[str]) -> list[str]:

@@ -44,7 +44,7 @@ from accounts.services import audit_record
 from approvals.models import Decision
 from approvals.services import DECISION_LEASE, DecisionFailed, Reconciled, approval_decide, decision_reconcile
 from bulk.models import BulkAction, BulkItem, BulkJob, ItemStatus, JobStatus, Verdict
-from bulk.selectors import NOT_VISIBLE, Check, Selection, bulk_dry_run
+from bulk.selectors import NOT_VISIBLE, DryRun, Selection, bulk_dry_run
 from journeys.claims_selectors import claim_get, claim_guard
 from journeys.models import Journey
 from journeys.services.actions import journey_read, journey_resume, journey_url_create
@@ -112,23 +112,25 @@ def _after_commit(queue: Callable[[], object], what: str) -> None:
 
 
 def _audit_params(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """What the audit trail keeps of the parameters: never a note's text or the answers' values (personal data)."""
+    """What the audit trail keeps of the parameters: never a note's text, the answers' values or the reason (free
+    text that may name any of the journeys; each journey's own decision event keeps it, masked for that journey)."""
     kept: dict[str, Any] = {key: params[key] for key in ("step_id", "assignee", "time_to_live") if key in params}
     if "answers" in params:
         kept["answer_keys"] = sorted(params["answers"])
     if "reason" in params:
-        kept["reason"] = params["reason"]
+        kept["reason_length"] = len(params["reason"])
     if "content" in params:
         kept["note_length"] = len(params["content"])
     return kept
 
 
-def _verdict(row: Journey | None, check: Check) -> dict[str, Any]:
-    """An item's dry-run fields. Names of journeys the user may not view are not kept."""
-    visible = check.refusal != NOT_VISIBLE and row is not None
-    return {"journey_name": row.name if visible and row is not None else "",
-            "workflow_id": row.workflow_id if visible and row is not None else "",
-            "step_id": check.step_id, "verdict": check.verdict, "reason": check.refusal[:500]}
+def _verdict(dry: DryRun) -> dict[str, Any]:
+    """An item's dry-run fields. The name is kept masked (``DryRun.name``), and not at all for a journey the user
+    may not view."""
+    visible = bool(dry.name) or (dry.row is not None and dry.check.refusal != NOT_VISIBLE)
+    return {"journey_name": dry.name,
+            "workflow_id": dry.row.workflow_id if visible and dry.row is not None else "",
+            "step_id": dry.check.step_id, "verdict": dry.check.verdict, "reason": dry.check.refusal[:500]}
 
 
 def bulk_job_create(*, user: AbstractBaseUser, action: str, params: Mapping[str, Any], selection: Selection,
@@ -172,9 +174,9 @@ def _create_items(job: BulkJob, *, user: AbstractBaseUser, selection: Selection,
     will_act = 0
     if inline:
         checks = bulk_dry_run(user=user, action=job.action, params=job.params, journey_ids=selection.journey_ids)
-        for position, (journey_id, row, check) in enumerate(checks):
-            will_act += check.verdict == Verdict.WILL_ACT
-            batch.append(BulkItem(job=job, position=position, journey_id=journey_id, **_verdict(row, check)))
+        for position, dry in enumerate(checks):
+            will_act += dry.check.verdict == Verdict.WILL_ACT
+            batch.append(BulkItem(job=job, position=position, journey_id=dry.journey_id, **_verdict(dry)))
     else:
         batch = [BulkItem(job=job, position=position, journey_id=journey_id, verdict=Verdict.CHECKING)
                  for position, journey_id in enumerate(selection.journey_ids)]
@@ -208,8 +210,8 @@ def bulk_job_check_chunk(*, job_id: uuid.UUID, first: int, last: int) -> int:
     checks = bulk_dry_run(user=user, action=job.action, params=job.params,
                           journey_ids=[item.journey_id for item in items])
     checked = 0
-    for item, (_, row, check) in zip(items, checks, strict=True):
-        checked += BulkItem.objects.filter(pk=item.pk, verdict=Verdict.CHECKING).update(**_verdict(row, check))
+    for item, dry in zip(items, checks, strict=True):
+        checked += BulkItem.objects.filter(pk=item.pk, verdict=Verdict.CHECKING).update(**_verdict(dry))
     bulk_job_check_finish_if_done(job_id=job.id)
     return checked
 

@@ -3,23 +3,70 @@
 Every read that names a launch checks access through ``accounts.policy``. A launch's page is its
 launcher's, and is also shown (without the journey URL) to anyone who may view the journey it started; a bulk
 launch is its launcher's alone. Everyone else gets 404.
+
+A launch's input is its journey's input, so whatever these pages and files show of it after the launch form (its
+errors, the results of a bulk launch) is masked by the workflow's personal-data declaration, for everyone: the
+launcher saw the values while typing them, and a reveal counts on the journey's page only.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count
 
-from accounts.models import Action
+from accounts.models import Action, WorkflowRecord
 from accounts.policy import ensure_can, user_can, workflow_access
+from journeys.models import Journey
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from mintportal.errors import NotVisible
+from privacy.masking import Masker, is_marker, pseudonymise
+from privacy.selectors import Fields, declaration_fields
 
 RECENT_LIMIT = 20
+
+
+def launch_fields(*, workflow_id: str, journey_id: str = "") -> Fields:
+    """The personal fields declared for a launch's input (paths ``input.<parameter>``): the declaration of the
+    version its journey runs when the mirror knows the journey, else of the workflow's latest known version."""
+    version = Journey.objects.filter(pk=journey_id).values_list("version", flat=True).first() if journey_id else None
+    if version is None:
+        version = WorkflowRecord.objects.filter(pk=workflow_id).values_list("version", flat=True).first() or 0
+    return declaration_fields(workflow_id=workflow_id, version=version)
+
+
+@dataclass(frozen=True)
+class InputMask:
+    """One launch's input and texts as shown after the launch form: declared values as their masks, and the
+    input's values masked wherever a text (Mint's error) repeats them."""
+
+    masker: Masker
+    input: dict[str, Any]
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | None, *, fields: Fields) -> InputMask:
+        tree = {"input": dict(values or {})}
+        stored = pseudonymise(tree, fields)
+        # Only clear values go in as clear data: a marker's own keys would pass for personal values.
+        clear = {"input": {key: value for key, value in tree["input"].items() if not is_marker(value)}}
+        masker = Masker.for_data(stored, fields=fields, clear=clear)
+        shown = masker.data(stored)["input"]
+        return cls(masker=masker, input=shown if isinstance(shown, dict) else {})
+
+    def text(self, text: str) -> str:
+        return self.masker.text(text)
+
+
+def launch_error_shown(*, launch: Launch) -> str:
+    """The launch's error (Mint's refusal may quote the input) with the input's personal values masked."""
+    if not launch.error:
+        return ""
+    fields = launch_fields(workflow_id=launch.workflow_id, journey_id=launch.journey_id)
+    return InputMask.of(launch.input, fields=fields).text(launch.error)
 
 
 def _parse_id(value: uuid.UUID | str) -> uuid.UUID:
@@ -112,7 +159,7 @@ def bulk_launch_invalid_rows(*, bulk: BulkLaunch, offset: int = 0, limit: int = 
 class ResultRow:
     # A bulk launch's rows always carry their number in the file; the column is nullable for single launches.
     row: int | None
-    input: dict[str, str]
+    input: dict[str, Any]
     status: str
     journey_id: str
     journey_url: str
@@ -120,7 +167,9 @@ class ResultRow:
 
 
 def bulk_launch_results(*, bulk: BulkLaunch) -> Iterator[ResultRow]:
-    """Every row's input and outcome in file order, streamed from the database in chunks (flat memory)."""
+    """Every row's input and outcome in file order, streamed from the database in chunks (flat memory), masked by
+    the workflow's declaration (the module's docstring)."""
+    fields = launch_fields(workflow_id=bulk.workflow_id)
     rows = (
         Launch.objects.filter(bulk=bulk).order_by("row_number")
         .values_list("row_number", "input", "status", "journey_id", "journey_url", "error", "errors")
@@ -129,8 +178,9 @@ def bulk_launch_results(*, bulk: BulkLaunch) -> Iterator[ResultRow]:
     for row_number, values, status, journey_id, journey_url, error, row_errors in rows:
         if row_errors:
             error = "; ".join(f"{item['column']}: {item['message']}" for item in row_errors)
-        yield ResultRow(row=row_number, input=values or {}, status=status, journey_id=journey_id,
-                        journey_url=journey_url, error=error)
+        shown = InputMask.of(values, fields=fields)
+        yield ResultRow(row=row_number, input=shown.input, status=status, journey_id=journey_id,
+                        journey_url=journey_url, error=shown.text(error))
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from journeys.services.mirror import journey_input_record
 from journeys.services.refresh import journey_refresh_after_write
 from journeys.tasks import journey_sync_task
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
+from launches.selectors import InputMask, launch_fields
 from launches.validation import clean_input, header_errors, input_errors
 from mintportal.errors import Conflict
 from mintportal.mint import errors, get_client
@@ -179,16 +180,20 @@ def _audit_outcome(launch: Launch, **detail: object) -> None:
     action, outcome = _OUTCOME_EVENTS[launch.status]
     name = launch.workflow_name or launch.workflow_id
     row = f" (bulk row {launch.row_number})" if launch.bulk_id else ""
+    # Mint's refusal may quote the input it refused: the trail keeps it with the input's personal values masked.
+    error = ""
+    if launch.error:
+        error = InputMask.of(launch.input, fields=launch_fields(workflow_id=launch.workflow_id)).text(launch.error)
     summaries: dict[str, str] = {
         LaunchStatus.STARTED: f"Journey {launch.journey_id} of {name} started{row}",
-        LaunchStatus.FAILED: f"Launch of {name} failed{row}: {launch.error}",
-        LaunchStatus.NEEDS_REVIEW: f"Launch of {name} needs review{row}: {launch.error}",
+        LaunchStatus.FAILED: f"Launch of {name} failed{row}: {error}",
+        LaunchStatus.NEEDS_REVIEW: f"Launch of {name} needs review{row}: {error}",
     }
     context: dict[str, object] = {"launch_id": str(launch.id)}
     if launch.bulk_id:
         context.update(bulk_id=str(launch.bulk_id), row=launch.row_number)
-    if launch.error:
-        context["error"] = launch.error
+    if error:
+        context["error"] = error
     audit_record(
         actor=launch.created_by, action=action, outcome=outcome, workflow_id=launch.workflow_id,
         journey_id=launch.journey_id, summary=summaries[launch.status], detail={**context, **detail},

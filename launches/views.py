@@ -26,6 +26,7 @@ from launches.selectors import (
     bulk_launch_invalid_rows,
     bulk_launch_progress,
     bulk_launch_results,
+    launch_error_shown,
     launch_get,
     launch_recent,
     launch_shows_url,
@@ -79,7 +80,8 @@ def launch_new(request: AuthenticatedHttpRequest, workflow_id: str) -> HttpRespo
 def launch_detail(request: AuthenticatedHttpRequest, launch_id: uuid.UUID) -> HttpResponse:
     launch = launch_get(user=request.user, launch_id=launch_id)
     shows_url = launch_shows_url(user=request.user, launch=launch)
-    context = {"launch": launch, "shows_url": shows_url, "qr": qr_data_uri(launch.journey_url) if shows_url else "",
+    context = {"launch": launch, "error": launch_error_shown(launch=launch),
+               "shows_url": shows_url, "qr": qr_data_uri(launch.journey_url) if shows_url else "",
                "may_launch": user_can(user=request.user, action=Action.LAUNCH, workflow_id=launch.workflow_id),
                "poll_every": POLL_EVERY}
     return render_region(request, "launches/detail.html", context, region="launch-status")

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import WorkflowRecord
 from accounts.policy import sla_hours_for
-from approvals.selectors import InboxFilters, Kind, inbox_rows, waiting_journeys
+from approvals.selectors import InboxFilters, Kind, inbox_rows, journey_names_masked, waiting_journeys
 from journeys.models import Claim, Journey
 from mintportal.templatetags.portal import duration
 from notifications.models import Kind as EventKind
@@ -97,10 +97,12 @@ def _workflow_names(workflow_ids: set[str]) -> dict[str, str]:
     return dict(WorkflowRecord.objects.filter(pk__in=workflow_ids).exclude(name="").values_list("id", "name"))
 
 
-def _line(journey: Journey, *, step: str, now: datetime, names: dict[str, str]) -> WorkLine:
+def _line(journey: Journey, *, name: str, step: str, now: datetime, names: dict[str, str]) -> WorkLine:
+    """A mail's line about ``journey``; ``name`` is its name already masked (``journey_names_masked``): a mail is
+    read outside the portal, so it never carries a personal value, whoever receives it."""
     since = journey.waiting_since
     return WorkLine(
-        journey_name=_clean(journey.name or journey.id),
+        journey_name=_clean(name or journey.id),
         workflow_name=_clean(journey.workflow_name or names.get(journey.workflow_id) or journey.workflow_id),
         step=step,
         waited=duration(now - since) if since else "unknown",
@@ -161,7 +163,8 @@ def new_work(
             items.append(WorkItem(
                 event=work_event(journey_id=row.journey.id, step_id=step.step_id, waiting_since=row.waiting_since),
                 journey_id=row.journey.id, since=row.waiting_since,
-                line=_line(row.journey, step=f"{step.label} ({_clean(step.step_id, 60)})", now=now, names=names),
+                line=_line(row.journey, name=row.name, step=f"{step.label} ({_clean(step.step_id, 60)})", now=now,
+                           names=names),
             ))
     open_events = claimable(user=user, events=[item.event for item in items], now=now)
     return [item for item in items if item.event in open_events]
@@ -183,10 +186,12 @@ def assignment_notices(*, user: User, preference: NotificationPreference, now: d
         .exclude(assigned_by=user).select_related("journey").order_by("claimed_at", "id")[:SCAN_LIMIT]
     )
     names = _workflow_names({claim.journey.workflow_id for claim in claims})
+    journey_names = journey_names_masked(journeys=[claim.journey for claim in claims])
     notices = {}
     for claim in claims:
         event = event_key(EventKind.ASSIGNMENT, claim.journey_id, claim.step_id, _event_time(claim.claimed_at))
-        line = _line(claim.journey, step=_clean(claim.step_id, 60), now=now, names=names)
+        line = _line(claim.journey, name=journey_names[claim.journey_id], step=_clean(claim.step_id, 60), now=now,
+                     names=names)
         notices[event] = Notice(event=event, kind=EventKind.ASSIGNMENT, journey_id=claim.journey_id,
                                 since=claim.claimed_at, subject=f"Assigned to you: {line.journey_name}", lines=(line,))
     open_events = claimable(user=user, events=list(notices), now=now)
@@ -225,7 +230,8 @@ def sla_breaches(*, user: User, now: datetime) -> list[Breach]:
         if not (row.overdue and row.sla_hours and row.waiting_since):
             continue
         event = sla_event(journey_id=row.journey.id, waiting_since=row.waiting_since)
-        line = _line(row.journey, step=", ".join(step.label for step in row.steps), now=now, names=names)
+        line = _line(row.journey, name=row.name, step=", ".join(step.label for step in row.steps), now=now,
+                     names=names)
         notice = Notice(event=event, kind=EventKind.SLA, journey_id=row.journey.id, since=row.waiting_since,
                         subject=f"SLA of {row.sla_hours} h passed: {line.journey_name}", lines=(line,))
         breaches.append(Breach(notice=notice, breached_at=row.waiting_since + timedelta(hours=row.sla_hours)))
