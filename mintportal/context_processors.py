@@ -54,6 +54,7 @@ _NAV: tuple[tuple[str, str, tuple[str, ...] | None, tuple[str, ...]], ...] = (
     ("Step types", "workflows:step_types", (Action.VIEW,), ("workflows:step_types",)),
     ("Secrets", "workflows:secrets", (SECRETS,), ("workflows:secret",)),
     ("Audit", "audit:list", (Action.AUDIT,), ("audit:",)),
+    ("Erasure", "compliance:erasure", (Action.ERASE,), ("compliance:erasure",)),
     ("Operations", "operations:overview", (Action.MANAGE_ACCESS,), ("operations:",)),
 )
 

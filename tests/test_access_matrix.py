@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.models import Action, AuditEvent
 from bulk.selectors import Selection
 from bulk.services import bulk_job_create
+from compliance.casefile_models import CaseFileJob
 from journeys.models import Journey
 from journeys.services.sync import journey_refresh
 from launches.models import BulkLaunch, Launch, LaunchStatus
@@ -50,6 +51,7 @@ SECRETS = "secrets"  # managing secrets: MANAGE on every workflow (secrets belon
 JOB_OWNER = "job-owner"  # the bulk job's creator (the matrix's are the operator's), or a reader with MANAGE_ACCESS
 JOB_CREATOR = "job-creator"  # the bulk job's creator only (confirming it)
 VIEW_OWNER = "view-owner"  # the owner of the saved view (the matrix's is the admin's, shared with every persona team)
+CASEFILE_OWNER = "casefile-owner"  # the case-file job's owner (the matrix's are the operator's)
 LAUNCHER = "launcher"  # the person who launched it (the matrix's launches are the operator's), with LAUNCH there
 MATRIX_LAUNCHER = "operator"
 ALL_ACTIONS = frozenset(Action.values)
@@ -102,6 +104,16 @@ ROUTES: dict[str, Route] = {
     "journeys:note_add": Route(post=Action.ANNOTATE),
     "journeys:note_edit": Route(get=Action.ANNOTATE, post=Action.ANNOTATE),
     "journeys:file": Route(get=Action.VIEW),
+    "journeys:reveal": Route(post=Action.REVEAL),
+    "privacy:workflow": Route(get=Action.VIEW, post=Action.MANAGE, variants=("?version=1", "?suggest=1")),
+    "compliance:erasure": Route(get=Action.ERASE, post=Action.ERASE),
+    "compliance:erasure_confirm": Route(post=Action.ERASE),
+    "compliance:erasure_report": Route(get=Action.ERASE),
+    "casefiles:pdf": Route(get=Action.VIEW),
+    "casefiles:batch": Route(post=ANY, variants=PROBES),
+    # A case-file job's page answers an htmx poll with ?seen= by 204 while nothing changed, so it has no variant.
+    "casefiles:job": Route(get=CASEFILE_OWNER),
+    "casefiles:download": Route(get=CASEFILE_OWNER),
     # The matrix journey waits on an approval, so holding its case takes APPROVE.
     "journeys:claim": Route(post=Action.APPROVE),
     "notifications:preferences": Route(get=ANY, post=ANY),
@@ -176,6 +188,7 @@ class Side:
     launch_id: uuid.UUID
     bulk_id: uuid.UUID
     job_id: uuid.UUID
+    casefile_job_id: uuid.UUID
     secrets: list[str] = field(default_factory=list)
     saved_view_id: int = 0
 
@@ -200,6 +213,7 @@ def _side(client: MintClient, *, tags: list[str], label: str, launcher: User) ->
     bulk = BulkLaunch.objects.create(workflow_id=workflow.id, journey_url_ttl=60, created_by=launcher, created_at=now)
     job = bulk_job_create(user=launcher, action="note", params={"content": "matrix"}, key=f"matrix-{token}",
                           selection=Selection(journey_ids=(journey.id,), description="matrix", query=""))
+    casefile_job = CaseFileJob.objects.create(owner=launcher, journey_ids=[journey.id], total=1, created_at=now)
     # Something for the audit page to leak, if it ever forgot the scope.
     AuditEvent.objects.create(at=now, actor_username="operator", action="journey.launch", workflow_id=workflow.id,
                               journey_id=journey.id, summary=f"Launched {journey.name}")
@@ -208,7 +222,7 @@ def _side(client: MintClient, *, tags: list[str], label: str, launcher: User) ->
         journey_name=journey.name or "", note_id=note.id, note_text=note_text,
         journey_file_id=journey.files[0].id, journey_file_name=journey.files[0].filename,
         workflow_file_id=uploaded.id, workflow_file_name=uploaded.filename, launch_id=launch.id, bulk_id=bulk.id,
-        job_id=job.id,
+        job_id=job.id, casefile_job_id=casefile_job.id,
     )
 
 
@@ -243,6 +257,7 @@ def _fill(name: str, arguments: list[str], side: Side) -> dict[str, Any]:
         "bulk_id": lambda: side.bulk_id,
         "secret_id": lambda: side.secrets[0],
         "job_id": lambda: side.job_id,
+        "casefile_job_id": lambda: side.casefile_job_id,
         "view_id": lambda: side.saved_view_id,
     }
     unknown = [argument for argument in arguments if argument not in by_name]
@@ -276,6 +291,9 @@ def _expected_of_owned(persona: str, requirement: str, inside_rights: frozenset[
     """For a route of something one person owns (a saved view, a bulk job); None for any other requirement."""
     if requirement == VIEW_OWNER:
         return ALLOWED if persona == "admin" else frozenset({403})
+    if requirement == CASEFILE_OWNER:
+        # Someone else's case-file job is not revealed: its zip may hold revealed data.
+        return ALLOWED if persona == MATRIX_LAUNCHER else frozenset({404})
     if requirement not in (JOB_OWNER, JOB_CREATOR):
         return None
     # Someone else's bulk job is not revealed; a manager of access may read it but not confirm it.
