@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from approvals.models import ApprovalVote
 from journeys.models import Journey
@@ -24,52 +22,10 @@ from mintportal.mint import MintClient, models
 from privacy import kinds
 from privacy.models import PersonalDataDeclaration, RevealGrant
 from tests.mint_parts import link, step
+from tests.personal_values import DECLARED, KARI, PEOPLE, Person
 from tests.personas import place_workflow
 
 pytestmark = pytest.mark.django_db
-
-# The demo's onboarding declaration.
-DECLARED = [
-    {"path": "input.customerName", "kind": kinds.NAME},
-    {"path": "steps.login.nationalId", "kind": kinds.NATIONAL_ID},
-    {"path": "steps.login.name", "kind": kinds.NAME},
-    {"path": "steps.details.email", "kind": kinds.EMAIL},
-    {"path": "steps.details.phone", "kind": kinds.PHONE},
-]
-# Letters no page of the portal holds by chance, so a value found on a page can only have leaked.
-_WORDS = st.text(alphabet="ÆØÅæøåqxzwkjv", min_size=5, max_size=9)
-_NAMES = st.builds(lambda first, last: f"{first.capitalize()} {last.capitalize()}", _WORDS, _WORDS)
-_LOCAL = st.text(alphabet="qxzwkjv", min_size=6, max_size=10)
-
-
-@dataclass(frozen=True)
-class Person:
-    """One onboarding's personal values; its repr shows none of them (test output must not either)."""
-
-    customer_name: str
-    national_id: str
-    name: str
-    email: str
-    phone: str
-
-    def __repr__(self) -> str:
-        return "Person(…)"
-
-    def labelled(self) -> list[tuple[str, str]]:
-        words = [(f"a word of {label}", word) for label, value in (("customerName", self.customer_name),
-                                                                      ("name", self.name)) for word in value.split()]
-        return [("customerName", self.customer_name), ("nationalId", self.national_id), ("name", self.name),
-                ("email", self.email), ("phone", self.phone), ("phone digits", self.phone.lstrip("+")), *words]
-
-
-PEOPLE = st.builds(
-    Person, customer_name=_NAMES, national_id=st.from_regex(r"\A[0-9]{11}\Z"), name=_NAMES,
-    email=st.builds(lambda local, domain: f"{local}@{domain}.test", _LOCAL, _LOCAL),
-    phone=st.from_regex(r"\A\+47[49][0-9]{7}\Z"),
-)
-KARI = Person(customer_name="Kari Nordmann", national_id="12345678911", name="Kari Nordmann",
-              email="kari.nordmann@example.test", phone="+4791234567")
-
 
 def leaks(page: str, person: Person) -> list[str]:
     """Which of the person's values the page holds (by label, never the value)."""
