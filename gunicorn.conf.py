@@ -25,3 +25,7 @@ class JsonLinesLogger(Logger):
 
 if env.choice("PORTAL_LOG_FORMAT", "text", choices=("text", "json")) == "json":
     logger_class = JsonLinesLogger
+
+# The access log names the path, never the query string or the referrer: an address can carry a person's value
+# (the journeys list's exact search by national id), and a log keeps it out of reach of retention and erasure.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'

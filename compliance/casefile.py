@@ -168,8 +168,8 @@ def render(case: CaseFile) -> bytes:
     )
     pdf.heading("Portal audit events")
     pdf.grid(
-        [("Time", 27, _BODY), ("Actor", 28, _BODY), ("Action", 45, _BODY), ("Outcome", 18, _BODY),
-         ("Summary", 62, _BODY)],
+        [("Time", 27, _BODY), ("Actor", 27, _BODY), ("Action", 44, _BODY), ("Outcome", 21, _BODY),
+         ("Summary", 61, _BODY)],
         [(a.at, a.actor, a.action, a.outcome, a.summary) for a in case.audit],
     )
     pdf.paragraph("End of case file.", _MUTED, space_before=6)

@@ -91,7 +91,8 @@ def erasure_rows(*, request: ErasureRequest) -> list[ErasureRow]:
     return [ErasureRow(
         journey_id=row.id, masked_name=Masker.for_data(row.data).text(row.name), workflow_id=row.workflow_id,
         workflow_name=row.workflow_name, status=row.status, created_at=row.created_at,
-        ended_at=row.ended, data_removed_by=row.data_removed_by,
+        # ENDED falls back to the last activity (retention's clock); a journey still running has not ended.
+        ended_at=row.ended if row.status in JourneyStatus.final() else None, data_removed_by=row.data_removed_by,
     ) for row in journeys]
 
 

@@ -108,7 +108,14 @@ def journey_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render_region_cached(
         request, "journeys/list.html", region="journey-table", page_region="journeys-page", build_context=screen,
         key_parts=selectors.journey_mirror_key_parts(user=request.user), ttl=selectors.MIRROR_SCREEN_TTL,
+        cacheable=not _searches_personal_value(request),
     )
+
+
+def _searches_personal_value(request: AuthenticatedHttpRequest) -> bool:
+    """Whether the list's address matches a personal field by its value: such a page is not cached, so the value
+    is kept nowhere (an erasure could not find it in a cache entry)."""
+    return selectors.query_without_personal_values(request.GET.urlencode()) != request.GET.urlencode()
 
 
 @login_required

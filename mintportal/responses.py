@@ -78,6 +78,7 @@ def render_region_cached(
     build_context: Callable[[], Mapping[str, Any]],
     key_parts: Sequence[str],
     ttl: int,
+    cacheable: bool = True,
 ) -> HttpResponse:
     """``render_region`` for a screen that is costly to build and the same for everyone who shares
     ``key_parts``: its HTML is cached for ``ttl`` seconds, and ``build_context()`` (the form, the queries)
@@ -89,7 +90,7 @@ def render_region_cached(
     is rendered for every request, so nothing personal is cached; the partials must not show anything
     personal either. ``key_parts`` must name everything the HTML depends on besides the request's
     full path (which is added): typically a generation that moves on every write of the data shown, and
-    the viewer's scope.
+    the viewer's scope. ``cacheable=False`` renders the same way without the cache.
     """
     partial = region if region and wants_region(request) else page_region
     # Times are drawn in the viewer's zone and display (relative or absolute): both are part of the key.
@@ -99,7 +100,8 @@ def render_region_cached(
     def load() -> str:
         return render_to_string(f"{template_name}#{partial}", build_context(), request=request)
 
-    html: str = cached_json(key, ttl=ttl, load=load)
+    # A screen whose address holds a person's value (an exact search by national id) is never written to the cache.
+    html: str = cached_json(key, ttl=ttl, load=load) if cacheable else load()
     if partial == region:
         response = HttpResponse(html + flash_oob(request))
     else:

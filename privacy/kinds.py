@@ -34,8 +34,10 @@ KINDS: Final = {
 }
 
 # Kinds whose words are personal one by one: a log message that says "Nordmann signed" gives the surname away
-# even without the first name, so these kinds are matched (and masked) word by word in free text as well.
-WORDWISE: Final = frozenset({NAME, ADDRESS, FREE_TEXT})
+# even without the first name, so these kinds are matched (and masked) word by word in free text as well. Free
+# text is not among them: its words are mostly ordinary ones ("requested", "customer"), which would then be
+# masked in every text of the journey; it is masked whole where it is stored and matched whole in text.
+WORDWISE: Final = frozenset({NAME, ADDRESS})
 
 STARS: Final = "***"
 _DIGITS = re.compile(r"\d")

@@ -58,6 +58,10 @@ def declaration_problems(fields: Iterable[Mapping[str, Any]]) -> list[str]:
     return problems
 
 
+def _declared(count: int, version: int) -> str:
+    return f"Declared {count} personal field{'' if count == 1 else 's'} of version {version}"
+
+
 def declaration_save(*, actor: AbstractBaseUser, workflow_id: str, version: int,
                      fields: list[Mapping[str, Any]]) -> PersonalDataDeclaration:
     """Stores the personal fields of one workflow version (MANAGE); the mirror then re-marks the workflow's
@@ -72,7 +76,7 @@ def declaration_save(*, actor: AbstractBaseUser, workflow_id: str, version: int,
             workflow_id=workflow_id, version=version,
             defaults={"fields": cleaned, "updated_by_id": actor.pk, "updated_at": timezone.now()})
         audit_record(actor=actor, action="workflow.personal_data", workflow_id=workflow_id,
-                     summary=f"Declared {len(cleaned)} personal fields of version {version}",
+                     summary=_declared(len(cleaned), version),
                      detail={"version": version, "fields": cleaned})
         transaction.on_commit(lambda: declaration_changed.send(sender=PersonalDataDeclaration,
                                                                workflow_id=workflow_id))
@@ -114,8 +118,9 @@ def reveal(*, actor: AbstractBaseUser, journey_id: str, workflow_id: str, reason
             user_id=actor.pk, journey_id=journey_id, workflow_id=workflow_id, reason=reason, fields=paths,
             granted_at=now, expires_at=now + timedelta(minutes=settings.PERSONAL_DATA_REVEAL_MINUTES))
         audit_record(actor=actor, action="journey.reveal", workflow_id=workflow_id, journey_id=journey_id,
-                     summary=f"Revealed {len(paths)} personal fields for "
-                             f"{settings.PERSONAL_DATA_REVEAL_MINUTES} minutes",
+                     # The reason in the summary too: "why was this looked at" is the auditor's first question.
+                     summary=f"Revealed {len(paths)} personal field{'' if len(paths) == 1 else 's'} for "
+                             f"{settings.PERSONAL_DATA_REVEAL_MINUTES} minutes: {reason}",
                      detail={"reason": reason, "fields": paths,
                              "minutes": settings.PERSONAL_DATA_REVEAL_MINUTES})
     return grant
@@ -143,7 +148,7 @@ def declaration_seed(*, workflow_id: str, version: int, fields: list[Mapping[str
             workflow_id=workflow_id, version=version,
             defaults={"fields": cleaned, "updated_by_id": None, "updated_at": timezone.now()})
         audit_record(actor=None, action="workflow.personal_data", workflow_id=workflow_id,
-                     summary=f"Declared {len(cleaned)} personal fields of version {version}",
+                     summary=_declared(len(cleaned), version),
                      detail={"version": version, "fields": cleaned})
         transaction.on_commit(lambda: declaration_changed.send(sender=PersonalDataDeclaration,
                                                                workflow_id=workflow_id))

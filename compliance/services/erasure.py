@@ -26,6 +26,7 @@ from compliance.services.retention import ERASURE, journeys_data_forget
 from journeys.models import Journey
 from journeys.services.mirror import journey_mirror_changed
 from privacy.masking import search_hashes
+from privacy.models import RevealGrant
 
 REMAINS_IN_MINT: Final = (
     "Mint still holds each of these journeys (its input, step data, execution log, notes and files) until Mint's "
@@ -68,6 +69,8 @@ def erasure_confirm(*, actor: User, request: ErasureRequest) -> ErasureRequest:
                     .only("id", "workflow_id", "workflow_name", "status", "name", "data", "data_removed_at",
                           "data_removed_by").order_by("id"))
         forgotten = {item.journey_id: item for item in journeys_data_forget(journeys=rows, by=ERASURE, now=now)}
+        # A reveal made before the erasure would go on showing the person's data read live from Mint.
+        RevealGrant.objects.filter(journey_id__in=locked.journey_ids).delete()
         names = dict(Journey.objects.filter(pk__in=locked.journey_ids).values_list("id", "name"))
         items: list[dict[str, Any]] = []
         for row in rows:
@@ -104,7 +107,8 @@ def erasure_confirm(*, actor: User, request: ErasureRequest) -> ErasureRequest:
         locked.save(update_fields=["report", "state", "confirmed_by", "confirmed_at"])
         audit_record(
             actor=actor, action="person.erase",
-            summary=f"Erasure {locked.reference}: the data of {len(forgotten)} journeys forgotten",
+            summary=f"Erasure {locked.reference}: the data of {len(forgotten)} "
+                    f"journey{'' if len(forgotten) == 1 else 's'} forgotten",
             detail={"reference": locked.reference, "request": locked.pk, "count": len(forgotten),
                     "journey_ids": sorted(forgotten), "found": len(locked.journey_ids),
                     "workflow_ids": sorted({row.workflow_id for row in rows})},

@@ -67,7 +67,8 @@ def test_each_role_sees_only_the_pages_it_may_use(client: Client, case_handler: 
         "Dashboard", "Journeys", "Launches", "Workflows", "Step types"]
     client.force_login(admin)
     assert nav_labels(client.get(reverse("accounts:dashboard")).content.decode()) == [
-        "Dashboard", "Journeys", "My work", "Launches", "Workflows", "Step types", "Secrets", "Audit", "Operations"]
+        "Dashboard", "Journeys", "My work", "Launches", "Workflows", "Step types", "Secrets", "Audit", "Erasure",
+        "Operations"]
     client.force_login(outsider)
     assert nav_labels(client.get(reverse("accounts:dashboard")).content.decode()) == ["Dashboard"]
 

@@ -194,7 +194,7 @@ def test_a_second_confirmation_changes_nothing(dpo: User, dpo_client: Client) ->
 
 @pytest.mark.parametrize(("value", "reference", "field", "message"), [
     ("   ", "DPO-4", "value", "Enter the value to forget."),
-    ("", "DPO-4", "value", "This field is required."),
+    ("", "DPO-4", "value", "Enter the value to forget."),
     ("1" * 201, "DPO-4", "value", "At most 200 characters."),
     ("1403851\x072345", "DPO-4", "value", "control characters"),
     ("14038512345\u200b", "DPO-4", "value", "control characters"),
@@ -217,6 +217,26 @@ def test_bad_input_answers_400_beside_the_field_and_purges_nothing(
     # The value typed is not written back into the page.
     if value.strip():
         assert value not in page
+
+
+@pytest.mark.parametrize(("value", "kind", "ok"), [
+    ("14038512324", kinds.NATIONAL_ID, True),
+    ("140385 12324", kinds.NATIONAL_ID, True),
+    ("14038512325", kinds.NATIONAL_ID, False),  # one digit off: the checksum fails
+    ("abc123", kinds.NATIONAL_ID, False),
+    ("kari@example.com", kinds.EMAIL, True),
+    ("not-an-email", kinds.EMAIL, False),
+    ("NO9386011117947", kinds.BANK_ACCOUNT, True),
+    ("NO9386011117948", kinds.BANK_ACCOUNT, False),
+    ("not-an-email", "", True),  # "any kind" looks a value up exactly as typed
+])
+def test_a_value_of_a_chosen_kind_must_have_its_format(dpo_client: Client, value: str, kind: str, ok: bool) -> None:
+    response = dpo_client.post(PAGE, {"value": value, "kind": kind, "reference": "DPO-5"})
+    assert (response.status_code != 400) is ok
+    assert ErasureRequest.objects.exists() is ok
+    if not ok:
+        assert list(response.context["form"].errors) == ["value"]
+        assert "This is not a valid" in response.content.decode()
 
 
 def test_the_confirm_step_and_the_report_refuse_what_is_not_a_request(dpo_client: Client) -> None:

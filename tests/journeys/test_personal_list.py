@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
@@ -144,3 +146,19 @@ def test_a_job_keeps_the_filters_without_personal_values(db: None, admin: User) 
     assert kept.getlist("data") == ["product = Savings", "login.nationalId exists"]
     assert kept["status"] == "active"
     assert "14038512324" not in query_without_personal_values(query)
+
+
+def test_a_list_searching_a_personal_value_is_not_cached(handler_client: Client, settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "personal-list"}}
+    write_journey("j1")
+    cache = caches["default"]
+    cache.clear()
+
+    searched = handler_client.get(LIST, {"data": f"nationalId = {NATIONAL_ID}"})
+    assert searched.status_code == 200 and "j1" in searched.content.decode()
+    stored = [pickle.loads(value) for value in cache._cache.values()]  # type: ignore[attr-defined]
+    assert not any(NATIONAL_ID in str(value) for value in stored)
+    # Other lists are cached as before.
+    handler_client.get(LIST, {"data": "ref = R-1"})
+    assert any("R-1" in str(pickle.loads(value)) for value in cache._cache.values())  # type: ignore[attr-defined]

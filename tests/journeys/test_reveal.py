@@ -50,7 +50,7 @@ def test_a_user_who_may_reveal_sees_masks_until_they_reveal_then_clear_values(of
     after = officer_client.get(onboarding.url).content.decode()
     assert leaked(after) == list(VALUES)
     assert RevealGrant.objects.filter(journey_id=onboarding.journey_id).count() == 1
-    assert re.search(r"Personal data shown until \d\d:\d\d</strong>", after)
+    assert re.search(r"Personal data shown until \d\d:\d\d \w+</strong>", after)
     assert f"(reason: {REASON})" in after
     assert "Reveal personal data</summary>" not in after
 

@@ -30,15 +30,11 @@ EXPECTED = {
         {"path": "steps.details.email", "kind": kinds.EMAIL},
         {"path": "steps.details.phone", "kind": kinds.PHONE},
         {"path": "steps.details.address", "kind": kinds.ADDRESS},
-        {"path": "steps.name.name", "kind": kinds.NAME},
-        {"path": "steps.rejected-alert.message", "kind": kinds.FREE_TEXT},
     ],
     "Address change": [
         {"path": "input.customerName", "kind": kinds.NAME},
         {"path": "input.newAddress", "kind": kinds.ADDRESS},
         {"path": "input.email", "kind": kinds.EMAIL},
-        {"path": "steps.name.name", "kind": kinds.NAME},
-        {"path": "steps.unverified.message", "kind": kinds.FREE_TEXT},
     ],
     "Contract signing": [
         {"path": "steps.review.signatory", "kind": kinds.NAME},
@@ -46,7 +42,6 @@ EXPECTED = {
         {"path": "input.contactEmail", "kind": kinds.EMAIL},
         {"path": "steps.notify.to", "kind": kinds.EMAIL},
         {"path": "steps.review.comments", "kind": kinds.FREE_TEXT},
-        {"path": "steps.declined-alert.message", "kind": kinds.FREE_TEXT},
     ],
     "Batch KYC check": [{"path": "input.customers.name", "kind": kinds.NAME}],
 }
