@@ -231,8 +231,24 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class AuditReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only, and only for people with the audit right over every workflow: the pages list rows of every
+    workflow (audit events, and privacy's declarations and reveal grants, whose reasons are audit material)."""
+
+    actions = None
+
+    def _may_read(self, request: HttpRequest) -> bool:
+        return workflow_access(user=request.user, action=Action.AUDIT).everything
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may_read(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_read(request)
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(AuditReadOnlyAdmin):
     """The audit trail, read-only for everyone (superusers included): events are only ever inserted."""
 
     list_display = ["at", "actor_username", "action", "outcome", "workflow_id", "journey_id", "summary", "trace_id"]
@@ -241,17 +257,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["outcome", "action"]
     search_fields = ["actor_username", "action", "workflow_id", "journey_id", "summary", "trace_id"]
     date_hierarchy = "at"
-    actions = None
-
-    def _may_read(self, request: HttpRequest) -> bool:
-        # The admin lists events of every workflow, so it needs the audit right over all of them.
-        return workflow_access(user=request.user, action=Action.AUDIT).everything
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._may_read(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_read(request)
 
 
 # The admin's sign-in page goes through the same throttle as the portal's and says so in the same words.

@@ -8,26 +8,9 @@ reveal grant's reason is audit material.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model
-from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdminMixin
-from accounts.models import Action
-from accounts.policy import workflow_access
+from accounts.admin import AuditReadOnlyAdmin
 from privacy.models import PersonalDataDeclaration, RetentionRule, RevealGrant
-
-
-class AuditReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    actions = None
-
-    def _may_read(self, request: HttpRequest) -> bool:
-        return workflow_access(user=request.user, action=Action.AUDIT).everything
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._may_read(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_read(request)
 
 
 @admin.register(PersonalDataDeclaration)
