@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from journeys.services.sync import journey_refresh
 from launches.models import BulkLaunch, BulkLaunchStatus, Launch, LaunchStatus
 from mintportal.mint import get_client
+from privacy.services import declaration_save
 from tests.e2e.accessibility import SMALL_TARGETS, TOUCH_TARGETS, AxeReport
 from tests.e2e.conftest import login, screenshot
 from tests.personas import approval_workflow_create, place_workflow
@@ -49,6 +50,9 @@ def arrange(api: Api, superuser: User) -> dict[str, str]:
 
     client = get_client()
     approval = approval_workflow_create(client, tags=["onboarding"], name="Onboarding approval")
+    # Its journeys hold a declared name: their pages are masked and offer Reveal.
+    declaration_save(actor=superuser, workflow_id=approval.id, version=1,
+                     fields=[{"path": "input.case", "kind": "name"}])
     waiting = client.start_journey(approval.id, input={"case": "Ada Lovelace"})
     journey_refresh(journey_id=waiting.journey_id)
 
@@ -76,6 +80,7 @@ def arrange(api: Api, superuser: User) -> dict[str, str]:
     )
     return {
         "workflow": workflow["id"], "journey": started["journeyId"], "approval": waiting.journey_id,
+        "approval_workflow": approval.id,
         "launch": str(launch.id), "bulk": str(bulk.id),
     }
 
@@ -133,6 +138,21 @@ def states(ids: dict[str, str]) -> list[tuple[str, str, Callable[[Page], None] |
         page.click("#launch-many button[type=submit]")
         expect(page.locator("h1")).to_contain_text("Bulk launch")
 
+    def open_reveal(page: Page) -> None:
+        page.locator("#journey-reveal summary").click()
+        expect(page.get_by_label("Why do you need to see this person's data?")).to_be_visible()
+
+    def refuse_reveal(page: Page) -> None:
+        open_reveal(page)
+        page.get_by_role("button", name=re.compile("Reveal for")).click()
+        expect(page.locator("#journey-reveal")).to_contain_text("Say why")
+
+    def find_person(page: Page) -> None:
+        page.get_by_label("Value to forget").fill("Ada Lovelace")
+        page.get_by_label("Request reference").fill(unique("DPO"))
+        page.get_by_role("button", name="Find journeys").click()
+        expect(page.locator("#erasure-found")).to_be_visible()
+
     workflow, journey = ids["workflow"], ids["journey"]
     return [
         ("dashboard", "/", None),
@@ -142,6 +162,8 @@ def states(ids: dict[str, str]) -> list[tuple[str, str, Callable[[Page], None] |
         ("journey-url-created", f"/journeys/{journey}", share_url),
         ("journey-note-edit", f"/journeys/{journey}", add_note),
         ("journey-approval", f"/journeys/{ids['approval']}", None),
+        ("journey-reveal", f"/journeys/{ids['approval']}", open_reveal),
+        ("journey-reveal-refused", f"/journeys/{ids['approval']}", refuse_reveal),
         ("inbox", "/approvals/", None),
         ("inbox-decision", "/approvals/", open_decision),
         ("inbox-decision-refused", "/approvals/", lambda page: (open_decision(page), refuse_reject(page))),
@@ -164,6 +186,9 @@ def states(ids: dict[str, str]) -> list[tuple[str, str, Callable[[Page], None] |
         ("launch", f"/launches/{ids['launch']}/", None),
         ("bulk-finished", f"/launches/bulk/{ids['bulk']}/", None),
         ("audit", "/audit/", None),
+        ("personal-data", f"/privacy/workflows/{ids['approval_workflow']}", None),
+        ("erasure", "/compliance/erasure", None),
+        ("erasure-found", "/compliance/erasure", find_person),
         ("operations", "/operations/", None),
         ("not-found", "/journeys/no-such-journey", None),
     ]
