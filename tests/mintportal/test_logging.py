@@ -222,4 +222,7 @@ def test_gunicorn_and_the_web_requests_log_json_lines(tmp_path: Path) -> None:
     assert any(entry["logger"] == "gunicorn.error" for entry in errors)
     not_found = [entry for entry in errors if entry["logger"] == "django.request"]
     assert not_found[0]["status_code"] == 404
-    assert any("GET /healthz?probe=1" in entry["message"] and "probe" not in entry for entry in access)
+    assert any("GET /healthz " in entry["message"] for entry in access)
+    # The access log names paths without their query strings (gunicorn.conf.py): an address can hold a person's
+    # value, such as a national id typed into the journeys list's exact search.
+    assert not any("probe" in entry["message"] or "probe" in entry for entry in access)
